@@ -1,0 +1,57 @@
+/**
+ * The structured event stream of a run: what the CLI's progress display, `--format jsonl` and API
+ * subscribers consume. Every event has a `type` and an ISO `time`.
+ *
+ * @example
+ * ```ts
+ * runtime.events.on((event) => { if (event.type === 'target_finish') console.log(event.result.status); });
+ * ```
+ * @module
+ */
+import type { ResultData } from './result.ts';
+
+interface Base {
+  time: string;
+}
+
+export type RivetEvent =
+  | (Base & { type: 'step_start'; stepId: number; action: string; object: string | null; description: string; targets: string[] })
+  | (Base & { type: 'step_finish'; stepId: number; action: string; object: string | null; description: string; durationMs: number; failures: number; count: number })
+  | (Base & { type: 'target_start'; stepId: number; target: string })
+  | (Base & { type: 'target_output'; stepId: number; target: string; stream: 'stdout' | 'stderr'; text: string })
+  | (Base & { type: 'target_finish'; stepId: number; target: string; durationMs: number; result: ResultData })
+  | (Base & { type: 'plan_start'; plan: string; params: Record<string, unknown> })
+  | (Base & { type: 'plan_finish'; plan: string; durationMs: number; status: 'success' | 'failure' })
+  | (Base & { type: 'message'; level: 'message' | 'verbose'; text: string })
+  | (Base & { type: 'log'; level: LogLevel; text: string });
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export type RivetEventType = RivetEvent['type'];
+/** An event without its timestamp, as emitters pass it. */
+export type EventInput = RivetEvent extends infer E ? (E extends RivetEvent ? Omit<E, 'time'> : never) : never;
+
+export type EventListener = (event: RivetEvent) => void;
+
+/** A minimal, synchronous event bus; listeners that throw are isolated from the run. */
+export class EventBus {
+  readonly #listeners = new Set<EventListener>();
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: EventInput): void {
+    const full = { ...event, time: new Date().toISOString() } as RivetEvent;
+    for (const listener of this.#listeners) {
+      try {
+        listener(full);
+      } catch {
+        // A broken listener must not break the run.
+      }
+    }
+  }
+}

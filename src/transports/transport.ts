@@ -1,0 +1,128 @@
+/**
+ * The one Transport interface. A {@link Transport} connects to a target and returns a
+ * {@link Connection}; the runtime keeps one connection per target for the whole run and reuses it
+ * for every step.
+ *
+ * A connection offers what every transport must: run a command (with stdin, env, run-as, timeout),
+ * upload and download files or directories, close. Every operation takes an AbortSignal.
+ *
+ * POSIX transports (local, ssh) implement only three primitives (`spawn`, `putPath`, `getPath`)
+ * by extending {@link PosixConnection} in `./posix/connection.ts`, which builds everything else on
+ * them, identically for all of them.
+ *
+ * @example
+ * ```ts
+ * const conn = await transport.connect(target, { signal });
+ * const res = await conn.run('uname -a', { signal, env: { LANG: 'C' } });
+ * console.log(res.exitCode, res.stdout.toString());
+ * await conn.close();
+ * ```
+ * @module
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Target, TransportName } from '../core/target.ts';
+
+export interface ExitStatus {
+  /** The exit code, or null when the process died of a signal or the exit was never reported. */
+  code: number | null;
+  signal: string | null;
+}
+
+/** A process started on a target by {@link Connection.spawn}. */
+export interface RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Settles when the process has exited (not when its streams close). Never rejects. */
+  readonly exited: Promise<ExitStatus>;
+  /** Best-effort: sends a signal to the process (ssh: a channel signal request). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** How to become another user for a step (`run-as`, X-02/X-03). */
+export interface RunAs {
+  user: string;
+  /** The sudo password (falls back to the connection password). Sent on stdin only when asked. */
+  password?: string | undefined;
+  /** `run-as-command`: argv prefix; the user is appended. Default: sudo with Rivet's options. */
+  command?: readonly string[] | undefined;
+  /** `sudo-executable` (default `sudo`). */
+  sudoExecutable?: string | undefined;
+}
+
+export interface OperationOptions {
+  signal: AbortSignal;
+}
+
+export interface RunOptions extends OperationOptions {
+  /** Environment variables for the command. Travel on stdin, never on a command line. */
+  env?: Readonly<Record<string, string>> | undefined;
+  /** Bytes for the command's stdin, which is then closed. */
+  stdin?: string | Buffer | undefined;
+  runAs?: RunAs | undefined;
+  /** Kill the remote process (and its process group) after this long. */
+  timeoutMs?: number | undefined;
+  /** Called with output as it arrives (for `--stream`). */
+  onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+}
+
+/** A file to run from a private temp dir on the target (scripts and tasks). */
+export interface RunFileOptions extends RunOptions {
+  /** The file's content and the name it gets in the temp dir. */
+  file: { name: string; content: Buffer };
+  args?: readonly string[] | undefined;
+  /** argv prefix to run it with (`interpreters`); default: the file itself (shebang). */
+  interpreter?: readonly string[] | undefined;
+  /** Parent of the private temp dir (`tmpdir`, default /tmp). */
+  tmpdir?: string | undefined;
+  /** Remove the temp dir afterwards (`cleanup`, default true). */
+  cleanup?: boolean | undefined;
+}
+
+/** The one result shape of a run, success or not. */
+export interface RunResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** stdout and stderr interleaved in arrival order. */
+  merged: Buffer;
+  /** null when killed by a signal, timed out or canceled. */
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  timedOut: boolean;
+  canceled: boolean;
+}
+
+export interface TransferOptions extends OperationOptions {
+  runAs?: RunAs | undefined;
+  tmpdir?: string | undefined;
+}
+
+export interface Connection {
+  readonly target: Target;
+  /** Features this connection gives the target (`shell`, `powershell`), for task implementations. */
+  readonly features: readonly string[];
+  /** Runs a shell command line on the target. Non-zero exits are results, not errors. */
+  run(command: string, options: RunOptions): Promise<RunResult>;
+  /** Copies a file to a private temp dir and runs it there (with args, env, stdin, run-as). */
+  runFile(options: RunFileOptions): Promise<RunResult>;
+  /** Copies a local file or directory (recursively) to `remotePath` on the target. */
+  upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void>;
+  /** Copies a remote file or directory to `localPath` (which is replaced). */
+  download(remotePath: string, localPath: string, options: TransferOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions extends OperationOptions {
+  /** Overrides the target's `connect-timeout` (milliseconds). */
+  connectTimeoutMs?: number | undefined;
+}
+
+export interface Transport {
+  readonly name: TransportName;
+  /**
+   * Opens a connection. Failures are RivetErrors of kind `puppetlabs.tasks/connect-error` with
+   * issue code `CONNECT_ERROR`, `AUTH_ERROR` or `HOST_KEY_ERROR`.
+   */
+  connect(target: Target, options: ConnectOptions): Promise<Connection>;
+}
