@@ -1,0 +1,42 @@
+/**
+ * The three primitives a POSIX transport implements. {@link PosixConnection} builds the whole
+ * {@link Connection} (env, stdin, run-as via sudo, temp dirs, timeouts, uploads with run-as,
+ * fallbacks) on top of them, the same way for every transport.
+ *
+ * @example
+ * ```ts
+ * class MyPrimitives implements PosixPrimitives { ... }
+ * const connection = new PosixConnection(new MyPrimitives(target));
+ * ```
+ * @module
+ */
+import type { Target } from '../../core/target.ts';
+import type { OperationOptions, RemoteProcess } from '../transport.ts';
+
+export interface PosixPrimitives {
+  readonly target: Target;
+  /** The user the connection is logged in as (a `run-as` equal to it is ignored, T-41). */
+  readonly loginUser: string | undefined;
+  /** Transport name for messages ("ssh", "local"). */
+  readonly transportName: string;
+  /**
+   * Starts `command` (a command line for a POSIX shell) on the target. Resolves once the process
+   * (ssh: the exec channel) is started. Aborting `signal` before then rejects.
+   */
+  spawn(command: string, options: OperationOptions): Promise<RemoteProcess>;
+  /**
+   * Copies a local file or directory (recursively) to `remotePath`, as the login user, creating or
+   * replacing it. Throws {@link TransferUnavailableError} when the transport cannot (ssh: no SFTP
+   * subsystem); the caller then streams the data through `spawn` instead.
+   */
+  putPath(localPath: string, remotePath: string, options: OperationOptions): Promise<void>;
+  /** Copies a remote file or directory to `localPath` (replacing it). Same fallback rule. */
+  getPath(remotePath: string, localPath: string, options: OperationOptions): Promise<void>;
+  /** Closes the connection; pending processes are killed. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Thrown by putPath/getPath when the direct transfer channel is not available. */
+export class TransferUnavailableError extends Error {
+  override readonly name = 'TransferUnavailableError';
+}
