@@ -1,0 +1,1 @@
+export { LocalTransport, LocalPrimitives } from './transport.ts';

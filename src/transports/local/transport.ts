@@ -1,0 +1,87 @@
+/**
+ * The `local` transport: runs on the machine Rivet runs on, as child processes (X-12). Commands go
+ * through the same {@link PosixConnection} as SSH, so env, stdin, run-as and temp dirs behave the
+ * same; no command is ever assembled from data (no shell injection).
+ *
+ * @example
+ * ```ts
+ * const conn = await new LocalTransport().connect(localhost, { signal });
+ * ```
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { cp, rm } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { RivetError, ErrorKind } from '../../core/errors.ts';
+import type { Target } from '../../core/target.ts';
+import type { ConnectOptions, Connection, ExitStatus, OperationOptions, RemoteProcess, Transport } from '../transport.ts';
+import { PosixConnection } from '../posix/connection.ts';
+import type { PosixPrimitives } from '../posix/primitives.ts';
+
+export class LocalPrimitives implements PosixPrimitives {
+  readonly transportName = 'local';
+  readonly loginUser: string | undefined = safeUserName();
+  readonly #children = new Set<RemoteProcess>();
+  #closed = false;
+
+  constructor(readonly target: Target) {}
+
+  async spawn(command: string, options: OperationOptions): Promise<RemoteProcess> {
+    if (this.#closed) throw new RivetError(ErrorKind.Connect, `The local connection for ${this.target.name} is closed`, { issueCode: 'CONNECT_ERROR', target: this.target.name });
+    if (options.signal.aborted) throw new RivetError(ErrorKind.Canceled, 'Canceled', { target: this.target.name });
+    // Own process group (detached), so a kill reaches everything the command started.
+    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<ExitStatus>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => resolve({ code: 127, signal: null }));
+    });
+    const proc: RemoteProcess = {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exited,
+      kill: (signal = 'SIGTERM') => {
+        if (child.pid === undefined || child.exitCode !== null) return;
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          child.kill(signal);
+        }
+      },
+    };
+    this.#children.add(proc);
+    void exited.then(() => this.#children.delete(proc));
+    return proc;
+  }
+
+  async putPath(localPath: string, remotePath: string): Promise<void> {
+    await rm(remotePath, { recursive: true, force: true });
+    await cp(localPath, remotePath, { recursive: true, preserveTimestamps: true });
+  }
+
+  async getPath(remotePath: string, localPath: string): Promise<void> {
+    await rm(localPath, { recursive: true, force: true });
+    await cp(remotePath, localPath, { recursive: true, preserveTimestamps: true });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const child of this.#children) child.kill('SIGTERM');
+  }
+}
+
+export class LocalTransport implements Transport {
+  readonly name = 'local' as const;
+
+  async connect(target: Target, _options: ConnectOptions): Promise<Connection> {
+    return new PosixConnection(new LocalPrimitives(target));
+  }
+}
+
+function safeUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * {@link PosixConnection}: the whole {@link Connection} for POSIX targets, built on a transport's
+ * three primitives. Local and SSH differ only in how they spawn a process and copy files; env,
+ * stdin, run-as via sudo, temp dirs, timeouts, cancellation and the no-SFTP fallback are here,
+ * once.
+ *
+ * @example
+ * ```ts
+ * const conn = new PosixConnection(new LocalPrimitives(target));
+ * const r = await conn.run('id -un', { signal, runAs: { user: 'app' } });
+ * ```
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import * as tar from 'tar';
+import { ErrorKind, RivetError, isRivetError } from '../../core/errors.ts';
+import type { Target } from '../../core/target.ts';
+import type {
+  Connection,
+  RemoteProcess,
+  RunAs,
+  RunFileOptions,
+  RunOptions,
+  RunResult,
+  TransferOptions,
+} from '../transport.ts';
+import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type ScriptParts } from './protocol.ts';
+import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
+import { shellJoin, shellQuote } from './quote.ts';
+
+/** How long a TERM'd process gets before KILL, and KILL before Rivet stops waiting. */
+const DEFAULT_KILL_GRACE_MS = 2_000;
+/** After the exit status arrives, how long to wait for the output streams to end. */
+const STREAM_DRAIN_MS = 1_000;
+
+interface ExecOptions extends RunOptions {
+  /** Streamed stdin (used for uploads); takes the place of `stdin`. */
+  stdinStream?: Readable | undefined;
+  /** Where stdout goes instead of being collected (used for downloads). */
+  stdoutSink?: Writable | undefined;
+}
+
+export interface PosixConnectionOptions {
+  killGraceMs?: number;
+}
+
+export class PosixConnection implements Connection {
+  readonly features: readonly string[] = ['shell'];
+  readonly #primitives: PosixPrimitives;
+  readonly #killGraceMs: number;
+
+  constructor(primitives: PosixPrimitives, options: PosixConnectionOptions = {}) {
+    this.#primitives = primitives;
+    this.#killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  }
+
+  get target(): Target {
+    return this.#primitives.target;
+  }
+
+  /** The transport's primitives (for transport-specific tests and diagnostics). */
+  get primitives(): PosixPrimitives {
+    return this.#primitives;
+  }
+
+  run(command: string, options: RunOptions): Promise<RunResult> {
+    return this.#exec({ body: command }, options);
+  }
+
+  async runFile(options: RunFileOptions): Promise<RunResult> {
+    const name = basename(options.file.name);
+    if (name === '' || name === '.' || name === '..') throw new RivetError(ErrorKind.TaskFile, `Invalid file name '${options.file.name}'`);
+    const tmpdir = options.tmpdir ?? '/tmp';
+    const pathExpr = `"$__rivet_d"/${shellQuote(name)}`;
+    const invocation = [
+      ...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []),
+      pathExpr,
+      ...(options.args?.length ? [shellJoin(options.args)] : []),
+    ].join(' ');
+    const teardown = options.cleanup === false ? undefined : 'if [ -n "${__rivet_d:-}" ]; then rm -rf "$__rivet_d"; fi';
+    const makeDir =
+      `__rivet_d=$(mktemp -d ${shellQuote(`${tmpdir.replace(/\/+$/, '') || '/'}/rivet.XXXXXXXXXX`)} 2>&1) || ` +
+      `__rivet_fail TMPDIR_ERROR "Could not create a temporary directory in ${tmpdir.replaceAll('"', '')}: $__rivet_d"`;
+
+    if (canInline(options.file.content)) {
+      const setup = Buffer.concat([Buffer.from(`${makeDir}\n`), writeFileSnippet(pathExpr, options.file.content, '700')]);
+      return this.#exec({ setup, body: invocation, teardown }, options);
+    }
+    // Too large (or binary with NUL bytes) to travel inside the script: a first exec makes the
+    // directory and streams the file into it, the second runs it.
+    const prepare = await this.#exec(
+      {
+        setup: `${makeDir}\ncat > ${pathExpr} || __rivet_fail WRITE_ERROR "Could not write the file"\nchmod 700 ${pathExpr} || __rivet_fail CHMOD_ERROR "Could not make the file executable"`,
+        body: `printf '%s\\n' "$__rivet_d"`,
+      },
+      { signal: options.signal, runAs: options.runAs, stdin: options.file.content },
+    );
+    const dir = prepare.stdout.toString().trim();
+    if (prepare.exitCode !== 0 || dir === '') {
+      throw new RivetError(ErrorKind.TaskFile, `Could not copy ${name} to ${tmpdir}: ${prepare.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
+    }
+    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown }, options);
+  }
+
+  async upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void> {
+    const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
+      throw new RivetError(ErrorKind.TaskFile, `The source '${localPath}' cannot be read: ${error.code ?? error.message}`, { issueCode: 'WRITE_ERROR' });
+    });
+    const runAs = this.#effectiveRunAs(options.runAs);
+    if (runAs === undefined) {
+      try {
+        await this.#primitives.putPath(localPath, remotePath, options);
+        return;
+      } catch (error) {
+        if (!(error instanceof TransferUnavailableError)) throw this.#transferError(error, 'upload', remotePath);
+      }
+    }
+    const remote = shellQuote(remotePath);
+    const mode = (info.mode & 0o7777).toString(8);
+    const body = info.isDirectory()
+      ? `mkdir -p ${remote} && tar -xf - -C ${remote}`
+      : `__t=$(mktemp "$(dirname -- ${remote})/.rivet-upload.XXXXXXXX") && cat > "$__t" && chmod ${mode} "$__t" && mv -f "$__t" ${remote} || { rm -f "$__t"; exit 1; }`;
+    const stdinStream = info.isDirectory()
+      ? Readable.from(tar.c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
+      : createReadStream(localPath);
+    const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdinStream });
+    if (result.exitCode !== 0) {
+      throw new RivetError(ErrorKind.TaskFile, `Upload to ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
+    }
+  }
+
+  async download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
+    const runAs = this.#effectiveRunAs(options.runAs);
+    if (runAs === undefined) {
+      try {
+        await this.#primitives.getPath(remotePath, localPath, options);
+        return;
+      } catch (error) {
+        if (!(error instanceof TransferUnavailableError)) throw this.#transferError(error, 'download', remotePath);
+      }
+    }
+    const staging = await mkdtemp(join(dirname(localPath), '.rivet-download-'));
+    try {
+      const unpack = tar.x({ cwd: staging });
+      const body = `cd -- "$(dirname -- ${shellQuote(remotePath)})" && tar -cf - -- "$(basename -- ${shellQuote(remotePath)})"`;
+      const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdoutSink: unpack as unknown as Writable });
+      if (result.exitCode !== 0) {
+        throw new RivetError(ErrorKind.TaskFile, `Download of ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'COPY_ERROR', target: this.target.name });
+      }
+      await finished(unpack as unknown as Writable);
+      await rm(localPath, { recursive: true, force: true });
+      await rename(join(staging, basename(remotePath)), localPath);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#primitives.close();
+  }
+
+  /** Run-as equal to the login user is ignored (T-41); the password falls back to the target's. */
+  #effectiveRunAs(runAs: RunAs | undefined): RunAs | undefined {
+    if (runAs === undefined || runAs.user === '' || runAs.user === this.#primitives.loginUser) return undefined;
+    return { ...runAs, password: runAs.password ?? this.target.password };
+  }
+
+  #transferError(error: unknown, verb: string, path: string): RivetError {
+    if (isRivetError(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new RivetError(ErrorKind.TaskFile, `Could not ${verb} ${path}: ${message}`, {
+      issueCode: verb === 'upload' ? 'WRITE_ERROR' : 'COPY_ERROR',
+      target: this.target.name,
+      cause: error,
+    });
+  }
+
+  async #exec(parts: ScriptParts, options: ExecOptions): Promise<RunResult> {
+    const started = performance.now();
+    const runAs = this.#effectiveRunAs(options.runAs);
+    const protocol = new ExecProtocol();
+    const header = protocol.header({ ...parts, env: options.env, cdHome: runAs !== undefined });
+    if (options.signal.aborted) return canceledResult(started);
+    const proc = await this.#primitives.spawn(protocol.commandLine(runAs), { signal: options.signal });
+    return new Promise<RunResult>((resolve, reject) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      const merged: Buffer[] = [];
+      let ready = runAs === undefined;
+      let preReady = '';
+      let promptsSeen = 0;
+      let passwordSent = false;
+      let timedOut = false;
+      let canceled = false;
+      const timers: NodeJS.Timeout[] = [];
+
+      proc.stdin.on('error', () => {
+        // The command may exit without reading its stdin (T-24): not an error.
+      });
+      const writeInput = (): void => {
+        proc.stdin.write(header);
+        if (options.stdinStream) {
+          options.stdinStream.on('error', (error) => {
+            proc.stdin.destroy(error);
+            terminate();
+          });
+          options.stdinStream.pipe(proc.stdin);
+        } else {
+          proc.stdin.end(options.stdin);
+        }
+      };
+
+      proc.stdout.on('data', (chunk: Buffer) => {
+        if (options.stdoutSink) {
+          if (!options.stdoutSink.write(chunk)) {
+            proc.stdout.pause();
+            options.stdoutSink.once('drain', () => proc.stdout.resume());
+          }
+          return;
+        }
+        stdout.push(chunk);
+        merged.push(chunk);
+        options.onOutput?.('stdout', chunk);
+      });
+
+      const takeStderr = (chunk: Buffer): void => {
+        stderr.push(chunk);
+        merged.push(chunk);
+        if (options.onOutput && !chunk.includes(protocol.failPrefix)) options.onOutput('stderr', chunk);
+      };
+      proc.stderr.on('data', (chunk: Buffer) => {
+        if (ready) return takeStderr(chunk);
+        preReady += chunk.toString('utf8');
+        const markerAt = preReady.indexOf(`${protocol.readyMarker}\n`);
+        if (markerAt >= 0) {
+          ready = true;
+          const rest = preReady.slice(markerAt + protocol.readyMarker.length + 1);
+          if (rest) takeStderr(Buffer.from(rest));
+          writeInput();
+          return;
+        }
+        const prompts = preReady.split(protocol.prompt).length - 1;
+        if (prompts > promptsSeen) {
+          promptsSeen = prompts;
+          if (runAs?.password !== undefined && !passwordSent) {
+            passwordSent = true;
+            proc.stdin.write(`${runAs.password}\n`);
+          } else {
+            // No password, or sudo asks again because it was wrong: let sudo fail now.
+            proc.stdin.end();
+          }
+        }
+      });
+
+      const terminate = (): void => {
+        proc.kill('SIGTERM');
+        timers.push(setTimeout(() => proc.kill('SIGKILL'), this.#killGraceMs));
+      };
+      const onAbort = (): void => {
+        canceled = true;
+        terminate();
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+        timers.push(
+          setTimeout(() => {
+            timedOut = true;
+            terminate();
+          }, options.timeoutMs),
+        );
+      }
+      if (ready) writeInput();
+
+      const gaveUp = new Promise<null>((resolveGiveUp) => {
+        const check = (): void => {
+          if (timedOut || canceled) timers.push(setTimeout(() => resolveGiveUp(null), this.#killGraceMs * 2));
+        };
+        options.signal.addEventListener('abort', check, { once: true });
+        if (options.timeoutMs) timers.push(setTimeout(check, options.timeoutMs + 1));
+      });
+
+      void (async () => {
+        try {
+          const status = await Promise.race([proc.exited, gaveUp]);
+          await Promise.race([Promise.all([ended(proc.stdout), ended(proc.stderr)]), delay(STREAM_DRAIN_MS)]);
+          const result: RunResult = {
+            stdout: Buffer.concat(stdout),
+            stderr: Buffer.concat(stderr),
+            merged: Buffer.concat(merged),
+            exitCode: status?.code ?? null,
+            signal: status?.signal ?? null,
+            durationMs: performance.now() - started,
+            timedOut,
+            canceled,
+          };
+          if (!ready && !timedOut && !canceled) return reject(escalationError(preReady, protocol.prompt, runAs, this.target.name, passwordSent));
+          if (result.exitCode === SETUP_FAILURE_EXIT) {
+            const failure = setupFailure(result.stderr.toString('utf8'), protocol.failPrefix, this.target.name);
+            if (failure) return reject(failure);
+          }
+          resolve(result);
+        } catch (error) {
+          reject(error);
+        } finally {
+          options.signal.removeEventListener('abort', onAbort);
+          for (const timer of timers) clearTimeout(timer);
+          if (options.stdoutSink) options.stdoutSink.end();
+        }
+      })();
+    });
+  }
+}
+
+function canceledResult(started: number): RunResult {
+  const empty = Buffer.alloc(0);
+  return { stdout: empty, stderr: empty, merged: empty, exitCode: null, signal: null, durationMs: performance.now() - started, timedOut: false, canceled: true };
+}
+
+function ended(stream: Readable): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Bolt's escalation errors (X-03): NO_PASSWORD, BAD_PASSWORD, SUDO_DENIED. */
+function escalationError(stderr: string, prompt: string, runAs: RunAs | undefined, target: string, passwordSent: boolean): RivetError {
+  const text = stderr.split(prompt).join('').trim();
+  const user = runAs?.user ?? '?';
+  const details = { user, stderr: text };
+  if (/not in the sudoers|not allowed to (execute|run)|may not run sudo/i.test(text)) {
+    return new RivetError(ErrorKind.Escalate, `Sudo denied: the login user may not run commands as '${user}' on ${target}: ${text}`, { issueCode: 'SUDO_DENIED', target, details });
+  }
+  if (passwordSent && /incorrect password|try again/i.test(text)) {
+    return new RivetError(ErrorKind.Escalate, `Sudo password for running as '${user}' on ${target} was not accepted`, { issueCode: 'BAD_PASSWORD', target, details });
+  }
+  if (/password is required|no password was provided|incorrect password/i.test(text) || !passwordSent) {
+    if (/password/i.test(text) || text === '') {
+      return new RivetError(ErrorKind.Escalate, `Sudo needs a password to run as '${user}' on ${target}: set sudo-password (or --sudo-password-prompt)`, { issueCode: 'NO_PASSWORD', target, details });
+    }
+  }
+  return new RivetError(ErrorKind.Escalate, `Could not run as '${user}' on ${target}: ${text || 'the run-as command exited before starting'}`, { issueCode: 'SUDO_DENIED', target, details });
+}
+
+function setupFailure(stderr: string, prefix: string, target: string): RivetError | undefined {
+  const line = stderr.split('\n').find((l) => l.startsWith(prefix));
+  if (line === undefined) return undefined;
+  const rest = line.slice(prefix.length);
+  const colon = rest.indexOf(':');
+  const issueCode = rest.slice(0, colon);
+  return new RivetError(ErrorKind.TaskFile, rest.slice(colon + 1), { issueCode, target });
+}
+
+export type { RemoteProcess };

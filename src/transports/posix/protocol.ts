@@ -1,0 +1,144 @@
+/**
+ * The exec protocol Rivet speaks with a POSIX shell on a target. One exec request (one SSH
+ * channel, or one local child process) does the whole job.
+ *
+ * The command line is a fixed bootstrap that holds no data at all: no env values, no passwords,
+ * no parameters. So nothing secret is ever in a process list. The bootstrap reads a line count N
+ * from stdin, then N lines of shell script, and evals them. Whatever stdin holds after that is the
+ * command's own stdin. The script exports the env, makes the private temp dir, writes the
+ * executable, runs the command as a background job it waits for (so a TERM is handled at once:
+ * the trap kills the whole process group, cleans the temp dir and exits 143), and removes the temp
+ * dir.
+ *
+ * With run-as, the bootstrap runs under `sudo -S -p <unique prompt>`. Rivet writes the sudo
+ * password only when that prompt appears on stderr, and writes the script only after the
+ * bootstrap's ready marker appears on stderr. The password therefore goes to sudo and to nothing
+ * else, and never touches disk or a command line (X-03, without Bolt's #1129).
+ *
+ * Setup failures (temp dir, write, chmod) are reported as a marker line on stderr and exit code
+ * 125, which the connection turns into `puppetlabs.tasks/task_file_error` with Bolt's issue codes.
+ *
+ * @example
+ * ```ts
+ * const p = new ExecProtocol();
+ * const line = p.commandLine(undefined);      // what goes on the exec request
+ * const stdin = p.header({ env: { A: 'x' }, body: 'echo "$A"' }); // what goes first on stdin
+ * ```
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { isEnvName, shellJoin, shellQuote } from './quote.ts';
+import type { RunAs } from '../transport.ts';
+import { UsageError } from '../../core/errors.ts';
+
+/** Exit code the bootstrap uses for its own setup failures (never a command's). */
+export const SETUP_FAILURE_EXIT = 125;
+
+export interface ScriptParts {
+  /** Exported for the body only. */
+  env?: Readonly<Record<string, string>> | undefined;
+  /** Runs in the main shell before the body (may call `__rivet_fail CODE "message"`). */
+  setup?: string | Buffer | undefined;
+  /** The command, run as a waited-for background job with the remaining stdin. */
+  body: string;
+  /** Runs after the body, and on TERM/HUP/INT. */
+  teardown?: string | undefined;
+  /** `cd` to the home directory first (Bolt does so for run-as). */
+  cdHome?: boolean | undefined;
+}
+
+export class ExecProtocol {
+  /** Random per exec, so a command cannot forge Rivet's markers. */
+  readonly token: string = `RIVET_${randomBytes(8).toString('hex')}`;
+
+  /** The sudo prompt Rivet waits for. */
+  get prompt(): string {
+    return `[sudo] rivet ${this.token} password: `;
+  }
+  /** The line the bootstrap prints on stderr once sudo let it run. */
+  get readyMarker(): string {
+    return `${this.token}_READY`;
+  }
+  /** The prefix of a setup-failure line on stderr: `<token>_FAIL:<ISSUE_CODE>:<message>`. */
+  get failPrefix(): string {
+    return `${this.token}_FAIL:`;
+  }
+
+  /** The fixed bootstrap; it contains no data, only the token. */
+  bootstrap(announce: boolean): string {
+    const ready = announce ? `printf '%s\\n' ${this.readyMarker} >&2; ` : '';
+    return (
+      `${ready}__rivet_n=; IFS= read -r __rivet_n || exit ${SETUP_FAILURE_EXIT}; __rivet_s=; ` +
+      `while [ "$__rivet_n" -gt 0 ]; do IFS= read -r __rivet_l; __rivet_s="$__rivet_s$__rivet_l\n"; ` +
+      `__rivet_n=$((__rivet_n - 1)); done; eval "$__rivet_s"`
+    );
+  }
+
+  /** The command line of the exec request. With run-as, wrapped in sudo (or `run-as-command`). */
+  commandLine(runAs: RunAs | undefined): string {
+    const boot = ['/bin/sh', '-c', this.bootstrap(runAs !== undefined)];
+    if (runAs === undefined) return shellJoin(boot);
+    const prefix = runAs.command
+      ? [...runAs.command, runAs.user]
+      : [runAs.sudoExecutable ?? 'sudo', '-S', '-H', '-u', runAs.user, '-p', this.prompt, '--'];
+    return shellJoin([...prefix, ...boot]);
+  }
+
+  /** The script the bootstrap evals, framed with its line count: the first bytes of stdin. */
+  header(parts: ScriptParts): Buffer {
+    const exports: string[] = [];
+    for (const [name, value] of Object.entries(parts.env ?? {})) {
+      if (!isEnvName(name)) throw new UsageError(`Invalid environment variable name '${name}'`);
+      if (value.includes('\0')) throw new UsageError(`Environment variable '${name}' contains a NUL byte`);
+      exports.push(`export ${name}=${shellQuote(value)}`);
+    }
+    const fail = this.failPrefix;
+    const pieces: (string | Buffer)[] = [
+      'unset __rivet_n __rivet_l __rivet_s',
+      `__rivet_fail() { printf '%s%s:%s\\n' ${shellQuote(fail)} "$1" "$2" >&2; exit ${SETUP_FAILURE_EXIT}; }`,
+      `__rivet_cleanup() { :; ${parts.teardown ?? ''}\n}`,
+      `trap '__rivet_cleanup; trap "" TERM; kill -TERM 0 2>/dev/null; exit 143' TERM HUP INT`,
+    ];
+    if (parts.cdHome) pieces.push('cd 2>/dev/null');
+    if (parts.setup !== undefined) pieces.push(parts.setup);
+    pieces.push(
+      'exec 3<&0',
+      `(\n${exports.join('\n')}${exports.length ? '\n' : ''}${parts.body}\n) <&3 3<&- &`,
+      '__rivet_p=$!',
+      'exec 3<&-',
+      'wait "$__rivet_p"; __rivet_rc=$?',
+      '__rivet_cleanup',
+      'exit "$__rivet_rc"',
+    );
+    const script = Buffer.concat(pieces.flatMap((p) => [typeof p === 'string' ? Buffer.from(p) : p, Buffer.from('\n')]));
+    let lines = 0;
+    for (const byte of script) if (byte === 0x0a) lines++;
+    return Buffer.concat([Buffer.from(`${lines}\n`), script]);
+  }
+}
+
+/**
+ * Shell code that writes `content` to the file `pathExpr` (a shell expression such as
+ * `"$__rivet_d/x"`). Works for any bytes except NUL, which callers check with {@link canInline}.
+ */
+export function writeFileSnippet(pathExpr: string, content: Buffer, mode: string): Buffer {
+  const quoted: Buffer[] = [Buffer.from("printf '%s' '")];
+  let start = 0;
+  for (let i = 0; i < content.length; i++) {
+    if (content[i] === 0x27) {
+      quoted.push(content.subarray(start, i), Buffer.from(`'\\''`));
+      start = i + 1;
+    }
+  }
+  quoted.push(content.subarray(start), Buffer.from(`' > ${pathExpr} || __rivet_fail WRITE_ERROR "Could not write ${pathExpr.replaceAll('"', '')}"\n`));
+  quoted.push(Buffer.from(`chmod ${mode} ${pathExpr} || __rivet_fail CHMOD_ERROR "Could not make ${pathExpr.replaceAll('"', '')} executable"`));
+  return Buffer.concat(quoted);
+}
+
+/** Largest file Rivet sends inside the script itself (the shell reads the script byte by byte). */
+export const INLINE_LIMIT = 256 * 1024;
+
+/** True when the content can travel inside the script (no NUL byte, not too large). */
+export function canInline(content: Buffer): boolean {
+  return content.length <= INLINE_LIMIT && !content.includes(0);
+}
