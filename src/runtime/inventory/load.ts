@@ -37,14 +37,16 @@ function isMissing(error: unknown): boolean {
 export function loadInventory(source: InventorySource, options: { baseConfig?: Record<string, unknown> } = {}): Inventory {
   let src: YamlSource;
   if ('path' in source) {
-    let text: string;
+    let text: string | undefined;
     try {
       text = readFileSync(source.path, 'utf8');
     } catch (error) {
-      if (isMissing(error)) text = '';
-      else throw new ConfigError(ErrorKind.Inventory, `cannot read inventory: ${(error as Error).message}`, { file: source.path }, { cause: error });
+      if (!isMissing(error)) {
+        throw new ConfigError(ErrorKind.Inventory, `cannot read inventory: ${(error as Error).message}`, { file: source.path }, { cause: error });
+      }
     }
-    src = YamlSource.fromText(text, source.path, ErrorKind.Inventory);
+    // A missing file has no source, as in Bolt (no `file` in `inventory show`, no cli_overrides warning).
+    src = text === undefined ? YamlSource.fromData({}, undefined) : YamlSource.fromText(text, source.path, ErrorKind.Inventory);
   } else if ('text' in source) {
     src = YamlSource.fromText(source.text, source.name, ErrorKind.Inventory);
   } else {

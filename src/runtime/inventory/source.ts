@@ -11,8 +11,17 @@
  * ```
  * @module
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
 import { ConfigError } from '../../core/index.ts';
+
+/** Psych's extra boolean words (YAML 1.1 without `y`/`n`). */
+const PSYCH_BOOL: ScalarTag = {
+  identify: (value) => typeof value === 'boolean',
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$/,
+  resolve: (text) => /^(?:yes|on)$/i.test(text),
+};
 
 /** A key path into parsed data: map keys and array indexes. */
 export type KeyPath = readonly (string | number)[];
@@ -48,7 +57,15 @@ export class YamlSource {
    */
   static fromText(text: string, name: string, kind = 'bolt.inventory/validation-error'): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    // Like Bolt's Ruby parser (Psych): `<<` merge keys work and yes/no/on/off are booleans
+    // (but not YAML 1.1's `y`/`n`, which Psych also reads as strings).
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+      customTags: (tags) => [...tags, PSYCH_BOOL],
+    });
     const first = doc.errors[0];
     if (first) {
       const line = first.linePos?.[0].line ?? (first.pos[0] >= 0 ? lines.linePos(first.pos[0]).line : undefined);

@@ -6,6 +6,8 @@ import { loadInventory, loadInventoryFile } from '../../../src/runtime/inventory
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/inventory/${name}`, import.meta.url));
 
 /** Loads YAML text named inventory.yaml and returns the error it throws. */
+const inline = (text: string) => loadInventory({ text, name: 'inventory.yaml' });
+
 function errorOf(text: string): ConfigError {
   try {
     loadInventory({ text, name: 'inventory.yaml' });
@@ -185,5 +187,41 @@ describe('loading inventory.yaml', () => {
 
   it('loads the basic fixture', () => {
     expect(loadInventory({ path: fixture('basic.yaml') }).groupNames()).toEqual(['all', 'linux', 'db', 'windows', 'lo']);
+  });
+});
+
+describe('YAML dialect', () => {
+  it('like Bolt (Psych): yes/no/on/off booleans and << merge keys; y/n stay strings', () => {
+    const inv = loadInventory({
+      text: 'vars:\n  common: &common {user: deploy, host-key-check: no}\nconfig:\n  ssh:\n    <<: *common\n    port: 2222\n',
+      name: 'inventory.yaml',
+    });
+    expect(inline('vars: {y: n, a: On, b: OFF}\n').getTarget('h').vars).toEqual({ y: 'n', a: true, b: false });
+    expect(inv.getTarget('h').config.ssh).toEqual({ user: 'deploy', 'host-key-check': false, port: 2222 });
+  });
+
+  it('a missing file has no source', () => {
+    expect(loadInventory({ path: fixture('does-not-exist.yaml') }).source).toBeUndefined();
+    expect(loadInventory({ path: fixture('basic.yaml') }).source).toBe(fixture('basic.yaml'));
+  });
+});
+
+describe('scale (pain point #13)', () => {
+  it('I-06: 20k targets in 40 groups load and resolve quickly', () => {
+    const groups = Array.from({ length: 40 }, (_, g) => ({
+      name: `g${g}`,
+      vars: { g },
+      config: { ssh: { port: 2000 + g } },
+      targets: Array.from({ length: 500 }, (_, t) => `h${g}-${t}.example.com`),
+    }));
+    const start = performance.now();
+    const inv = loadInventory({ data: { groups }, name: 'big' });
+    const all = inv.getTargets('all');
+    const globbed = inv.getTargets('h3-*');
+    const ms = performance.now() - start;
+    expect(all).toHaveLength(20000);
+    expect(globbed).toHaveLength(500);
+    expect(inv.getTarget('h39-499.example.com').port).toBe(2039);
+    expect(ms).toBeLessThan(10000);
   });
 });
