@@ -204,7 +204,7 @@ export class Inventory {
     const path = state.path ?? [];
     let target: Target;
     try {
-      target = this.resolve(state.name);
+      target = this.resolveShared(state.name);
     } catch (error) {
       if (isRivetError(error)) throw this.model.source.fail(path, error.message, ErrorKind.Inventory);
       throw error;
@@ -353,13 +353,14 @@ export class Inventory {
         fromChildren = data;
       }
     }
+    if (!fromChildren && !group.members.has(name)) return undefined;
     const own: Collected = { ...group.data, groups: [group.name] };
     if (fromChildren) {
       const merged = mergeCollected(own, fromChildren);
       merged.groups = [group.name, ...fromChildren.groups.filter((g) => g !== group.name)];
       return merged;
     }
-    return group.members.has(name) ? own : undefined;
+    return own;
   }
 
   private state(name: string): TargetState {
@@ -368,9 +369,15 @@ export class Inventory {
     return state;
   }
 
+  /** A snapshot of a target the caller may change freely. */
   private resolve(name: string): Target {
+    return structuredClone(this.resolveShared(name));
+  }
+
+  /** The cached resolved target: never hand this object out. */
+  private resolveShared(name: string): Target {
     const cached = this.cache.get(name);
-    if (cached) return structuredClone(cached);
+    if (cached) return cached;
     const state = this.state(name);
     const group = this.collect(this.root, name) ?? { ...this.root.data, groups: ['all'] };
     // localhost defaults sit under the inventory's own data (I-08).
@@ -410,7 +417,7 @@ export class Inventory {
       groups: group.groups,
     };
     this.cache.set(name, target);
-    return structuredClone(target);
+    return target;
   }
 
   private changed(): void {

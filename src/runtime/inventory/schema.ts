@@ -403,6 +403,7 @@ export function buildModel(src: YamlSource): InventoryModel {
 
   // Resolve string entries: an alias names its target; anything else is a target named by its URI.
   for (const [group, raw] of entries) {
+    const members = new Set<string>();
     for (const entry of raw) {
       let name = entry.text;
       if (entry.kind === 'string') {
@@ -412,7 +413,10 @@ export function buildModel(src: YamlSource): InventoryModel {
           targets.set(name, { name, uri: name, alias: [], path: entry.path, config: {}, facts: {}, vars: {}, features: [], pluginHooks: {} });
         }
       }
-      if (!group.targets.includes(name)) group.targets.push(name);
+      if (!members.has(name)) {
+        members.add(name);
+        group.targets.push(name);
+      }
     }
   }
 
