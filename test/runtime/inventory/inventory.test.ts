@@ -240,6 +240,14 @@ describe('inventory show (C-14)', () => {
     expect(shown.targets[1]).toMatchObject({ name: 'web2', uri: 'ssh://deploy@web2.example.com:2222', alias: ['w2', 'second'] });
   });
 
+  it('I-02/I-04: plugin_hooks are accepted and merged in the detail (target beats group)', () => {
+    const inv = inline(
+      'plugin_hooks: {puppet_library: {plugin: task, task: a}}\ngroups:\n  - name: g\n    plugin_hooks: {x: {plugin: g}}\n' +
+        '    targets:\n      - uri: h\n        plugin_hooks: {x: {plugin: t}}\n',
+    );
+    expect(inv.targetDetail('h').plugin_hooks).toEqual({ puppet_library: { plugin: 'task', task: 'a' }, x: { plugin: 't' } });
+  });
+
   it('C-14: group show', () => {
     expect(basic().showGroups()).toEqual({ count: 5, groups: ['all', 'linux', 'db', 'windows', 'lo'] });
   });
