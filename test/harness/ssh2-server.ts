@@ -49,6 +49,8 @@ export interface Ssh2TestServer extends AsyncDisposable {
   readonly hostPublicKey: string;
   readonly knownHostsPath: string;
   readonly sftp: false;
+  /** Every auth request received, as `method` (`none`, `publickey`, `password`), in order. */
+  readonly authAttempts: string[];
   connectionCount(): number;
   stop(): Promise<void>;
 }
@@ -80,11 +82,16 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
   await writeFile(clientKeyPath, client.private, { mode: 0o600 });
 
   let connections = 0;
-  const sockets = new Set<Socket>();
+  const authAttempts: string[] = [];
+  const conns = new Set<ssh2.Connection>();
   const children = new Set<number>();
   const server = new Server({ hostKeys: [hostPrivate] }, (conn) => {
+    connections++;
+    conns.add(conn);
+    conn.on('close', () => conns.delete(conn));
     conn.on('error', () => {});
     conn.on('authentication', (ctx) => {
+      authAttempts.push(ctx.method);
       if (ctx.username !== user) return ctx.reject(['publickey', 'password']);
       if (ctx.method === 'password' && ctx.password === password) return ctx.accept();
       if (ctx.method === 'publickey' && ctx.key.algo === clientPub.type && sameBytes(ctx.key.data, clientPub.getPublicSSH())) {
@@ -131,11 +138,6 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
       });
     });
   });
-  server.on('connection', (sock: Socket) => {
-    connections++;
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
   const port = await listen(server);
   const knownHostsPath = join(dir, 'known_hosts');
   await writeFile(knownHostsPath, knownHostsLines(hostPublicKey, port));
@@ -148,7 +150,7 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
           process.kill(-pid, 'SIGKILL');
         } catch {}
       }
-      for (const s of sockets) s.destroy();
+      for (const c of conns) c.end();
       await new Promise<void>((r) => server.close(() => r()));
       await rm(dir, { recursive: true, force: true });
     })();
@@ -164,6 +166,7 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
     hostPublicKey,
     knownHostsPath,
     sftp: false,
+    authAttempts,
     connectionCount: () => connections,
     stop,
     [Symbol.asyncDispose]: stop,

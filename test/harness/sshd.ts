@@ -37,6 +37,8 @@ export interface SshdOptions {
   sftp?: boolean;
   /** Extra sshd_config lines (appended before any Match block). */
   extraConfig?: string[];
+  /** sshd's MaxSessions (default 50). */
+  maxSessions?: number;
   /** Highest 127.0.0.x to list in known_hosts (default 60). */
   lastAddress?: number;
 }
@@ -102,7 +104,7 @@ export function knownHostsLines(hostPublicKey: string, port: number, last = 60):
   return `${lines.join('\n')}\n`;
 }
 
-function sshdConfig(dir: string, port: number, sftp: boolean, extra: readonly string[]): string {
+function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: number, extra: readonly string[]): string {
   return [
     `Port ${port}`,
     'ListenAddress 0.0.0.0',
@@ -122,7 +124,7 @@ function sshdConfig(dir: string, port: number, sftp: boolean, extra: readonly st
     'PrintMotd no',
     'PrintLastLog no',
     'UseDNS no',
-    'MaxSessions 50',
+    `MaxSessions ${maxSessions}`,
     'MaxStartups 200',
     'MaxAuthTries 10',
     'LoginGraceTime 30',
@@ -155,7 +157,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   let port = 0;
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     port = await freePort();
-    await writeFile(configPath, sshdConfig(dir, port, sftp, options.extraConfig ?? []));
+    await writeFile(configPath, sshdConfig(dir, port, sftp, options.maxSessions ?? 50, options.extraConfig ?? []));
     await writeFile(logPath, '');
     const proc = spawn(SSHD_PATH, ['-D', '-e', '-f', configPath, '-E', logPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
