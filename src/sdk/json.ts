@@ -1,0 +1,8 @@
+/**
+ * JSON value types: what task results, `Data` parameters and untyped plan results are.
+ *
+ * @module
+ */
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
