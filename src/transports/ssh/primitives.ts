@@ -25,6 +25,40 @@ import { resolveSshConfig, type ResolvedSshConfig, type ResolveEnv } from './con
 import { openSshChain } from './connect.ts';
 import { sftpGet, sftpPut } from './sftp.ts';
 
+function pause(ms: number, signal: AbortSignal, onAbort: () => unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const abort = (): void => {
+      clearTimeout(timer);
+      reject(onAbort());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** Waits for `promise`, or rejects when `signal` aborts first (the promise keeps running). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => unknown): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', abort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** A FIFO counting semaphore whose waiters can be aborted. */
 class SessionSlots {
   private used = 0;
@@ -98,12 +132,18 @@ export class SshPrimitives implements PosixPrimitives {
   readonly transportName = 'ssh';
   readonly loginUser: string;
   private readonly slots: SessionSlots;
-  private sftp: Promise<SFTPWrapper> | undefined;
+  private sftp: Promise<SFTPWrapper | undefined> | undefined;
+  private sftpUnavailable: TransferUnavailableError | undefined;
+  private activeTransfers = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private readonly open = new Set<ClientChannel>();
+  /** Open exec channels, with how to settle their `exited` when the connection drops. */
+  private readonly open = new Map<ClientChannel, (s: ExitStatus) => void>();
   private lostReason: string | undefined;
   private readonly endedClients = new WeakSet<ClientType>();
+  /** Session channels (exec and sftp) open now, and the most the server has accepted at once. */
+  private openSessions = 0;
+  private peakSessions = 0;
 
   /**
    * @param client the logged-in client of the target
@@ -125,6 +165,8 @@ export class SshPrimitives implements PosixPrimitives {
       this.lostReason ??= 'connection closed';
       this.closed = true;
       this.slots.failAll(this.lostError());
+      // ssh2 only emits a channel's 'close' once its output was read: settle exits now.
+      for (const settle of this.open.values()) settle({ code: null, signal: null });
     });
   }
 
@@ -153,10 +195,14 @@ export class SshPrimitives implements PosixPrimitives {
     return new RivetError(ErrorKind.Canceled, `ssh ${this.target.name}: ${what} canceled`, { target: this.target.name, issueCode: 'CANCELED' });
   }
 
-  private openExec(command: string): Promise<ClientChannel> {
-    return new Promise<ClientChannel>((resolve, reject) => {
+  /**
+   * Opens an exec channel. The process is wrapped inside ssh2's callback: a fast command's
+   * exit-status can arrive in the same read as the open confirmation, before any later microtask.
+   */
+  private openExec(command: string): Promise<{ channel: ClientChannel; proc: RemoteProcess }> {
+    return new Promise((resolve, reject) => {
       try {
-        this.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+        this.client.exec(command, (error, channel) => (error ? reject(error) : resolve({ channel, proc: this.wrap(channel) })));
       } catch (error) {
         reject(error);
       }
@@ -165,18 +211,23 @@ export class SshPrimitives implements PosixPrimitives {
 
   async spawn(command: string, options: OperationOptions): Promise<RemoteProcess> {
     const { signal } = options;
-    for (;;) {
+    for (let refusals = 0; ; refusals++) {
       if (this.closed) throw this.lostError();
       await this.slots.acquire(signal, () => this.canceledError('spawn'));
-      let channel: ClientChannel;
+      let opened: { channel: ClientChannel; proc: RemoteProcess };
       try {
-        channel = await this.openExec(command);
+        opened = await this.openExec(command);
       } catch (error) {
         this.slots.release();
         const reason = (error as { reason?: unknown }).reason;
-        // 1 = SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: OpenSSH's answer beyond MaxSessions.
-        if (reason === 1 && this.slots.inUse > 0 && !this.closed) {
-          this.slots.limit = Math.max(1, this.slots.inUse);
+        // OpenSSH refuses a session beyond MaxSessions with "open failed" (reason 2, CONNECT_FAILED;
+        // other servers use 1, ADMINISTRATIVELY_PROHIBITED). With other sessions open, that is
+        // the limit: wait for one of them instead of failing. The server accepted `peakSessions`
+        // at once, so its limit is at least that; it frees a session a little after our close,
+        // so a refusal right after a close is retried after a short pause.
+        if ((reason === 1 || reason === 2) && !this.closed && (this.slots.inUse > 0 || this.peakSessions > 0) && refusals < 200) {
+          this.slots.limit = Math.min(this.config.maxSessions, Math.max(1, this.slots.inUse, this.peakSessions));
+          await pause(25, signal, () => this.canceledError('spawn'));
           continue;
         }
         if (this.closed) throw this.lostError();
@@ -186,12 +237,15 @@ export class SshPrimitives implements PosixPrimitives {
           cause: error,
         });
       }
-      return this.wrap(channel, signal);
+      if (signal.aborted) {
+        opened.channel.close();
+        throw this.canceledError('spawn');
+      }
+      return opened.proc;
     }
   }
 
-  private wrap(channel: ClientChannel, signal: AbortSignal): RemoteProcess {
-    this.open.add(channel);
+  private wrap(channel: ClientChannel): RemoteProcess {
     let exitStatus: ExitStatus | undefined;
     let resolveExit!: (s: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((r) => (resolveExit = r));
@@ -200,6 +254,8 @@ export class SshPrimitives implements PosixPrimitives {
       exitStatus = s;
       resolveExit(s);
     };
+    this.open.set(channel, settle);
+    this.sessionOpened();
     // Complete at the channel's exit, not at close (streams end independently).
     channel.on('exit', (code: number | null, sig?: string) => {
       settle({ code: typeof code === 'number' ? code : null, signal: typeof sig === 'string' ? sig : null });
@@ -207,14 +263,11 @@ export class SshPrimitives implements PosixPrimitives {
     channel.on('close', () => {
       settle({ code: null, signal: null });
       this.open.delete(channel);
+      this.openSessions--;
       this.slots.release();
     });
     channel.on('error', () => {});
     channel.stderr.on('error', () => {});
-    if (signal.aborted) {
-      channel.close();
-      throw this.canceledError('spawn');
-    }
     return {
       stdin: channel,
       stdout: channel,
@@ -231,60 +284,78 @@ export class SshPrimitives implements PosixPrimitives {
     };
   }
 
-  private getSftp(signal: AbortSignal): Promise<SFTPWrapper> {
-    if (this.sftp) return this.sftp;
-    const opening = (async () => {
-      await this.slots.acquire(signal, () => this.canceledError('SFTP session'));
-      try {
-        return await new Promise<SFTPWrapper>((resolve, reject) => {
-          this.client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp)));
-        });
-      } catch (error) {
-        this.slots.release();
-        throw error;
+  private sessionOpened(): void {
+    this.openSessions++;
+    this.peakSessions = Math.max(this.peakSessions, this.openSessions);
+  }
+
+  /** The connection's one SFTP session, opened on first use (shared by concurrent callers). */
+  private async getSftp(signal: AbortSignal): Promise<SFTPWrapper> {
+    for (;;) {
+      if (this.closed) throw this.lostError();
+      if (this.sftpUnavailable) throw this.sftpUnavailable;
+      this.sftp ??= this.openSftp();
+      const sftp = await abortable(this.sftp, signal, () => this.canceledError('SFTP session'));
+      if (sftp) return sftp;
+    }
+  }
+
+  /** Opens the SFTP session; undefined when the server refused it for now (session limit). */
+  private async openSftp(): Promise<SFTPWrapper | undefined> {
+    const forever = new AbortController().signal;
+    await this.slots.acquire(forever, () => this.canceledError('SFTP session'));
+    let sftp: SFTPWrapper;
+    try {
+      sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+        this.client.sftp((error, s) => (error ? reject(error) : resolve(s)));
+      });
+    } catch (error) {
+      this.slots.release();
+      this.sftp = undefined;
+      if (this.closed) throw this.lostError();
+      const reason = (error as { reason?: unknown }).reason;
+      if ((reason === 1 || reason === 2) && (this.slots.inUse > 0 || this.peakSessions > 0)) {
+        // Refused beyond MaxSessions (see spawn): wait and try again, do not fall back.
+        this.slots.limit = Math.min(this.config.maxSessions, Math.max(1, this.slots.inUse, this.peakSessions));
+        await pause(25, forever, () => undefined);
+        return undefined;
       }
-    })();
-    this.sftp = opening.then(
-      (sftp) => {
-        sftp.on('close', () => {
-          if (this.sftp === current) this.sftp = undefined;
-          this.slots.release();
-        });
-        sftp.on('error', () => {});
-        return sftp;
-      },
-      (error: Error & { reason?: unknown }) => {
-        if (this.closed) throw this.lostError();
-        if ((error as { reason?: unknown }).reason === 1 && this.slots.inUse > 0) {
-          // Session refused beyond MaxSessions: retry later, do not fall back.
-          this.sftp = undefined;
-          throw error;
-        }
-        // No sftp subsystem (sshd without `Subsystem sftp`): remember and let the caller fall back.
-        throw new TransferUnavailableError(`ssh ${this.target.name}: SFTP is not available (${error.message})`);
-      },
-    );
+      // No sftp subsystem (sshd without `Subsystem sftp`): remember; the caller falls back to exec.
+      this.sftpUnavailable = new TransferUnavailableError(`ssh ${this.target.name}: SFTP is not available (${(error as Error).message})`);
+      throw this.sftpUnavailable;
+    }
+    this.sessionOpened();
     const current = this.sftp;
-    return current;
+    sftp.on('close', () => {
+      this.openSessions--;
+      if (this.sftp === current) this.sftp = undefined;
+      this.slots.release();
+    });
+    sftp.on('error', () => {});
+    return sftp;
   }
 
   private async transfer(op: (sftp: SFTPWrapper) => Promise<void>, signal: AbortSignal, what: string): Promise<void> {
     if (this.closed) throw this.lostError();
     const sftp = await this.getSftp(signal);
     if (signal.aborted) throw this.canceledError(what);
+    // fastPut/fastGet cannot be canceled. On abort, stop at once; if no other transfer shares the
+    // SFTP session, end it (so the remote side stops writing; it is reopened next time).
     const onAbort = (): void => {
-      // fastPut/fastGet cannot be canceled: end the SFTP session (reopened next time).
-      if (this.sftp) this.sftp = undefined;
+      if (this.activeTransfers > 1) return;
+      this.sftp = undefined;
       sftp.end();
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    this.activeTransfers++;
     try {
-      await op(sftp);
+      await abortable(op(sftp), signal, () => this.canceledError(what));
     } catch (error) {
       if (signal.aborted) throw this.canceledError(what);
       if (this.closed) throw this.lostError();
       throw error instanceof RivetError ? error : new Error(`ssh ${this.target.name}: ${what}: ${(error as Error).message}`, { cause: error });
     } finally {
+      this.activeTransfers--;
       signal.removeEventListener('abort', onAbort);
     }
   }
@@ -302,7 +373,7 @@ export class SshPrimitives implements PosixPrimitives {
       this.closed = true;
       this.lostReason ??= 'connection closed by Rivet';
       this.slots.failAll(this.lostError());
-      for (const channel of this.open) channel.close();
+      for (const channel of this.open.keys()) channel.close();
       for (const client of this.clients) {
         if (this.endedClients.has(client)) continue;
         await new Promise<void>((resolve) => {
