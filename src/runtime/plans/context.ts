@@ -1,0 +1,293 @@
+/**
+ * The runtime's {@link PlanContext}: what SDK calls do inside a running plan. One per plan (a
+ * sub-plan gets its own, sharing the run: inventory, connection pool, concurrency limit, events).
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile as writeLocal } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { ErrorKind, RivetError, toRivetError, type SourceLocation } from '../../core/errors.ts';
+import type { LogLevel } from '../../core/events.ts';
+import { Result, ResultSet, Sensitive } from '../../core/result.ts';
+import type { Target } from '../../core/target.ts';
+import type { PlanContext, PlanLike } from '../../sdk/context.ts';
+import type { CommandOptions, OnFailure, PromptOptions, RunPlanOptions, ScriptOptions, StepOptions, TaskOptions, WaitOptions } from '../../sdk/options.ts';
+import type { TargetSpec } from '../../sdk/puppet.ts';
+import type { Runtime } from '../runtime.ts';
+import type { CommonStepOptions } from '../steps/basic.ts';
+
+/** Task execution as the lead adds it to Runtime (called through this narrow interface). */
+export interface TaskRunner {
+  runTask(task: string, targets: TargetSpec, params: Record<string, unknown>, options?: TaskStepOptions): Promise<ResultSet>;
+  runTaskWith(
+    task: string,
+    targets: TargetSpec,
+    params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>,
+    options?: TaskStepOptions,
+  ): Promise<ResultSet>;
+}
+
+export interface TaskStepOptions {
+  description?: string | undefined;
+  noop?: boolean | undefined;
+  runAs?: string | undefined;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  stream?: boolean | undefined;
+}
+
+/** State shared by every plan of one run. */
+export interface PlanRunShared {
+  runtime: Runtime;
+  /** Runs a sub-plan (set by the plan runner). */
+  runSubPlan(plan: PlanLike | string, params: Record<string, unknown>, options: { runAs: string | undefined; location: SourceLocation | undefined }): Promise<unknown>;
+  /** Answers `prompt()`; without it there is no terminal. */
+  prompt?: ((text: string, options: { sensitive: boolean }) => Promise<string>) | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  signal: AbortSignal;
+}
+
+let waitStepIds = 1_000_000;
+
+/** JSON-encodes arrays and objects in env vars (P-03). */
+export function encodeEnvVars(vars: Record<string, unknown> | undefined): Record<string, string> | undefined {
+  if (vars === undefined) return undefined;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(vars)) {
+    if (value === undefined || value === null) continue;
+    const plain = value instanceof Sensitive ? value.unwrap() : value;
+    env[key] = typeof plain === 'string' ? plain : typeof plain === 'object' ? JSON.stringify(plain) : String(plain);
+  }
+  return env;
+}
+
+export class RuntimePlanContext implements PlanContext {
+  readonly failedTargets = new Map<string, Result>();
+  readonly #shared: PlanRunShared;
+  readonly #runAs: string | undefined;
+
+  constructor(
+    shared: PlanRunShared,
+    readonly planName: string,
+    readonly onFailure: OnFailure,
+    runAs: string | undefined,
+  ) {
+    this.#shared = shared;
+    this.#runAs = runAs;
+  }
+
+  get signal(): AbortSignal {
+    return this.#shared.signal;
+  }
+
+  get #runtime(): Runtime {
+    return this.#shared.runtime;
+  }
+
+  #common(options: StepOptions): CommonStepOptions {
+    return {
+      description: options.description,
+      runAs: options.runAs ?? this.#runAs,
+      timeoutMs: options.timeout,
+      signal: options.signal,
+      stream: options.stream,
+    };
+  }
+
+  #taskRunner(): TaskRunner {
+    const runtime = this.#runtime as Runtime & Partial<TaskRunner>;
+    if (typeof runtime.runTask !== 'function' || typeof runtime.runTaskWith !== 'function') {
+      throw new RivetError(ErrorKind.Generic, 'Task execution is not available in this build of Rivet (Runtime.runTask is missing)', { issueCode: 'NO_TASKS' });
+    }
+    return runtime as TaskRunner;
+  }
+
+  #taskOptions(options: TaskOptions): TaskStepOptions {
+    return { ...this.#common(options), noop: options.noop };
+  }
+
+  runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet> {
+    return this.#taskRunner().runTask(task, targets, params, this.#taskOptions(options));
+  }
+
+  runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet> {
+    return this.#taskRunner().runTaskWith(task, targets, params, this.#taskOptions(options));
+  }
+
+  runCommand(command: string, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
+    return this.#runtime.runCommand(command, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) });
+  }
+
+  runScript(script: string, targets: readonly Target[], options: ScriptOptions): Promise<ResultSet> {
+    return this.#runtime.runScript(script, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments });
+  }
+
+  uploadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
+    return this.#runtime.uploadFile(source, destination, targets, this.#common(options));
+  }
+
+  downloadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
+    return this.#runtime.downloadFile(source, destination, targets, this.#common(options));
+  }
+
+  async writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
+    const dir = await mkdtemp(join(tmpdir(), 'rivet-write-'));
+    try {
+      const file = join(dir, basename(destination) || 'content');
+      await writeLocal(file, content, { mode: 0o600 });
+      return await this.#runtime.uploadFile(file, destination, targets, { description: `write file ${destination}`, ...this.#common(options) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Retries connecting and running `true` until it works or `waitTime` passes (P-09). */
+  async waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
+    const events = this.#runtime.events;
+    const stepId = waitStepIds++;
+    const description = options.description ?? 'wait until available';
+    const started = performance.now();
+    const waitTime = options.waitTime ?? 120_000;
+    const interval = options.retryInterval ?? 1_000;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.signal]) : this.signal;
+    events.emit({ type: 'step_start', stepId, action: 'wait_until_available', object: null, description, targets: targets.map((t) => t.name) });
+    const results = await Promise.all(
+      targets.map(async (target) => {
+        const t0 = performance.now();
+        events.emit({ type: 'target_start', stepId, target: target.name });
+        let last: RivetError | undefined;
+        let result: Result | undefined;
+        while (result === undefined) {
+          if (signal.aborted) {
+            result = Result.failure(target, 'wait_until_available', null, new RivetError(ErrorKind.Canceled, `Canceled while waiting for ${target.name}`, { target: target.name }));
+            break;
+          }
+          try {
+            const connection = await this.#runtime.pool.get(target, { signal });
+            const run = await connection.run('true', { signal, timeoutMs: Math.max(1_000, waitTime - (performance.now() - t0)) });
+            if (run.exitCode === 0) {
+              result = new Result({ target, action: 'wait_until_available', value: {}, durationMs: performance.now() - t0 });
+              break;
+            }
+            last = new RivetError(ErrorKind.Connect, `'true' exited with ${String(run.exitCode)}`, { target: target.name });
+          } catch (error) {
+            last = toRivetError(error, target.name);
+          }
+          if (performance.now() - t0 + interval > waitTime) {
+            const msg = `Timed out after ${Math.round(waitTime / 1000)} s waiting for ${target.name} to become available${last ? `: ${last.message}` : ''}`;
+            result = Result.failure(
+              target,
+              'wait_until_available',
+              null,
+              new RivetError(ErrorKind.Connect, msg, { issueCode: 'CONNECT_ERROR', target: target.name, details: { wait_time_ms: waitTime } }),
+              performance.now() - t0,
+            );
+            break;
+          }
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, interval);
+            signal.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+          });
+        }
+        events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
+        return result;
+      }),
+    );
+    const set = new ResultSet(results);
+    events.emit({
+      type: 'step_finish',
+      stepId,
+      action: 'wait_until_available',
+      object: null,
+      description,
+      durationMs: performance.now() - started,
+      failures: set.errorSet.length,
+      count: set.length,
+    });
+    return set;
+  }
+
+  runPlan(plan: PlanLike | string, params: Record<string, unknown>, options: RunPlanOptions, location: SourceLocation | undefined): Promise<unknown> {
+    return this.#shared.runSubPlan(plan, params, { runAs: options.runAs ?? this.#runAs, location });
+  }
+
+  getTargets(spec: TargetSpec): Target[] {
+    return this.#runtime.inventory.getTargets(spec);
+  }
+  getTarget(spec: TargetSpec): Target {
+    return this.#runtime.inventory.getTarget(spec);
+  }
+  addTarget(data: string | Record<string, unknown>): Target {
+    return this.#runtime.inventory.addTarget(data);
+  }
+  setVar(target: string | Target, key: string, value: unknown): Target {
+    return this.#runtime.inventory.setVar(target, key, value);
+  }
+  vars(target: string | Target): Record<string, unknown> {
+    return this.#runtime.inventory.vars(target);
+  }
+  facts(target: string | Target): Record<string, unknown> {
+    return this.#runtime.inventory.facts(target);
+  }
+  addFacts(target: string | Target, facts: Record<string, unknown>): Target {
+    return this.#runtime.inventory.addFacts(target, facts);
+  }
+  setFeature(target: string | Target, feature: string, value: boolean): Target {
+    return this.#runtime.inventory.setFeature(target, feature, value);
+  }
+  setConfig(target: string | Target, keyOrPath: string | readonly string[], value: unknown): Target {
+    return this.#runtime.inventory.setConfig(target, keyOrPath, value);
+  }
+  addToGroup(targets: TargetSpec, group: string): Target[] {
+    return this.#runtime.inventory.addToGroup(targets, group);
+  }
+  removeFromGroup(target: TargetSpec, group: string): Target {
+    return this.#runtime.inventory.removeFromGroup(target, group);
+  }
+
+  message(text: string): void {
+    this.#runtime.events.emit({ type: 'message', level: 'message', text });
+  }
+  verbose(text: string): void {
+    this.#runtime.events.emit({ type: 'message', level: 'verbose', text });
+  }
+  log(level: LogLevel, text: string): void {
+    this.#runtime.events.log(level, text);
+  }
+
+  async prompt(text: string, options: PromptOptions): Promise<string | Sensitive<string>> {
+    const ask = this.#shared.prompt;
+    if (ask === undefined) {
+      if (options.default !== undefined) return options.sensitive ? new Sensitive(options.default) : options.default;
+      throw new RivetError(ErrorKind.NoTty, `Cannot prompt '${text}': standard input is not a terminal and no default was given`, { issueCode: 'NO_TTY' });
+    }
+    let answer = await ask(options.default !== undefined && !options.sensitive ? `${text} [${options.default}]: ` : `${text}: `, { sensitive: options.sensitive === true });
+    if (answer === '' && options.default !== undefined) answer = options.default;
+    return options.sensitive ? new Sensitive(answer) : answer;
+  }
+
+  /** Absolute paths as they are; `module/file` via the modulepath (`files/` first); else the project dir (P-31). */
+  resolvePath(path: string): string {
+    if (isAbsolute(path)) return path;
+    const slash = path.indexOf('/');
+    if (slash > 0) {
+      const module = path.slice(0, slash);
+      const rest = path.slice(slash + 1);
+      for (const dir of this.#runtime.modulepath) {
+        const moduleDir = join(dir, module);
+        if (!existsSync(moduleDir)) continue;
+        const inFiles = join(moduleDir, 'files', rest);
+        if (existsSync(inFiles)) return inFiles;
+        const direct = join(moduleDir, rest);
+        if (existsSync(direct)) return direct;
+      }
+    }
+    return resolve(this.#runtime.projectDir, path);
+  }
+
+  env(name: string): string | undefined {
+    return this.#shared.env[name];
+  }
+}
