@@ -13,6 +13,8 @@ import { ConfigError, ErrorKind, UsageError, isRivetError } from '../core/errors
 import type { Runtime } from '../runtime/runtime.ts';
 import { commandCommand, fileCommand, scriptCommand } from './commands/adhoc.ts';
 import { groupCommand, inventoryCommand } from './commands/inventory.ts';
+import { directPlanProgram, planCommand } from './commands/plan.ts';
+import type { AnyPlan } from '../sdk/plan.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -38,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(fileCommand(ctx));
   program.addCommand(inventoryCommand(ctx));
   program.addCommand(groupCommand(ctx));
+  program.addCommand(planCommand(ctx));
   program.commands.forEach(function configure(command: Command): void {
     command.showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
     command.commands.forEach(configure);
@@ -47,9 +50,21 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs the CLI on argv (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  return runProgram(buildProgram, argv, io, signal, true);
+}
+
+/**
+ * `rivet plan run` for one plan, with the argv that follows the plan file
+ * (`npx tsx plans/deploy.ts --targets web k=v`): same parsing, output and exit codes.
+ */
+export async function runPlanCli(plan: AnyPlan, argv: readonly string[], io: CliIO, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  return runProgram((ctx) => directPlanProgram(ctx, plan).showSuggestionAfterError(true).helpOption('-h, --help', 'show help'), argv, io, signal, false);
+}
+
+async function runProgram(build: (ctx: CliContext) => Command, argv: readonly string[], io: CliIO, signal: AbortSignal, helpWhenEmpty: boolean): Promise<number> {
   const runtimes: Runtime[] = [];
   const ctx: CliContext = { io, signal, exitCode: 0, onRuntime: (r) => runtimes.push(r) };
-  const program = buildProgram(ctx);
+  const program = build(ctx);
   program.exitOverride();
   program.configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
   for (const sub of program.commands) {
@@ -61,7 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
     }
   }
   try {
-    if (argv.length === 0) {
+    if (argv.length === 0 && helpWhenEmpty) {
       program.outputHelp();
       return USAGE_EXIT;
     }
@@ -93,7 +108,16 @@ function reportError(error: unknown, io: CliIO): number {
 }
 
 /** Entry point of the `rivet` binary. */
-export async function main(): Promise<never> {
+export function main(): Promise<never> {
+  return mainWith(runCli);
+}
+
+/** Entry point of a plan file run directly (`npx tsx plans/deploy.ts ...`); see `definePlan`. */
+export function mainPlan(plan: AnyPlan): Promise<never> {
+  return mainWith((argv, io, signal) => runPlanCli(plan, argv, io, signal));
+}
+
+async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortSignal) => Promise<number>): Promise<never> {
   const controller = new AbortController();
   let interrupts = 0;
   process.on('SIGINT', () => {
@@ -118,6 +142,6 @@ export async function main(): Promise<never> {
     env: process.env,
     cwd: process.cwd(),
   };
-  const code = await runCli(process.argv.slice(2), io, controller.signal);
+  const code = await run(process.argv.slice(2), io, controller.signal);
   process.exit(controller.signal.aborted && code === 0 ? 130 : code);
 }

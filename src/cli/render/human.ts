@@ -20,6 +20,11 @@ export interface HumanOptions {
   progress: boolean;
   /** Lowest log level printed (default warn). */
   logLevel?: LogLevel | undefined;
+  /**
+   * Plan mode (C-12): `Starting:`/`Finished:` lines for plans and steps; per-target results and
+   * `out.verbose` messages only when `verbose`.
+   */
+  plan?: boolean | undefined;
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -48,6 +53,7 @@ export class HumanRenderer {
 
   /** Feeds one event of the run. */
   onEvent(event: RivetEvent): void {
+    if (this.#o.plan && this.#planEvent(event)) return;
     switch (event.type) {
       case 'step_start':
         this.#total += event.targets.length;
@@ -77,6 +83,45 @@ export class HumanRenderer {
         break;
       default:
         break;
+    }
+  }
+
+  /** Plan-mode lines; true when the event was handled. */
+  #planEvent(event: RivetEvent): boolean {
+    switch (event.type) {
+      case 'plan_start':
+        this.#line(this.#o.out, `Starting: plan ${event.plan}`);
+        return true;
+      case 'plan_finish':
+        this.#line(this.#o.out, `Finished: plan ${event.plan} in ${seconds(event.durationMs)}`);
+        return true;
+      case 'step_start': {
+        this.#total += event.targets.length;
+        this.#startProgress();
+        const on = event.targets.length > 5 ? `${event.targets.length} targets` : event.targets.join(', ');
+        this.#line(this.#o.out, `Starting: ${stepText(event)} on ${on}`);
+        return true;
+      }
+      case 'step_finish': {
+        const failures = event.failures === 0 ? '' : this.paint(` with ${event.failures} failure${event.failures === 1 ? '' : 's'}`, 'red');
+        this.#line(this.#o.out, `Finished: ${stepText(event)}${failures} in ${seconds(event.durationMs)}`);
+        return true;
+      }
+      case 'target_start':
+        this.#running++;
+        return true;
+      case 'target_finish':
+        this.#running = Math.max(0, this.#running - 1);
+        this.#done++;
+        if (event.result.status === 'failure') this.#failed++;
+        this.#flushStream(event.target);
+        if (this.#o.verbose) this.#line(this.#o.out, this.formatResult(event.result));
+        return true;
+      case 'message':
+        if (event.level === 'message' || this.#o.verbose) this.#line(this.#o.out, event.text);
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -174,6 +219,20 @@ export class HumanRenderer {
     this.#o.err.write(`${spin} ${this.#done}/${this.#total} done${failed}, ${this.#running} running (${secs} s)`);
     this.#progressShown = true;
   }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} sec`;
+}
+
+/** Bolt's step wording: `command 'uptime'`, `task package`, or the step's own description. */
+function stepText(event: { action: string; object: string | null; description: string }): string {
+  const fallback = event.object === null ? event.action : `${event.action} ${event.object}`;
+  if (event.description !== fallback) return event.description;
+  if (event.object === null) return event.action.replace(/_/g, ' ');
+  if (event.action === 'command') return `command '${event.object}'`;
+  if (event.action === 'upload' || event.action === 'download') return `file ${event.action} ${event.object}`;
+  return fallback;
 }
 
 function indent(text: string, spaces: number): string {

@@ -92,11 +92,17 @@ export class PlanRunner {
   ): Promise<unknown> {
     const { plan, name } = await this.#resolve(planOrName, options.name);
     const events = this.runtime.events;
+    let args: Record<string, unknown>;
+    try {
+      args = prepareParams(name, plan.params, given, this.runtime.inventory);
+    } catch (error) {
+      if (isRivetError(error) && error.location === undefined && options.location !== undefined) error.location = options.location;
+      throw error;
+    }
     const started = performance.now();
     events.emit({ type: 'plan_start', plan: name, params: displayParams(given) });
     let status: 'success' | 'failure' = 'failure';
     try {
-      const args = prepareParams(name, plan.params, given, this.runtime.inventory);
       const shared: PlanRunShared = {
         runtime: this.runtime,
         runSubPlan: (sub, params, sub_options) => this.#execute(sub, params, { ...sub_options, name: undefined }),

@@ -1,0 +1,332 @@
+/**
+ * `rivet plan run <name> [k=v ...]` and `rivet plan show [name]` (C-01, C-07, C-08, C-10, C-12,
+ * P-40..P-42), and {@link runPlanCli}, the same `plan run` for a plan file started directly
+ * (`npx tsx plans/deploy.ts --targets web k=v`).
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { ErrorKind, UsageError, isRivetError, toRivetError } from '../../core/errors.ts';
+import { logLevelEnabled, type LogLevel } from '../../core/events.ts';
+import { ResultSet } from '../../core/result.ts';
+import type { CreatedRuntime } from '../../runtime/create.ts';
+import {
+  PlanRunner,
+  loadPlan,
+  normalizeParams,
+  paramMatches,
+  planResultJSON,
+  type NormalParam,
+  type PlanEntry,
+} from '../../runtime/plans/index.ts';
+import { isRunFailure } from '../../sdk/errors.ts';
+import type { AnyPlan } from '../../sdk/plan.ts';
+import { addRunFlags, expandTargets, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import type { CliContext } from '../context.ts';
+import { promptSecret } from '../prompt.ts';
+import { HumanRenderer } from '../render/human.ts';
+import { jsonlRenderer } from '../render/json.ts';
+import type { CliIO } from '../render/writer.ts';
+
+type PlanFlags = GlobalFlags & { params?: string };
+
+const KV = /^([^=]+)=(.*)$/s;
+
+/** `k=v` arguments and `--params` (JSON, `@file` or `-`), never both (C-08). */
+export async function readParamArgs(args: readonly string[], paramsFlag: string | undefined, io: CliIO): Promise<{ raw: Record<string, string>; json: Record<string, unknown> | undefined }> {
+  if (args.length > 0 && paramsFlag !== undefined) throw new UsageError('Pass parameters either as k=v arguments or with --params, not both');
+  const raw: Record<string, string> = {};
+  for (const arg of args) {
+    const match = KV.exec(arg);
+    if (!match) throw new UsageError(`Plan parameters must be given as key=value, got '${arg}'`);
+    raw[match[1]!] = match[2]!;
+  }
+  if (paramsFlag === undefined) return { raw, json: undefined };
+  let text = paramsFlag;
+  if (paramsFlag === '-') text = await io.readStdin();
+  else if (paramsFlag.startsWith('@')) {
+    try {
+      text = await readFile(resolve(io.cwd, paramsFlag.slice(1)), 'utf8');
+    } catch {
+      throw new UsageError(`Cannot read the parameters file '${paramsFlag.slice(1)}'`);
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--params must be a JSON object: ${(error as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError('--params must be a JSON object');
+  return { raw, json: json as Record<string, unknown> };
+}
+
+/** A `k=v` value: JSON-parsed and kept when it satisfies the declared type, else the string (C-08). */
+export function coerceParam(param: NormalParam | undefined, value: string): unknown {
+  if (param === undefined) return value;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (paramMatches(param, parsed)) return parsed;
+  } catch {
+    // not JSON: the string itself
+  }
+  return value;
+}
+
+/** The plan's parameters from the command line, `--targets` filling `targets` (P-40). */
+export async function planParams(plan: AnyPlan, args: readonly string[], flags: PlanFlags, io: CliIO): Promise<Record<string, unknown>> {
+  const declared = normalizeParams(plan.params);
+  const { raw, json } = await readParamArgs(args, flags.params, io);
+  const params: Record<string, unknown> = json ?? {};
+  for (const [key, value] of Object.entries(raw)) params[key] = coerceParam(declared.find((p) => p.name === key), value);
+  if (flags.targets !== undefined && flags.targets.length > 0) {
+    if (!declared.some((p) => p.name === 'targets')) throw new UsageError("--targets was given but the plan has no 'targets' parameter");
+    if (params['targets'] !== undefined) throw new UsageError("Pass the targets either with --targets or as the 'targets' parameter, not both");
+    params['targets'] = await expandTargets(flags.targets, io);
+  }
+  return params;
+}
+
+function terminalPrompt(io: CliIO): ((text: string, options: { sensitive: boolean }) => Promise<string>) | undefined {
+  if (!io.stdinIsTTY) return undefined;
+  return async (text, { sensitive }) => {
+    if (sensitive) return promptSecret(text, io);
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(text);
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+/** Runs a plan with the chosen output and returns the exit code (0 success, 1 failure). */
+async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: PlanRunner, plan: AnyPlan, name: string, params: Record<string, unknown>, flags: PlanFlags): Promise<number> {
+  const io = ctx.io;
+  const threshold = (flags.logLevel as LogLevel | undefined) ?? 'warn';
+  const offs: (() => void)[] = [];
+  let human: HumanRenderer | undefined;
+  if (flags.format === 'jsonl') {
+    const render = jsonlRenderer(io.out);
+    offs.push(runtime.events.on((event) => (event.type !== 'log' || logLevelEnabled(event.level, threshold) ? render(event) : undefined)));
+  } else if (flags.format === 'human') {
+    human = new HumanRenderer({
+      out: io.out,
+      err: io.err,
+      color: flags.color ?? (io.out.isTTY === true && io.env['NO_COLOR'] === undefined),
+      verbose: flags.verbose ?? false,
+      stream: flags.stream ?? false,
+      progress: io.err.isTTY === true,
+      logLevel: flags.logLevel as LogLevel | undefined,
+      plan: true,
+    });
+    const renderer = human;
+    offs.push(runtime.events.on((event) => renderer.onEvent(event)));
+  } else {
+    // JSON: stdout is the plan's result only; messages and logs go to stderr (P-28).
+    offs.push(
+      runtime.events.on((event) => {
+        if (event.type === 'message' && (event.level === 'message' || flags.verbose)) io.err.write(`${event.text}\n`);
+        if (event.type === 'log' && logLevelEnabled(event.level, threshold)) io.err.write(`${event.level.toUpperCase()}: ${event.text}\n`);
+      }),
+    );
+  }
+  for (const warning of runtime.warnings) runtime.events.log('warn', warning);
+  try {
+    const value = await runner.run(plan, params, { name });
+    if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
+    else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
+    else if (human) printHumanResult(human, io, value);
+    return 0;
+  } catch (error) {
+    if (!isRivetError(error) && !(error instanceof Error)) throw error;
+    const rivetError = toRivetError(error);
+    if (flags.format === 'json') io.out.write(`${JSON.stringify(rivetError.toJSON(), null, 2)}\n`);
+    else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'failure', error: rivetError.toJSON() })}\n`);
+    else if (human) {
+      human.stop();
+      if (isRunFailure(error)) for (const result of error.resultSet.errorSet) io.out.write(`${human.formatResult(result.toJSON())}\n`);
+      const where = rivetError.location ? ` (${rivetError.location.file}:${rivetError.location.line})` : '';
+      io.err.write(`Error: ${rivetError.message}${rivetError.message.includes(where) ? '' : where}\n`);
+      if (rivetError.kind === ErrorKind.Exception && error instanceof Error && error.stack) io.err.write(`${error.stack}\n`);
+    }
+    return 1;
+  } finally {
+    human?.stop();
+    for (const off of offs) off();
+  }
+}
+
+function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown): void {
+  human.stop();
+  if (value === undefined || value === null) {
+    io.out.write('Plan completed successfully with no result\n');
+  } else if (value instanceof ResultSet) {
+    for (const result of value) io.out.write(`${human.formatResult(result.toJSON())}\n`);
+    human.summary(value, 0);
+  } else if (typeof value === 'string') {
+    io.out.write(`${value}\n`);
+  } else {
+    io.out.write(`${planResultJSON(value)}\n`);
+  }
+}
+
+async function makeRunner(ctx: CliContext, flags: PlanFlags): Promise<{ runtime: CreatedRuntime; runner: PlanRunner }> {
+  const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
+  ctx.onRuntime(runtime);
+  const runner = new PlanRunner(runtime, { prompt: terminalPrompt(ctx.io), env: ctx.io.env, signal: ctx.signal });
+  return { runtime, runner };
+}
+
+function timeoutNotSupported(flags: PlanFlags): void {
+  if (flags.timeout !== undefined) throw new UsageError('--timeout applies to single steps; in a plan, pass { timeout } to each step');
+}
+
+function planRunCommand(ctx: CliContext, name: string, description: string, direct?: AnyPlan): Command {
+  const run = new Command(name).description(description);
+  if (!direct) run.argument('<plan>', 'plan name, e.g. site::deploy');
+  run.argument('[params...]', 'plan parameters as key=value (values are JSON when they fit the declared type)');
+  addRunFlags(run).option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin');
+  run.addHelpText('after', '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json');
+  run.action(async (...args: unknown[]) => {
+    const planName = direct ? undefined : (args.shift() as string);
+    const paramArgs = args[0] as string[];
+    const flags = args[1] as PlanFlags;
+    timeoutNotSupported(flags);
+    const { runtime, runner } = await makeRunner(ctx, flags);
+    let plan: AnyPlan;
+    let reported: string;
+    if (direct) {
+      plan = direct;
+      const list = runner.list();
+      reported = list.find((p) => direct.file !== undefined && resolve(p.file) === resolve(direct.file))?.name ?? (await import('../../runtime/plans/discovery.ts')).nameOfPlan(direct, list);
+    } else {
+      const loaded = await runner.load(planName!);
+      plan = loaded.plan;
+      reported = planName!;
+    }
+    const params = await planParams(plan, paramArgs, flags, ctx.io);
+    ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
+  });
+  return run;
+}
+
+interface ShowParam {
+  type: string;
+  sensitive: boolean;
+  default_value?: unknown;
+  description?: string;
+}
+
+function showParams(plan: AnyPlan): Record<string, ShowParam> {
+  const out: Record<string, ShowParam> = {};
+  for (const p of normalizeParams(plan.params)) {
+    const entry: ShowParam = { type: p.type ?? JSON.stringify(p.schema), sensitive: p.sensitive };
+    if (p.hasDefault) entry.default_value = p.default;
+    if (p.description !== undefined) entry.description = p.description;
+    out[p.name] = entry;
+  }
+  return out;
+}
+
+async function planDetail(entry: PlanEntry): Promise<Record<string, unknown>> {
+  const plan = await loadPlan(entry);
+  const description = plan.description ?? null;
+  return {
+    name: entry.name,
+    description,
+    parameters: showParams(plan),
+    module_dir: entry.moduleDir,
+    private: plan.private,
+    summary: description === null ? null : description.split('\n')[0],
+    docstring: description,
+  };
+}
+
+function planShowCommand(ctx: CliContext): Command {
+  const show = new Command('show')
+    .description('List plans, or show one plan\'s parameters')
+    .argument('[plan]', 'plan name')
+    .option('--filter <text>', 'only plans whose name contains this text')
+    .option('--project <dir>', 'project directory')
+    .option('-m, --modulepath <paths>', 'module directories, separated by ":"')
+    .option('--format <format>', 'human or json', 'human');
+  show.action(async (name: string | undefined, flags: { filter?: string; project?: string; modulepath?: string; format: string }) => {
+    const { createRuntime } = await import('../../runtime/create.ts');
+    const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
+    ctx.onRuntime(runtime);
+    const runner = new PlanRunner(runtime);
+    if (name !== undefined) {
+      const detail = await planDetail(runner.find(name));
+      if (flags.format === 'json') ctx.io.out.write(`${JSON.stringify(detail, null, 2)}\n`);
+      else ctx.io.out.write(humanDetail(detail));
+      return;
+    }
+    if (flags.filter !== undefined && !/^[a-z0-9_:]+$/.test(flags.filter)) throw new UsageError('--filter may contain only lowercase letters, digits, _ and :');
+    const rows: [string, string?][] = [];
+    for (const entry of runner.list()) {
+      if (flags.filter !== undefined && !entry.name.includes(flags.filter)) continue;
+      try {
+        const plan = await loadPlan(entry);
+        if (plan.private) continue;
+        rows.push(plan.description === undefined ? [entry.name] : [entry.name, plan.description.split('\n')[0]!]);
+      } catch (error) {
+        runtime.events.log('warn', (error as Error).message);
+        ctx.io.err.write(`Warning: ${(error as Error).message}\n`);
+        rows.push([entry.name]);
+      }
+    }
+    if (flags.format === 'json') {
+      ctx.io.out.write(`${JSON.stringify({ plans: rows, modulepath: runtime.modulepath }, null, 2)}\n`);
+      return;
+    }
+    const width = Math.max(0, ...rows.map((r) => r[0].length));
+    ctx.io.out.write(rows.length ? rows.map(([n, d]) => (d ? `${n.padEnd(width)}  ${d}` : n)).join('\n') + '\n' : 'No plans found.\n');
+    ctx.io.out.write(`\nMODULEPATH\n${runtime.modulepath.join(':')}\n\nUse 'rivet plan show <plan>' to view details and parameters for a specific plan.\n`);
+  });
+  return show;
+}
+
+function humanDetail(detail: Record<string, unknown>): string {
+  const params = detail['parameters'] as Record<string, ShowParam>;
+  const required = Object.entries(params).filter(([, p]) => p.default_value === undefined && !/^Optional\[/.test(p.type));
+  const optional = Object.entries(params).filter(([n]) => !required.some(([r]) => r === n));
+  const usage = [
+    `rivet plan run ${String(detail['name'])}`,
+    ...required.map(([n]) => (n === 'targets' ? '--targets <targets>' : `${n}=<value>`)),
+    ...optional.map(([n]) => `[${n}=<value>]`),
+  ].join(' ');
+  const lines = [String(detail['name']), ''];
+  if (detail['description']) lines.push(String(detail['description']), '');
+  lines.push('USAGE', `  ${usage}`, '');
+  if (Object.keys(params).length) {
+    lines.push('PARAMETERS');
+    for (const [n, p] of Object.entries(params)) {
+      lines.push(`  - ${n}: ${p.type}${p.sensitive ? ' (sensitive)' : ''}`);
+      if (p.description) lines.push(`      ${p.description}`);
+      if (p.default_value !== undefined) lines.push(`      Default: ${JSON.stringify(p.default_value)}`);
+    }
+    lines.push('');
+  }
+  lines.push('MODULE', `  ${String(detail['module_dir'])}`, '');
+  return lines.join('\n');
+}
+
+export function planCommand(ctx: CliContext): Command {
+  const cmd = new Command('plan').description('Run TypeScript plans, or list and show them');
+  cmd.addCommand(planRunCommand(ctx, 'run', 'Run a plan'));
+  cmd.addCommand(planShowCommand(ctx));
+  return cmd;
+}
+
+/**
+ * `rivet plan run` for one plan object, with argv as given after the plan file
+ * (`npx tsx plans/deploy.ts --targets web version=1.2`): same flags, output and exit codes.
+ */
+export function directPlanProgram(ctx: CliContext, plan: AnyPlan): Command {
+  const file = plan.file ?? 'plan';
+  return planRunCommand(ctx, file.split('/').pop() ?? 'plan', plan.description ?? 'Run this plan', plan);
+}
