@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import { ErrorKind, RivetError, toRivetError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
@@ -66,6 +67,8 @@ export class Executor {
     this.pool = options.pool;
     this.events = options.events ?? new EventBus();
     this.#signal = options.signal ?? new AbortController().signal;
+    // One listener per target in flight is expected, not a leak.
+    setMaxListeners(0, this.#signal);
   }
 
   get concurrency(): number {
@@ -78,6 +81,7 @@ export class Executor {
     const description = spec.description ?? (spec.object === null ? spec.action : `${spec.action} ${spec.object}`);
     const started = performance.now();
     const signal = spec.signal ? AbortSignal.any([spec.signal, this.#signal]) : this.#signal;
+    setMaxListeners(0, signal);
     this.events.emit({ type: 'step_start', stepId, action: spec.action, object: spec.object, description, targets: spec.targets.map((t) => t.name) });
 
     const results = await Promise.all(spec.targets.map((target) => this.#runOne(stepId, spec, target, signal)));

@@ -125,7 +125,7 @@ function toRuntime(group: GroupModel): RuntimeGroup {
 
 /** The default port of a transport: ssh 22, winrm 5986 (ssl) or 5985; none otherwise. */
 export function defaultPort(transport: string, options: Dict): number | undefined {
-  if (transport === 'ssh') return 22;
+  // ssh: none here, so ~/.ssh/config's Port still applies; the transport falls back to 22.
   if (transport === 'winrm') return options['ssl'] === false ? 5985 : 5986;
   return undefined;
 }

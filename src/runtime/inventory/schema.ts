@@ -69,6 +69,13 @@ export const TRANSPORT_OPTIONS: Record<'ssh' | 'winrm' | 'local', Record<string,
     tmpdir: 'string',
     tty: 'boolean',
     user: 'string',
+    // Rivet extensions (see docs/configuration.md).
+    'known-hosts-file': 'string',
+    'ssh-config-file': 'string',
+    'max-sessions': 'integer',
+    'keepalive-interval': 'integer',
+    'tcp-nodelay': 'boolean',
+    'skip-none-probe': 'boolean',
     ...RUN_AS,
   },
   winrm: {

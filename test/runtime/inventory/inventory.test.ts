@@ -118,9 +118,9 @@ describe('config merging (I-06..I-09, I-16)', () => {
     expect(inv.getTarget('hh')).toMatchObject({ name: 'h', host: 'h1', vars: { x: 1, y: 2 }, alias: ['hh'] });
   });
 
-  it('I-07: transport defaults to ssh with port 22; winrm ports follow ssl', () => {
+  it('I-07: transport defaults to ssh (port left to ssh_config, then 22); winrm ports follow ssl', () => {
     const inv = inline('targets:\n  - a\n  - winrm://b\n  - uri: c\n    config: {transport: winrm, winrm: {ssl: false}}\n');
-    expect(inv.getTarget('a')).toMatchObject({ transport: 'ssh', port: 22, host: 'a', user: undefined });
+    expect(inv.getTarget('a')).toMatchObject({ transport: 'ssh', port: undefined, host: 'a', user: undefined });
     expect(inv.getTarget('winrm://b')).toMatchObject({ transport: 'winrm', port: 5986 });
     expect(inv.getTarget('c')).toMatchObject({ transport: 'winrm', port: 5985 });
     expect(basic().getTarget('win1')).toMatchObject({ host: '10.0.0.7', port: 5985, user: 'Administrator', password: 'hunter2' });
@@ -135,7 +135,7 @@ describe('config merging (I-06..I-09, I-16)', () => {
 
   it('I-09: ad-hoc targets get the all group config, vars and facts', () => {
     const t = basic().getTarget('adhoc.example.com');
-    expect(t).toMatchObject({ user: 'root', port: 22, vars: { env: 'prod' }, facts: { os: { family: 'Linux' } }, groups: ['all'] });
+    expect(t).toMatchObject({ user: 'root', port: undefined, vars: { env: 'prod' }, facts: { os: { family: 'Linux' } }, groups: ['all'] });
     expect(t.config.ssh).toEqual({ user: 'root', 'host-key-check': false });
   });
 
