@@ -135,11 +135,12 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
     );
   }
   for (const warning of runtime.warnings) runtime.events.log('warn', warning);
+  const started = performance.now();
   try {
     const value = await runner.run(plan, params, { name });
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
-    else if (human) printHumanResult(human, io, value);
+    else if (human) printHumanResult(human, io, value, performance.now() - started);
     return 0;
   } catch (error) {
     if (!isRivetError(error) && !(error instanceof Error)) throw error;
@@ -160,13 +161,13 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
   }
 }
 
-function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown): void {
+function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elapsedMs: number): void {
   human.stop();
   if (value === undefined || value === null) {
     io.out.write('Plan completed successfully with no result\n');
   } else if (value instanceof ResultSet) {
     for (const result of value) io.out.write(`${human.formatResult(result.toJSON())}\n`);
-    human.summary(value, 0);
+    human.summary(value, elapsedMs);
   } else if (typeof value === 'string') {
     io.out.write(`${value}\n`);
   } else {

@@ -112,11 +112,28 @@ export function findPlan(plans: readonly PlanEntry[], name: string, sources?: Pl
   throw new UsageError(`Could not find a plan named '${name}'.${hint}${projectHint} Run 'rivet plan show' to list plans.`);
 }
 
+/**
+ * Imports a plan file as ESM. A `.ts` file outside any `"type": "module"` package is CommonJS to
+ * Node's loader, and tsx then cannot `require()` Rivet's ES modules from it: such files are
+ * imported through tsx's `tsImport`, which always loads them as ES modules.
+ */
+async function importPlanModule(file: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(file).href;
+  try {
+    return (await import(url)) as { default?: unknown };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_REQUIRE_CYCLE_MODULE' && code !== 'ERR_REQUIRE_ESM' && !/require\(\) (of )?ES Module/i.test(String((error as Error).message))) throw error;
+    const { tsImport } = (await import('tsx/esm/api')) as { tsImport(specifier: string, parent: string): Promise<{ default?: unknown }> };
+    return tsImport(url, import.meta.url);
+  }
+}
+
 /** Imports a plan file and returns its default export, which must come from `definePlan`. */
 export async function loadPlanFile(file: string): Promise<AnyPlan> {
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    mod = await importPlanModule(file);
   } catch (error) {
     throw new RivetError(ErrorKind.Generic, `Cannot load the plan file ${file}: ${error instanceof Error ? error.message : String(error)}`, {
       issueCode: 'PLAN_LOAD_ERROR',
@@ -124,6 +141,9 @@ export async function loadPlanFile(file: string): Promise<AnyPlan> {
       cause: error,
     });
   }
+  // CommonJS interop (a plan file loaded as CJS): `module.exports.default` is the plan.
+  const inner = (mod.default as { default?: unknown } | undefined)?.default;
+  if (!isPlan(mod.default) && isPlan(inner)) return inner;
   if (!isPlan(mod.default)) {
     throw new RivetError(ErrorKind.Generic, `The plan file ${file} must export a plan: 'export default definePlan({ ... })'`, {
       issueCode: 'PLAN_LOAD_ERROR',

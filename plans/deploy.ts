@@ -1,0 +1,53 @@
+/**
+ * example::deploy: deploy a static site to web targets, the Rivet way.
+ *
+ * Safe on a laptop: by default it targets `localhost` (no SSH), deploys under
+ * /tmp/rivet-example/site, only *checks* the web server package (`package` task, action status)
+ * and only restarts the service when asked (`restart=true`).
+ *
+ *   npx rivet plan run example::deploy version=1.1.0
+ *   npx tsx plans/deploy.ts --targets localhost version=1.1.0 --format json
+ */
+import { addFacts, definePlan, log, out, runCommand, runPlan, runTask, uploadFile, writeFile } from 'rivet';
+import verify from '../modules/site/plans/verify.ts';
+
+export default definePlan({
+  description: 'Deploy the example static site: facts, package check, upload, activate, (re)start, verify',
+  params: {
+    targets: { type: 'TargetSpec', default: 'localhost', description: 'Where to deploy' },
+    version: { type: 'String[1]', default: '1.0.0', description: 'Release name (a directory under releases/)' },
+    root: { type: 'String[1]', default: '/tmp/rivet-example/site', description: 'Deployment directory on the targets' },
+    web_package: { type: 'String[1]', default: 'nginx', description: 'Package whose status is checked' },
+    restart: { type: 'Boolean', default: false, description: 'Restart the web service (needs root on the targets)' },
+    service: { type: 'String[1]', default: 'nginx', description: 'Service to restart when restart=true' },
+  },
+  async run({ targets, version, root, web_package, restart, service }) {
+    out.message(`Deploying version ${version} to ${targets.length} target(s) under ${root}`);
+
+    // 1. Facts: the built-in facts task; each target's os.* facts go into the inventory.
+    const facts = await runTask('facts', targets);
+    for (const result of facts) addFacts(result.target, result.value);
+    log.info(facts.map((r) => `${r.target.name}: ${JSON.stringify(r.value['os'] ?? {})}`).join('; '));
+
+    // 2. Package: only the status (never changes the machine). A missing package is not fatal.
+    const pkg = await runTask('package', targets, { action: 'status', name: web_package }, { catchErrors: true });
+    for (const result of pkg) out.message(`${result.target.name}: ${web_package} ${result.ok ? JSON.stringify(result.value['status'] ?? result.value) : 'status unknown'}`);
+
+    // 3. Upload the release (a directory from the site module) and write its VERSION file.
+    const release = `${root}/releases/${version}`;
+    await runCommand(`mkdir -p '${root}/releases'`, targets, { description: 'prepare directories' });
+    await uploadFile('site/www', release, targets);
+    await writeFile(`version=${version}\n`, `${release}/VERSION`, targets);
+
+    // 4. Activate: point `current` at the new release (atomic rename of a symlink).
+    await runCommand(`ln -sfn 'releases/${version}' '${root}/current.new' && mv -f '${root}/current.new' '${root}/current'`, targets, {
+      description: 'activate release',
+    });
+
+    // 5. Service: restart only when asked; otherwise a no-op run shows what would happen.
+    await runTask('service', targets, { action: restart ? 'restart' : 'status', name: service }, { noop: !restart, catchErrors: !restart });
+
+    // 6. Verify with the module's plan (throws, with the failing file:line, if a target is unhealthy).
+    return runPlan(verify, { targets, root: `${root}/current`, version });
+  },
+});

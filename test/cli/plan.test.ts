@@ -1,0 +1,195 @@
+/**
+ * `rivet plan run|show` and plan files run directly with tsx (C-08, C-10, C-12, C-13, P-28,
+ * P-39..P-42).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeProject, rivet } from './helpers.ts';
+
+const SDK = fileURLToPath(new URL('../../src/sdk/index.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const run = promisify(execFile);
+
+const PROJECT: Record<string, string> = {
+  'package.json': '{ "type": "module" }\n',
+  'rivet-project.yaml': 'name: demo\n',
+  'inventory.yaml': ['groups:', '  - name: web', '    targets: [localhost, second]', '    config:', '      transport: local', ''].join('\n'),
+  'plans/hello.ts': `import { definePlan, runCommand, out } from '${SDK}';
+export default definePlan({
+  description: 'Say hello\\nOn every target.',
+  params: {
+    targets: 'TargetSpec',
+    name: { type: 'String', default: 'world', description: 'Who to greet' },
+    count: 'Optional[Integer]',
+    tags: 'Optional[Array[String]]',
+  },
+  async run({ targets, name, count, tags }) {
+    out.message(\`hello \${name} \${typeof count} \${JSON.stringify(tags ?? null)}\`);
+    return runCommand(\`echo hi \${name}\`, targets);
+  },
+});
+`,
+  'plans/fail.ts': `import { definePlan, runCommand } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec' },
+  async run({ targets }) {
+    await runCommand('true', targets);
+    await runCommand('exit 3', targets); // FAIL-LINE
+  },
+});
+`,
+  'plans/init.ts': `import { definePlan } from '${SDK}';
+export default definePlan({ description: 'The project plan', run: () => ({ answer: 42 }) });
+`,
+  'plans/sub/hidden.ts': `import { definePlan } from '${SDK}';
+export default definePlan({ private: true, run: () => undefined });
+`,
+  'plans/uses_hello.ts': `import { definePlan, runPlan } from '${SDK}';
+import hello from './hello.ts';
+export default definePlan({ params: { targets: 'TargetSpec' }, async run({ targets }) { const set = await runPlan(hello, { targets, name: 'nested' }); return set.names; } });
+`,
+  'modules/tools/plans/check.ts': `import { definePlan } from '${SDK}';
+export default definePlan({ description: 'A module plan', params: { secret: 'Sensitive[String]' }, run: ({ secret }) => String(secret) });
+`,
+};
+
+describe('rivet plan run', () => {
+  it('C-12: human output has Starting/Finished lines for the plan and each step; out.message on stdout (P-28)', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'run', 'demo::hello', '-t', 'web', 'name=bob'], { cwd });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('Starting: plan demo::hello');
+    expect(lines[1]).toBe('hello bob undefined null');
+    expect(lines[2]).toBe("Starting: command 'echo hi bob' on localhost, second");
+    expect(lines[3]).toMatch(/^Finished: command 'echo hi bob' in \d+\.\d\d sec$/);
+    expect(lines[4]).toMatch(/^Finished: plan demo::hello in \d+\.\d\d sec$/);
+    expect(r.stdout).toContain('Finished on localhost:\n  hi bob');
+    expect(r.stdout).toMatch(/Successful on 2 targets: localhost,second/);
+  });
+
+  it('C-10: --format json prints the plan result (ResultSet as to_data); out.message goes to stderr (P-28)', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'run', 'demo::hello', '--targets', 'localhost', '--format', 'json'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('hello world undefined null\n');
+    expect(r.json()).toEqual([
+      { target: 'localhost', action: 'command', object: 'echo hi world', status: 'success', value: { stdout: 'hi world\n', stderr: '', merged_output: 'hi world\n', exit_code: 0 } },
+    ]);
+  });
+
+  it('C-10/C-13: a failed plan prints {kind,msg,details} with the plan file:line and exits 1', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'run', 'demo::fail', '-t', 'localhost', '--format', 'json'], { cwd });
+    expect(r.code).toBe(1);
+    const error = r.json<{ kind: string; msg: string; details: Record<string, unknown> }>();
+    expect(error.kind).toBe('bolt/run-failure');
+    expect(error.details).toMatchObject({ action: 'command', object: 'exit 3', file: join(cwd, 'plans/fail.ts'), line: 6 });
+    expect((error.details['result_set'] as { status: string }[])[0]!.status).toBe('failure');
+    const human = await rivet(['plan', 'run', 'demo::fail', '-t', 'localhost'], { cwd });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/Finished: command 'exit 3' with 1 failure in/);
+    expect(human.stdout).toContain('Failed on localhost:\n  The command failed with exit code 3');
+    expect(human.stderr).toContain(`Error: command 'exit 3' failed on 1 target (${join(cwd, 'plans/fail.ts')}:6)`);
+  });
+
+  it('C-08: k=v values are JSON when they fit the declared type, else strings; --params JSON, @file and - work; mixing is an error', async () => {
+    const cwd = await makeProject({ ...PROJECT, 'params.json': '{"targets": "localhost", "name": "file", "count": 2}' });
+    const kv = await rivet(['plan', 'run', 'demo::hello', '-t', 'localhost', 'name=3', 'count=3', 'tags=["a"]', '--format', 'json'], { cwd });
+    expect(kv.stderr).toBe('hello 3 number ["a"]\n');
+    const json = await rivet(['plan', 'run', 'demo::hello', '--params', '{"targets":"localhost","name":"js"}', '--format', 'json'], { cwd });
+    expect(json.stderr).toBe('hello js undefined null\n');
+    const file = await rivet(['plan', 'run', 'demo::hello', '--params', '@params.json', '--format', 'json'], { cwd });
+    expect(file.stderr).toBe('hello file number null\n');
+    const stdin = await rivet(['plan', 'run', 'demo::hello', '--params', '-', '--format', 'json'], { cwd, stdin: '{"targets":["localhost"],"name":"in"}' });
+    expect(stdin.stderr).toBe('hello in undefined null\n');
+    const mixed = await rivet(['plan', 'run', 'demo::hello', '--params', '{}', 'name=x'], { cwd });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('either as k=v arguments or with --params, not both');
+  });
+
+  it('P-40: --targets fills the targets parameter; giving both is an error; type errors exit 1 before the plan starts', async () => {
+    const cwd = await makeProject(PROJECT);
+    const both = await rivet(['plan', 'run', 'demo::hello', '-t', 'localhost', 'targets=web'], { cwd });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("either with --targets or as the 'targets' parameter");
+    const missing = await rivet(['plan', 'run', 'demo::hello', '--format', 'json'], { cwd });
+    expect(missing.code).toBe(1);
+    expect(missing.json()).toMatchObject({ kind: 'bolt/pal-error', msg: "demo::hello: missing required parameter 'targets'" });
+    const unknown = await rivet(['plan', 'run', 'demo::nope'], { cwd });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Could not find a plan named 'demo::nope'");
+  });
+
+  it('runPlan of an imported plan file: the import does not run it; the sub-plan shows in the output', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'run', 'demo::uses_hello', '-t', 'web', '--format', 'json'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.json()).toEqual(['localhost', 'second']);
+  });
+
+  it('--format jsonl streams plan and step events with timestamps, then the plan result', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'run', 'demo::hello', '-t', 'localhost', '--format', 'jsonl'], { cwd });
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; time: string });
+    expect(events.map((e) => e.type)).toEqual(['plan_start', 'message', 'step_start', 'target_start', 'target_finish', 'step_finish', 'plan_finish', 'plan_result']);
+    expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
+  });
+
+  it('P-41: CLI values of Sensitive parameters are wrapped (and never printed)', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'run', 'tools::check', 'secret=hunter2', '--format', 'json'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.json()).toBe('Sensitive [value redacted]');
+  });
+});
+
+describe('rivet plan show', () => {
+  it('P-42/P-39: lists plans (JSON), names <project>::<path>, init.ts as the bare name, hides private plans', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'show', '--format', 'json'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.json()).toEqual({
+      plans: [['demo', 'The project plan'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
+      modulepath: [join(cwd, 'modules'), join(cwd, '.modules')],
+    });
+  });
+
+  it('P-42: shows one plan (JSON and human)', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'show', 'demo::hello', '--format', 'json'], { cwd });
+    expect(r.json()).toEqual({
+      name: 'demo::hello',
+      description: 'Say hello\nOn every target.',
+      parameters: {
+        targets: { type: 'TargetSpec', sensitive: false },
+        name: { type: 'String', sensitive: false, default_value: 'world', description: 'Who to greet' },
+        count: { type: 'Optional[Integer]', sensitive: false },
+        tags: { type: 'Optional[Array[String]]', sensitive: false },
+      },
+      module_dir: cwd,
+      private: false,
+      summary: 'Say hello',
+      docstring: 'Say hello\nOn every target.',
+    });
+    const human = await rivet(['plan', 'show', 'tools::check'], { cwd });
+    expect(human.stdout).toContain('USAGE\n  rivet plan run tools::check secret=<value>');
+    expect(human.stdout).toContain('- secret: Sensitive[String] (sensitive)');
+  });
+});
+
+describe('plan files run directly', () => {
+  it('npx tsx plans/x.ts: same parsing, output and exit codes as rivet plan run', async () => {
+    const cwd = await makeProject(PROJECT);
+    const ok = await run(TSX, ['plans/hello.ts', '--targets', 'localhost', 'name=direct', '--format', 'json'], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    expect(ok.stderr).toBe('hello direct undefined null\n');
+    expect(JSON.parse(ok.stdout)).toMatchObject([{ target: 'localhost', status: 'success', value: { stdout: 'hi direct\n' } }]);
+    const failed = await run(TSX, ['plans/fail.ts', '-t', 'localhost'], { cwd }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    expect((failed as { stdout: string }).stdout).toContain('Starting: plan demo::fail');
+    expect((failed as { stderr: string }).stderr).toContain(`(${join(cwd, 'plans/fail.ts')}:6)`);
+  });
+});
