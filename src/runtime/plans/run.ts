@@ -155,23 +155,21 @@ function findInvalid(value: unknown, seen: Set<unknown>): string | undefined {
     default:
       break;
   }
+  // `seen` holds the ancestors only: shared (non-circular) references are fine.
   if (seen.has(value)) return 'a circular structure';
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function' || isRivetError(value)) return undefined;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return `an instance of ${(value as object).constructor?.name ?? 'a class'}`;
   seen.add(value);
-  if (Array.isArray(value)) {
-    for (const item of value) {
+  try {
+    for (const item of Object.values(value as object)) {
       const bad = findInvalid(item, seen);
       if (bad) return bad;
     }
     return undefined;
+  } finally {
+    seen.delete(value);
   }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function' || isRivetError(value)) return undefined;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return `an instance of ${(value as object).constructor?.name ?? 'a class'}`;
-  for (const item of Object.values(value as object)) {
-    const bad = findInvalid(item, seen);
-    if (bad) return bad;
-  }
-  return undefined;
 }
 
 /** A plan's failure as Bolt prints it: `{kind, msg, details, issue_code?}`. */
