@@ -197,7 +197,7 @@ would_install() {
 
 emit() { printf '{%s}\n' "$1"; exit 0; }
 
-if [ "$action" != status ] && [ "$noop" != true ] && [ "$refresh" = true ]; then
+if { [ "$action" = install ] || [ "$action" = upgrade ]; } && [ "$noop" != true ] && [ "$refresh" = true ]; then
   do_refresh
 fi
 
