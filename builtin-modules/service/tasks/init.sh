@@ -50,7 +50,9 @@ run() {
   if [ "$rc" -ne 0 ]; then
     tail_out=$(tail -n 20 "$out_file")
     last=$(printf '%s\n' "$tail_out" | grep -v '^[[:space:]]*$' | tail -n 1)
-    msg="'$*' failed with exit code $rc"
+    label="$*"
+    [ "$1" = sv_invoke ] && label="$script $2"
+    msg="'$label' failed with exit code $rc"
     [ -n "$last" ] && msg="$msg: $last"
     fail "$msg" "\"exit_code\":$rc,\"output\":$(j "$tail_out")"
   fi
