@@ -53,7 +53,7 @@ fail() {
 # run CMD...: run a package-manager command, capturing its output; on failure
 # fail with the command's exit code and the tail of its output.
 run() {
-  "$@" >"$out_file" 2>&1
+  "$@" </dev/null >"$out_file" 2>&1
   rc=$?
   if [ "$rc" -ne 0 ]; then
     tail_out=$(tail -n 20 "$out_file")
