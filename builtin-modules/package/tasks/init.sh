@@ -124,7 +124,7 @@ candidate_version() {
       ;;
     dnf) dnf -q repoquery --latest-limit 1 --qf '%{version}-%{release}\n' "$name" 2>/dev/null | tail -n 1 ;;
     yum) repoquery -q --qf '%{version}-%{release}' "$name" 2>/dev/null | tail -n 1 ;;
-    apk) apk policy "$name" 2>/dev/null | sed -n 's/^  \([^ ].*\):$/\1/p' | head -n 1 ;;
+    apk) : ;;  # no stable way to ask apk for the candidate alone; report none
     zypper) zypper -n -q info "$name" 2>/dev/null | sed -n 's/^Version[[:space:]]*:[[:space:]]*//p' | head -n 1 ;;
   esac
 }

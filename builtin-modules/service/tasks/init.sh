@@ -136,6 +136,11 @@ sv_status() {
   esac
 }
 sv_enabled() {
+  if command -v rc-update >/dev/null 2>&1; then
+    # OpenRC (Alpine): enabled = in the default runlevel.
+    if rc-update show default 2>/dev/null | grep -q "^[[:space:]]*${name}[[:space:]]*|"; then echo enabled; else echo disabled; fi
+    return
+  fi
   if command -v chkconfig >/dev/null 2>&1; then
     if chkconfig "$name" >/dev/null 2>&1; then echo enabled; else echo disabled; fi
     return
@@ -152,22 +157,26 @@ sv_do() {
   case "$1" in
     start|stop|restart|reload) run sv_invoke "$1" ;;
     enable)
-      if command -v update-rc.d >/dev/null 2>&1; then
+      if command -v rc-update >/dev/null 2>&1; then
+        run rc-update add "$name" default
+      elif command -v update-rc.d >/dev/null 2>&1; then
         run update-rc.d "$name" defaults
         run update-rc.d "$name" enable
       elif command -v chkconfig >/dev/null 2>&1; then
         chkconfig --add "$name" >/dev/null 2>&1
         run chkconfig "$name" on
       else
-        fail "cannot enable '$name': neither update-rc.d nor chkconfig is available"
+        fail "cannot enable '$name': none of rc-update, update-rc.d, chkconfig is available"
       fi ;;
     disable)
-      if command -v update-rc.d >/dev/null 2>&1; then
+      if command -v rc-update >/dev/null 2>&1; then
+        run rc-update del "$name" default
+      elif command -v update-rc.d >/dev/null 2>&1; then
         run update-rc.d "$name" disable
       elif command -v chkconfig >/dev/null 2>&1; then
         run chkconfig "$name" off
       else
-        fail "cannot disable '$name': neither update-rc.d nor chkconfig is available"
+        fail "cannot disable '$name': none of rc-update, update-rc.d, chkconfig is available"
       fi ;;
   esac
 }
