@@ -26,8 +26,8 @@ import {
   type PuppetType,
 } from '../../core/puppet-types/index.ts';
 
-/** Bolt's kind for parameter validation failures. */
-export const VALIDATION_ERROR_KIND = 'bolt/validation-error';
+/** Bolt's kind for parameter validation failures (a PAL error with issue code `TYPE_MISMATCH`). */
+export const VALIDATION_ERROR_KIND = 'bolt/pal-error';
 
 /** Parameter names tasks may declare and receive (T-13). */
 export const PARAM_NAME = /^[a-z][a-z0-9_]*$/;
@@ -267,7 +267,7 @@ export function validateTaskParams(
 /**
  * Like {@link validateTaskParams} but throws one error listing every problem.
  *
- * @throws RivetError kind `bolt/validation-error`, `details.problems` holding each message.
+ * @throws RivetError kind `bolt/pal-error`, issue code `TYPE_MISMATCH`, `details.problems` holding each message.
  * @example
  * ```ts
  * assertTaskParams('demo::deploy', { port: { type: 'Integer' } }, { port: 80 }); // ok
@@ -280,6 +280,6 @@ export function assertTaskParams(
 ): void {
   const problems = validateTaskParams(taskName, parameters, params);
   if (problems.length > 0) {
-    throw new RivetError(VALIDATION_ERROR_KIND, problems.join('\n'), { details: { task: taskName, problems } });
+    throw new RivetError(VALIDATION_ERROR_KIND, problems.join('\n'), { issueCode: 'TYPE_MISMATCH', details: { task: taskName, problems } });
   }
 }
