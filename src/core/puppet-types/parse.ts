@@ -393,7 +393,7 @@ class Parser {
         return { kind: 'Hash', key, value, min, max };
       }
       case 'Struct':
-        return this.parseStruct(col);
+        return this.parseStruct();
       case 'Tuple': {
         const items: (PuppetType | number | undefined)[] = [];
         let boundsStarted = false;
@@ -423,9 +423,8 @@ class Parser {
     }
   }
 
-  private parseStruct(col: number): PuppetType {
-    const open = this.expect('[', "'[' after Struct");
-    void open;
+  private parseStruct(): PuppetType {
+    this.expect('[', "'[' after Struct");
     this.expect('{', "'{' (Struct[{key => Type, ...}])");
     const members: StructMember[] = [];
     const seen = new Set<string>();
@@ -460,7 +459,6 @@ class Parser {
     }
     this.next();
     this.expect(']', "']' after Struct's hash");
-    void col;
     return { kind: 'Struct', members };
   }
 

@@ -13,6 +13,7 @@
 import { RivetError, Sensitive, UsageError } from '../../core/index.ts';
 import { assertTaskParams, matchesType, paramType, type ParamSpec } from './validate.ts';
 import type { TaskMetadata } from './metadata.ts';
+import type { PuppetType } from '../../core/puppet-types/index.ts';
 
 /** Names the runner injects; never validated against `parameters` (T-23). */
 export const METAPARAMETERS = ['_task', '_noop', '_installdir', '_target'] as const;
@@ -36,10 +37,25 @@ export function applyDefaults(
   return out;
 }
 
-/** The names of parameters declared `sensitive: true`. */
+function isSensitiveType(type: PuppetType | undefined): boolean {
+  if (type === undefined) return false;
+  if (type.kind === 'Sensitive') return true;
+  if (type.kind === 'Optional' || type.kind === 'NotUndef' || type.kind === 'Alias') return isSensitiveType(type.type);
+  return false;
+}
+
+/**
+ * The names of parameters that are secret: declared `sensitive: true`, or typed `Sensitive[...]`
+ * (also inside `Optional`).
+ *
+ * @example
+ * ```ts
+ * sensitiveParamNames({ parameters: { pw: { sensitive: true }, key: { type: 'Sensitive[String]' } } }); // ['pw', 'key']
+ * ```
+ */
 export function sensitiveParamNames(metadata: TaskMetadata): string[] {
   return Object.entries(metadata.parameters ?? {})
-    .filter(([, spec]) => spec.sensitive === true)
+    .filter(([, spec]) => spec.sensitive === true || isSensitiveType(spec.parsedType ?? (spec.type === undefined ? undefined : paramType(spec))))
     .map(([name]) => name);
 }
 

@@ -103,3 +103,16 @@ describe('task parameters', () => {
     expect(failure(() => parseCliParams(['=1'], undefined)).msg).toBe("Invalid parameter '=1': expected name=value");
   });
 });
+
+describe('sensitive parameters', () => {
+  it('T-13: sensitive: true and Sensitive[...] types are both secret', async () => {
+    const { sensitiveParamNames } = await import('../../../src/runtime/tasks/params.ts');
+    const { metadata } = parseTaskMetadata(
+      JSON.stringify({ parameters: { pw: { type: 'String', sensitive: true }, key: { type: 'Sensitive[String]' }, opt: { type: 'Optional[Sensitive[String]]' }, user: { type: 'String' } } }),
+      'x.json',
+    );
+    expect(sensitiveParamNames(metadata)).toEqual(['pw', 'key', 'opt']);
+    const { params } = prepareTaskParams({ name: 'x', metadata }, { pw: 'a', key: 'b', user: 'c' });
+    expect(JSON.parse(JSON.stringify(params))).toEqual({ pw: REDACTED, key: REDACTED, user: 'c', _task: 'x' });
+  });
+});
