@@ -235,7 +235,7 @@ export function parseTaskMetadata(text: string, file: string, options: MetadataO
       if (Object.hasOwn(r, 'default')) {
         p.default = r['default'];
         if (p.parsedType !== undefined) {
-          const why = explainMismatch(p.parsedType, r['default']);
+          const why = explainMismatch(p.parsedType, r['default'], p.sensitive === true);
           if (why !== undefined) fail(`${where}.default`, `${why} (the default must match the type ${formatType(p.parsedType)})`);
         }
       }

@@ -15,7 +15,7 @@
  */
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import { RivetError, Sensitive } from '../../core/index.ts';
+import { REDACTED, RivetError, Sensitive } from '../../core/index.ts';
 import {
   acceptsUndef,
   formatType,
@@ -127,17 +127,22 @@ function keyLabel(key: string | number): string {
 /**
  * Why `value` does not match `type`, as the tail of a sentence (`expects an Integer, got "x"`,
  * `entry 'port' expects ...`), or undefined when it matches. Descends into Struct, Hash, Array,
- * Tuple, Optional and aliases to name the innermost mismatch.
+ * Tuple, Optional and aliases to name the innermost mismatch. With `secret` (or a Sensitive value
+ * or type) the value is shown as `Sensitive [value redacted]`.
  *
  * @example
  * ```ts
  * explainMismatch(parseType('Array[String]'), ['a', 5]); // 'index 1 expects a String, got 5'
  * ```
  */
-export function explainMismatch(type: PuppetType, value: unknown): string | undefined {
+export function explainMismatch(type: PuppetType, value: unknown, secret = false): string | undefined {
   if (matchesType(type, value)) return undefined;
+  const hidden = secret || value instanceof Sensitive || type.kind === 'Sensitive';
   const plain = unwrapSensitive(value);
-  const generic = `expects ${withArticle(formatType(type))}, got ${describeValue(plain)}`;
+  const generic = `expects ${withArticle(formatType(type))}, got ${hidden ? REDACTED : describeValue(plain)}`;
+  const explainMismatch = (t: PuppetType, v: unknown) => explainInner(t, v, hidden);
+  // Iterate the value as given, so nested Sensitive wrappers keep hiding their content.
+  const shallow = value instanceof Sensitive ? plain : value;
   const isObject = plain !== null && typeof plain === 'object' && !Array.isArray(plain);
   switch (type.kind) {
     case 'Alias':
@@ -147,7 +152,7 @@ export function explainMismatch(type: PuppetType, value: unknown): string | unde
       return type.type === undefined || plain === null || plain === undefined ? generic : (explainMismatch(type.type, plain) ?? generic);
     case 'Struct': {
       if (!isObject) return generic;
-      const record = plain as Record<string, unknown>;
+      const record = shallow as Record<string, unknown>;
       const names = type.members.map((m) => m.name);
       for (const key of Object.keys(record)) {
         if (!names.includes(key)) {
@@ -168,7 +173,7 @@ export function explainMismatch(type: PuppetType, value: unknown): string | unde
     }
     case 'Hash': {
       if (!isObject || type.value === undefined) return generic;
-      for (const [key, item] of Object.entries(plain as Record<string, unknown>)) {
+      for (const [key, item] of Object.entries(shallow as Record<string, unknown>)) {
         if (type.key !== undefined && !matchesType(type.key, key)) return `key '${key}' expects ${withArticle(formatType(type.key))}`;
         const inner = explainMismatch(type.value, item);
         if (inner !== undefined) return `${keyLabel(key)} ${inner}`;
@@ -176,16 +181,16 @@ export function explainMismatch(type: PuppetType, value: unknown): string | unde
       return generic;
     }
     case 'Array': {
-      if (!Array.isArray(plain) || type.element === undefined) return generic;
-      for (const [index, item] of plain.entries()) {
+      if (!Array.isArray(shallow) || type.element === undefined) return generic;
+      for (const [index, item] of shallow.entries()) {
         const inner = explainMismatch(type.element, item);
         if (inner !== undefined) return `${keyLabel(index)} ${inner}`;
       }
       return generic;
     }
     case 'Tuple': {
-      if (!Array.isArray(plain)) return generic;
-      for (const [index, item] of plain.entries()) {
+      if (!Array.isArray(shallow)) return generic;
+      for (const [index, item] of shallow.entries()) {
         const elementType = type.types[Math.min(index, type.types.length - 1)];
         if (elementType === undefined) break;
         const inner = explainMismatch(elementType, item);
@@ -196,6 +201,10 @@ export function explainMismatch(type: PuppetType, value: unknown): string | unde
     default:
       return generic;
   }
+}
+
+function explainInner(type: PuppetType, value: unknown, secret: boolean): string | undefined {
+  return explainMismatch(type, value, secret);
 }
 
 /** One declared parameter, as read from metadata (`type` already parsed). */
@@ -258,7 +267,7 @@ export function validateTaskParams(
       if (!acceptsUndef(type)) problems.push(`${taskName}: missing required parameter '${name}'`);
       continue;
     }
-    const why = explainMismatch(type, value);
+    const why = explainMismatch(type, value, spec.sensitive === true);
     if (why !== undefined) problems.push(`${taskName}: parameter '${name}' ${why}`);
   }
   return problems;

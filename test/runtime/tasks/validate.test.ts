@@ -54,7 +54,7 @@ describe('parameter validation messages', () => {
   it('Sensitive values are validated by their content', () => {
     expect(matchesType(parseType('String[3]'), new Sensitive('abc'))).toBe(true);
     expect(matchesType(parseType('String[3]'), new Sensitive('ab'))).toBe(false);
-    expect(explainMismatch(parseType('String[3]'), new Sensitive('ab'))).toBe('expects a String[3], got "ab"');
+    expect(explainMismatch(parseType('String[3]'), new Sensitive('ab'))).toBe('expects a String[3], got Sensitive [value redacted]');
   });
 
   it('Hash keys and tuple elements are explained', () => {
@@ -68,5 +68,19 @@ describe('parameter validation messages', () => {
   it('validators are cached by type string', () => {
     expect(compileType('Array[Integer]')).toBe(compileType('Array[Integer]'));
     expect(compileType(parseType('Array[Integer]'))).toBe(compileType(parseType('Array[Integer]')));
+  });
+});
+
+describe('validation messages never show secrets', () => {
+  it('T-13: a sensitive parameter value is redacted in the message', () => {
+    const specs = parseTaskMetadata(
+      JSON.stringify({ parameters: { password: { type: 'String[8]', sensitive: true }, key: { type: 'Sensitive[String[8]]' }, list: { type: 'Array[String[3]]' } } }),
+      'x.json',
+    ).metadata.parameters;
+    expect(validateTaskParams('demo::s', specs, { password: 'short', key: 'tiny', list: [new Sensitive('ab')] })).toEqual([
+      "demo::s: parameter 'password' expects a String[8], got Sensitive [value redacted]",
+      "demo::s: parameter 'key' expects a String[8], got Sensitive [value redacted]",
+      "demo::s: parameter 'list' index 0 expects a String[3], got Sensitive [value redacted]",
+    ]);
   });
 });
