@@ -88,12 +88,9 @@ function convert(type: PuppetType, uses: Set<string>): JsonSchema {
       return range(schema, 'minProperties', 'maxProperties', type.min, type.max);
     }
     case 'Struct': {
-      const properties: JsonSchema = {};
-      const required: string[] = [];
-      for (const member of type.members) {
-        properties[member.name] = convert(member.type, uses);
-        if (!member.optionalKey && !acceptsUndef(member.type)) required.push(member.name);
-      }
+      // fromEntries defines own properties, so a key named "__proto__" stays a key.
+      const properties: JsonSchema = Object.fromEntries(type.members.map((m) => [m.name, convert(m.type, uses)]));
+      const required = type.members.filter((m) => !m.optionalKey && !acceptsUndef(m.type)).map((m) => m.name);
       const schema: JsonSchema = { type: 'object', properties, additionalProperties: false };
       if (required.length > 0) schema['required'] = required;
       return schema;

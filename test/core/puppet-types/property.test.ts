@@ -55,6 +55,21 @@ const { type: typeArb } = fc.letrec<{ type: PuppetType }>((tie) => ({
   ),
 }));
 
+/** Values of a type other than null (the type must have some: see nonNullPossible). */
+function nonNullArb(type: PuppetType): fc.Arbitrary<unknown> {
+  switch (type.kind) {
+    case 'Optional':
+    case 'Sensitive':
+      return type.type === undefined ? fc.string() : nonNullArb(type.type);
+    case 'Variant':
+      return fc.oneof(...type.types.filter(nonNullPossible).map(nonNullArb));
+    case 'Alias':
+      return nonNullArb(type.type);
+    default:
+      return valueArb(type).filter((v) => v !== null);
+  }
+}
+
 /** Values that a type must accept (undefined when the type accepts nothing we can build). */
 function valueArb(type: PuppetType): fc.Arbitrary<unknown> {
   switch (type.kind) {
@@ -89,7 +104,7 @@ function valueArb(type: PuppetType): fc.Arbitrary<unknown> {
     case 'Optional':
       return type.type === undefined ? fc.constant(null) : fc.oneof(fc.constant(null), valueArb(type.type));
     case 'NotUndef':
-      return type.type === undefined ? fc.integer() : valueArb(type.type).filter((v) => v !== null);
+      return type.type === undefined ? fc.integer() : nonNullArb(type.type);
     case 'Sensitive':
       return type.type === undefined ? fc.string() : valueArb(type.type);
     case 'Array':
@@ -118,22 +133,43 @@ function valueArb(type: PuppetType): fc.Arbitrary<unknown> {
   }
 }
 
+/** False for types whose only value is undef (so NotUndef of them accepts nothing). */
+function nonNullPossible(type: PuppetType): boolean {
+  switch (type.kind) {
+    case 'Undef':
+      return false;
+    case 'Optional':
+    case 'Sensitive':
+      return type.type === undefined ? type.kind === 'Sensitive' : nonNullPossible(type.type);
+    case 'Variant':
+      return type.types.some(nonNullPossible);
+    case 'Alias':
+      return nonNullPossible(type.type);
+    default:
+      return true;
+  }
+}
+
 /** Types for which valueArb can always build a value (NotUndef[Undef] and the like cannot). */
 function buildable(type: PuppetType): boolean {
   switch (type.kind) {
     case 'NotUndef':
-      return type.type === undefined || (type.type.kind !== 'Undef' && buildable(type.type) && !(type.type.kind === 'Optional' && type.type.type?.kind === 'Undef'));
+      return type.type === undefined || (buildable(type.type) && nonNullPossible(type.type));
     case 'Optional':
     case 'Sensitive':
       return type.type === undefined || buildable(type.type);
     case 'Array':
-      return type.element === undefined || (buildable(type.element) && (type.min ?? 0) <= (type.max ?? Infinity));
+      return type.element === undefined || buildable(type.element);
     case 'Hash':
       return type.value === undefined || buildable(type.value);
     case 'Struct':
       return type.members.every((m) => buildable(m.type));
-    case 'Tuple':
-      return type.types.every(buildable) && (type.min === undefined || type.max === undefined || type.min <= type.max) && (type.max === undefined || type.max >= (type.min ?? type.types.length)) && (type.min === undefined || type.max !== undefined || true);
+    case 'Tuple': {
+      const n = type.types.length;
+      const min = type.min ?? n;
+      const max = type.max ?? (type.min === undefined ? n : Infinity);
+      return min <= max && type.types.every(buildable);
+    }
     case 'Variant':
       return type.types.every(buildable);
     default:
