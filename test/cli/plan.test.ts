@@ -111,14 +111,15 @@ describe('rivet plan run', () => {
     expect(mixed.stderr).toContain('either as k=v arguments or with --params, not both');
   });
 
-  it('P-40: --targets fills the targets parameter; giving both is an error; type errors exit 1 before the plan starts', async () => {
+  it('P-40: --targets fills the targets parameter; giving both is an error; parameter errors exit 2 before the plan starts', async () => {
     const cwd = await makeProject(PROJECT);
     const both = await rivet(['plan', 'run', 'demo::hello', '-t', 'localhost', 'targets=web'], { cwd });
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("either with --targets or as the 'targets' parameter");
     const missing = await rivet(['plan', 'run', 'demo::hello', '--format', 'json'], { cwd });
-    expect(missing.code).toBe(1);
-    expect(missing.json()).toMatchObject({ kind: 'bolt/pal-error', msg: "demo::hello: missing required parameter 'targets'" });
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe("Error: demo::hello: missing required parameter 'targets'\n");
     const unknown = await rivet(['plan', 'run', 'demo::nope'], { cwd });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Could not find a plan named 'demo::nope'");

@@ -136,6 +136,8 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
   }
   for (const warning of runtime.warnings) runtime.events.log('warn', warning);
   const started = performance.now();
+  let planStarted = false;
+  offs.push(runtime.events.on((event) => (planStarted ||= event.type === 'plan_start')));
   try {
     const value = await runner.run(plan, params, { name });
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
@@ -144,6 +146,8 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
     return 0;
   } catch (error) {
     if (!isRivetError(error) && !(error instanceof Error)) throw error;
+    // Bad parameters are a usage error (exit 2), as for tasks: the plan never started.
+    if (!planStarted && isRivetError(error) && error.kind === 'bolt/pal-error') throw error;
     const rivetError = toRivetError(error);
     if (flags.format === 'json') io.out.write(`${JSON.stringify(rivetError.toJSON(), null, 2)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'failure', error: rivetError.toJSON() })}\n`);

@@ -1,26 +1,23 @@
 /**
- * Puppet type checks for plan parameters, through the shared Puppet type parser and ajv validator
- * of task parameters (`src/core/puppet-types`, `src/runtime/tasks/validate.ts`).
- *
- * Until that parser is merged, only the outer shape is looked at: `Optional[...]`/`Undef`/`Any`/
- * `Data` accept undef, and values are not type-checked.
+ * Puppet type checks for plan parameters, through the same parser and ajv validator as task
+ * parameters (`src/core/puppet-types`, `src/runtime/tasks/validate.ts`): one parser for both.
  *
  * @module
  */
+import { acceptsUndef, parseType } from '../../core/puppet-types/index.ts';
+import { explainMismatch, matchesType } from '../tasks/validate.ts';
 
-/** True when the type accepts undef. */
+/** True when the type accepts undef (`Optional[...]`, `Undef`, `Any`, `Data`, ...). */
 export function puppetAcceptsUndef(type: string): boolean {
-  return /^\s*(Optional\[|Undef\s*$|Any\s*$|Data\s*$)/.test(type);
+  return acceptsUndef(parseType(type));
 }
 
-/** Why the value does not match the type, or undefined. */
-export function puppetMismatch(_type: string, _value: unknown, _secret: boolean): string | undefined {
-  return undefined;
+/** Why the value does not match the type (`expects a String[1], got 5`), or undefined. */
+export function puppetMismatch(type: string, value: unknown, secret: boolean): string | undefined {
+  return explainMismatch(parseType(type), value, secret);
 }
 
 /** True when the value matches the type. */
 export function puppetMatches(type: string, value: unknown): boolean {
-  const inner = type.replace(/^\s*Optional\[(.*)\]\s*$/s, '$1').trim();
-  if (/^(String|Enum|Pattern|Sensitive)\b/.test(inner)) return typeof value === 'string';
-  return true;
+  return matchesType(type, value);
 }

@@ -323,6 +323,18 @@ describe('parameters', () => {
     expect(error.message).toContain("missing required parameter 'version'");
   });
 
+  it('P-40: values are checked against their Puppet types with the shared parser (T-13 messages)', async () => {
+    h = await planHarness();
+    const p = definePlan({ params: { port: 'Integer[1, 65535]', mode: 'Enum[fast, safe]', hosts: 'Optional[Array[String[1]]]' }, run: (a) => a });
+    expect(await h.runner.run(p, { port: 80, mode: 'safe', hosts: ['a'] })).toEqual({ port: 80, mode: 'safe', hosts: ['a'] });
+    const error = await errorOf(h.runner.run(p, { port: 'eighty', mode: 'slow', hosts: [''] }));
+    expect(error.message.split('\n')).toEqual([
+      "run.test: parameter 'port' expects an Integer[1, 65535], got \"eighty\"",
+      expect.stringMatching(/^run\.test: parameter 'mode' expects an Enum\[/),
+      expect.stringMatching(/^run\.test: parameter 'hosts' index 0 expects a String\[1\]/),
+    ]);
+  });
+
   it('JSON Schema parameters are validated with ajv', async () => {
     h = await planHarness();
     const p = definePlan({ params: { mode: { schema: { type: 'string', enum: ['fast', 'safe'] } } }, run: ({ mode }) => mode });
