@@ -39,13 +39,19 @@ export default definePlan({
     await uploadFile('site/www', release, targets);
     await writeFile(`version=${version}\n`, `${release}/VERSION`, targets);
 
-    // 4. Activate: point `current` at the new release (atomic rename of a symlink).
-    await runCommand(`ln -sfn 'releases/${version}' '${root}/current.new' && mv -f '${root}/current.new' '${root}/current'`, targets, {
+    // 4. Activate: point `current` at the new release.
+    await runCommand(`ln -sfn 'releases/${version}' '${root}/current'`, targets, {
       description: 'activate release',
     });
 
-    // 5. Service: restart only when asked; otherwise a no-op run shows what would happen.
-    await runTask('service', targets, { action: restart ? 'restart' : 'status', name: service }, { noop: !restart, catchErrors: !restart });
+    // 5. Service: restart only when asked (needs root); otherwise report its status where installed.
+    if (restart) {
+      await runTask('service', targets, { action: 'restart', name: service });
+    } else {
+      const installed = pkg.filterSet((r) => r.ok && r.value['status'] !== 'not installed').targets;
+      if (installed.length > 0) await runTask('service', installed, { action: 'status', name: service }, { catchErrors: true });
+      out.message(`Not restarting ${service} (pass restart=true to restart it)`);
+    }
 
     // 6. Verify with the module's plan (throws, with the failing file:line, if a target is unhealthy).
     return runPlan(verify, { targets, root: `${root}/current`, version });

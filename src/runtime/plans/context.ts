@@ -137,7 +137,7 @@ export class RuntimePlanContext implements PlanContext {
     try {
       const file = join(dir, basename(destination) || 'content');
       await writeLocal(file, content, { mode: 0o600 });
-      return await this.#runtime.uploadFile(file, destination, targets, { description: `write file ${destination}`, ...this.#common(options) });
+      return await this.#runtime.uploadFile(file, destination, targets, { ...this.#common(options), description: options.description ?? `write file ${destination}` });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,72 @@
+/**
+ * The example project the README runs: `example::deploy` (facts, package status, upload,
+ * writeFile, activate, verify through site::verify) on localhost and over real sshd.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, rivet } from '../cli/helpers.ts';
+import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const pexec = promisify(execFile);
+
+interface Item {
+  target: string;
+  status: string;
+  value: Record<string, unknown>;
+}
+
+describe('example::deploy', () => {
+  it('README: runs on localhost through `rivet plan run` and verifies the release', async () => {
+    const site = join(await mkdtemp(join(tmpdir(), 'rivet-example-')), 'site');
+    const r = await rivet(['plan', 'run', 'example::deploy', `root=${site}`, 'version=3.1.0', '--format', 'json'], { cwd: ROOT });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json<Item[]>()).toEqual([
+      { target: 'localhost', action: 'task', object: 'site::health', status: 'success', value: { healthy: true, version: '3.1.0', files: 3, index_bytes: expect.any(Number) } },
+    ]);
+    expect(await readlink(join(site, 'current'))).toBe('releases/3.1.0');
+    expect(r.stderr).toContain('Deploying version 3.1.0 to 1 target(s)');
+  });
+
+  it('README: the same plan file runs directly with tsx; a second release switches `current`', async () => {
+    const site = join(await mkdtemp(join(tmpdir(), 'rivet-example-')), 'site');
+    await pexec(TSX, ['plans/deploy.ts', `root=${site}`, 'version=1.0.0'], { cwd: ROOT });
+    const { stdout } = await pexec(TSX, ['plans/deploy.ts', '--targets', 'localhost', `root=${site}`, 'version=1.0.1'], { cwd: ROOT });
+    expect(stdout).toMatch(/^Starting: plan example::deploy$/m);
+    expect(stdout).toMatch(/^Finished: plan example::deploy in [\d.]+ sec$/m);
+    expect(stdout).toContain('"version": "1.0.1"');
+    expect(await readlink(join(site, 'current'))).toBe('releases/1.0.1');
+  });
+
+  describe('over SSH', () => {
+    let server: TestSshServer;
+    beforeAll(async () => {
+      server = await startTestSshServer();
+    });
+    afterAll(async () => server?.stop());
+
+    it('deploys to 3 SSH targets with the project plans and modules', async () => {
+      const project = await makeProject({
+        'inventory.yaml': JSON.stringify({
+          groups: [{ name: 'web', targets: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] }],
+          config: { ssh: { port: server.port, user: server.user, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
+        }),
+      });
+      const site = `/tmp/rivet-example-ssh-${process.pid}/site`;
+      const r = await rivet(['plan', 'run', 'example::deploy', '--targets', 'web', `root=${site}`, 'version=9.9.9', '--inventoryfile', join(project, 'inventory.yaml'), '--format', 'json'], { cwd: ROOT });
+      expect(r.code, r.stderr).toBe(0);
+      const items = r.json<Item[]>();
+      expect(items.map((i) => [i.target, i.status, i.value['version']])).toEqual([
+        ['127.0.0.2', 'success', '9.9.9'],
+        ['127.0.0.3', 'success', '9.9.9'],
+        ['127.0.0.4', 'success', '9.9.9'],
+      ]);
+    });
+  });
+});
