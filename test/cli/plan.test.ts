@@ -51,6 +51,17 @@ export default definePlan({ private: true, run: () => undefined });
 import hello from './hello.ts';
 export default definePlan({ params: { targets: 'TargetSpec' }, async run({ targets }) { const set = await runPlan(hello, { targets, name: 'nested' }); return set.names; } });
 `,
+  'plans/steps.ts': `import { definePlan, runCommand, out } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec' },
+  async run({ targets }) {
+    out.verbose('only with --verbose');
+    await runCommand('echo one; echo two', targets, { description: 'print two lines' });
+    const slow = await runCommand('sleep 20', targets, { catchErrors: true });
+    return slow.first?.error()?.kind;
+  },
+});
+`,
   'modules/tools/plans/check.ts': `import { definePlan } from '${SDK}';
 export default definePlan({ description: 'A module plan', params: { secret: 'Sensitive[String]' }, run: ({ secret }) => String(secret) });
 `,
@@ -140,6 +151,21 @@ describe('rivet plan run', () => {
     expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
   });
 
+  it('P-13/C-06: descriptions replace the step text; --verbose adds results and out.verbose; --timeout is every step\'s default; --stream', async () => {
+    const cwd = await makeProject(PROJECT);
+    const quiet = await rivet(['plan', 'run', 'demo::steps', '-t', 'localhost', '--timeout', '0.5'], { cwd });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain('Starting: print two lines on localhost');
+    expect(quiet.stdout).not.toContain('only with --verbose');
+    expect(quiet.stdout).not.toContain('Finished on localhost');
+    expect(quiet.stdout).toMatch(/Finished: command 'sleep 20' with 1 failure in 0\.\d\d sec/);
+    expect(quiet.stdout).toContain('rivet/timeout');
+    const loud = await rivet(['plan', 'run', 'demo::steps', '-t', 'localhost', '--timeout', '0.5', '--verbose', '--stream'], { cwd });
+    expect(loud.stdout).toContain('only with --verbose');
+    expect(loud.stdout).toContain('[localhost] out: one\n[localhost] out: two');
+    expect(loud.stdout).toContain('Finished on localhost:\n  one\n  two');
+  });
+
   it('P-41: CLI values of Sensitive parameters are wrapped (and never printed)', async () => {
     const cwd = await makeProject(PROJECT);
     const r = await rivet(['plan', 'run', 'tools::check', 'secret=hunter2', '--format', 'json'], { cwd });
@@ -154,7 +180,7 @@ describe('rivet plan show', () => {
     const r = await rivet(['plan', 'show', '--format', 'json'], { cwd });
     expect(r.code).toBe(0);
     expect(r.json()).toEqual({
-      plans: [['demo', 'The project plan'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
+      plans: [['demo', 'The project plan'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::steps'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
       modulepath: [join(cwd, 'modules'), join(cwd, '.modules')],
     });
   });

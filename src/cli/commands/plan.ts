@@ -16,6 +16,7 @@ import type { CreatedRuntime } from '../../runtime/create.ts';
 import {
   PlanRunner,
   loadPlan,
+  nameOfPlan,
   normalizeParams,
   paramMatches,
   planResultJSON,
@@ -182,12 +183,14 @@ function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elaps
 async function makeRunner(ctx: CliContext, flags: PlanFlags): Promise<{ runtime: CreatedRuntime; runner: PlanRunner }> {
   const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
   ctx.onRuntime(runtime);
-  const runner = new PlanRunner(runtime, { prompt: terminalPrompt(ctx.io), env: ctx.io.env, signal: ctx.signal });
+  const runner = new PlanRunner(runtime, {
+    prompt: terminalPrompt(ctx.io),
+    env: ctx.io.env,
+    signal: ctx.signal,
+    stepTimeoutMs: flags.timeout === undefined ? undefined : Math.round(flags.timeout * 1000),
+    stream: flags.stream,
+  });
   return { runtime, runner };
-}
-
-function timeoutNotSupported(flags: PlanFlags): void {
-  if (flags.timeout !== undefined) throw new UsageError('--timeout applies to single steps; in a plan, pass { timeout } to each step');
 }
 
 function planRunCommand(ctx: CliContext, name: string, description: string, direct?: AnyPlan): Command {
@@ -200,14 +203,13 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     const planName = direct ? undefined : (args.shift() as string);
     const paramArgs = args[0] as string[];
     const flags = args[1] as PlanFlags;
-    timeoutNotSupported(flags);
     const { runtime, runner } = await makeRunner(ctx, flags);
     let plan: AnyPlan;
     let reported: string;
     if (direct) {
       plan = direct;
       const list = runner.list();
-      reported = list.find((p) => direct.file !== undefined && resolve(p.file) === resolve(direct.file))?.name ?? (await import('../../runtime/plans/discovery.ts')).nameOfPlan(direct, list);
+      reported = nameOfPlan(direct, list);
     } else {
       const loaded = await runner.load(planName!);
       plan = loaded.plan;
@@ -302,7 +304,7 @@ function humanDetail(detail: Record<string, unknown>): string {
   const usage = [
     `rivet plan run ${String(detail['name'])}`,
     ...required.map(([n]) => (n === 'targets' ? '--targets <targets>' : `${n}=<value>`)),
-    ...optional.map(([n]) => `[${n}=<value>]`),
+    ...optional.map(([n]) => (n === 'targets' ? '[--targets <targets>]' : `[${n}=<value>]`)),
   ].join(' ');
   const lines = [String(detail['name']), ''];
   if (detail['description']) lines.push(String(detail['description']), '');

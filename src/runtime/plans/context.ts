@@ -47,6 +47,10 @@ export interface PlanRunShared {
   prompt?: ((text: string, options: { sensitive: boolean }) => Promise<string>) | undefined;
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
+  /** Default per-step timeout (ms) when a step sets none. */
+  stepTimeoutMs?: number | undefined;
+  /** Stream output of every step. */
+  stream?: boolean | undefined;
 }
 
 let waitStepIds = 1_000_000;
@@ -90,9 +94,9 @@ export class RuntimePlanContext implements PlanContext {
     return {
       description: options.description,
       runAs: options.runAs ?? this.#runAs,
-      timeoutMs: options.timeout,
+      timeoutMs: options.timeout ?? this.#shared.stepTimeoutMs,
       signal: options.signal,
-      stream: options.stream,
+      stream: options.stream ?? this.#shared.stream,
     };
   }
 

@@ -30,6 +30,10 @@ export interface PlanRunnerOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Cancels the plans (the runtime's own signal cancels steps too). */
   signal?: AbortSignal | undefined;
+  /** Default per-step timeout of every step (`rivet plan run --timeout`); a step's own `timeout` wins. */
+  stepTimeoutMs?: number | undefined;
+  /** Stream every step's output as events (`--stream`). */
+  stream?: boolean | undefined;
 }
 
 export interface RunOptions {
@@ -109,6 +113,8 @@ export class PlanRunner {
         prompt: this.#options.prompt,
         env: this.#options.env ?? process.env,
         signal: this.#options.signal ?? new AbortController().signal,
+        stepTimeoutMs: this.#options.stepTimeoutMs,
+        stream: this.#options.stream,
       };
       const ctx = new RuntimePlanContext(shared, name, plan.onFailure, options.runAs);
       const value = await planContextStorage().run(ctx, () => plan.run(args as never));
