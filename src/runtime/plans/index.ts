@@ -41,3 +41,4 @@ export async function runPlan(plan: AnyPlan | string, params: Record<string, unk
     if (options.runtime === undefined) await runtime.close();
   }
 }
+export { MockPlanEnvironment, MockStub, type MockCall, type MockAction, type MockPlanEnvironmentOptions } from './testing.ts';
