@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlan, dir, env, file, runScript, uploadFile, downloadFile, writeFile } from '../../../src/sdk/index.ts';
+import { definePlan, dir, env, file, runCommand, runScript, runTask, runTaskWith, uploadFile, downloadFile, writeFile } from '../../../src/sdk/index.ts';
 import { planHarness, type PlanHarness } from './helpers.ts';
 
 let h: PlanHarness;
@@ -64,5 +64,35 @@ describe('P-31 local helpers', () => {
     expect(await readFile(join(dest, 'page.html'), 'utf8')).toBe('<p>from files/</p>\n');
     expect(value.path).toBe(join(h.dir, 'downloads', 'copies', 't1', 'abc.txt'));
     expect(await readFile(value.path, 'utf8')).toBe('abc');
+  });
+});
+
+describe('real tasks and env vars on local targets', () => {
+  const TASK_FILES = {
+    'modules/demo/tasks/echo.json': JSON.stringify({ input_method: 'environment', parameters: { word: { type: 'String[1]' } } }),
+    'modules/demo/tasks/echo.sh': '#!/bin/sh\nprintf \'{"word":"%s"}\\n\' "$PT_word"\n',
+  };
+
+  it('P-01/P-02: runTask and runTaskWith run module tasks (per-target params) through the runtime', async () => {
+    h = await planHarness({ files: TASK_FILES, count: 2 });
+    const plan = definePlan({
+      async run() {
+        const same = await runTask('demo::echo', 'web', { word: 'same' });
+        const each = await runTaskWith('demo::echo', 'web', (t) => ({ word: `for-${t.name}` }));
+        return [...same, ...each].map((r) => r.value['word']);
+      },
+    });
+    expect(await h.runner.run(plan)).toEqual(['same', 'same', 'for-t1', 'for-t2']);
+  });
+
+  it('P-03: envVars reach the command; arrays and objects are JSON-encoded', async () => {
+    h = await planHarness({ count: 1 });
+    const plan = definePlan({
+      async run() {
+        const set = await runCommand('printf "%s|%s|%s" "$NAME" "$LIST" "$NUM"', 't1', { envVars: { NAME: 'x y', LIST: ['a', 1], NUM: 3 } });
+        return set.first!.value['stdout'];
+      },
+    });
+    expect(await h.runner.run(plan)).toBe('x y|["a",1]|3');
   });
 });
