@@ -20,7 +20,7 @@ import ssh2, { type AnyAuthMethod, type Client as ClientType, type ConnectConfig
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { HopConfig, ResolvedSshConfig } from './config.ts';
 import { describeSocketError, formatEndpoint, sshError } from './errors.ts';
-import { checkHostKey, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
+import { checkHostKey, entryMatchesName, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
 
 const { Client, utils } = ssh2;
 
@@ -228,7 +228,13 @@ async function loginHop(
       if (error.level === 'client-authentication' || hostKeyFailure) finish(classify());
     });
 
+    const algorithms: NonNullable<ConnectConfig['algorithms']> = { ...(cfg.algorithms as ConnectConfig['algorithms']) };
+    if (cfg.algorithms.serverHostKey === undefined && cfg.hostKeyPolicy !== 'off') {
+      const preferred = preferredHostKeyAlgorithms(knownHosts, hop.host, hop.port);
+      if (preferred) algorithms.serverHostKey = preferred as NonNullable<ConnectConfig['algorithms']>['serverHostKey'];
+    }
     const config: ConnectConfig = {
+      algorithms,
       sock: sock as unknown as ConnectConfig['sock'],
       username: hop.user,
       readyTimeout: Math.max(1, deadline - Date.now()) + 1000, // our own timer fires first
@@ -250,6 +256,27 @@ async function loginHop(
       finish(sshError('CONNECT_ERROR', targetName, endpoint, (error as Error).message, { cause: error }));
     }
   });
+}
+
+/** ssh2's default host key algorithms, in its order. */
+const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/**
+ * Like OpenSSH, ask first for the host key types known_hosts already lists for this host, so a
+ * host recorded with (say) only its RSA key is not reported as unknown because the server
+ * offered ed25519 first. Undefined when the host is not listed (keep ssh2's order).
+ */
+export function preferredHostKeyAlgorithms(knownHosts: readonly KnownHostEntry[], host: string, port: number): string[] | undefined {
+  const name = knownHostsName(host, port);
+  const known = new Set<string>();
+  for (const entry of knownHosts) {
+    if (entry.marker === undefined && entryMatchesName(entry, name)) known.add(entry.keyType);
+  }
+  if (known.size === 0) return undefined;
+  const algoType = (algo: string): string => (algo.startsWith('rsa-sha2-') ? 'ssh-rsa' : algo);
+  const first = DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => known.has(algoType(a)));
+  if (first.length === 0) return undefined;
+  return [...first, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
 }
 
 /** Opens a forwarded TCP stream through `via` to `hop`. */
