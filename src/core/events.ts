@@ -28,6 +28,11 @@ export type RivetEvent =
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
+/** True when `level` is at or above `threshold`. */
+export function logLevelEnabled(level: LogLevel, threshold: LogLevel): boolean {
+  return LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
+}
+
 export type RivetEventType = RivetEvent['type'];
 /** An event without its timestamp, as emitters pass it. */
 export type EventInput = RivetEvent extends infer E ? (E extends RivetEvent ? Omit<E, 'time'> : never) : never;
@@ -42,6 +47,11 @@ export class EventBus {
   on(listener: EventListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Emits a `log` event. */
+  log(level: LogLevel, text: string): void {
+    this.emit({ type: 'log', level, text });
   }
 
   emit(event: EventInput): void {

@@ -15,7 +15,6 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ErrorKind, RivetError, isRivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
@@ -146,12 +145,19 @@ export class PosixConnection implements Connection {
     const staging = await mkdtemp(join(dirname(localPath), '.rivet-download-'));
     try {
       const unpack = tar.x({ cwd: staging });
+      // tar's streams are minipass streams: subscribe before any data flows, or 'close' is missed.
+      const extracted = new Promise<void>((resolveExtract, rejectExtract) => {
+        unpack.on('close', () => resolveExtract());
+        unpack.on('error', rejectExtract);
+      });
+      extracted.catch(() => {}); // Awaited below; a failed remote tar throws first.
+
       const body = `cd -- "$(dirname -- ${shellQuote(remotePath)})" && tar -cf - -- "$(basename -- ${shellQuote(remotePath)})"`;
       const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdoutSink: unpack as unknown as Writable });
       if (result.exitCode !== 0) {
         throw new RivetError(ErrorKind.TaskFile, `Download of ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'COPY_ERROR', target: this.target.name });
       }
-      await finished(unpack as unknown as Writable);
+      await extracted;
       await rm(localPath, { recursive: true, force: true });
       await rename(join(staging, basename(remotePath)), localPath);
     } finally {

@@ -231,14 +231,16 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
   const compute = (name: string): Computed =>
     sshConfig ? (sshConfig.compute(name, { ignoreCase: true, matchExec: false }) as Computed) : {};
 
-  const alias = str(o, 'host', target) ?? target.host;
+  const alias = target.host ?? str(o, 'host', target);
   if (alias === undefined || alias === '') throw optionError(target, 'host', 'is not set (the target has no host)');
+  // The inventory already resolved host/port/user/password with Bolt's precedence (URI parts over
+  // config, I-16); the options are read directly only for targets made without an inventory.
   const c = compute(alias);
 
-  const port = num(o, 'port', target) ?? target.port ?? numOr(first(c, 'Port')) ?? 22;
-  const user = str(o, 'user', target) ?? target.user ?? first(c, 'User') ?? localUser;
+  const port = target.port ?? num(o, 'port', target) ?? numOr(first(c, 'Port')) ?? 22;
+  const user = target.user ?? str(o, 'user', target) ?? first(c, 'User') ?? localUser;
   const host = first(c, 'HostName') !== undefined ? expandTokens(first(c, 'HostName')!, { host: alias, port, user, localUser, home }) : alias;
-  const password = str(o, 'password', target) ?? target.password;
+  const password = target.password ?? str(o, 'password', target);
 
   // Keys: explicit private-key, else ssh_config IdentityFile, else the default identities.
   const explicitKeys: KeySource[] = [];

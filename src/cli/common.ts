@@ -1,0 +1,204 @@
+/**
+ * What every action command shares: the connection and run-context flags (C-02..C-06), turning
+ * them into a runtime, rendering results, exit codes.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import type { ResultSet } from '../core/result.ts';
+import { LOG_LEVELS, logLevelEnabled, type LogLevel } from '../core/events.ts';
+import { createRuntime, type CreatedRuntime } from '../runtime/create.ts';
+import type { ConfigOverrides } from '../runtime/inventory/index.ts';
+import { expandTargetArgs } from '../runtime/inventory/index.ts';
+import { HumanRenderer } from './render/human.ts';
+import { jsonEnvelope, jsonlRenderer } from './render/json.ts';
+import type { CliIO } from './render/writer.ts';
+import { promptSecret } from './prompt.ts';
+
+export interface GlobalFlags {
+  targets?: string[];
+  user?: string;
+  password?: string;
+  passwordPrompt?: boolean;
+  privateKey?: string;
+  hostKeyCheck?: boolean;
+  transport?: string;
+  connectTimeout?: number;
+  runAs?: string;
+  sudoPassword?: string;
+  sudoPasswordPrompt?: boolean;
+  sudoExecutable?: string;
+  envVar?: string[];
+  concurrency?: number;
+  tmpdir?: string;
+  cleanup?: boolean;
+  inventoryfile?: string;
+  project?: string;
+  format: 'human' | 'json' | 'jsonl';
+  logLevel?: string;
+  stream?: boolean;
+  color?: boolean;
+  verbose?: boolean;
+  timeout?: number;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got '${value}'`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a number of seconds greater than 0, got '${value}'`);
+    return n;
+  };
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Adds the targeting, connection and display flags to an action command. */
+export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean } = {}): Command {
+  if (options.targets !== false) {
+    command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
+  }
+  command
+    .option('-u, --user <user>', 'user to connect as')
+    .option('-p, --password <password>', 'password to connect with (visible in the process list: prefer --password-prompt)')
+    .option('--password-prompt', 'ask for the connection password')
+    .option('--private-key <path>', 'private key file for SSH')
+    .option('--host-key-check', 'check host keys against known_hosts (the default)')
+    .option('--no-host-key-check', 'do not check host keys (trust any host key)')
+    .addOption(new Option('--transport <name>', 'default transport for targets without one').choices(['ssh', 'local', 'winrm']))
+    .addOption(new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser(positiveNumber('--connect-timeout')))
+    .option('--run-as <user>', 'user to run as, via sudo')
+    .option('--sudo-password <password>', 'password for sudo (prefer --sudo-password-prompt)')
+    .option('--sudo-password-prompt', 'ask for the sudo password')
+    .option('--sudo-executable <path>', 'sudo program to use (default sudo)')
+    .addOption(new Option('-c, --concurrency <n>', 'targets worked on at once (default 100)').argParser(positiveInt('--concurrency')))
+    .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
+    .option('--tmpdir <dir>', 'directory on the target for temporary files (default /tmp)')
+    .option('--cleanup', 'remove temporary files from targets (the default)')
+    .option('--no-cleanup', 'leave temporary files on targets')
+    .option('-i, --inventoryfile <path>', 'inventory file (default <project>/inventory.yaml)')
+    .option('--project <dir>', 'project directory (default: found from the current directory)')
+    .addOption(new Option('--format <format>', 'output format').choices(['human', 'json', 'jsonl']).default('human'))
+    .addOption(new Option('--log-level <level>', 'console log level').choices([...LOG_LEVELS]))
+    .option('--stream', "print each target's output as it arrives, prefixed with the target")
+    .option('--color', 'color output (default on a terminal)')
+    .option('--no-color', 'no colors')
+    .option('-v, --verbose', 'print a line when each target starts (the default)')
+    .option('--no-verbose', 'print only results');
+  if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command (repeatable)', collect);
+  return command;
+}
+
+/** Builds the runtime for a command from its flags. */
+export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: AbortSignal): Promise<CreatedRuntime> {
+  const overrides: ConfigOverrides = {};
+  if (flags.user !== undefined) overrides.user = flags.user;
+  if (flags.password !== undefined) overrides.password = flags.password;
+  if (flags.passwordPrompt) overrides.password = await promptSecret('Password: ', io);
+  if (flags.privateKey !== undefined) overrides.privateKey = flags.privateKey;
+  if (flags.hostKeyCheck !== undefined) overrides.hostKeyCheck = flags.hostKeyCheck;
+  if (flags.transport !== undefined) overrides.transport = flags.transport;
+  if (flags.connectTimeout !== undefined) overrides.connectTimeout = flags.connectTimeout;
+  if (flags.runAs !== undefined) overrides.runAs = flags.runAs;
+  if (flags.sudoPassword !== undefined) overrides.sudoPassword = flags.sudoPassword;
+  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await promptSecret('Sudo password: ', io);
+  if (flags.sudoExecutable !== undefined) overrides.sudoExecutable = flags.sudoExecutable;
+  if (flags.tmpdir !== undefined) overrides.tmpdir = flags.tmpdir;
+  if (flags.cleanup !== undefined) overrides.cleanup = flags.cleanup;
+  return createRuntime({
+    cwd: io.cwd,
+    env: io.env,
+    projectFlag: flags.project,
+    inventoryFile: flags.inventoryfile,
+    overrides,
+    concurrency: flags.concurrency,
+    signal,
+  });
+}
+
+/** The `--targets` values with `@file` and `-` expanded; an error when there are none. */
+export async function targetArgs(flags: GlobalFlags, io: CliIO): Promise<string[]> {
+  const values = flags.targets ?? [];
+  if (values.length === 0) throw new UsageError('No targets given: pass --targets (e.g. --targets all, --targets web1,web2)');
+  return expandTargets(values, io);
+}
+
+/** Expands `@file` (relative to the cwd) and `-` (stdin, read only when asked for) in target specs. */
+export async function expandTargets(values: readonly string[], io: CliIO): Promise<string[]> {
+  const stdin = values.includes('-') ? await io.readStdin() : '';
+  return expandTargetArgs([...values], { readFile: (path: string) => readFileSync(resolve(io.cwd, path), 'utf8'), stdin: () => stdin });
+}
+
+/** `--env-var K=V` values as a map. */
+export function envVars(values: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const env: Record<string, string> = {};
+  for (const item of values) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env-var expects KEY=VALUE, got '${item}'`);
+    env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * Runs a step with the chosen output format and returns the exit code: 0 when every target
+ * succeeded, 1 otherwise.
+ */
+export async function renderStep(flags: GlobalFlags, io: CliIO, runtime: CreatedRuntime, run: () => Promise<ResultSet>): Promise<number> {
+  const started = performance.now();
+  let human: HumanRenderer | undefined;
+  let unsubscribe: () => void = () => {};
+  const threshold = (flags.logLevel as LogLevel | undefined) ?? 'warn';
+  if (flags.format === 'jsonl') {
+    const render = jsonlRenderer(io.out);
+    unsubscribe = runtime.events.on((event) => {
+      if (event.type !== 'log' || logLevelEnabled(event.level, threshold)) render(event);
+    });
+  } else if (flags.format === 'human') {
+    const color = flags.color ?? (io.out.isTTY === true && io.env['NO_COLOR'] === undefined);
+    human = new HumanRenderer({
+      out: io.out,
+      err: io.err,
+      color,
+      verbose: flags.verbose ?? true,
+      stream: flags.stream ?? false,
+      progress: io.err.isTTY === true,
+      logLevel: flags.logLevel as LogLevel | undefined,
+    });
+    const renderer = human;
+    unsubscribe = runtime.events.on((event) => renderer.onEvent(event));
+  }
+  if (flags.format === 'json') {
+    // JSON keeps stdout to the envelope: logs go to stderr as text.
+    const off = runtime.events.on((event) => {
+      if (event.type === 'log' && logLevelEnabled(event.level, threshold)) io.err.write(`${event.level.toUpperCase()}: ${event.text}\n`);
+    });
+    const previous = unsubscribe;
+    unsubscribe = () => {
+      off();
+      previous();
+    };
+  }
+  for (const warning of runtime.warnings) runtime.events.log('warn', warning);
+  try {
+    const set = await run();
+    const elapsed = performance.now() - started;
+    if (flags.format === 'json') io.out.write(`${jsonEnvelope(set, elapsed)}\n`);
+    human?.summary(set, elapsed);
+    return set.ok ? 0 : 1;
+  } finally {
+    human?.stop();
+    unsubscribe();
+  }
+}

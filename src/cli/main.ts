@@ -1,0 +1,123 @@
+/**
+ * The `rivet` command. {@link runCli} parses argv and returns the exit code: 0 when every target
+ * succeeded, 1 when any failed, 2 for bad usage (flags, arguments, inventory or project files).
+ * {@link main} wires it to the process: the only place that calls `process.exit`, and that
+ * handles Ctrl-C (first: cancel, kill remote processes, clean temp dirs, print what finished;
+ * second: exit at once).
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, ErrorKind, UsageError, isRivetError } from '../core/errors.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { commandCommand, fileCommand, scriptCommand } from './commands/adhoc.ts';
+import { groupCommand, inventoryCommand } from './commands/inventory.ts';
+import type { CliContext } from './context.ts';
+import type { CliIO } from './render/writer.ts';
+
+const USAGE_EXIT = 2;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('rivet')
+    .description('Run commands, scripts, Bolt tasks and TypeScript plans on many machines, over SSH or locally.')
+    .version(version(), '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
+    );
+  program.addCommand(commandCommand(ctx));
+  program.addCommand(scriptCommand(ctx));
+  program.addCommand(fileCommand(ctx));
+  program.addCommand(inventoryCommand(ctx));
+  program.addCommand(groupCommand(ctx));
+  program.commands.forEach(function configure(command: Command): void {
+    command.showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
+    command.commands.forEach(configure);
+  });
+  return program;
+}
+
+/** Runs the CLI on argv (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const runtimes: Runtime[] = [];
+  const ctx: CliContext = { io, signal, exitCode: 0, onRuntime: (r) => runtimes.push(r) };
+  const program = buildProgram(ctx);
+  program.exitOverride();
+  program.configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    sub.configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+    for (const leaf of sub.commands) {
+      leaf.exitOverride();
+      leaf.configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+    }
+  }
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return USAGE_EXIT;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  } finally {
+    await Promise.allSettled(runtimes.map((r) => r.close()));
+  }
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    // Commander already printed its message.
+    return error.exitCode === 0 ? 0 : USAGE_EXIT;
+  }
+  if (error instanceof UsageError || error instanceof ConfigError || (isRivetError(error) && (error.kind === ErrorKind.Usage || error.kind === ErrorKind.NoTty || error.kind.startsWith('bolt.inventory/')))) {
+    io.err.write(`Error: ${error.message}\n`);
+    return USAGE_EXIT;
+  }
+  if (isRivetError(error)) {
+    io.err.write(`Error: ${error.message}\n`);
+    return 1;
+  }
+  io.err.write(`Error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+/** Entry point of the `rivet` binary. */
+export async function main(): Promise<never> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nStopping: canceling remote processes and cleaning up (Ctrl-C again to exit at once)...\n');
+      controller.abort();
+    } else {
+      process.stderr.write('Exiting now; processes may be left running on targets.\n');
+      process.exit(130);
+    }
+  });
+  const io: CliIO = {
+    out: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
+    err: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    stdinIsTTY: process.stdin.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  const code = await runCli(process.argv.slice(2), io, controller.signal);
+  process.exit(controller.signal.aborted && code === 0 ? 130 : code);
+}

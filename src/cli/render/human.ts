@@ -1,0 +1,185 @@
+/**
+ * Human output (C-12): Bolt's wording, results printed as each target finishes, a live progress
+ * line on a terminal, `--stream` lines prefixed with the target, and a summary.
+ *
+ * @module
+ */
+import { logLevelEnabled, type LogLevel, type RivetEvent } from '../../core/events.ts';
+import type { ResultData, ResultSet } from '../../core/result.ts';
+import type { Writer } from './writer.ts';
+
+export interface HumanOptions {
+  out: Writer;
+  err: Writer;
+  color: boolean;
+  /** Print `Started on ...` lines (Bolt's verbose default for ad-hoc commands). */
+  verbose: boolean;
+  /** Print output lines as they arrive, prefixed `[target] out:`. */
+  stream: boolean;
+  /** Show the live progress line (stderr is a terminal). */
+  progress: boolean;
+  /** Lowest log level printed (default warn). */
+  logLevel?: LogLevel | undefined;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export class HumanRenderer {
+  readonly #o: HumanOptions;
+  #total = 0;
+  #done = 0;
+  #failed = 0;
+  #running = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #frame = 0;
+  #progressShown = false;
+  #started = performance.now();
+  readonly #partial = new Map<string, string>();
+
+  constructor(options: HumanOptions) {
+    this.#o = options;
+  }
+
+  paint(text: string, color: 'green' | 'red' | 'yellow' | 'dim' | 'bold'): string {
+    if (!this.#o.color) return text;
+    const codes = { green: 32, red: 31, yellow: 33, dim: 2, bold: 1 } as const;
+    return `\x1b[${codes[color]}m${text}\x1b[0m`;
+  }
+
+  /** Feeds one event of the run. */
+  onEvent(event: RivetEvent): void {
+    switch (event.type) {
+      case 'step_start':
+        this.#total += event.targets.length;
+        this.#startProgress();
+        break;
+      case 'target_start':
+        this.#running++;
+        if (this.#o.verbose) this.#line(this.#o.out, `Started on ${event.target}...`);
+        break;
+      case 'target_output':
+        if (this.#o.stream) this.#streamOutput(event.target, event.stream, event.text);
+        break;
+      case 'target_finish':
+        this.#running = Math.max(0, this.#running - 1);
+        this.#done++;
+        if (event.result.status === 'failure') this.#failed++;
+        this.#flushStream(event.target);
+        this.#line(this.#o.out, this.formatResult(event.result));
+        break;
+      case 'step_finish':
+        break;
+      case 'message':
+        this.#line(this.#o.out, event.text);
+        break;
+      case 'log':
+        if (logLevelEnabled(event.level, this.#o.logLevel ?? 'warn')) this.#line(this.#o.err, `${this.paint(event.level.toUpperCase(), event.level === 'warn' ? 'yellow' : event.level === 'error' || event.level === 'fatal' ? 'red' : 'dim')}: ${event.text}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** One target's result, as Bolt prints it. */
+  formatResult(result: ResultData): string {
+    const ok = result.status === 'success';
+    const head = ok ? this.paint(`Finished on ${result.target}:`, 'green') : this.paint(`Failed on ${result.target}:`, 'red');
+    const lines: string[] = [];
+    const value = { ...result.value } as Record<string, unknown>;
+    const error = value['_error'] as { msg?: string } | undefined;
+    delete value['_error'];
+    if (error?.msg) lines.push(error.msg);
+    if (result.action === 'command' || result.action === 'script') {
+      const merged = String(value['merged_output'] ?? '');
+      if (merged.trim() !== '') lines.push(merged.replace(/\n$/, ''));
+    } else {
+      const output = value['_output'];
+      delete value['_output'];
+      if (typeof output === 'string' && output.trim() !== '') lines.push(output.replace(/\n$/, ''));
+      if (Object.keys(value).length > 0 && result.action !== 'upload' && result.action !== 'download') lines.push(JSON.stringify(value, null, 2));
+      if (lines.length === 0 && ok) lines.push(`${result.action === 'task' ? 'Task' : 'Step'} completed successfully with no result`);
+    }
+    return [head, ...lines.map((l) => indent(l, 2))].join('\n');
+  }
+
+  /** The closing summary (Successful on / Failed on / Ran on). */
+  summary(set: ResultSet, elapsedMs: number): void {
+    this.#stopProgress();
+    const ok = set.okSet.names;
+    const failed = set.errorSet.names;
+    const n = (count: number): string => `${count} target${count === 1 ? '' : 's'}`;
+    if (ok.length) this.#line(this.#o.out, this.paint(`Successful on ${n(ok.length)}: ${ok.join(',')}`, 'green'));
+    if (failed.length) this.#line(this.#o.out, this.paint(`Failed on ${n(failed.length)}: ${failed.join(',')}`, 'red'));
+    this.#line(this.#o.out, `Ran on ${n(set.length)} in ${(elapsedMs / 1000).toFixed(2)} sec`);
+  }
+
+  /** Stops the progress line (also on Ctrl-C). */
+  stop(): void {
+    this.#stopProgress();
+  }
+
+  #streamOutput(target: string, stream: 'stdout' | 'stderr', text: string): void {
+    const key = `${target}\0${stream}`;
+    const pending = (this.#partial.get(key) ?? '') + text;
+    const lines = pending.split('\n');
+    this.#partial.set(key, lines.pop() ?? '');
+    const tag = stream === 'stdout' ? 'out' : 'err';
+    for (const line of lines) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: ${line}`);
+  }
+
+  #flushStream(target: string): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const key = `${target}\0${stream}`;
+      const rest = this.#partial.get(key);
+      if (rest) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${stream === 'stdout' ? 'out' : 'err'}: ${rest}`);
+      this.#partial.delete(key);
+    }
+  }
+
+  #line(writer: Writer, text: string): void {
+    this.#clearProgress();
+    writer.write(`${text}\n`);
+    this.#drawProgress();
+  }
+
+  #startProgress(): void {
+    if (!this.#o.progress || this.#timer) return;
+    this.#started = performance.now();
+    this.#timer = setInterval(() => {
+      this.#frame++;
+      this.#clearProgress();
+      this.#drawProgress();
+    }, 100);
+    this.#timer.unref();
+  }
+
+  #stopProgress(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#clearProgress();
+  }
+
+  #clearProgress(): void {
+    if (this.#progressShown) {
+      this.#o.err.write('\r\x1b[K');
+      this.#progressShown = false;
+    }
+  }
+
+  #drawProgress(): void {
+    if (!this.#timer) return;
+    const spin = SPINNER[this.#frame % SPINNER.length];
+    const secs = ((performance.now() - this.#started) / 1000).toFixed(1);
+    const failed = this.#failed ? this.paint(`, ${this.#failed} failed`, 'red') : '';
+    this.#o.err.write(`${spin} ${this.#done}/${this.#total} done${failed}, ${this.#running} running (${secs} s)`);
+    this.#progressShown = true;
+  }
+}
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? l : pad + l))
+    .join('\n');
+}

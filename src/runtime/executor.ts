@@ -1,0 +1,134 @@
+/**
+ * The executor: runs one step on many targets under one global concurrency limit (p-queue), each
+ * target independent. A target's failure, timeout or refused connection becomes its own failed
+ * {@link Result}; it never stops the others (X-01, T-39). Steps started concurrently (plans'
+ * `Promise.all`) share the same queue, so the limit holds across them.
+ *
+ * @example
+ * ```ts
+ * const executor = new Executor({ pool, concurrency: 100, events });
+ * const set = await executor.runStep({
+ *   action: 'command', object: 'uptime', targets,
+ *   work: ({ connection, signal }) => connection.run('uptime', { signal }).then(toValue),
+ * });
+ * ```
+ * @module
+ */
+import { setMaxListeners } from 'node:events';
+import PQueue from 'p-queue';
+import { ErrorKind, RivetError, toRivetError } from '../core/errors.ts';
+import { EventBus } from '../core/events.ts';
+import { Result, ResultSet, type Action, type ResultValue } from '../core/result.ts';
+import type { Target } from '../core/target.ts';
+import type { Connection } from '../transports/transport.ts';
+import type { ConnectionPool } from './pool.ts';
+
+export interface WorkContext {
+  target: Target;
+  connection: Connection;
+  signal: AbortSignal;
+  /** Forward live output (emitted as `target_output` events). */
+  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+export interface StepSpec {
+  action: Action;
+  object: string | null;
+  /** Text for progress output (P-13); default `<action> <object>`. */
+  description?: string | undefined;
+  targets: readonly Target[];
+  /** The work on one target; returns the result value. Throwing makes that target fail. */
+  work: (context: WorkContext) => Promise<ResultValue>;
+  /** Cancels this step only. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ExecutorOptions {
+  pool: ConnectionPool;
+  concurrency?: number | undefined;
+  events?: EventBus | undefined;
+  /** Cancels everything (Ctrl-C). */
+  signal?: AbortSignal | undefined;
+}
+
+export class Executor {
+  readonly events: EventBus;
+  readonly pool: ConnectionPool;
+  readonly #queue: PQueue;
+  readonly #signal: AbortSignal;
+  #nextStepId = 1;
+
+  constructor(options: ExecutorOptions) {
+    const concurrency = options.concurrency ?? 100;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RivetError(ErrorKind.Usage, `concurrency must be a whole number of at least 1, got ${String(concurrency)}`);
+    }
+    this.#queue = new PQueue({ concurrency });
+    this.pool = options.pool;
+    this.events = options.events ?? new EventBus();
+    this.#signal = options.signal ?? new AbortController().signal;
+    // One listener per target in flight is expected, not a leak.
+    setMaxListeners(0, this.#signal);
+  }
+
+  get concurrency(): number {
+    return this.#queue.concurrency;
+  }
+
+  /** Runs the step on every target; resolves with one Result per target, in target order. */
+  async runStep(spec: StepSpec): Promise<ResultSet> {
+    const stepId = this.#nextStepId++;
+    const description = spec.description ?? (spec.object === null ? spec.action : `${spec.action} ${spec.object}`);
+    const started = performance.now();
+    const signal = spec.signal ? AbortSignal.any([spec.signal, this.#signal]) : this.#signal;
+    setMaxListeners(0, signal);
+    this.events.emit({ type: 'step_start', stepId, action: spec.action, object: spec.object, description, targets: spec.targets.map((t) => t.name) });
+
+    const results = await Promise.all(spec.targets.map((target) => this.#runOne(stepId, spec, target, signal)));
+
+    const set = new ResultSet(results);
+    this.events.emit({
+      type: 'step_finish',
+      stepId,
+      action: spec.action,
+      object: spec.object,
+      description,
+      durationMs: performance.now() - started,
+      failures: set.errorSet.length,
+      count: set.length,
+    });
+    return set;
+  }
+
+  async #runOne(stepId: number, spec: StepSpec, target: Target, signal: AbortSignal): Promise<Result> {
+    let started = performance.now();
+    let result: Result;
+    try {
+      result = await this.#queue.add(
+        async () => {
+          started = performance.now();
+          this.events.emit({ type: 'target_start', stepId, target: target.name });
+          if (signal.aborted) throw canceled(target);
+          const connection = await this.pool.get(target, { signal });
+          const value = await spec.work({
+            target,
+            connection,
+            signal,
+            onOutput: (stream, chunk) => this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') }),
+          });
+          return new Result({ target, action: spec.action, object: spec.object, value, durationMs: performance.now() - started });
+        },
+        { signal },
+      );
+    } catch (error) {
+      const rivetError = signal.aborted && !(error instanceof RivetError) ? canceled(target) : toRivetError(error, target.name);
+      result = Result.failure(target, spec.action, spec.object, rivetError, performance.now() - started);
+    }
+    this.events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
+    return result;
+  }
+}
+
+function canceled(target: Target): RivetError {
+  return new RivetError(ErrorKind.Canceled, `Canceled before it finished on ${target.name}`, { target: target.name });
+}

@@ -1,0 +1,651 @@
+/**
+ * The resolved inventory: target-spec resolution (I-13..I-16, P-22, P-23), config merging
+ * (I-06..I-09), in-memory mutation for plans (P-24, P-25) and `inventory show` (C-14).
+ *
+ * @example
+ * ```ts
+ * const inventory = loadInventory({ path: 'inventory.yaml' });
+ * const targets = inventory.getTargets('web*,db1', { cli: true });
+ * inventory.setVar(targets[0]!, 'role', 'primary');
+ * console.log(JSON.stringify(inventory.show('all', { detail: true })));
+ * ```
+ * @module
+ */
+import { ErrorKind, RivetError, isRivetError, type Target, type TargetConfig, type TransportName } from '../../core/index.ts';
+import { globToRegExp, isGlob } from './glob.ts';
+import {
+  buildModel,
+  clone,
+  deepMerge,
+  isDict,
+  TRANSPORTS,
+  type DataBlock,
+  type GroupModel,
+  type InventoryModel,
+} from './schema.ts';
+import { YamlSource, type KeyPath } from './source.ts';
+import { splitTargetSpec } from './target-spec.ts';
+import { hasScheme, parseTargetUri, safeUri } from './uri.ts';
+
+type Dict = Record<string, unknown>;
+
+/** What `getTargets` accepts: a spec string, a Target, or arrays of these (Bolt's TargetSpec). */
+export type TargetSpec = string | Target | readonly TargetSpec[];
+
+/** A reference to one target: its name (or alias), or the Target itself. */
+export type TargetRef = string | Target;
+
+/** How a password or other secret appears in `show()` output (Bolt's Sensitive rendering). */
+export const REDACTED = 'Sensitive [value redacted]';
+
+const SECRET_KEYS = new Set(['password', 'sudo-password', 'token']);
+
+/** One entry of `inventory show --detail` (C-14). */
+export interface TargetDetail {
+  name: string;
+  uri: string | null;
+  alias: string[];
+  config: Dict & { transport: TransportName };
+  vars: Dict;
+  features: string[];
+  facts: Dict;
+  plugin_hooks: Dict;
+  groups: string[];
+}
+
+/** `inventory show` JSON (C-14). */
+export interface InventoryShow<T = string | TargetDetail> {
+  inventory: { targets: T[]; count: number; file: string | null };
+  adhoc: { targets: T[]; count: number };
+  targets: T[];
+  count: number;
+}
+
+interface RuntimeGroup {
+  name: string;
+  data: DataBlock;
+  targets: string[];
+  members: Set<string>;
+  groups: RuntimeGroup[];
+}
+
+interface TargetState {
+  name: string;
+  uri: string | undefined;
+  alias: string[];
+  config: Dict;
+  vars: Dict;
+  facts: Dict;
+  /** The target's own features: true = on, false = switched off by `setFeature(..., false)`. */
+  features: Map<string, boolean>;
+  pluginHooks: Dict;
+  adhoc: boolean;
+  path: KeyPath | undefined;
+}
+
+interface Collected extends DataBlock {
+  groups: string[];
+}
+
+/** Inventory errors not tied to a file position. */
+function inventoryError(msg: string, details: Dict = {}): RivetError {
+  return new RivetError(ErrorKind.Inventory, msg, { details });
+}
+
+function emptyData(): DataBlock {
+  return { config: {}, facts: {}, vars: {}, features: [], pluginHooks: {} };
+}
+
+function mergeCollected(base: Collected, over: Collected): Collected {
+  return {
+    config: deepMerge(base.config, over.config),
+    facts: deepMerge(base.facts, over.facts),
+    vars: { ...base.vars, ...over.vars },
+    features: [...new Set([...base.features, ...over.features])],
+    pluginHooks: { ...base.pluginHooks, ...over.pluginHooks },
+    groups: [...new Set([...base.groups, ...over.groups])],
+  };
+}
+
+function toRuntime(group: GroupModel): RuntimeGroup {
+  return {
+    name: group.name,
+    data: {
+      config: clone(group.config),
+      facts: clone(group.facts),
+      vars: clone(group.vars),
+      features: [...group.features],
+      pluginHooks: clone(group.pluginHooks),
+    },
+    targets: [...group.targets],
+    members: new Set(group.targets),
+    groups: group.groups.map(toRuntime),
+  };
+}
+
+/** The default port of a transport: ssh 22, winrm 5986 (ssl) or 5985; none otherwise. */
+export function defaultPort(transport: string, options: Dict): number | undefined {
+  // ssh: none here, so ~/.ssh/config's Port still applies; the transport falls back to 22.
+  if (transport === 'winrm') return options['ssl'] === false ? 5985 : 5986;
+  return undefined;
+}
+
+/** The name to print for a target: its URI without the password unless it has its own name. */
+export function displayName(target: Pick<Target, 'name' | 'uri'>): string {
+  return target.uri === target.name ? safeUri(target.name) : target.name;
+}
+
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (!isDict(value)) return value;
+  const out: Dict = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (SECRET_KEYS.has(key) && item !== undefined && item !== null) out[key] = REDACTED;
+    else if (key === 'private-key' && isDict(item)) out[key] = { ...item, 'key-data': REDACTED };
+    else out[key] = redact(item);
+  }
+  return out;
+}
+
+/**
+ * An inventory: groups, targets and the data attached to them. Targets returned are snapshots;
+ * change them through the mutation methods (`setVar`, `addFacts`, ...), which are in memory only.
+ */
+export class Inventory {
+  /** The file (or `BOLT_INVENTORY`, ...) the inventory was read from; undefined when empty/ad hoc. */
+  readonly source: string | undefined;
+  /** Config under every target's inventory config (CLI flags; see `applyOverrides`). */
+  readonly baseConfig: Dict;
+  private readonly model: InventoryModel;
+  private readonly root: RuntimeGroup;
+  private readonly groupIndex = new Map<string, RuntimeGroup>();
+  private readonly states = new Map<string, TargetState>();
+  private readonly aliases: Map<string, string>;
+  private readonly cache = new Map<string, Target>();
+
+  /**
+   * Builds an inventory from a validated model (use `loadInventory` instead). Every inventory
+   * target is resolved once, so a bad URI or missing host is reported at load with file:line.
+   */
+  constructor(model: InventoryModel, options: { baseConfig?: Dict } = {}) {
+    this.model = model;
+    this.source = model.source.name;
+    this.baseConfig = clone(options.baseConfig ?? {});
+    this.root = toRuntime(model.root);
+    const index = (group: RuntimeGroup): void => {
+      this.groupIndex.set(group.name, group);
+      group.groups.forEach(index);
+    };
+    index(this.root);
+    this.aliases = new Map(model.aliases);
+    for (const target of model.targets.values()) {
+      this.states.set(target.name, {
+        name: target.name,
+        uri: target.uri,
+        alias: [...target.alias],
+        config: clone(target.config),
+        vars: clone(target.vars),
+        facts: clone(target.facts),
+        features: new Map(target.features.map((f) => [f, true])),
+        pluginHooks: clone(target.pluginHooks),
+        adhoc: false,
+        path: target.path,
+      });
+    }
+    for (const state of this.states.values()) this.validateTarget(state);
+  }
+
+  /** A copy of this inventory (as loaded, without in-memory changes) over another base config. */
+  withBaseConfig(baseConfig: Dict): Inventory {
+    return new Inventory(this.model, { baseConfig });
+  }
+
+  private validateTarget(state: TargetState): void {
+    const path = state.path ?? [];
+    let target: Target;
+    try {
+      target = this.resolveShared(state.name);
+    } catch (error) {
+      if (isRivetError(error)) throw this.model.source.fail(path, error.message, ErrorKind.Inventory);
+      throw error;
+    }
+    if (state.uri === undefined && target.host === undefined && (target.transport === 'ssh' || target.transport === 'winrm')) {
+      throw this.model.source.fail(
+        path,
+        `target '${state.name}' has no 'uri' and no 'config.${target.transport}.host' (I-04)`,
+        ErrorKind.Inventory,
+      );
+    }
+  }
+
+  /** Names of all groups, `all` first, depth-first. */
+  groupNames(): string[] {
+    return [...this.groupIndex.keys()];
+  }
+
+  /** Names of all targets known so far (inventory and ad hoc), in tree order. */
+  targetNames(): string[] {
+    return this.membersOf(this.root);
+  }
+
+  /** True when `name` was added ad hoc (it is not in the inventory file). */
+  isAdhoc(target: TargetRef): boolean {
+    const name = typeof target === 'string' ? target : target.name;
+    return this.states.get(name)?.adhoc ?? false;
+  }
+
+  /**
+   * Resolves a target spec to unique targets, in order (I-13..I-16, P-22). Unknown names become
+   * ad hoc targets added to `all`. With `cli: true` the spec is split the CLI way and `{a,b}`
+   * globs are allowed.
+   *
+   * @example
+   * ```ts
+   * inventory.getTargets('linux,win*');            // group members + glob matches
+   * inventory.getTargets(['web1', 'ssh://u@h:22']); // names or URIs
+   * ```
+   */
+  getTargets(spec: TargetSpec, options: { cli?: boolean } = {}): Target[] {
+    const names: string[] = [];
+    const seen = new Set<string>();
+    const add = (name: string): void => {
+      if (!seen.has(name)) {
+        seen.add(name);
+        names.push(name);
+      }
+    };
+    const walk = (item: TargetSpec): void => {
+      if (typeof item === 'string') {
+        for (const token of splitTargetSpec(item, options)) this.resolveToken(token, options.cli ?? false).forEach(add);
+      } else if (Array.isArray(item)) {
+        (item as readonly TargetSpec[]).forEach(walk);
+      } else {
+        add(this.nameOf(item as Target));
+      }
+    };
+    walk(spec);
+    return names.map((name) => this.resolve(name));
+  }
+
+  /**
+   * Resolves a spec that must name exactly one target (P-23).
+   *
+   * @example
+   * ```ts
+   * inventory.getTarget('web1').host;
+   * inventory.getTarget('linux'); // throws "'linux' refers to 3 targets"
+   * ```
+   */
+  getTarget(spec: TargetSpec, options: { cli?: boolean } = {}): Target {
+    const targets = this.getTargets(spec, options);
+    if (targets.length !== 1) {
+      const text = typeof spec === 'string' ? spec : Array.isArray(spec) ? JSON.stringify(spec) : (spec as Target).name;
+      throw inventoryError(`'${text}' refers to ${targets.length} targets`, { spec: text, count: targets.length });
+    }
+    return targets[0] as Target;
+  }
+
+  private nameOf(target: Target): string {
+    if (!this.states.has(target.name)) {
+      this.addAdhoc(target.name, target.uri ?? target.name);
+    }
+    return target.name;
+  }
+
+  private resolveToken(token: string, cli: boolean): string[] {
+    const group = this.groupIndex.get(token);
+    if (group) return this.membersOf(group);
+    if (this.states.has(token)) return [token];
+    const aliased = this.aliases.get(token);
+    if (aliased !== undefined) return [aliased];
+    if (isGlob(token) && !hasScheme(token)) {
+      const re = globToRegExp(token, { braces: cli });
+      const found: string[] = [];
+      for (const [name, g] of this.groupIndex) if (re.test(name)) found.push(...this.membersOf(g));
+      for (const name of this.membersOf(this.root)) if (re.test(name)) found.push(name);
+      for (const [alias, name] of this.aliases) if (re.test(alias)) found.push(name);
+      if (found.length === 0) {
+        throw new RivetError(ErrorKind.WildcardError, `Found 0 targets matching wildcard pattern ${token}`, {
+          details: { pattern: token },
+        });
+      }
+      return [...new Set(found)];
+    }
+    this.addAdhoc(token, token);
+    return [token];
+  }
+
+  private addAdhoc(name: string, uri: string): void {
+    parseTargetUri(uri);
+    this.states.set(name, {
+      name,
+      uri,
+      alias: [],
+      config: {},
+      vars: {},
+      facts: {},
+      features: new Map(),
+      pluginHooks: {},
+      adhoc: true,
+      path: undefined,
+    });
+    this.root.targets.push(name);
+    this.root.members.add(name);
+  }
+
+  private membersOf(group: RuntimeGroup): string[] {
+    const out = new Set<string>(group.targets);
+    for (const child of group.groups) for (const name of this.membersOf(child)) out.add(name);
+    return [...out];
+  }
+
+  /** Group data for `name`: children beat parents, earlier siblings beat later ones (I-06). */
+  private collect(group: RuntimeGroup, name: string): Collected | undefined {
+    let fromChildren: Collected | undefined;
+    for (const child of group.groups) {
+      const data = this.collect(child, name);
+      if (!data) continue;
+      if (fromChildren) {
+        // The earlier sibling wins; group names stay in tree order.
+        const groups = [...new Set([...fromChildren.groups, ...data.groups])];
+        fromChildren = { ...mergeCollected(data, fromChildren), groups };
+      } else {
+        fromChildren = data;
+      }
+    }
+    if (!fromChildren && !group.members.has(name)) return undefined;
+    const own: Collected = { ...group.data, groups: [group.name] };
+    if (fromChildren) {
+      const merged = mergeCollected(own, fromChildren);
+      merged.groups = [group.name, ...fromChildren.groups.filter((g) => g !== group.name)];
+      return merged;
+    }
+    return own;
+  }
+
+  private state(name: string): TargetState {
+    const state = this.states.get(name);
+    if (!state) throw inventoryError(`unknown target '${name}'`);
+    return state;
+  }
+
+  /** A snapshot of a target the caller may change freely. */
+  private resolve(name: string): Target {
+    return structuredClone(this.resolveShared(name));
+  }
+
+  /** The cached resolved target: never hand this object out. */
+  private resolveShared(name: string): Target {
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    const state = this.state(name);
+    const group = this.collect(this.root, name) ?? { ...this.root.data, groups: ['all'] };
+    // localhost defaults sit under the inventory's own data (I-08).
+    const groupConfig = name === 'localhost' ? deepMerge({ transport: 'local' }, group.config) : group.config;
+    const config = deepMerge(deepMerge(this.baseConfig, groupConfig), state.config);
+    const uri = state.uri === undefined ? undefined : parseTargetUri(state.uri);
+    const transportValue = uri?.transport ?? config['transport'] ?? 'ssh';
+    if (typeof transportValue !== 'string' || !(TRANSPORTS as readonly string[]).includes(transportValue)) {
+      throw inventoryError(
+        `unknown transport ${JSON.stringify(transportValue)} for target '${displayName(state)}'; valid transports are: ${TRANSPORTS.join(', ')}`,
+        { target: displayName(state) },
+      );
+    }
+    const transport = transportValue as TransportName;
+    const options = isDict(config[transport]) ? (config[transport] as Dict) : {};
+    const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+    const port = uri?.port ?? (typeof options['port'] === 'number' ? options['port'] : defaultPort(transport, options));
+    const features = new Set(group.features);
+    for (const [feature, on] of state.features) {
+      if (on) features.add(feature);
+      else features.delete(feature);
+    }
+    const password = uri?.password ?? str(options['password']);
+    const target: Target = {
+      name: state.name,
+      uri: state.uri,
+      alias: [...state.alias],
+      transport,
+      host: uri?.host ?? str(options['host']),
+      port,
+      user: uri?.user ?? str(options['user']),
+      ...(password === undefined ? {} : { password }),
+      config: { ...config, transport } as TargetConfig,
+      vars: { ...group.vars, ...state.vars },
+      facts: deepMerge(group.facts, state.facts),
+      features: [...features],
+      groups: group.groups,
+    };
+    this.cache.set(name, target);
+    return target;
+  }
+
+  private changed(): void {
+    this.cache.clear();
+  }
+
+  private ref(target: TargetRef): TargetState {
+    const name = typeof target === 'string' ? this.getTarget(target).name : this.nameOf(target);
+    return this.state(name);
+  }
+
+  /**
+   * Sets one var, or merges a map of vars, on a target (P-25 `set_var`). Returns the updated target.
+   *
+   * @example
+   * ```ts
+   * inventory.setVar('web1', 'role', 'db');
+   * inventory.setVar('web1', { role: 'db', tier: 2 });
+   * ```
+   */
+  setVar(target: TargetRef, keyOrVars: string | Dict, value?: unknown): Target {
+    const state = this.ref(target);
+    if (typeof keyOrVars === 'string') state.vars[keyOrVars] = clone(value);
+    else Object.assign(state.vars, clone(keyOrVars));
+    this.changed();
+    return this.resolve(state.name);
+  }
+
+  /** The merged vars of a target (P-25 `vars`). */
+  vars(target: TargetRef): Dict {
+    return this.resolve(this.ref(target).name).vars;
+  }
+
+  /** The merged facts of a target (P-25 `facts`). */
+  facts(target: TargetRef): Dict {
+    return this.resolve(this.ref(target).name).facts;
+  }
+
+  /**
+   * Deep-merges facts into a target's facts (P-25 `add_facts`). Returns the updated target.
+   *
+   * @example
+   * ```ts
+   * inventory.addFacts('web1', { os: { family: 'RedHat' } });
+   * ```
+   */
+  addFacts(target: TargetRef, facts: Dict): Target {
+    if (!isDict(facts)) throw inventoryError('add_facts expects a map of facts');
+    const state = this.ref(target);
+    state.facts = deepMerge(state.facts, clone(facts));
+    this.changed();
+    return this.resolve(state.name);
+  }
+
+  /** Turns a feature on (default) or off for one target (P-25 `set_feature`). */
+  setFeature(target: TargetRef, feature: string, value = true): Target {
+    const state = this.ref(target);
+    state.features.set(feature, value);
+    this.changed();
+    return this.resolve(state.name);
+  }
+
+  /**
+   * Sets target-level config (P-25 `set_config`): a key, or a key path such as
+   * `['ssh', 'user']`; an empty path replaces the whole config.
+   *
+   * @example
+   * ```ts
+   * inventory.setConfig('web1', ['ssh', 'port'], 2222);
+   * ```
+   */
+  setConfig(target: TargetRef, keyOrPath: string | readonly string[], value: unknown): Target {
+    const state = this.ref(target);
+    const path = typeof keyOrPath === 'string' ? [keyOrPath] : [...keyOrPath];
+    if (path.length === 0) {
+      if (!isDict(value)) throw inventoryError('set_config with an empty key path needs a map');
+      state.config = clone(value);
+    } else {
+      const last = path.pop() as string;
+      let at: Dict = state.config;
+      for (const key of path) {
+        if (!isDict(at[key])) at[key] = {};
+        at = at[key] as Dict;
+      }
+      at[last] = clone(value);
+    }
+    this.changed();
+    return this.resolve(state.name);
+  }
+
+  /**
+   * Adds targets to an existing group (P-25 `add_to_group`); like Bolt, the group must exist.
+   *
+   * @example
+   * ```ts
+   * inventory.addToGroup('newhost', 'linux');
+   * ```
+   */
+  addToGroup(targets: TargetSpec, group: string): Target[] {
+    const runtime = this.groupIndex.get(group);
+    if (!runtime) throw inventoryError(`Group ${group} does not exist in inventory`, { group });
+    const resolved = this.getTargets(targets);
+    for (const target of resolved) {
+      if (!runtime.members.has(target.name)) {
+        runtime.members.add(target.name);
+        runtime.targets.push(target.name);
+      }
+    }
+    this.changed();
+    return resolved.map((t) => this.resolve(t.name));
+  }
+
+  /**
+   * Removes one target from a group and its subgroups (P-25 `remove_from_group`); never from `all`.
+   */
+  removeFromGroup(target: TargetSpec, group: string): Target {
+    const targets = this.getTargets(target);
+    if (targets.length !== 1) {
+      throw inventoryError(`'remove_from_group' expects a single Target, got ${targets.length}`);
+    }
+    if (group === 'all') throw inventoryError("Cannot remove Target from Group 'all'");
+    const runtime = this.groupIndex.get(group);
+    if (!runtime) throw inventoryError(`Group ${group} does not exist in inventory`, { group });
+    const name = (targets[0] as Target).name;
+    const remove = (g: RuntimeGroup): void => {
+      if (g.members.delete(name)) g.targets = g.targets.filter((t) => t !== name);
+      g.groups.forEach(remove);
+    };
+    remove(runtime);
+    this.changed();
+    return this.resolve(name);
+  }
+
+  /**
+   * Adds a target from a URI or a data map (P-24 `Target.new`), replacing a target of the same
+   * name. Inventory group data still applies; the new target's own data replaces the old one's.
+   *
+   * @example
+   * ```ts
+   * inventory.addTarget({ uri: 'ssh://10.0.0.9', name: 'new', vars: { role: 'db' } });
+   * ```
+   */
+  addTarget(data: string | Dict): Target {
+    const model = buildModel(YamlSource.fromData({ targets: [data] }, 'Target.new'));
+    const [def] = [...model.targets.values()];
+    if (!def) throw inventoryError('Target.new needs a uri or a name');
+    if (this.groupIndex.has(def.name)) {
+      throw inventoryError(`Target name ${def.name} conflicts with group of the same name`);
+    }
+    for (const alias of def.alias) {
+      if (this.groupIndex.has(alias)) throw inventoryError(`Alias ${alias} conflicts with group of the same name`);
+      if (this.states.has(alias)) throw inventoryError(`Alias ${alias} conflicts with target of the same name`);
+      const owner = this.aliases.get(alias);
+      if (owner !== undefined && owner !== def.name) {
+        throw inventoryError(`Alias ${alias} refers to multiple targets: ${owner} and ${def.name}`);
+      }
+    }
+    const existing = this.states.get(def.name);
+    for (const [alias, owner] of [...this.aliases]) if (owner === def.name) this.aliases.delete(alias);
+    for (const alias of def.alias) this.aliases.set(alias, def.name);
+    this.states.set(def.name, {
+      name: def.name,
+      uri: def.uri,
+      alias: def.alias,
+      config: def.config,
+      vars: def.vars,
+      facts: def.facts,
+      features: new Map(def.features.map((f) => [f, true])),
+      pluginHooks: def.pluginHooks,
+      adhoc: existing?.adhoc ?? true,
+      path: undefined,
+    });
+    if (!existing) {
+      this.root.targets.push(def.name);
+      this.root.members.add(def.name);
+    }
+    this.changed();
+    return this.resolve(def.name);
+  }
+
+  /**
+   * One target as `inventory show --detail` prints it (C-14). Passwords (`password`,
+   * `sudo-password`, `private-key.key-data`, a URI's password) are shown as
+   * `"Sensitive [value redacted]"` or removed.
+   */
+  targetDetail(target: TargetRef): TargetDetail {
+    const state = this.ref(target);
+    const t = this.resolve(state.name);
+    const group = this.collect(this.root, state.name);
+    const options = t.config[t.transport];
+    return {
+      name: displayName(t),
+      uri: t.uri === undefined ? null : safeUri(t.uri),
+      alias: [...t.alias],
+      config: { transport: t.transport, [t.transport]: redact(isDict(options) ? options : {}) } as TargetDetail['config'],
+      vars: t.vars,
+      features: t.features,
+      facts: t.facts,
+      plugin_hooks: { ...(group?.pluginHooks ?? {}), ...state.pluginHooks },
+      groups: t.groups,
+    };
+  }
+
+  /**
+   * `inventory show` (C-14): the targets of `spec` (default `all`), split into inventory and ad
+   * hoc targets; names, or detail entries with `detail: true`.
+   *
+   * @example
+   * ```ts
+   * inventory.show('web1,newhost').adhoc.targets; // ['newhost']
+   * ```
+   */
+  show(spec: TargetSpec = 'all', options: { detail?: boolean; cli?: boolean } = {}): InventoryShow {
+    const targets = this.getTargets(spec, { cli: options.cli ?? false });
+    const entry = (t: Target): string | TargetDetail => (options.detail ? this.targetDetail(t) : displayName(t));
+    const inventory = targets.filter((t) => !this.isAdhoc(t)).map(entry);
+    const adhoc = targets.filter((t) => this.isAdhoc(t)).map(entry);
+    return {
+      inventory: { targets: inventory, count: inventory.length, file: this.source ?? null },
+      adhoc: { targets: adhoc, count: adhoc.length },
+      targets: targets.map(entry),
+      count: targets.length,
+    };
+  }
+
+  /** `group show` (C-14): `{count, groups}`. */
+  showGroups(): { count: number; groups: string[] } {
+    const groups = this.groupNames();
+    return { count: groups.length, groups };
+  }
+}

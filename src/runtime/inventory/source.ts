@@ -1,0 +1,124 @@
+/**
+ * YAML text kept with its positions, so every inventory or project error can name file:line and
+ * the key path (`groups[1].targets[0].alias`).
+ *
+ * @example
+ * ```ts
+ * const src = YamlSource.fromText('targets:\n  - web1\n', 'inventory.yaml');
+ * src.lineOf(['targets', 0]); // 2
+ * src.fail(['targets', 0], 'bad target', ErrorKind.Inventory).message;
+ * // "inventory.yaml:2: targets[0]: bad target"
+ * ```
+ * @module
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
+import { ConfigError } from '../../core/index.ts';
+
+/** Psych's extra boolean words (YAML 1.1 without `y`/`n`). */
+const PSYCH_BOOL: ScalarTag = {
+  identify: (value) => typeof value === 'boolean',
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$/,
+  resolve: (text) => /^(?:yes|on)$/i.test(text),
+};
+
+/** A key path into parsed data: map keys and array indexes. */
+export type KeyPath = readonly (string | number)[];
+
+/** Formats a key path the way error messages show it: `groups[1].targets[0].alias`. */
+export function formatPath(path: KeyPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? seg : `.${seg}`;
+  }
+  return out;
+}
+
+/** Parsed data plus a way to find where each part was written. */
+export class YamlSource {
+  private constructor(
+    /** The name used in messages (a file path, `BOLT_INVENTORY`, ...). */
+    readonly name: string | undefined,
+    /** The parsed data (plain JS). */
+    readonly data: unknown,
+    private readonly doc: Document | undefined,
+    private readonly lines: LineCounter | undefined,
+  ) {}
+
+  /**
+   * Parses YAML text. A syntax error becomes a {@link ConfigError} of `kind` naming the line.
+   *
+   * @example
+   * ```ts
+   * YamlSource.fromText('a: [1', 'x.yaml'); // throws "x.yaml:1: ..."
+   * ```
+   */
+  static fromText(text: string, name: string, kind = 'bolt.inventory/validation-error'): YamlSource {
+    const lines = new LineCounter();
+    // Like Bolt's Ruby parser (Psych): `<<` merge keys work and yes/no/on/off are booleans
+    // (but not YAML 1.1's `y`/`n`, which Psych also reads as strings).
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+      customTags: (tags) => [...tags, PSYCH_BOOL],
+    });
+    const first = doc.errors[0];
+    if (first) {
+      const line = first.linePos?.[0].line ?? (first.pos[0] >= 0 ? lines.linePos(first.pos[0]).line : undefined);
+      const msg = first.message.split('\n')[0] ?? first.message;
+      throw new ConfigError(kind, `YAML syntax error: ${msg}`, line === undefined ? { file: name } : { file: name, line });
+    }
+    return new YamlSource(name, doc.toJS({ maxAliasCount: 1000 }), doc, lines);
+  }
+
+  /** Wraps data that did not come from YAML text (no line numbers). */
+  static fromData(data: unknown, name: string | undefined): YamlSource {
+    return new YamlSource(name, data, undefined, undefined);
+  }
+
+  /**
+   * The 1-based line where `path` was written: the line of its key for a map entry, else of
+   * the value. Undefined for data without positions, or when the path does not exist.
+   */
+  lineOf(path: KeyPath): number | undefined {
+    if (!this.doc || !this.lines) return undefined;
+    let node: unknown = this.doc.contents;
+    let keyNode: Node | undefined;
+    for (const seg of path) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(seg));
+        if (!pair) return this.lineOfNode(node);
+        keyNode = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg];
+        if (item === undefined) return this.lineOfNode(node);
+        node = item;
+      } else {
+        return this.lineOfNode(node);
+      }
+    }
+    return this.lineOfNode(keyNode ?? node);
+  }
+
+  private lineOfNode(node: unknown): number | undefined {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (!range || !this.lines) return undefined;
+    return this.lines.linePos(range[0]).line;
+  }
+
+  /** A ConfigError at `path`: `<file>:<line>: <key path>: <msg>`. */
+  fail(path: KeyPath, msg: string, kind: string): ConfigError {
+    const where: { file?: string; line?: number; key?: string } = {};
+    if (this.name !== undefined) where.file = this.name;
+    const line = this.lineOf(path);
+    if (line !== undefined) where.line = line;
+    if (path.length > 0) where.key = formatPath(path);
+    return new ConfigError(kind, msg, where);
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Project discovery (I-20) and the project file, `rivet-project.yaml` or `bolt-project.yaml`
+ * (I-21, I-22).
+ *
+ * Discovery order: env `RIVET_PROJECT`/`BOLT_PROJECT` → `--project` → walking up from the cwd for
+ * a `Boltdir/` directory or a project file → the cwd itself as an unnamed project (Bolt would use
+ * `~/.puppetlabs/bolt/`; Rivet keeps everything next to where it runs).
+ *
+ * @example
+ * ```ts
+ * const project = findProject({ cwd: process.cwd(), env: process.env });
+ * project.modulepath;    // ['/work/site/modules', '/work/site/.modules']
+ * project.inventoryFile; // { path: '/work/site/inventory.yaml', explicit: false }
+ * for (const w of project.warnings) console.warn(w);
+ * ```
+ * @module
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
+import { YamlSource, type KeyPath } from './inventory/source.ts';
+import { TRANSPORTS } from './inventory/schema.ts';
+import { loadInventory, loadInventoryFile } from './inventory/load.ts';
+import type { Inventory } from './inventory/inventory.ts';
+
+/** Project file names, preferred first. */
+export const PROJECT_FILES = ['rivet-project.yaml', 'bolt-project.yaml'] as const;
+/** Bolt's embedded project directory name. */
+export const BOLTDIR = 'Boltdir';
+/** Project names (I-22). */
+export const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+/** The validated project file. Keys are as written (kebab-case); unknown keys are dropped. */
+export interface ProjectConfig {
+  name?: string;
+  modulepath?: string | string[];
+  modules?: (string | Record<string, unknown>)[];
+  concurrency?: number;
+  'compile-concurrency'?: number;
+  format?: 'human' | 'json' | 'rainbow';
+  color?: boolean;
+  stream?: boolean;
+  spinner?: boolean;
+  'save-rerun'?: boolean;
+  rerunfile?: string;
+  inventoryfile?: string;
+  plans?: string[];
+  tasks?: string[];
+  policies?: string[];
+  'disable-warnings'?: string[];
+  future?: Record<string, unknown>;
+  log?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Where the inventory comes from: a file, or YAML content from an env var (I-10). */
+export type ProjectInventory = { path: string; explicit: boolean } | { text: string; name: string };
+
+/** A discovered project. All paths are absolute. */
+export interface Project {
+  dir: string;
+  name: string | undefined;
+  /** The project file read, if any. */
+  file: string | undefined;
+  /** How the project was found. */
+  origin: 'env' | 'flag' | 'found' | 'cwd';
+  config: ProjectConfig;
+  inventoryFile: ProjectInventory;
+  /** User modulepath (default `<dir>/modules`), then `<dir>/.modules` (always). */
+  modulepath: string[];
+  downloadsDir: string;
+  rerunFile: string;
+  warnings: string[];
+}
+
+export interface FindProjectOptions {
+  cwd: string;
+  /** `--project PATH` */
+  projectFlag?: string;
+  /** `--inventoryfile PATH` (relative to the cwd) */
+  inventoryFlag?: string;
+  /** `--modulepath a:b` (relative to the cwd); replaces the project's modulepath. */
+  modulepathFlag?: string | readonly string[];
+  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+type Check = 'string' | 'boolean' | 'positive-integer' | 'strings' | 'map' | 'modulepath' | 'modules' | readonly string[];
+
+const PROJECT_KEYS: Record<string, Check> = {
+  analytics: 'boolean',
+  'apply-settings': 'map',
+  color: 'boolean',
+  'compile-concurrency': 'positive-integer',
+  concurrency: 'positive-integer',
+  'disable-warnings': 'strings',
+  format: ['human', 'json', 'rainbow'],
+  future: 'map',
+  'hiera-config': 'string',
+  inventoryfile: 'string',
+  log: 'map',
+  'module-install': 'map',
+  modulepath: 'modulepath',
+  modules: 'modules',
+  name: 'string',
+  plans: 'strings',
+  'plugin-cache': 'map',
+  'plugin-hooks': 'map',
+  plugins: 'map',
+  policies: 'strings',
+  puppetdb: 'map',
+  'puppetdb-instances': 'map',
+  rerunfile: 'string',
+  'save-rerun': 'boolean',
+  spinner: 'boolean',
+  stream: 'boolean',
+  tasks: 'strings',
+  'trusted-external-command': 'string',
+};
+
+const TRANSPORT_KEYS = new Set<string>(['transport', 'inventory-config', ...TRANSPORTS]);
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'any'];
+
+const isDict = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'a map';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function checkValue(check: Check, value: unknown): string | undefined {
+  if (Array.isArray(check)) {
+    return typeof value === 'string' && check.includes(value) ? undefined : `must be one of ${check.join(', ')}, not ${describe(value)}`;
+  }
+  switch (check) {
+    case 'string':
+      return typeof value === 'string' ? undefined : `must be a string, not ${describe(value)}`;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `must be a boolean, not ${describe(value)}`;
+    case 'positive-integer':
+      return Number.isInteger(value) && (value as number) > 0 ? undefined : `must be a positive integer, not ${describe(value)}`;
+    case 'strings':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : `must be an array of strings, not ${describe(value)}`;
+    case 'map':
+      return isDict(value) ? undefined : `must be a map, not ${describe(value)}`;
+    case 'modulepath':
+      return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+        ? undefined
+        : `must be a string or an array of strings, not ${describe(value)}`;
+    case 'modules':
+      if (!Array.isArray(value)) return `must be an array, not ${describe(value)}`;
+      return undefined;
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads and validates a project file. Type errors are ConfigErrors naming file:line and the key;
+ * unknown keys and transport config only produce warnings.
+ *
+ * @example
+ * ```ts
+ * const { config, warnings } = readProjectFile('/site/bolt-project.yaml');
+ * ```
+ */
+export function readProjectFile(file: string, text?: string): { config: ProjectConfig; warnings: string[] } {
+  let body = text;
+  if (body === undefined) {
+    try {
+      body = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(ErrorKind.Project, `cannot read project file: ${(error as Error).message}`, { file }, { cause: error });
+    }
+  }
+  const src = YamlSource.fromText(body, file, ErrorKind.Project);
+  const data = src.data ?? {};
+  const fail = (path: KeyPath, msg: string): never => {
+    throw src.fail(path, msg, ErrorKind.Project);
+  };
+  if (!isDict(data)) fail([], `the project file must be a map, not ${describe(data)}`);
+  const map = data as Record<string, unknown>;
+  const warnings: string[] = [];
+  const at = (key: string): string => {
+    const line = src.lineOf([key]);
+    return `${file}${line === undefined ? '' : `:${line}`}`;
+  };
+  const config: ProjectConfig = {};
+  for (const [key, value] of Object.entries(map)) {
+    if (TRANSPORT_KEYS.has(key)) {
+      warnings.push(`${at(key)}: ${key}: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'`);
+      continue;
+    }
+    const check = PROJECT_KEYS[key];
+    if (check === undefined) {
+      warnings.push(`${at(key)}: ${key}: unknown key '${key}' in the project file is ignored`);
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const why = checkValue(check, value);
+    if (why) fail([key], why);
+    config[key] = value;
+  }
+
+  if (config.name !== undefined && !PROJECT_NAME_PATTERN.test(config.name)) {
+    fail(['name'], `invalid project name '${config.name}': project names must match ${PROJECT_NAME_PATTERN.source}`);
+  }
+  (config.modules ?? []).forEach((mod, i) => {
+    if (typeof mod === 'string') return;
+    if (!isDict(mod)) fail(['modules', i], `a module must be a string or a map, not ${describe(mod)}`);
+    const m = mod as Record<string, unknown>;
+    if (typeof m['name'] !== 'string' && typeof m['git'] !== 'string') fail(['modules', i], "a module needs a 'name' or a 'git' URL");
+    if (m['git'] !== undefined && typeof m['ref'] !== 'string') fail(['modules', i, 'git'], "a git module needs a 'ref'");
+    for (const key of Object.keys(m)) {
+      if (!['name', 'version_requirement', 'resolve', 'git', 'ref'].includes(key)) {
+        fail(['modules', i, key], `unknown key '${key}' in a module; valid keys are: git, name, ref, resolve, version_requirement`);
+      }
+    }
+  });
+  for (const [dest, settings] of Object.entries(config.log ?? {})) {
+    if (!isDict(settings)) fail(['log', dest], `must be a map, not ${describe(settings)}`);
+    const level = (settings as Record<string, unknown>)['level'];
+    if (level !== undefined && !(typeof level === 'string' && LOG_LEVELS.includes(level))) {
+      fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${describe(level)}`);
+    }
+    const append = (settings as Record<string, unknown>)['append'];
+    if (append !== undefined && typeof append !== 'boolean') fail(['log', dest, 'append'], `must be a boolean, not ${describe(append)}`);
+  }
+  return { config, warnings };
+}
+
+function projectDirFrom(value: string, cwd: string, what: string): string {
+  const dir = resolve(cwd, value);
+  if (!isDir(dir)) throw new UsageError(`${what}: could not find project directory '${dir}'`);
+  return dir;
+}
+
+/** Walks up from `start` for `Boltdir/` or a project file. */
+function walkUp(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    if (isDir(join(dir, BOLTDIR))) return join(dir, BOLTDIR);
+    if (PROJECT_FILES.some((name) => isFile(join(dir, name)))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function splitPathList(value: string | readonly string[]): string[] {
+  const list = typeof value === 'string' ? value.split(delimiter) : [...value];
+  return list.filter((p) => p !== '');
+}
+
+/**
+ * Finds the project, reads its project file and resolves the inventory source and modulepath.
+ *
+ * @example
+ * ```ts
+ * findProject({ cwd: '/site/sub', env: {} }).dir;                      // '/site' if /site/bolt-project.yaml exists
+ * findProject({ cwd: '/x', projectFlag: '../site', env: {} }).origin;  // 'flag'
+ * ```
+ */
+export function findProject(options: FindProjectOptions): Project {
+  const env = options.env ?? {};
+  const cwd = resolve(options.cwd);
+  const warnings: string[] = [];
+
+  let dir: string;
+  let origin: Project['origin'];
+  const rivetProject = env['RIVET_PROJECT'];
+  const boltProject = env['BOLT_PROJECT'];
+  if (rivetProject && boltProject && resolve(cwd, rivetProject) !== resolve(cwd, boltProject)) {
+    warnings.push(`both RIVET_PROJECT and BOLT_PROJECT are set; using RIVET_PROJECT (${rivetProject})`);
+  }
+  const envProject = rivetProject || boltProject;
+  if (envProject) {
+    dir = projectDirFrom(envProject, cwd, rivetProject ? 'RIVET_PROJECT' : 'BOLT_PROJECT');
+    origin = 'env';
+    if (options.projectFlag !== undefined) warnings.push(`--project ${options.projectFlag} is ignored because ${rivetProject ? 'RIVET_PROJECT' : 'BOLT_PROJECT'} is set`);
+  } else if (options.projectFlag !== undefined) {
+    dir = projectDirFrom(options.projectFlag, cwd, '--project');
+    origin = 'flag';
+  } else {
+    const found = walkUp(cwd);
+    dir = found ?? cwd;
+    origin = found ? 'found' : 'cwd';
+  }
+
+  const present = PROJECT_FILES.map((name) => join(dir, name)).filter(isFile);
+  const file = present[0];
+  if (present.length > 1) warnings.push(`both rivet-project.yaml and bolt-project.yaml are in ${dir}; using rivet-project.yaml`);
+  let config: ProjectConfig = {};
+  if (file) {
+    const read = readProjectFile(file);
+    config = read.config;
+    warnings.push(...read.warnings);
+  }
+
+  const inventoryFile = resolveInventory(options, env, dir, config, cwd);
+
+  const userModulepath = options.modulepathFlag !== undefined
+    ? splitPathList(options.modulepathFlag).map((p) => resolve(cwd, p))
+    : config.modulepath !== undefined
+      ? splitPathList(config.modulepath).map((p) => resolve(dir, p))
+      : [join(dir, 'modules')];
+  const managed = join(dir, '.modules');
+  const modulepath = [...userModulepath.filter((p) => p !== managed), managed];
+
+  return {
+    dir,
+    name: config.name,
+    file,
+    origin,
+    config,
+    inventoryFile,
+    modulepath,
+    downloadsDir: join(dir, 'downloads'),
+    rerunFile: config.rerunfile === undefined ? join(dir, '.rerun.json') : resolve(dir, config.rerunfile),
+    warnings,
+  };
+}
+
+function resolveInventory(
+  options: FindProjectOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  dir: string,
+  config: ProjectConfig,
+  cwd: string,
+): ProjectInventory {
+  const envName = env['RIVET_INVENTORY'] !== undefined ? 'RIVET_INVENTORY' : env['BOLT_INVENTORY'] !== undefined ? 'BOLT_INVENTORY' : undefined;
+  if (envName !== undefined) {
+    if (options.inventoryFlag !== undefined) {
+      throw new UsageError(`cannot use --inventoryfile when ${envName} is set (${envName} holds the inventory itself)`);
+    }
+    return { text: env[envName] ?? '', name: envName };
+  }
+  if (options.inventoryFlag !== undefined) return { path: resolve(cwd, options.inventoryFlag), explicit: true };
+  if (config.inventoryfile !== undefined) {
+    const path = isAbsolute(config.inventoryfile) ? config.inventoryfile : resolve(dir, config.inventoryfile);
+    return { path, explicit: true };
+  }
+  return { path: join(dir, 'inventory.yaml'), explicit: false };
+}
+
+/**
+ * Loads the project's inventory: env content, the explicit file (missing → error naming the
+ * path), or `<project>/inventory.yaml` (missing → empty inventory).
+ *
+ * @example
+ * ```ts
+ * const inventory = loadProjectInventory(findProject({ cwd: process.cwd(), env: process.env }));
+ * ```
+ */
+export function loadProjectInventory(project: Pick<Project, 'inventoryFile'>): Inventory {
+  const source = project.inventoryFile;
+  if ('text' in source) return loadInventory(source);
+  return loadInventoryFile(source.path, { explicit: source.explicit });
+}

@@ -1,0 +1,115 @@
+/**
+ * A {@link Runtime} is one run of Rivet: a project, its inventory, one connection pool and one
+ * executor (one concurrency limit). The CLI makes one per invocation, plans run inside one, and
+ * applications make as many as they like: there is no global state.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'rivet/runtime';
+ * await using runtime = await createRuntime({ projectDir: '.' });
+ * const set = await runtime.runCommand('uptime', 'web');
+ * console.log(set.ok);
+ * ```
+ * @module
+ */
+import { EventBus } from '../core/events.ts';
+import type { ResultSet } from '../core/result.ts';
+import type { Target } from '../core/target.ts';
+import { LocalTransport } from '../transports/local/index.ts';
+import type { Transport } from '../transports/transport.ts';
+import { Executor } from './executor.ts';
+import type { Inventory, TargetSpec } from './inventory/index.ts';
+import { ConnectionPool } from './pool.ts';
+import {
+  downloadStep,
+  runCommandStep,
+  runScriptStep,
+  uploadStep,
+  type CommonStepOptions,
+  type ScriptStepOptions,
+} from './steps/basic.ts';
+
+export interface RuntimeInit {
+  inventory: Inventory;
+  /** The project directory (relative paths, `downloads/`). */
+  projectDir: string;
+  /** Absolute module directories, in lookup order. */
+  modulepath?: readonly string[] | undefined;
+  /** Where downloads go (default `<projectDir>/downloads`). */
+  downloadsDir?: string | undefined;
+  concurrency?: number | undefined;
+  /** Transports by name; defaults to local and ssh. */
+  transports?: Readonly<Record<string, Transport>> | undefined;
+  /** Aborting it cancels every step (Ctrl-C). */
+  signal?: AbortSignal | undefined;
+  events?: EventBus | undefined;
+}
+
+export class Runtime implements AsyncDisposable {
+  readonly inventory: Inventory;
+  readonly projectDir: string;
+  readonly modulepath: readonly string[];
+  readonly downloadsDir: string;
+  readonly events: EventBus;
+  readonly executor: Executor;
+  readonly pool: ConnectionPool;
+
+  constructor(init: RuntimeInit) {
+    this.inventory = init.inventory;
+    this.projectDir = init.projectDir;
+    this.modulepath = init.modulepath ?? [];
+    this.downloadsDir = init.downloadsDir ?? `${init.projectDir}/downloads`;
+    this.events = init.events ?? new EventBus();
+    this.pool = new ConnectionPool(init.transports ?? defaultTransports(), { events: this.events });
+    this.executor = new Executor({ pool: this.pool, concurrency: init.concurrency, events: this.events, signal: init.signal });
+  }
+
+  /** Resolves a target spec through the inventory (P-22). */
+  getTargets(spec: TargetSpec): Target[] {
+    return this.inventory.getTargets(spec);
+  }
+
+  runCommand(command: string, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
+    return runCommandStep(this.executor, command, this.getTargets(targets), options);
+  }
+
+  runScript(script: string, targets: TargetSpec, options: ScriptStepOptions = {}): Promise<ResultSet> {
+    return runScriptStep(this.executor, script, this.getTargets(targets), options);
+  }
+
+  uploadFile(source: string, destination: string, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
+    return uploadStep(this.executor, source, destination, this.getTargets(targets), options);
+  }
+
+  downloadFile(source: string, destination: string, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
+    return downloadStep(this.executor, source, destination, this.getTargets(targets), { ...options, downloadsDir: this.downloadsDir });
+  }
+
+  /** Closes every connection of the run. */
+  close(): Promise<void> {
+    return this.pool.closeAll();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+let sshTransport: Transport | undefined;
+
+/** Local and SSH. The SSH transport is loaded on first use only (keeps `rivet --help` fast). */
+export function defaultTransports(): Record<string, Transport> {
+  return {
+    local: new LocalTransport(),
+    ssh: {
+      name: 'ssh',
+      async connect(target, options) {
+        if (sshTransport === undefined) {
+          const { SshTransport } = await import('../transports/ssh/index.ts');
+          sshTransport = new SshTransport();
+        }
+        return sshTransport.connect(target, options);
+      },
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The basic steps: run a command, run a script, upload, download (P-03..P-06, X-09).
+ *
+ * @example
+ * ```ts
+ * const set = await runCommandStep(executor, 'uptime', targets, { timeoutMs: 30_000 });
+ * ```
+ * @module
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
+import type { ResultSet } from '../../core/result.ts';
+import type { Target } from '../../core/target.ts';
+import type { Executor } from '../executor.ts';
+import { commandValue } from './output.ts';
+import { resolveCleanup, resolveInterpreter, resolveRunAs, resolveTmpdir, type StepRunOptions } from './options.ts';
+
+export interface CommonStepOptions extends StepRunOptions {
+  description?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Stream each target's output as events (`--stream`). */
+  stream?: boolean | undefined;
+}
+
+export function runCommandStep(executor: Executor, command: string, targets: readonly Target[], options: CommonStepOptions = {}): Promise<ResultSet> {
+  if (command.trim() === '') throw new UsageError('The command is empty');
+  return executor.runStep({
+    action: 'command',
+    object: command,
+    description: options.description,
+    targets,
+    signal: options.signal,
+    work: async ({ target, connection, signal, onOutput }) => {
+      const run = await connection.run(command, {
+        signal,
+        env: options.env,
+        runAs: resolveRunAs(target, options),
+        timeoutMs: options.timeoutMs,
+        onOutput: options.stream ? onOutput : undefined,
+      });
+      return commandValue(run, target.name, options.timeoutMs);
+    },
+  });
+}
+
+export interface ScriptStepOptions extends CommonStepOptions {
+  arguments?: readonly string[] | undefined;
+}
+
+export async function runScriptStep(executor: Executor, scriptPath: string, targets: readonly Target[], options: ScriptStepOptions = {}): Promise<ResultSet> {
+  const content = await readLocalFile(scriptPath, 'script');
+  const name = basename(scriptPath);
+  return executor.runStep({
+    action: 'script',
+    object: scriptPath,
+    description: options.description,
+    targets,
+    signal: options.signal,
+    work: async ({ target, connection, signal, onOutput }) => {
+      const run = await connection.runFile({
+        signal,
+        file: { name, content },
+        args: options.arguments,
+        interpreter: resolveInterpreter(target, name),
+        env: options.env,
+        runAs: resolveRunAs(target, options),
+        timeoutMs: options.timeoutMs,
+        tmpdir: resolveTmpdir(target, options),
+        cleanup: resolveCleanup(target),
+        onOutput: options.stream ? onOutput : undefined,
+      });
+      return commandValue(run, target.name, options.timeoutMs);
+    },
+  });
+}
+
+export async function uploadStep(executor: Executor, source: string, destination: string, targets: readonly Target[], options: CommonStepOptions = {}): Promise<ResultSet> {
+  await stat(source).catch(() => {
+    throw new UsageError(`The source file or directory '${source}' does not exist`);
+  });
+  if (destination === '') throw new UsageError('The upload destination is empty');
+  return executor.runStep({
+    action: 'upload',
+    object: source,
+    description: options.description,
+    targets,
+    signal: options.signal,
+    work: async ({ target, connection, signal }) => {
+      await connection.upload(source, destination, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
+      return { _output: `Uploaded '${source}' to '${target.host ?? target.name}:${destination}'` };
+    },
+  });
+}
+
+/**
+ * Downloads `source` from every target to `<downloadsDir>/<destination>/<url-encoded target
+ * name>/<basename>` (P-06, C-16). The destination must be relative, without `.` or `..`.
+ */
+export async function downloadStep(
+  executor: Executor,
+  source: string,
+  destination: string,
+  targets: readonly Target[],
+  options: CommonStepOptions & { downloadsDir: string },
+): Promise<ResultSet> {
+  const base = downloadBase(options.downloadsDir, destination);
+  return executor.runStep({
+    action: 'download',
+    object: source,
+    description: options.description,
+    targets,
+    signal: options.signal,
+    work: async ({ target, connection, signal }) => {
+      const dir = join(base, encodeURIComponent(target.name));
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, basename(source.replace(/\/+$/, '')) || 'root');
+      await connection.download(source, path, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
+      return { path, _output: `Downloaded '${target.host ?? target.name}:${source}' to '${path}'` };
+    },
+  });
+}
+
+export function downloadBase(downloadsDir: string, destination: string): string {
+  if (destination === '') return resolve(downloadsDir);
+  if (isAbsolute(destination)) throw new UsageError(`The download destination '${destination}' must be relative to the downloads directory`);
+  const parts = normalize(destination).split(/[\\/]/);
+  if (destination.split(/[\\/]/).some((p) => p === '.' || p === '..') || parts.includes('..')) {
+    throw new UsageError(`The download destination '${destination}' must not contain '.' or '..'`);
+  }
+  return resolve(downloadsDir, destination);
+}
+
+async function readLocalFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`The ${what} '${path}' does not exist`);
+    if (code === 'EISDIR') throw new UsageError(`The ${what} '${path}' is a directory`);
+    throw new RivetError(ErrorKind.Generic, `Cannot read the ${what} '${path}': ${code ?? String(error)}`);
+  }
+}

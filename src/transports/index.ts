@@ -1,0 +1,15 @@
+/**
+ * Transports: the one {@link Transport} interface and its implementations.
+ *
+ * @example
+ * ```ts
+ * import { LocalTransport } from 'rivet/transports';
+ * ```
+ * @module
+ */
+export type * from './transport.ts';
+export { PosixConnection } from './posix/connection.ts';
+export type { PosixPrimitives } from './posix/primitives.ts';
+export { TransferUnavailableError } from './posix/primitives.ts';
+export { shellQuote, shellJoin } from './posix/quote.ts';
+export { LocalTransport } from './local/index.ts';
