@@ -1,7 +1,8 @@
 /**
- * The shared transport contract over SSH: the full {@link PosixConnection} on SshPrimitives,
- * against OpenSSH's sshd (with SFTP, and again without it to exercise the exec fallback), or the
- * in-process ssh2 server when sshd is unavailable.
+ * The shared transport contract over SSH WITHOUT an SFTP subsystem: every transfer takes the
+ * exec fallback (TransferUnavailableError → tar/cat over exec). The SFTP case is
+ * `test/transports/ssh-contract.test.ts`. Falls back to the in-process ssh2 server (which has no
+ * SFTP either) when sshd is unavailable.
  */
 import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,15 +37,9 @@ async function fixture(sftp: boolean): Promise<ContractFixture> {
       skipRunAsReason: 'the in-process ssh2 server runs commands as the current user (no test users)',
     };
   }
-  // KNOWN ISSUE (src/transports/posix/connection.ts, not the ssh transport): download() awaits
-  // `finished(unpack)` on tar's Unpack (a Minipass), which never settles when the unpack already
-  // finished, so "uploads and downloads as another user" hangs now and then. Until that is fixed,
-  // the runAsUser cases run only with RIVET_SSH_CONTRACT_RUNAS=1.
-  const runAsEnabled = process.env['RIVET_SSH_CONTRACT_RUNAS'] === '1';
   return {
     connect: () => open(sshTarget(server)),
-    runAsUser: runAsEnabled ? TEST_USERS.app : undefined,
-    skipRunAsReason: 'run-as download hangs intermittently (connection.ts awaits finished() on a tar Unpack that may have finished); set RIVET_SSH_CONTRACT_RUNAS=1 to run',
+    runAsUser: TEST_USERS.app,
     connectNeedingSudoPassword: async () => ({
       connection: await open(sshTarget(server, { 'private-key': undefined, password: server.password }, { user: server.passwordUser }, 3)),
       password: server.password,
@@ -59,10 +54,4 @@ async function fixture(sftp: boolean): Promise<ContractFixture> {
   };
 }
 
-runTransportContract('ssh (sshd, SFTP)', () => fixture(true));
-// The exec fallback for transfers (no SFTP) hits the same connection.ts issue (downloads hang now
-// and then; a failed remote tar leaves an unhandled TAR_BAD_ARCHIVE), so it is opt-in for now.
-// ssh's own part of the fallback (TransferUnavailableError) is tested in primitives.test.ts.
-if (process.env['RIVET_SSH_CONTRACT_FALLBACK'] === '1') {
-  runTransportContract('ssh (sshd without SFTP: exec fallback)', () => fixture(false));
-}
+runTransportContract('ssh without SFTP (exec fallback for transfers)', () => fixture(false));
