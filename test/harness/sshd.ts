@@ -74,6 +74,7 @@ export function sshdAvailable(): boolean {
 
 /** Why sshd-based tests cannot run here, or undefined when they can. */
 export function sshdSkipReason(): string | undefined {
+  if (process.env['RIVET_TEST_NO_SSHD'] === '1') return 'RIVET_TEST_NO_SSHD=1 is set';
   if (!sshdAvailable()) return `${SSHD_PATH} is not installed`;
   if (!isRoot()) return 'starting sshd and the test users needs root';
   return undefined;

@@ -77,6 +77,7 @@ interface AuthPlan {
   labels: string[];
 }
 
+/** The auth methods to offer, checked before connecting (an unusable key fails fast). */
 function planAuth(targetName: string, hop: HopConfig): AuthPlan {
   const methods: AnyAuthMethod[] = [];
   const labels: string[] = [];
@@ -99,6 +100,9 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
     methods.push({ type: 'password', username: hop.user, password: hop.password });
     labels.push('password');
   }
+  if (methods.length === 0) {
+    throw sshError('AUTH_ERROR', targetName, hop, `no authentication method configured for user '${hop.user}' (set private-key or password, or run ssh-agent with load-config: true)`);
+  }
   return { methods, labels };
 }
 
@@ -109,6 +113,7 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
 async function loginHop(
   targetName: string,
   hop: HopConfig,
+  plan: AuthPlan,
   sock: Duplex,
   cfg: ResolvedSshConfig,
   knownHosts: readonly KnownHostEntry[],
@@ -117,11 +122,6 @@ async function loginHop(
 ): Promise<ClientType> {
   const endpoint = { host: hop.host, port: hop.port };
   const where = formatEndpoint(endpoint);
-  const plan = planAuth(targetName, hop);
-  if (plan.methods.length === 0) {
-    sock.destroy();
-    throw sshError('AUTH_ERROR', targetName, endpoint, `no authentication method configured for user '${hop.user}' (set private-key or password, or run ssh-agent with load-config: true)`);
-  }
 
   let hostKeyFailure: RivetError | undefined;
   const hostVerifier = (key: Buffer): boolean => {
@@ -314,16 +314,17 @@ function forwardTo(targetName: string, via: ClientType, hop: HopConfig, deadline
 export async function openSshChain(targetName: string, cfg: ResolvedSshConfig, signal: AbortSignal): Promise<SshChain> {
   if (signal.aborted) throw canceled(targetName);
   const knownHosts = cfg.hostKeyPolicy === 'off' ? [] : await loadKnownHosts(cfg.knownHostsFiles);
+  const plans = cfg.hops.map((hop) => planAuth(targetName, hop));
   const clients: ClientType[] = [];
   try {
     let via: ClientType | undefined;
-    for (const hop of cfg.hops) {
+    for (const [i, hop] of cfg.hops.entries()) {
       // Each hop gets the full connect-timeout.
       const deadline = Date.now() + cfg.connectTimeoutMs;
       const sock: Duplex = via
         ? await forwardTo(targetName, via, hop, deadline, cfg.connectTimeoutMs, signal)
         : await tcpConnect(targetName, hop, cfg.noDelay, deadline, cfg.connectTimeoutMs, signal);
-      const client = await loginHop(targetName, hop, sock, cfg, knownHosts, deadline, signal);
+      const client = await loginHop(targetName, hop, plans[i]!, sock, cfg, knownHosts, deadline, signal);
       clients.unshift(client);
       via = client;
     }

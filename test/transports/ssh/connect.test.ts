@@ -6,12 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRivetError } from '../../../src/core/errors.ts';
 import type { ResolveEnv } from '../../../src/transports/ssh/config.ts';
 import { startAgent, startSshd } from '../../harness/sshd.ts';
-import { startSsh2Server, startStallServer, startTestSshServer, type TestSshServer } from '../../harness/ssh2-server.ts';
+import { generateUsableKey, startSsh2Server, startStallServer, startTestSshServer, type TestSshServer } from '../../harness/ssh2-server.ts';
 import { connect, fakeHome, run, sshTarget } from './helpers.ts';
 
 let server: TestSshServer;
@@ -78,7 +77,7 @@ describe('ssh connect: authentication', () => {
   });
 
   it('rejects a key the server does not know as AUTH_ERROR', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateUsableKey();
     const t = sshTarget(server, { 'private-key': { 'key-data': other.private } });
     await expectConnectError(connect(t, env), 'AUTH_ERROR', /authentication failed .*tried: publickey \(inline key/);
   });
@@ -88,9 +87,15 @@ describe('ssh connect: authentication', () => {
     await expectConnectError(connect(t, env), 'AUTH_ERROR', /cannot use private key inline key/);
   });
 
+  it('refuses to connect with no auth method configured (AUTH_ERROR, no connection made)', async () => {
+    const before = server.connectionCount();
+    await expectConnectError(connect(sshTarget(server, { 'private-key': undefined }), env), 'AUTH_ERROR', /no authentication method configured for user/);
+    expect(server.connectionCount()).toBe(before);
+  });
+
   it('offers only the configured methods, in order, with no `none` probe', async () => {
     await using srv = await startSsh2Server();
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateUsableKey();
     // A key the server refuses, then the password: exactly two requests.
     const t = sshTarget(srv, { 'private-key': { 'key-data': other.private }, password: srv.password }, { host: '127.0.0.1' });
     const p = await connect(t, env);
