@@ -5,6 +5,7 @@
  *
  * Options read: `host`, `port`, `user`, `password`, `private-key` (path, or `{ key-data }`),
  * `host-key-check`, `known-hosts-file` (Rivet extension), `connect-timeout` (s, default 10),
+ * `disconnect-timeout` (s, default 5),
  * `proxyjump`, `load-config`, `max-sessions` (Rivet extension, default 10), `keepalive-interval`
  * (Rivet extension, s, default 15), `ssh-config-file` (Rivet extension, default `~/.ssh/config`),
  * `encryption-algorithms`, `host-key-algorithms`, `kex-algorithms`, `mac-algorithms` (lists; an
@@ -58,6 +59,8 @@ export interface ResolvedSshConfig {
   hostKeyPolicy: HostKeyPolicy;
   knownHostsFiles: string[];
   connectTimeoutMs: number;
+  /** How long close() waits for the server to acknowledge the disconnect (`disconnect-timeout`, s, default 5). */
+  disconnectTimeoutMs: number;
   maxSessions: number;
   keepaliveIntervalMs: number;
   /** TCP_NODELAY on the socket (Rivet extension `tcp-nodelay`, default true; off only for benchmarks). */
@@ -343,6 +346,7 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
     hostKeyPolicy,
     knownHostsFiles,
     connectTimeoutMs: connectTimeoutS * 1000,
+    disconnectTimeoutMs: (num(o, 'disconnect-timeout', target) ?? 5) * 1000,
     maxSessions,
     keepaliveIntervalMs: keepaliveS * 1000,
     noDelay: bool(o, 'tcp-nodelay', target) ?? true,
