@@ -13,6 +13,7 @@ import { ConfigError, ErrorKind, UsageError, isRivetError } from '../core/errors
 import type { Runtime } from '../runtime/runtime.ts';
 import { commandCommand, fileCommand, scriptCommand } from './commands/adhoc.ts';
 import { groupCommand, inventoryCommand } from './commands/inventory.ts';
+import { taskCommand } from './commands/task.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -31,11 +32,12 @@ export function buildProgram(ctx: CliContext): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
+      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
     );
   program.addCommand(commandCommand(ctx));
   program.addCommand(scriptCommand(ctx));
   program.addCommand(fileCommand(ctx));
+  program.addCommand(taskCommand(ctx));
   program.addCommand(inventoryCommand(ctx));
   program.addCommand(groupCommand(ctx));
   program.commands.forEach(function configure(command: Command): void {
@@ -80,7 +82,7 @@ function reportError(error: unknown, io: CliIO): number {
     // Commander already printed its message.
     return error.exitCode === 0 ? 0 : USAGE_EXIT;
   }
-  if (error instanceof UsageError || error instanceof ConfigError || (isRivetError(error) && (error.kind === ErrorKind.Usage || error.kind === ErrorKind.NoTty || error.kind.startsWith('bolt.inventory/')))) {
+  if (error instanceof UsageError || error instanceof ConfigError || (isRivetError(error) && isUsageKind(error.kind))) {
     io.err.write(`Error: ${error.message}\n`);
     return USAGE_EXIT;
   }
@@ -90,6 +92,18 @@ function reportError(error: unknown, io: CliIO): number {
   }
   io.err.write(`Error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 1;
+}
+
+/** Errors in what the user asked for or wrote (flags, parameters, inventory, metadata): exit 2. */
+function isUsageKind(kind: string): boolean {
+  return (
+    kind === ErrorKind.Usage ||
+    kind === ErrorKind.NoTty ||
+    kind === 'bolt/pal-error' ||
+    kind === 'bolt/unknown-task' ||
+    kind.startsWith('bolt.inventory/') ||
+    kind.startsWith('puppet.tasks/')
+  );
 }
 
 /** Entry point of the `rivet` binary. */

@@ -66,6 +66,7 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
     inventory,
     projectDir: project.dir,
     modulepath: project.modulepath,
+    projectName: project.name,
     downloadsDir: project.downloadsDir,
     concurrency: options.concurrency ?? (typeof project.config.concurrency === 'number' ? project.config.concurrency : undefined),
     signal: options.signal,

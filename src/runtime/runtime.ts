@@ -20,6 +20,8 @@ import type { Transport } from '../transports/transport.ts';
 import { Executor } from './executor.ts';
 import type { Inventory, TargetSpec } from './inventory/index.ts';
 import { ConnectionPool } from './pool.ts';
+import { runTaskStep, type TaskParams, type TaskStepOptions } from './steps/task.ts';
+import { TaskCatalog } from './task-catalog.ts';
 import {
   downloadStep,
   runCommandStep,
@@ -33,8 +35,10 @@ export interface RuntimeInit {
   inventory: Inventory;
   /** The project directory (relative paths, `downloads/`). */
   projectDir: string;
-  /** Absolute module directories, in lookup order. */
+  /** Absolute module directories, in lookup order (Rivet's built-in modules are appended). */
   modulepath?: readonly string[] | undefined;
+  /** The project's name: its own `tasks/` and `plans/` belong to a module of that name (T-08). */
+  projectName?: string | undefined;
   /** Where downloads go (default `<projectDir>/downloads`). */
   downloadsDir?: string | undefined;
   concurrency?: number | undefined;
@@ -53,11 +57,13 @@ export class Runtime implements AsyncDisposable {
   readonly events: EventBus;
   readonly executor: Executor;
   readonly pool: ConnectionPool;
+  readonly tasks: TaskCatalog;
 
   constructor(init: RuntimeInit) {
     this.inventory = init.inventory;
     this.projectDir = init.projectDir;
     this.modulepath = init.modulepath ?? [];
+    this.tasks = new TaskCatalog({ modulepath: this.modulepath, projectDir: init.projectDir, projectName: init.projectName });
     this.downloadsDir = init.downloadsDir ?? `${init.projectDir}/downloads`;
     this.events = init.events ?? new EventBus();
     this.pool = new ConnectionPool(init.transports ?? defaultTransports(), { events: this.events });
@@ -83,6 +89,16 @@ export class Runtime implements AsyncDisposable {
 
   downloadFile(source: string, destination: string, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
     return downloadStep(this.executor, source, destination, this.getTargets(targets), { ...options, downloadsDir: this.downloadsDir });
+  }
+
+  /** Runs a Bolt task with the same parameters on every target (P-01). */
+  runTask(task: string, targets: TargetSpec, params: Readonly<Record<string, unknown>> = {}, options: TaskStepOptions = {}): Promise<ResultSet> {
+    return runTaskStep(this.executor, this.tasks, task, this.getTargets(targets), params, options);
+  }
+
+  /** Runs a Bolt task with parameters computed per target (P-02). */
+  runTaskWith(task: string, targets: TargetSpec, params: Extract<TaskParams, (...args: never[]) => unknown>, options: TaskStepOptions = {}): Promise<ResultSet> {
+    return runTaskStep(this.executor, this.tasks, task, this.getTargets(targets), params, options);
   }
 
   /** Closes every connection of the run. */

@@ -79,6 +79,23 @@ export interface RunFileOptions extends RunOptions {
   cleanup?: boolean | undefined;
 }
 
+/**
+ * A tree of files to unpack into a private temp dir, then one of them to run (tasks with `files`,
+ * T-19): exactly two exec requests, one to unpack, one to run.
+ */
+export interface RunBundleOptions extends Omit<RunOptions, 'env' | 'stdin'> {
+  /** A tar archive of the tree. */
+  archive: Buffer;
+  /** The path of the executable inside the tree (`<module>/tasks/<name>`). */
+  entry: string;
+  args?: readonly string[] | undefined;
+  interpreter?: readonly string[] | undefined;
+  tmpdir?: string | undefined;
+  cleanup?: boolean | undefined;
+  /** The env and stdin of the run, which may depend on where the tree was unpacked. */
+  input: (installDir: string) => { env?: Readonly<Record<string, string>> | undefined; stdin?: string | Buffer | undefined };
+}
+
 /** The one result shape of a run, success or not. */
 export interface RunResult {
   stdout: Buffer;
@@ -106,6 +123,8 @@ export interface Connection {
   run(command: string, options: RunOptions): Promise<RunResult>;
   /** Copies a file to a private temp dir and runs it there (with args, env, stdin, run-as). */
   runFile(options: RunFileOptions): Promise<RunResult>;
+  /** Unpacks a tree of files into a private temp dir and runs one of them (two exec requests). */
+  runBundle(options: RunBundleOptions): Promise<RunResult>;
   /** Copies a local file or directory (recursively) to `remotePath` on the target. */
   upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void>;
   /** Copies a remote file or directory to `localPath` (which is replaced). */

@@ -155,6 +155,32 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
       expect(r.stdout.toString()).toBe('large-ok\n');
     });
 
+    it('unpacks a bundle into a private temp dir and runs its entry there (two execs)', async () => {
+      const src = join(localDir, 'bundle');
+      await mkdir(join(src, 'mod', 'tasks'), { recursive: true });
+      await mkdir(join(src, 'other', 'files'), { recursive: true });
+      await writeFile(join(src, 'mod', 'tasks', 'run.sh'), '#!/bin/sh\ncat "$RIVET_DIR/other/files/data.txt"; printf " %s" "$RIVET_DIR"; cat\n');
+      await writeFile(join(src, 'other', 'files', 'data.txt'), 'bundled');
+      const tar = await import('tar');
+      const chunks: Buffer[] = [];
+      for await (const chunk of tar.c({ cwd: src, portable: true }, ['mod', 'other']) as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+      let installDir = '';
+      const r = await conn.runBundle({
+        signal: signal(),
+        archive: Buffer.concat(chunks),
+        entry: 'mod/tasks/run.sh',
+        interpreter: ['/bin/sh'],
+        input: (dir) => {
+          installDir = dir;
+          return { env: { RIVET_DIR: dir }, stdin: ' stdin' };
+        },
+      });
+      expect(r.stderr.toString()).toBe('');
+      expect(r.stdout.toString()).toBe(`bundled ${installDir} stdin`);
+      const gone = await conn.run(`test -e '${installDir}' && echo present || echo gone`, { signal: signal() });
+      expect(gone.stdout.toString()).toBe('gone\n');
+    });
+
     it('reports a missing tmpdir as TMPDIR_ERROR', async () => {
       await expect(
         conn.runFile({ signal: signal(), tmpdir: '/nonexistent/rivet', file: { name: 'x.sh', content: Buffer.from('#!/bin/sh\n') } }),

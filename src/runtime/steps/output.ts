@@ -1,53 +1,17 @@
 /**
- * Turning a run's bytes into result values.
+ * Turning a run into a result value: Bolt's rules (in `../tasks/output.ts`), plus timeouts and
+ * cancellation, which Bolt has no notion of.
  *
  * @example
  * ```ts
- * decodeOutput(Buffer.from([0x61, 0xff])); // 'a\\xFF'
+ * const value = commandValue(run, 'web1', 30_000);
  * ```
  * @module
  */
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { CommandValue } from '../../core/result.ts';
 import type { RunResult } from '../../transports/transport.ts';
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** UTF-8 text; invalid bytes are escaped as `\xNN` (as Bolt's `to_data` does, P-34). */
-export function decodeOutput(bytes: Buffer): string {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    let out = '';
-    let i = 0;
-    while (i < bytes.length) {
-      const width = utf8Width(bytes, i);
-      if (width === 0) {
-        out += `\\x${bytes[i]!.toString(16).toUpperCase().padStart(2, '0')}`;
-        i += 1;
-      } else {
-        out += bytes.subarray(i, i + width).toString('utf8');
-        i += width;
-      }
-    }
-    return out;
-  }
-}
-
-/** Length of the valid UTF-8 sequence starting at i, or 0. */
-function utf8Width(bytes: Buffer, i: number): number {
-  const b = bytes[i]!;
-  if (b < 0x80) return 1;
-  const width = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? (b <= 0xef ? 3 : 0) : b >= 0xc2 ? 2 : 0;
-  if (width === 0 || i + width > bytes.length) return 0;
-  for (let k = 1; k < width; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return 0;
-  try {
-    decoder.decode(bytes.subarray(i, i + width));
-    return width;
-  } catch {
-    return 0;
-  }
-}
+import { commandResultValue, taskResultValue } from '../tasks/output.ts';
 
 /** The error of a run that timed out or was canceled, or undefined. */
 export function interruptionError(run: RunResult, target: string, timeoutMs: number | undefined): RivetError | undefined {
@@ -62,31 +26,17 @@ export function interruptionError(run: RunResult, target: string, timeoutMs: num
   return undefined;
 }
 
-/** A command's or script's value (T-37): stdout, stderr, merged output, exit code, `_error`. */
+/** A command's or script's value (T-37), or the timeout/cancel error with the output so far. */
 export function commandValue(run: RunResult, target: string, timeoutMs?: number): CommandValue {
-  const value: CommandValue = {
-    stdout: decodeOutput(run.stdout),
-    stderr: decodeOutput(run.stderr),
-    merged_output: decodeOutput(run.merged),
-    exit_code: run.exitCode ?? -1,
-  };
+  const value = commandResultValue({ stdout: run.stdout, stderr: run.stderr, mergedOutput: run.merged, exitCode: run.exitCode, signal: run.signal });
   const interrupted = interruptionError(run, target, timeoutMs);
-  if (interrupted) {
-    value._error = interrupted.toJSON();
-  } else if (run.exitCode !== 0) {
-    const code = run.exitCode ?? `signal ${run.signal ?? 'unknown'}`;
-    value._error = {
-      kind: ErrorKind.Command,
-      issue_code: 'COMMAND_ERROR',
-      msg: `The command failed with exit code ${code}`,
-      details: { exit_code: run.exitCode ?? -1 },
-    };
-    if (run.exitCode === 126) value.stderr += noexecHint();
-  }
+  if (interrupted) value._error = interrupted.toJSON();
   return value;
 }
 
-/** T-38: exit 126 usually means the temp dir is mounted noexec. */
-export function noexecHint(): string {
-  return '\nThis may be caused by the default tmpdir being mounted with "noexec". See tmpdir in the transport configuration to use another directory.';
+/** A task's value (T-30..T-38), or the timeout/cancel error. */
+export function taskValue(run: RunResult, task: string, target: string, timeoutMs?: number): Record<string, unknown> {
+  const interrupted = interruptionError(run, target, timeoutMs);
+  if (interrupted) return { _error: interrupted.toJSON() };
+  return taskResultValue({ stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode, signal: run.signal, task });
 }

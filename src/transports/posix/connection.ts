@@ -22,6 +22,7 @@ import type {
   Connection,
   RemoteProcess,
   RunAs,
+  RunBundleOptions,
   RunFileOptions,
   RunOptions,
   RunResult,
@@ -80,10 +81,8 @@ export class PosixConnection implements Connection {
       pathExpr,
       ...(options.args?.length ? [shellJoin(options.args)] : []),
     ].join(' ');
-    const teardown = options.cleanup === false ? undefined : 'if [ -n "${__rivet_d:-}" ]; then rm -rf "$__rivet_d"; fi';
-    const makeDir =
-      `__rivet_d=$(mktemp -d ${shellQuote(`${tmpdir.replace(/\/+$/, '') || '/'}/rivet.XXXXXXXXXX`)} 2>&1) || ` +
-      `__rivet_fail TMPDIR_ERROR "Could not create a temporary directory in ${tmpdir.replaceAll('"', '')}: $__rivet_d"`;
+    const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
+    const makeDir = makeDirSnippet(tmpdir);
 
     if (canInline(options.file.content)) {
       const setup = Buffer.concat([Buffer.from(`${makeDir}\n`), writeFileSnippet(pathExpr, options.file.content, '700')]);
@@ -103,6 +102,35 @@ export class PosixConnection implements Connection {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy ${name} to ${tmpdir}: ${prepare.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
     return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown }, options);
+  }
+
+  async runBundle(options: RunBundleOptions): Promise<RunResult> {
+    const entry = options.entry.split('/').filter((p) => p !== '' && p !== '.');
+    if (entry.length === 0 || entry.includes('..')) throw new RivetError(ErrorKind.TaskFile, `Invalid entry '${options.entry}'`);
+    const tmpdir = options.tmpdir ?? '/tmp';
+    const unpack = await this.#exec(
+      {
+        setup: `${makeDirSnippet(tmpdir)}\ntar -xf - -C "$__rivet_d" || { rm -rf "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not unpack the task files into $__rivet_d"; }`,
+        body: `printf '%s\\n' "$__rivet_d"`,
+      },
+      { signal: options.signal, runAs: options.runAs, stdin: options.archive },
+    );
+    const dir = unpack.stdout.toString().trim();
+    if (unpack.exitCode !== 0 || dir === '') {
+      throw new RivetError(ErrorKind.TaskFile, `Could not copy the task files to ${tmpdir}: ${unpack.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
+    }
+    const input = options.input(dir);
+    const pathExpr = `"$__rivet_d"/${entry.map(shellQuote).join('/')}`;
+    const invocation = [
+      ...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []),
+      pathExpr,
+      ...(options.args?.length ? [shellJoin(options.args)] : []),
+    ].join(' ');
+    const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
+    return this.#exec(
+      { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown },
+      { ...options, env: input.env, stdin: input.stdin },
+    );
   }
 
   async upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void> {
@@ -319,6 +347,16 @@ export class PosixConnection implements Connection {
       })();
     });
   }
+}
+
+const CLEANUP_SNIPPET = 'if [ -n "${__rivet_d:-}" ]; then rm -rf "$__rivet_d"; fi';
+
+/** Shell code making the private temp dir `$__rivet_d` under `tmpdir`, or failing with TMPDIR_ERROR. */
+function makeDirSnippet(tmpdir: string): string {
+  return (
+    `__rivet_d=$(mktemp -d ${shellQuote(`${tmpdir.replace(/\/+$/, '') || '/'}/rivet.XXXXXXXXXX`)} 2>&1) || ` +
+    `__rivet_fail TMPDIR_ERROR "Could not create a temporary directory in ${tmpdir.replaceAll('"', '')}: $__rivet_d"`
+  );
 }
 
 function canceledResult(started: number): RunResult {

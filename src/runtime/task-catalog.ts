@@ -1,0 +1,105 @@
+/**
+ * The tasks of a run: found on the modulepath once, their executables read once, their file
+ * bundles packed once, however many targets and steps use them.
+ *
+ * @example
+ * ```ts
+ * const catalog = new TaskCatalog({ modulepath: ['/p/modules'], projectDir: '/p', projectName: 'site' });
+ * const task = await catalog.load('site::verify');
+ * ```
+ * @module
+ */
+import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tar from 'tar';
+import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskList } from './tasks/discovery.ts';
+import type { SelectedImplementation } from './tasks/implementation.ts';
+
+/** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, like Bolt's packaged modules (T-09). */
+export const BUILTIN_MODULES_DIR = fileURLToPath(new URL('../../builtin-modules', import.meta.url));
+
+export interface TaskCatalogOptions {
+  modulepath: readonly string[];
+  projectDir?: string | undefined;
+  projectName?: string | undefined;
+}
+
+export class TaskCatalog {
+  readonly modulepath: readonly string[];
+  readonly #discover: DiscoverOptions;
+  readonly #tasks = new Map<string, Promise<TaskDefinition>>();
+  readonly #files = new Map<string, Promise<Buffer>>();
+  readonly #bundles = new Map<string, Promise<Buffer>>();
+
+  constructor(options: TaskCatalogOptions) {
+    this.modulepath = [...options.modulepath, BUILTIN_MODULES_DIR];
+    this.#discover = {};
+    if (options.projectDir !== undefined) this.#discover.projectDir = options.projectDir;
+    if (options.projectName !== undefined) this.#discover.projectName = options.projectName;
+  }
+
+  /** The task with this name (an error naming the task and how to list tasks when it is unknown). */
+  load(name: string): Promise<TaskDefinition> {
+    let task = this.#tasks.get(name);
+    if (task === undefined) {
+      task = loadTask(name, this.modulepath, this.#discover);
+      this.#tasks.set(name, task);
+      task.catch(() => this.#tasks.delete(name));
+    }
+    return task;
+  }
+
+  /** Every visible task with its description (C-11). */
+  list(): Promise<TaskList> {
+    return listTasks(this.modulepath, this.#discover);
+  }
+
+  /** Every task, private ones included. */
+  all(): Promise<Map<string, TaskDefinition>> {
+    return discoverTasks(this.modulepath, this.#discover);
+  }
+
+  /** The bytes of a local file, read once per run. */
+  read(path: string): Promise<Buffer> {
+    let content = this.#files.get(path);
+    if (content === undefined) {
+      content = readFile(path);
+      this.#files.set(path, content);
+    }
+    return content;
+  }
+
+  /**
+   * A tar archive of the implementation's files in Bolt's `_installdir` layout (T-19):
+   * `<module>/<mount>/<path>` for each file and `<module>/tasks/<executable>`.
+   */
+  bundle(task: TaskDefinition, implementation: SelectedImplementation): Promise<Buffer> {
+    const key = `${task.name}\0${implementation.path}`;
+    let archive = this.#bundles.get(key);
+    if (archive === undefined) {
+      archive = packBundle(implementation);
+      this.#bundles.set(key, archive);
+    }
+    return archive;
+  }
+}
+
+async function packBundle(implementation: SelectedImplementation): Promise<Buffer> {
+  const staging = await mkdtemp(join(tmpdir(), 'rivet-bundle-'));
+  try {
+    const entries = [...implementation.files, { name: implementation.installPath, path: implementation.path }];
+    for (const entry of entries) {
+      const dest = join(staging, entry.name);
+      await mkdir(dirname(dest), { recursive: true });
+      await cp(entry.path, dest, { recursive: true });
+    }
+    const chunks: Buffer[] = [];
+    const top = await readdir(staging);
+    for await (const chunk of tar.c({ cwd: staging, portable: true }, top) as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Task parameters before they are sent: defaults, validation, Sensitive wrapping and
+ * metaparameters (T-13, T-15, T-19, T-21, T-23), and typing of CLI `k=v` arguments (C-08).
+ *
+ * @example
+ * ```ts
+ * const { params } = prepareTaskParams(task, { version: '1.2' }, { noop: false });
+ * // params: { version: '1.2', port: 8080 (default), _task: 'demo::deploy' }
+ * parseCliParams(['port=80', 'name=web'], undefined, task.metadata.parameters);
+ * ```
+ * @module
+ */
+import { RivetError, Sensitive, UsageError } from '../../core/index.ts';
+import { assertTaskParams, matchesType, paramType, type ParamSpec } from './validate.ts';
+import type { TaskMetadata } from './metadata.ts';
+import type { PuppetType } from '../../core/puppet-types/index.ts';
+
+/** Names the runner injects; never validated against `parameters` (T-23). */
+export const METAPARAMETERS = ['_task', '_noop', '_installdir', '_target'] as const;
+
+/**
+ * Applies `default`s for parameters that are absent or null/undefined (T-13).
+ *
+ * @example
+ * ```ts
+ * applyDefaults({ port: { type: 'Integer', default: 80 } }, { port: null }); // { port: 80 }
+ * ```
+ */
+export function applyDefaults(
+  parameters: Readonly<Record<string, ParamSpec>> | null | undefined,
+  params: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...params };
+  for (const [name, spec] of Object.entries(parameters ?? {})) {
+    if (Object.hasOwn(spec, 'default') && (out[name] === undefined || out[name] === null)) out[name] = structuredClone(spec.default);
+  }
+  return out;
+}
+
+function isSensitiveType(type: PuppetType | undefined): boolean {
+  if (type === undefined) return false;
+  if (type.kind === 'Sensitive') return true;
+  if (type.kind === 'Optional' || type.kind === 'NotUndef' || type.kind === 'Alias') return isSensitiveType(type.type);
+  return false;
+}
+
+/**
+ * The names of parameters that are secret: declared `sensitive: true`, or typed `Sensitive[...]`
+ * (also inside `Optional`).
+ *
+ * @example
+ * ```ts
+ * sensitiveParamNames({ parameters: { pw: { sensitive: true }, key: { type: 'Sensitive[String]' } } }); // ['pw', 'key']
+ * ```
+ */
+export function sensitiveParamNames(metadata: TaskMetadata): string[] {
+  return Object.entries(metadata.parameters ?? {})
+    .filter(([, spec]) => spec.sensitive === true || isSensitiveType(spec.parsedType ?? (spec.type === undefined ? undefined : paramType(spec))))
+    .map(([name]) => name);
+}
+
+export interface PrepareOptions {
+  /** Run in noop mode (`--noop`, `_noop => true`). */
+  noop?: boolean;
+  /** The remote directory files were installed to; only used when the implementation has files (T-19). */
+  installdir?: string;
+  /** The target's connection hash, for remote tasks (T-21). */
+  target?: Record<string, unknown>;
+}
+
+/** The task fields {@link prepareTaskParams} needs. */
+export interface TaskLike {
+  name: string;
+  metadata: TaskMetadata;
+}
+
+/**
+ * Defaults, validation, Sensitive wrapping, then metaparameters `_task`, `_noop`, `_installdir`,
+ * `_target`. Metaparameters passed in `params` are kept and not validated.
+ *
+ * @throws RivetError `bolt/pal-error` / `TYPE_MISMATCH` for invalid parameters;
+ *   `bolt/pal-error` / `TASK_NO_NOOP` "Task does not support noop".
+ * @example
+ * ```ts
+ * prepareTaskParams({ name: 'demo', metadata: { supports_noop: true } }, {}, { noop: true }).params;
+ * // { _task: 'demo', _noop: true }
+ * ```
+ */
+export function prepareTaskParams(task: TaskLike, params: Readonly<Record<string, unknown>>, options: PrepareOptions = {}): { params: Record<string, unknown>; sensitive: string[] } {
+  const withDefaults = applyDefaults(task.metadata.parameters, params);
+  assertTaskParams(task.name, task.metadata.parameters, withDefaults);
+  const sensitive = sensitiveParamNames(task.metadata);
+  for (const name of sensitive) {
+    const value = withDefaults[name];
+    if (value !== undefined && !(value instanceof Sensitive)) withDefaults[name] = new Sensitive(value);
+  }
+  if (options.noop === true || withDefaults['_noop'] === true) {
+    if (task.metadata.supports_noop !== true) {
+      throw new RivetError('bolt/pal-error', 'Task does not support noop', { issueCode: 'TASK_NO_NOOP', details: { task: task.name } });
+    }
+    withDefaults['_noop'] = true;
+  }
+  withDefaults['_task'] = task.name;
+  if (options.installdir !== undefined) withDefaults['_installdir'] = options.installdir;
+  if (options.target !== undefined) withDefaults['_target'] = options.target;
+  return { params: withDefaults, sensitive };
+}
+
+/**
+ * Types a CLI `k=v` value (C-08): JSON-parsed, kept only if it then satisfies the declared type,
+ * else the raw string. Undeclared parameters keep any JSON value.
+ *
+ * @example
+ * ```ts
+ * typeCliValue('80', { type: 'Integer' }); // 80
+ * typeCliValue('80', { type: 'String' }); // '80'
+ * typeCliValue('[1]', undefined); // [1]
+ * ```
+ */
+export function typeCliValue(raw: string, spec: ParamSpec | undefined): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+  if (spec === undefined) return parsed;
+  return matchesType(paramType(spec), parsed) ? parsed : raw;
+}
+
+/**
+ * Builds task parameters from CLI arguments (C-08): positional `k=v` pairs, or `--params` JSON
+ * (already read from `@file`/`-` by the caller). Using both is an error.
+ *
+ * @throws UsageError for a mix of both, bad `--params` JSON, or a `k=v` without a name.
+ * @example
+ * ```ts
+ * parseCliParams(['count=3', 'name=x'], undefined, { count: { type: 'Integer' } }); // { count: 3, name: 'x' }
+ * parseCliParams([], '{"count": 3}'); // { count: 3 }
+ * ```
+ */
+export function parseCliParams(
+  pairs: readonly string[],
+  paramsJson: string | undefined,
+  parameters?: Readonly<Record<string, ParamSpec>> | null,
+): Record<string, unknown> {
+  if (paramsJson !== undefined && pairs.length > 0) {
+    throw new UsageError('Parameters must be specified through either the --params option or param=value pairs, not both');
+  }
+  if (paramsJson !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(paramsJson);
+    } catch (error) {
+      throw new UsageError(`Unable to parse --params value as JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new UsageError('--params must be a JSON object');
+    }
+    return parsed as Record<string, unknown>;
+  }
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`Invalid parameter '${pair}': expected name=value`);
+    const name = pair.slice(0, eq);
+    out[name] = typeCliValue(pair.slice(eq + 1), parameters?.[name]);
+  }
+  return out;
+}

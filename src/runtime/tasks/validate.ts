@@ -1,0 +1,294 @@
+/**
+ * Validation of task parameters against their Puppet types, with ajv and messages a person would
+ * write (T-13).
+ *
+ * Each type becomes JSON Schema ({@link toJsonSchema}); compiled validators are cached by type
+ * string. Messages are built from the AST, not from ajv's error list:
+ * `demo::deploy: parameter 'port' expects an Integer[1, 65535], got "eighty"`.
+ *
+ * @example
+ * ```ts
+ * const errors = validateTaskParams('demo::deploy', { port: { type: 'Integer[1, 65535]' } }, { port: 'eighty' });
+ * // ['demo::deploy: parameter \'port\' expects an Integer[1, 65535], got "eighty"']
+ * ```
+ * @module
+ */
+import Ajv from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { REDACTED, RivetError, Sensitive } from '../../core/index.ts';
+import {
+  acceptsUndef,
+  formatType,
+  parseType,
+  suggest,
+  toJsonSchema,
+  type ParseTypeOptions,
+  type PuppetType,
+} from '../../core/puppet-types/index.ts';
+
+/** Bolt's kind for parameter validation failures (a PAL error with issue code `TYPE_MISMATCH`). */
+export const VALIDATION_ERROR_KIND = 'bolt/pal-error';
+
+/** Parameter names tasks may declare and receive (T-13). */
+export const PARAM_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * A new ajv instance configured for Puppet-type schemas: strict mode on, except `strictTuples`
+ * (a `Tuple` with a size range is an open tuple on purpose) and union `type` arrays allowed.
+ *
+ * @example
+ * ```ts
+ * const ajv = createAjv();
+ * ajv.validate({ type: 'integer' }, 1); // true
+ * ```
+ */
+export function createAjv(): InstanceType<typeof Ajv.default> {
+  return new Ajv.default({ strict: true, strictTuples: false, allowUnionTypes: true, allErrors: false });
+}
+
+const ajv = createAjv();
+const byText = new Map<string, ValidateFunction>();
+const bySchema = new Map<string, ValidateFunction>();
+
+/**
+ * The compiled validator for a type (a type string, parsed with the built-in aliases, or an AST).
+ * Cached: compiling the same type twice returns the same function.
+ *
+ * @throws PuppetTypeError when the type string does not parse.
+ * @example
+ * ```ts
+ * compileType('Optional[String[1]]')(null); // true
+ * ```
+ */
+export function compileType(type: string | PuppetType): ValidateFunction {
+  if (typeof type === 'string') {
+    let fn = byText.get(type);
+    if (fn === undefined) {
+      fn = compileType(parseType(type));
+      byText.set(type, fn);
+    }
+    return fn;
+  }
+  const schema = toJsonSchema(type);
+  const key = JSON.stringify(schema);
+  let fn = bySchema.get(key);
+  if (fn === undefined) {
+    fn = ajv.compile(schema);
+    bySchema.set(key, fn);
+  }
+  return fn;
+}
+
+/** Replaces Sensitive wrappers (at any depth) by their values, for validation and encoding. */
+export function unwrapSensitive(value: unknown): unknown {
+  if (value instanceof Sensitive) return unwrapSensitive(value.unwrap());
+  if (Array.isArray(value)) return value.map(unwrapSensitive);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSensitive(v)]));
+  }
+  return value;
+}
+
+/**
+ * True when `value` (Sensitive wrappers unwrapped; `undefined` read as undef) satisfies the type.
+ *
+ * @example
+ * ```ts
+ * matchesType(parseType('Integer[1]'), 5); // true
+ * ```
+ */
+export function matchesType(type: string | PuppetType, value: unknown): boolean {
+  const plain = unwrapSensitive(value);
+  return compileType(type)(plain === undefined ? null : plain) === true;
+}
+
+/** `an Integer[1]`, `a String`. */
+export function withArticle(typeText: string): string {
+  return /^[AEIOU]/.test(typeText) ? `an ${typeText}` : `a ${typeText}`;
+}
+
+/** A short JSON rendering of a value for messages (`undef` for null/undefined, truncated). */
+export function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return 'undef';
+  if (value instanceof Sensitive) return 'Sensitive';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function keyLabel(key: string | number): string {
+  return typeof key === 'number' ? `index ${key}` : `entry '${key}'`;
+}
+
+/**
+ * Why `value` does not match `type`, as the tail of a sentence (`expects an Integer, got "x"`,
+ * `entry 'port' expects ...`), or undefined when it matches. Descends into Struct, Hash, Array,
+ * Tuple, Optional and aliases to name the innermost mismatch. With `secret` (or a Sensitive value
+ * or type) the value is shown as `Sensitive [value redacted]`.
+ *
+ * @example
+ * ```ts
+ * explainMismatch(parseType('Array[String]'), ['a', 5]); // 'index 1 expects a String, got 5'
+ * ```
+ */
+export function explainMismatch(type: PuppetType, value: unknown, secret = false): string | undefined {
+  if (matchesType(type, value)) return undefined;
+  const hidden = secret || value instanceof Sensitive || type.kind === 'Sensitive';
+  const plain = unwrapSensitive(value);
+  const generic = `expects ${withArticle(formatType(type))}, got ${hidden ? REDACTED : describeValue(plain)}`;
+  const explainMismatch = (t: PuppetType, v: unknown) => explainInner(t, v, hidden);
+  // Iterate the value as given, so nested Sensitive wrappers keep hiding their content.
+  const shallow = value instanceof Sensitive ? plain : value;
+  const isObject = plain !== null && typeof plain === 'object' && !Array.isArray(plain);
+  switch (type.kind) {
+    case 'Alias':
+    case 'Sensitive':
+      return type.type === undefined ? generic : (explainMismatch(type.type, plain) ?? generic);
+    case 'Optional':
+      return type.type === undefined || plain === null || plain === undefined ? generic : (explainMismatch(type.type, plain) ?? generic);
+    case 'Struct': {
+      if (!isObject) return generic;
+      const record = shallow as Record<string, unknown>;
+      const names = type.members.map((m) => m.name);
+      for (const key of Object.keys(record)) {
+        if (!names.includes(key)) {
+          const guess = suggest(key, names);
+          return `has unrecognized key '${key}'${guess === undefined ? '' : ` (did you mean '${guess}'?)`}`;
+        }
+      }
+      for (const member of type.members) {
+        const present = Object.hasOwn(record, member.name);
+        if (!present) {
+          if (!member.optionalKey && !acceptsUndef(member.type)) return `expects a value for key '${member.name}'`;
+          continue;
+        }
+        const inner = explainMismatch(member.type, record[member.name]);
+        if (inner !== undefined) return `${keyLabel(member.name)} ${inner}`;
+      }
+      return generic;
+    }
+    case 'Hash': {
+      if (!isObject || type.value === undefined) return generic;
+      for (const [key, item] of Object.entries(shallow as Record<string, unknown>)) {
+        if (type.key !== undefined && !matchesType(type.key, key)) return `key '${key}' expects ${withArticle(formatType(type.key))}`;
+        const inner = explainMismatch(type.value, item);
+        if (inner !== undefined) return `${keyLabel(key)} ${inner}`;
+      }
+      return generic;
+    }
+    case 'Array': {
+      if (!Array.isArray(shallow) || type.element === undefined) return generic;
+      for (const [index, item] of shallow.entries()) {
+        const inner = explainMismatch(type.element, item);
+        if (inner !== undefined) return `${keyLabel(index)} ${inner}`;
+      }
+      return generic;
+    }
+    case 'Tuple': {
+      if (!Array.isArray(shallow)) return generic;
+      for (const [index, item] of shallow.entries()) {
+        const elementType = type.types[Math.min(index, type.types.length - 1)];
+        if (elementType === undefined) break;
+        const inner = explainMismatch(elementType, item);
+        if (inner !== undefined) return `${keyLabel(index)} ${inner}`;
+      }
+      return generic;
+    }
+    default:
+      return generic;
+  }
+}
+
+function explainInner(type: PuppetType, value: unknown, secret: boolean): string | undefined {
+  return explainMismatch(type, value, secret);
+}
+
+/** One declared parameter, as read from metadata (`type` already parsed). */
+export interface ParamSpec {
+  /** The type as written (undefined = `Any`). */
+  type?: string;
+  /** The parsed type; when absent it is parsed from `type`. */
+  parsedType?: PuppetType;
+  description?: string;
+  sensitive?: boolean;
+  default?: unknown;
+}
+
+/** The type of a parameter spec (`Any` when none is given). */
+export function paramType(spec: ParamSpec, options: ParseTypeOptions = {}): PuppetType {
+  return spec.parsedType ?? (spec.type === undefined ? { kind: 'Any' } : parseType(spec.type, options));
+}
+
+/**
+ * Every problem with `params` for a task, as full sentences (empty when valid). Keys starting
+ * with `_` are metaparameters and not validated (T-23).
+ *
+ * - `parameters` undefined/null: any parameter with a valid name and any Data value (T-13);
+ * - `parameters` `{}`: no parameters accepted;
+ * - declared: unknown names rejected (with a suggestion), non-Optional ones required.
+ *
+ * @example
+ * ```ts
+ * validateTaskParams('demo::deploy', { version: { type: 'String' } }, {});
+ * // ["demo::deploy: missing required parameter 'version'"]
+ * ```
+ */
+export function validateTaskParams(
+  taskName: string,
+  parameters: Readonly<Record<string, ParamSpec>> | null | undefined,
+  params: Readonly<Record<string, unknown>>,
+): string[] {
+  const problems: string[] = [];
+  const given = Object.keys(params).filter((k) => !k.startsWith('_'));
+  if (parameters === undefined || parameters === null) {
+    for (const name of given) {
+      if (!PARAM_NAME.test(name)) {
+        problems.push(`${taskName}: invalid parameter name '${name}': names must start with a lowercase letter and contain only lowercase letters, digits and underscores`);
+      }
+    }
+    return problems;
+  }
+  const declared = Object.keys(parameters);
+  for (const name of given) {
+    if (!Object.hasOwn(parameters, name)) {
+      const guess = suggest(name, declared);
+      problems.push(`${taskName}: unknown parameter '${name}'${guess === undefined ? '' : ` (did you mean '${guess}'?)`}`);
+    }
+  }
+  for (const name of declared) {
+    const spec = parameters[name] as ParamSpec;
+    const type = paramType(spec);
+    const value = params[name];
+    if (value === undefined || value === null) {
+      if (!acceptsUndef(type)) problems.push(`${taskName}: missing required parameter '${name}'`);
+      continue;
+    }
+    const why = explainMismatch(type, value, spec.sensitive === true);
+    if (why !== undefined) problems.push(`${taskName}: parameter '${name}' ${why}`);
+  }
+  return problems;
+}
+
+/**
+ * Like {@link validateTaskParams} but throws one error listing every problem.
+ *
+ * @throws RivetError kind `bolt/pal-error`, issue code `TYPE_MISMATCH`, `details.problems` holding each message.
+ * @example
+ * ```ts
+ * assertTaskParams('demo::deploy', { port: { type: 'Integer' } }, { port: 80 }); // ok
+ * ```
+ */
+export function assertTaskParams(
+  taskName: string,
+  parameters: Readonly<Record<string, ParamSpec>> | null | undefined,
+  params: Readonly<Record<string, unknown>>,
+): void {
+  const problems = validateTaskParams(taskName, parameters, params);
+  if (problems.length > 0) {
+    throw new RivetError(VALIDATION_ERROR_KIND, problems.join('\n'), { issueCode: 'TYPE_MISMATCH', details: { task: taskName, problems } });
+  }
+}
