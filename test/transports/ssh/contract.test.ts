@@ -4,7 +4,7 @@
  * `test/transports/ssh-contract.test.ts`. Falls back to the in-process ssh2 server (which has no
  * SFTP either) when sshd is unavailable.
  */
-import { chmod, mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Target } from '../../../src/core/target.ts';
@@ -16,8 +16,10 @@ import { TEST_USERS } from '../../harness/users.ts';
 import { fakeHome, never, sshTarget } from './helpers.ts';
 
 const servers: TestSshServer[] = [];
+const remoteDirs: string[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
+  await Promise.all(remoteDirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
 async function fixture(sftp: boolean): Promise<ContractFixture> {
@@ -29,6 +31,7 @@ async function fixture(sftp: boolean): Promise<ContractFixture> {
   // A directory the login user may write to, readable by the test process (same machine).
   const remoteDir = await mkdtemp('/tmp/rivet-ssh-remote-');
   await chmod(remoteDir, 0o1777);
+  remoteDirs.push(remoteDir);
   if (server.kind === 'ssh2') {
     return {
       connect: () => open(sshTarget(server, {}, { host: '127.0.0.1' })),
