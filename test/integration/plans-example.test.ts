@@ -3,7 +3,7 @@
  * writeFile, activate, verify through site::verify) on localhost and over real sshd.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readlink } from 'node:fs/promises';
+import { mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +22,19 @@ interface Item {
   value: Record<string, unknown>;
 }
 
+const made: string[] = [];
+async function tempSite(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rivet-example-'));
+  made.push(dir);
+  return join(dir, 'site');
+}
+afterAll(async () => {
+  await Promise.all([...made, `/tmp/rivet-example-ssh-${process.pid}`].map((d) => rm(d, { recursive: true, force: true })));
+});
+
 describe('example::deploy', () => {
   it('README: runs on localhost through `rivet plan run` and verifies the release', async () => {
-    const site = join(await mkdtemp(join(tmpdir(), 'rivet-example-')), 'site');
+    const site = await tempSite();
     const r = await rivet(['plan', 'run', 'example::deploy', `root=${site}`, 'version=3.1.0', '--format', 'json'], { cwd: ROOT });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json<Item[]>()).toEqual([
@@ -35,7 +45,7 @@ describe('example::deploy', () => {
   });
 
   it('README: the same plan file runs directly with tsx; a second release switches `current`', async () => {
-    const site = join(await mkdtemp(join(tmpdir(), 'rivet-example-')), 'site');
+    const site = await tempSite();
     await pexec(TSX, ['plans/deploy.ts', `root=${site}`, 'version=1.0.0'], { cwd: ROOT });
     const { stdout } = await pexec(TSX, ['plans/deploy.ts', '--targets', 'localhost', `root=${site}`, 'version=1.0.1'], { cwd: ROOT });
     expect(stdout).toMatch(/^Starting: plan example::deploy$/m);

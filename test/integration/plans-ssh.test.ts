@@ -4,7 +4,7 @@
  * Ctrl-C that kill the remote process, nested plans and per-target pipelines (P-03..P-17).
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -33,6 +33,8 @@ const FILE = fileURLToPath(import.meta.url);
 const SDK = fileURLToPath(new URL('../../src/sdk/index.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/rivet.mjs', import.meta.url));
 
+/** Remote dir for this run (sshd runs here; a per-run name so no older, differently owned dir gets in the way). */
+const REMOTE = `/tmp/rivet-plan-ssh-${process.pid}`;
 let server: TestSshServer;
 let dir: string;
 
@@ -87,7 +89,11 @@ beforeAll(async () => {
     'site/css/main.css': 'body{}\n',
   });
 });
-afterAll(async () => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await rm(REMOTE, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('plans over SSH', () => {
   it('X-07: a 5-step plan on 20 targets opens exactly 20 SSH connections', async () => {
@@ -97,11 +103,11 @@ describe('plans over SSH', () => {
       const plan = definePlan({
         params: { targets: 'TargetSpec' },
         async run({ targets }) {
-          await runCommand('mkdir -p /tmp/rivet-plan-ssh && hostname', targets);
-          await uploadFile(join(dir, 'site'), '/tmp/rivet-plan-ssh/site', targets);
-          await writeFile('version=1\n', '/tmp/rivet-plan-ssh/site/VERSION', targets);
+          await runCommand(`mkdir -p ${REMOTE} && hostname`, targets);
+          await uploadFile(join(dir, 'site'), `${REMOTE}/site`, targets);
+          await writeFile('version=1\n', `${REMOTE}/site/VERSION`, targets);
           await runScript(join(dir, 'check.sh'), targets, { arguments: ['a b', 'c'] });
-          return downloadFile('/tmp/rivet-plan-ssh/site/VERSION', 'versions', targets);
+          return downloadFile(`${REMOTE}/site/VERSION`, 'versions', targets);
         },
       });
       const set = (await runner.run(plan, { targets: 'loop' })) as Awaited<ReturnType<typeof downloadFile>>;
@@ -131,6 +137,7 @@ describe('plans over SSH', () => {
       });
       const fast = (await free.runner.run(plan, { targets: 'loop' })) as number;
       const slow = (await limited.runner.run(plan, { targets: 'loop' })) as number;
+      console.log(`[plans-ssh] 2 parallel 'sleep 1' steps on 10 targets: ${fast} ms at concurrency 100, ${slow} ms at concurrency 5`);
       expect(fast).toBeLessThan(1_900); // 20 sleeps at once
       expect(slow).toBeGreaterThanOrEqual(3_900); // 20 sleeps, 5 at a time
     } finally {
