@@ -108,8 +108,21 @@ export function isEntryPoint(file: string, argv1: string | undefined = process.a
  * is the one place the SDK loads the CLI, and only when the plan file is the entry point: an
  * import of the same file elsewhere never gets here.
  */
+let directPlans: Plan[] | undefined;
+
 function scheduleDirectRun(plan: Plan): void {
+  if (directPlans !== undefined) {
+    // A second plan in the entry file: the scheduled run reports it.
+    directPlans.push(plan);
+    return;
+  }
+  directPlans = [plan];
   setImmediate(() => {
+    if (directPlans!.length > 1) {
+      process.stderr.write(`Error: ${plan.file ?? 'this file'} defines ${directPlans!.length} plans; a plan file run directly must define exactly one (run the others with rivet plan run)\n`);
+      process.exitCode = 2;
+      return;
+    }
     // A variable specifier keeps type-checkers and bundlers from treating this as a static edge.
     const cli = '../cli/main.ts';
     import(cli).then(

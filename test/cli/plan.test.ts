@@ -62,6 +62,10 @@ export default definePlan({
   },
 });
 `,
+  'plans/two.ts': `import { definePlan } from '${SDK}';
+export const helper = definePlan({ run: () => 1 });
+export default definePlan({ run: () => 2 });
+`,
   'modules/tools/plans/check.ts': `import { definePlan } from '${SDK}';
 export default definePlan({ description: 'A module plan', params: { secret: 'Sensitive[String]' }, run: ({ secret }) => String(secret) });
 `,
@@ -180,7 +184,7 @@ describe('rivet plan show', () => {
     const r = await rivet(['plan', 'show', '--format', 'json'], { cwd });
     expect(r.code).toBe(0);
     expect(r.json()).toEqual({
-      plans: [['demo', 'The project plan'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::steps'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
+      plans: [['demo', 'The project plan'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::steps'], ['demo::two'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
       modulepath: [join(cwd, 'modules'), join(cwd, '.modules')],
     });
   });
@@ -218,5 +222,9 @@ describe('plan files run directly', () => {
     expect((failed as { code: number }).code).toBe(1);
     expect((failed as { stdout: string }).stdout).toContain('Starting: plan demo::fail');
     expect((failed as { stderr: string }).stderr).toContain(`(${join(cwd, 'plans/fail.ts')}:6)`);
+    const two = await run(TSX, ['plans/two.ts'], { cwd }).catch((e: { code: number; stderr: string }) => e);
+    expect(two).toMatchObject({ code: 2, stderr: expect.stringContaining('defines 2 plans; a plan file run directly must define exactly one') });
+    // Run by name, the file's default export is the plan.
+    expect((await rivet(['plan', 'run', 'demo::two', '--format', 'json'], { cwd })).stdout).toBe('2\n');
   });
 });

@@ -198,7 +198,15 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
   if (!direct) run.argument('<plan>', 'plan name, e.g. site::deploy');
   run.argument('[params...]', 'plan parameters as key=value (values are JSON when they fit the declared type)');
   addRunFlags(run).option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin');
-  run.addHelpText('after', '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json');
+  if (direct) {
+    const params = Object.entries(showParams(direct)).map(([n, p]) => `  ${n}: ${p.type}${p.default_value !== undefined ? ` (default ${JSON.stringify(p.default_value)})` : ''}${p.description ? `  ${p.description}` : ''}`);
+    run.addHelpText('after', `\nPlan parameters:\n${params.length ? params.join('\n') : '  (none)'}`);
+  } else {
+    run.addHelpText(
+      'after',
+      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n\nrivet plan show <plan> lists its parameters.',
+    );
+  }
   run.action(async (...args: unknown[]) => {
     const planName = direct ? undefined : (args.shift() as string);
     const paramArgs = args[0] as string[];
