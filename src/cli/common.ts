@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
@@ -15,6 +16,8 @@ import type { ConfigOverrides } from '../runtime/inventory/index.ts';
 import { expandTargetArgs } from '../runtime/inventory/index.ts';
 import { HumanRenderer } from './render/human.ts';
 import { jsonEnvelope, jsonlRenderer } from './render/json.ts';
+import type { Target } from '../core/target.ts';
+import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 import { promptSecret } from './prompt.ts';
 
@@ -137,6 +140,30 @@ export async function targetArgs(flags: GlobalFlags, io: CliIO): Promise<string[
 export async function expandTargets(values: readonly string[], io: CliIO): Promise<string[]> {
   const stdin = values.includes('-') ? await io.readStdin() : '';
   return expandTargetArgs([...values], { readFile: (path: string) => readFileSync(resolve(io.cwd, path), 'utf8'), stdin: () => stdin });
+}
+
+/** Makes the runtime from the flags and resolves `--targets` through its inventory. */
+export async function prepareRun(flags: GlobalFlags, ctx: CliContext): Promise<{ runtime: CreatedRuntime; targets: Target[] }> {
+  const specs = await targetArgs(flags, ctx.io);
+  const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
+  ctx.onRuntime(runtime);
+  return { runtime, targets: runtime.inventory.getTargets(specs, { cli: true }) };
+}
+
+/** An argument that may be `@file` (read relative to the cwd) or `-` (stdin); `what` names it in errors. */
+export async function readArgument(value: string, io: CliIO, what: string): Promise<string> {
+  if (value === '-') return io.readStdin();
+  if (!value.startsWith('@')) return value;
+  try {
+    return await readFile(resolve(io.cwd, value.slice(1)), 'utf8');
+  } catch {
+    throw new UsageError(`Cannot read the ${what} file '${value.slice(1)}'`);
+  }
+}
+
+/** Milliseconds from a `--timeout` in seconds. */
+export function timeoutMs(flags: GlobalFlags): number | undefined {
+  return flags.timeout === undefined ? undefined : Math.round(flags.timeout * 1000);
 }
 
 /** `--env-var K=V` values as a map. */

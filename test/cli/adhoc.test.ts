@@ -180,6 +180,13 @@ describe('usage errors exit 2 with a clear message', () => {
     expect(r.stderr).toContain("missing.sh' does not exist");
   });
 
+  it('--password-prompt without a terminal is a clear error, not a hang', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['command', 'run', 'true', '-t', 'localhost', '--password-prompt'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Cannot ask 'Password': standard input is not a terminal");
+  });
+
   it('--help on every command exits 0', async () => {
     const cwd = await makeProject(PROJECT);
     for (const argv of [['--help'], ['command', 'run', '--help'], ['script', 'run', '--help'], ['file', 'upload', '--help'], ['file', 'download', '--help'], ['inventory', 'show', '--help']]) {

@@ -12,6 +12,7 @@ import { SshTransport } from '../../src/transports/ssh/index.ts';
 import { LocalTransport } from '../../src/transports/local/index.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
 import { fakeHome } from '../transports/ssh/helpers.ts';
+import { ensureTestUsers, isRoot, TEST_USERS } from '../harness/users.ts';
 
 const MODULES = join(import.meta.dirname, '..', 'fixtures', 'modules');
 
@@ -25,6 +26,8 @@ interface Fixture {
   target: string;
   /** exec requests sshd has started so far (undefined when not countable). */
   execCount?: () => Promise<number>;
+  /** A user the login may become with sudo. */
+  runAsUser?: string;
 }
 
 function taskSuite(name: string, setup: () => Promise<Fixture>, teardown: () => Promise<void>): void {
@@ -138,6 +141,31 @@ function taskSuite(name: string, setup: () => Promise<Fixture>, teardown: () => 
       expect(two).toBe(2);
     });
 
+    it('T-28: interpreters from the target config run the task by extension', async () => {
+      const inventory = f.runtime.inventory;
+      const target = inventory.getTarget(f.target);
+      inventory.setConfig(target, [target.transport, 'interpreters'], { '.sh': ['/bin/echo', 'interpreted'] });
+      try {
+        const out = value(await run('demo::text'));
+        expect(String(out['_output'])).toMatch(/^interpreted \S+\/text\.sh\n$/);
+      } finally {
+        inventory.setConfig(target, [target.transport, 'interpreters'], {});
+      }
+    });
+
+    it('T-41/X-03: runs a task as another user via sudo', async (ctx) => {
+      if (!f.runAsUser) return ctx.skip('needs a run-as test user (root and the test users)');
+      const set = await f.runtime.runTask('demo::echo_stdin', f.target, { message: 'as-user' }, { runAs: f.runAsUser });
+      expect(value(set)).toEqual({ message: 'as-user', _task: 'demo::echo_stdin' });
+      const who = await f.runtime.runCommand('id -un', f.target, { runAs: f.runAsUser });
+      expect(String(who.first?.value['stdout']).trim()).toBe(f.runAsUser);
+    });
+
+    it('runs the built-in package task (status only)', async () => {
+      expect(value(await run('package', { action: 'status', name: 'coreutils' }))).toMatchObject({ status: 'installed', version: expect.any(String) });
+      expect(value(await run('package', { action: 'status', name: 'rivet-no-such-package' }))).toMatchObject({ status: 'not installed' });
+    });
+
     it('runs the built-in facts task', async () => {
       const facts = value(await run('facts'));
       expect(facts).toMatchObject({ kernel: 'Linux', os: { family: expect.any(String) } });
@@ -149,7 +177,12 @@ taskSuite(
   'local',
   async () => {
     const inventory = loadInventory({ data: { targets: ['localhost'] }, name: 'test' });
-    return { runtime: new Runtime({ inventory, projectDir: MODULES, modulepath: [MODULES], transports: { local: new LocalTransport() } }), target: 'localhost' };
+    if (isRoot()) await ensureTestUsers();
+    return {
+      runtime: new Runtime({ inventory, projectDir: MODULES, modulepath: [MODULES], transports: { local: new LocalTransport() } }),
+      target: 'localhost',
+      ...(isRoot() ? { runAsUser: TEST_USERS.app } : {}),
+    };
   },
   async () => {},
 );
@@ -175,7 +208,12 @@ taskSuite(
             return (await readFile(logPath, 'utf8')).split('\n').filter((l) => /Starting session: (command|subsystem)/.test(l)).length;
           }
         : undefined;
-    return { runtime: new Runtime({ inventory, projectDir: MODULES, modulepath: [MODULES], transports }), target: 'sshtarget', ...(execCount ? { execCount } : {}) };
+    return {
+      runtime: new Runtime({ inventory, projectDir: MODULES, modulepath: [MODULES], transports }),
+      target: 'sshtarget',
+      ...(execCount ? { execCount } : {}),
+      ...(s.kind === 'sshd' ? { runAsUser: TEST_USERS.app } : {}),
+    };
   },
   async () => server?.stop(),
 );

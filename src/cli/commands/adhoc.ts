@@ -3,25 +3,10 @@
  *
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { UsageError } from '../../core/errors.ts';
-import { addRunFlags, envVars, renderStep, runtimeFromFlags, targetArgs, type GlobalFlags } from '../common.ts';
+import { addRunFlags, envVars, prepareRun, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
-
-/** `@file` reads the command from a file, `-` from stdin (C-08). */
-async function commandText(arg: string, ctx: CliContext): Promise<string> {
-  if (arg === '-') return ctx.io.readStdin();
-  if (arg.startsWith('@')) {
-    try {
-      return await readFile(resolve(ctx.io.cwd, arg.slice(1)), 'utf8');
-    } catch {
-      throw new UsageError(`Cannot read the command file '${arg.slice(1)}'`);
-    }
-  }
-  return arg;
-}
 
 export function commandCommand(ctx: CliContext): Command {
   const cmd = new Command('command').description('Run a shell command on targets');
@@ -30,14 +15,12 @@ export function commandCommand(ctx: CliContext): Command {
     .argument('<command>', 'the command line to run, @file, or - for stdin')
     .addHelpText('after', '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet command run @check.sh -t web --run-as root');
   addRunFlags(run, { envVars: true }).action(async (commandArg: string, flags: GlobalFlags & { envVar?: string[] }) => {
-    const command = await commandText(commandArg, ctx);
-    const specs = await targetArgs(flags, ctx.io);
+    // `@file` reads the command from a file, `-` from stdin (C-08).
+    const command = await readArgument(commandArg, ctx.io, 'command');
     const env = envVars(flags.envVar);
-    const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
-    ctx.onRuntime(runtime);
-    const targets = runtime.inventory.getTargets(specs, { cli: true });
+    const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
-      runtime.runCommand(command, targets, { env, timeoutMs: seconds(flags.timeout), stream: flags.stream }),
+      runtime.runCommand(command, targets, { env, timeoutMs: timeoutMs(flags), stream: flags.stream }),
     );
   });
   return cmd.addCommand(run);
@@ -51,13 +34,10 @@ export function scriptCommand(ctx: CliContext): Command {
     .argument('[arguments...]', 'arguments passed to the script')
     .addHelpText('after', '\nExamples:\n  rivet script run ./setup.sh --targets web -- --verbose "two words"');
   addRunFlags(run, { envVars: true }).action(async (script: string, args: string[], flags: GlobalFlags & { envVar?: string[] }) => {
-    const specs = await targetArgs(flags, ctx.io);
     const env = envVars(flags.envVar);
-    const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
-    ctx.onRuntime(runtime);
-    const targets = runtime.inventory.getTargets(specs, { cli: true });
+    const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
-      runtime.runScript(resolve(ctx.io.cwd, script), targets, { arguments: args, env, timeoutMs: seconds(flags.timeout), stream: flags.stream }),
+      runtime.runScript(resolve(ctx.io.cwd, script), targets, { arguments: args, env, timeoutMs: timeoutMs(flags), stream: flags.stream }),
     );
   });
   return cmd.addCommand(run);
@@ -71,10 +51,7 @@ export function fileCommand(ctx: CliContext): Command {
     .argument('<destination>', 'path on the targets')
     .addHelpText('after', '\nExample:\n  rivet file upload ./site /var/www/site --targets web --run-as www-data');
   addRunFlags(upload).action(async (source: string, destination: string, flags: GlobalFlags) => {
-    const specs = await targetArgs(flags, ctx.io);
-    const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
-    ctx.onRuntime(runtime);
-    const targets = runtime.inventory.getTargets(specs, { cli: true });
+    const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
       runtime.uploadFile(resolve(ctx.io.cwd, source), destination, targets),
     );
@@ -85,15 +62,8 @@ export function fileCommand(ctx: CliContext): Command {
     .argument('<destination>', 'directory under the downloads directory (relative, no . or ..)')
     .addHelpText('after', '\nExample:\n  rivet file download /var/log/syslog logs --targets web\n  # -> downloads/logs/web1/syslog, downloads/logs/web2/syslog');
   addRunFlags(download).action(async (source: string, destination: string, flags: GlobalFlags) => {
-    const specs = await targetArgs(flags, ctx.io);
-    const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
-    ctx.onRuntime(runtime);
-    const targets = runtime.inventory.getTargets(specs, { cli: true });
+    const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets));
   });
   return cmd.addCommand(upload).addCommand(download);
-}
-
-function seconds(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : Math.round(value * 1000);
 }

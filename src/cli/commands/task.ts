@@ -3,8 +3,6 @@
  *
  * @module
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { createRuntime } from '../../runtime/create.ts';
@@ -12,22 +10,13 @@ import { BUILTIN_MODULES_DIR } from '../../runtime/task-catalog.ts';
 import type { TaskDefinition } from '../../runtime/tasks/discovery.ts';
 import { taskShowData } from '../../runtime/tasks/discovery.ts';
 import { parseCliParams } from '../../runtime/tasks/params.ts';
-import { addRunFlags, renderStep, runtimeFromFlags, targetArgs, type GlobalFlags } from '../common.ts';
+import { addRunFlags, prepareRun, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import type { CliIO } from '../render/writer.ts';
 
 /** `--params` takes JSON, `@file` or `-` (stdin). */
-export async function paramsJsonArg(value: string | undefined, io: CliIO): Promise<string | undefined> {
-  if (value === undefined) return undefined;
-  if (value === '-') return io.readStdin();
-  if (value.startsWith('@')) {
-    try {
-      return await readFile(resolve(io.cwd, value.slice(1)), 'utf8');
-    } catch {
-      throw new UsageError(`Cannot read the --params file '${value.slice(1)}'`);
-    }
-  }
-  return value;
+export function paramsJsonArg(value: string | undefined, io: CliIO): Promise<string | undefined> {
+  return value === undefined ? Promise.resolve(undefined) : readArgument(value, io, '--params');
 }
 
 export function taskCommand(ctx: CliContext): Command {
@@ -41,15 +30,12 @@ export function taskCommand(ctx: CliContext): Command {
     .option('--noop', 'run in no-operation mode (only tasks that support it)')
     .addHelpText('after', '\nExamples:\n  rivet task run package action=status name=openssl --targets web\n  rivet task run mymod::deploy --params @params.json -t web --noop');
   addRunFlags(run).action(async (name: string, pairs: string[], flags: GlobalFlags & { params?: string; noop?: boolean }) => {
-    const specs = await targetArgs(flags, ctx.io);
     const paramsJson = await paramsJsonArg(flags.params, ctx.io);
-    const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
-    ctx.onRuntime(runtime);
+    const { runtime, targets } = await prepareRun(flags, ctx);
     const task = await runtime.tasks.load(name);
     const params = parseCliParams(pairs, paramsJson, task.metadata.parameters);
-    const targets = runtime.inventory.getTargets(specs, { cli: true });
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
-      runtime.runTask(task.name, targets, params, { noop: flags.noop, timeoutMs: flags.timeout === undefined ? undefined : Math.round(flags.timeout * 1000), stream: flags.stream }),
+      runtime.runTask(task.name, targets, params, { noop: flags.noop, timeoutMs: timeoutMs(flags), stream: flags.stream }),
     );
   });
 

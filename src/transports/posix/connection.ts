@@ -76,11 +76,7 @@ export class PosixConnection implements Connection {
     if (name === '' || name === '.' || name === '..') throw new RivetError(ErrorKind.TaskFile, `Invalid file name '${options.file.name}'`);
     const tmpdir = options.tmpdir ?? '/tmp';
     const pathExpr = `"$__rivet_d"/${shellQuote(name)}`;
-    const invocation = [
-      ...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []),
-      pathExpr,
-      ...(options.args?.length ? [shellJoin(options.args)] : []),
-    ].join(' ');
+    const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
     const makeDir = makeDirSnippet(tmpdir);
 
@@ -121,11 +117,7 @@ export class PosixConnection implements Connection {
     }
     const input = options.input(dir);
     const pathExpr = `"$__rivet_d"/${entry.map(shellQuote).join('/')}`;
-    const invocation = [
-      ...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []),
-      pathExpr,
-      ...(options.args?.length ? [shellJoin(options.args)] : []),
-    ].join(' ');
+    const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
     return this.#exec(
       { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown },
@@ -137,15 +129,7 @@ export class PosixConnection implements Connection {
     const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
       throw new RivetError(ErrorKind.TaskFile, `The source '${localPath}' cannot be read: ${error.code ?? error.message}`, { issueCode: 'WRITE_ERROR' });
     });
-    const runAs = this.#effectiveRunAs(options.runAs);
-    if (runAs === undefined) {
-      try {
-        await this.#primitives.putPath(localPath, remotePath, options);
-        return;
-      } catch (error) {
-        if (!(error instanceof TransferUnavailableError)) throw this.#transferError(error, 'upload', remotePath);
-      }
-    }
+    if (await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, remotePath, options))) return;
     const remote = shellQuote(remotePath);
     const mode = (info.mode & 0o7777).toString(8);
     const body = info.isDirectory()
@@ -161,15 +145,7 @@ export class PosixConnection implements Connection {
   }
 
   async download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
-    const runAs = this.#effectiveRunAs(options.runAs);
-    if (runAs === undefined) {
-      try {
-        await this.#primitives.getPath(remotePath, localPath, options);
-        return;
-      } catch (error) {
-        if (!(error instanceof TransferUnavailableError)) throw this.#transferError(error, 'download', remotePath);
-      }
-    }
+    if (await this.#tryDirect('download', remotePath, options, () => this.#primitives.getPath(remotePath, localPath, options))) return;
     const staging = await mkdtemp(join(dirname(localPath), '.rivet-download-'));
     try {
       const unpack = tar.x({ cwd: staging });
@@ -201,6 +177,21 @@ export class PosixConnection implements Connection {
   #effectiveRunAs(runAs: RunAs | undefined): RunAs | undefined {
     if (runAs === undefined || runAs.user === '' || runAs.user === this.#primitives.loginUser) return undefined;
     return { ...runAs, password: runAs.password ?? this.target.password };
+  }
+
+  /**
+   * Without run-as, transfers go over the transport's direct channel (SFTP, fs). True when done;
+   * false when it is not available (or run-as is asked for) and the data must stream through exec.
+   */
+  async #tryDirect(verb: 'upload' | 'download', path: string, options: TransferOptions, direct: () => Promise<void>): Promise<boolean> {
+    if (this.#effectiveRunAs(options.runAs) !== undefined) return false;
+    try {
+      await direct();
+      return true;
+    } catch (error) {
+      if (error instanceof TransferUnavailableError) return false;
+      throw this.#transferError(error, verb, path);
+    }
   }
 
   #transferError(error: unknown, verb: string, path: string): RivetError {
@@ -347,6 +338,15 @@ export class PosixConnection implements Connection {
       })();
     });
   }
+}
+
+/** `[interpreter...] <path> [args...]`, with the path a shell expression and the rest quoted. */
+function invocationLine(pathExpr: string, options: { interpreter?: readonly string[] | undefined; args?: readonly string[] | undefined }): string {
+  return [
+    ...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []),
+    pathExpr,
+    ...(options.args?.length ? [shellJoin(options.args)] : []),
+  ].join(' ');
 }
 
 const CLEANUP_SNIPPET = 'if [ -n "${__rivet_d:-}" ]; then rm -rf "$__rivet_d"; fi';
