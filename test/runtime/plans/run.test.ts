@@ -361,3 +361,35 @@ describe('isolation', () => {
     }
   });
 });
+
+describe('more options', () => {
+  it('onFailure "continue" on one step only: later steps skip its failed targets, the plan fails at the end', async () => {
+    h = await planHarness({ count: 3 });
+    const names: string[][] = [];
+    const plan = definePlan({
+      async run() {
+        const first = await runCommand('exit 1', 't2', { onFailure: 'continue' });
+        names.push(first.errorSet.names);
+        names.push((await runCommand('true', 'web', { onFailure: 'continue' })).names);
+        return 'ok';
+      },
+    });
+    const error = await errorOf(h.runner.run(plan));
+    expect(names).toEqual([['t2'], ['t1', 't3']]);
+    expect(error.message).toMatch(/failed on 1 target/);
+  });
+
+  it('P-30: prompt through the runner\'s prompter; sensitive answers come back as Sensitive', async () => {
+    const asked: string[] = [];
+    h = await planHarness({ runner: { prompt: async (text, { sensitive }) => (asked.push(`${text}|${sensitive}`), sensitive ? 'pw' : '') } });
+    const plan = definePlan({
+      async run() {
+        const name = await prompt('Name', { default: 'anon' });
+        const pw = await prompt('Password', { sensitive: true });
+        return { name, pw: pw.unwrap(), shown: JSON.stringify(pw) };
+      },
+    });
+    expect(await h.runner.run(plan)).toEqual({ name: 'anon', pw: 'pw', shown: '"Sensitive [value redacted]"' });
+    expect(asked).toEqual(['Name [anon]: |false', 'Password: |true']);
+  });
+});
