@@ -226,5 +226,9 @@ describe('plan files run directly', () => {
     expect(two).toMatchObject({ code: 2, stderr: expect.stringContaining('defines 2 plans; a plan file run directly must define exactly one') });
     // Run by name, the file's default export is the plan.
     expect((await rivet(['plan', 'run', 'demo::two', '--format', 'json'], { cwd })).stdout).toBe('2\n');
+    // P-38: no return value.
+    const none = await rivet(['plan', 'run', 'demo::sub::hidden'], { cwd });
+    expect(none.stdout).toContain('Plan completed successfully with no result');
+    expect((await rivet(['plan', 'run', 'demo::sub::hidden', '--format', 'json'], { cwd })).stdout).toBe('null\n');
   });
 });

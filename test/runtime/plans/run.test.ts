@@ -393,3 +393,17 @@ describe('more options', () => {
     expect(asked).toEqual(['Name [anon]: |false', 'Password: |true']);
   });
 });
+
+describe('cancellation', () => {
+  it('aborting the run (Ctrl-C in the CLI, the runtime signal in an application) cancels running steps', async () => {
+    const controller = new AbortController();
+    h = await planHarness({ signal: controller.signal, runner: { signal: controller.signal } });
+    const plan = definePlan({ run: () => runCommand('sleep 30', 'web') });
+    setTimeout(() => controller.abort(), 300);
+    const t0 = Date.now();
+    const error = await errorOf(h.runner.run(plan));
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(error.kind).toBe('bolt/run-failure');
+    expect((error as unknown as { resultSet: ResultSet }).resultSet.map((r) => r.error()?.kind)).toEqual(['rivet/canceled', 'rivet/canceled']);
+  });
+});
