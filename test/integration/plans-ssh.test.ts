@@ -194,6 +194,30 @@ describe('plans over SSH', () => {
     }
   });
 
+  it('P-14: run-as from an enclosing runPlan applies to every step of the sub-plan; a step option beats it (sudo on sshd)', async (ctx) => {
+    if (server.kind !== 'sshd') ctx.skip(); // the in-process server has no sudo
+    const { runtime, runner } = await harness(2);
+    try {
+      const sub = definePlan({
+        params: { targets: 'TargetSpec' },
+        async run({ targets }) {
+          const inherited = await runCommand('id -un', targets);
+          const own = await runCommand('id -un', targets, { runAs: server.user });
+          return [inherited.first!.value['stdout'], own.first!.value['stdout']];
+        },
+      });
+      const plan = definePlan({
+        async run() {
+          const plain = await runCommand('id -un', 'loop');
+          return [plain.first!.value['stdout'], ...((await runPlan(sub, { targets: 'loop' }, { runAs: 'root' })) as string[])];
+        },
+      });
+      expect(await runner.run(plan)).toEqual([`${server.user}\n`, 'root\n', `${server.user}\n`]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('P-09: waitUntilAvailable succeeds on reachable targets and fails the unreachable one after waitTime', async () => {
     const { runtime, runner } = await harness(3);
     try {
