@@ -16,6 +16,7 @@ import { RivetError } from '../../core/errors.ts';
 import { Sensitive } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
 import type { ParamDecl, ParamsDecl } from '../../sdk/params.ts';
+import { suggest } from '../../core/puppet-types/index.ts';
 import type { Inventory } from '../inventory/index.ts';
 import { puppetAcceptsUndef, puppetMismatch, puppetMatches } from './types.ts';
 
@@ -99,10 +100,6 @@ export function paramMatches(param: NormalParam, value: unknown): boolean {
   return schemaValidator(param.schema!)(plain(value)) === true;
 }
 
-function closest(name: string, names: readonly string[]): string | undefined {
-  return names.find((n) => n.startsWith(name.slice(0, 3)) || name.startsWith(n.slice(0, 3)));
-}
-
 /**
  * Checks caller values, applies defaults, resolves TargetSpec/Target parameters and wraps
  * Sensitive ones. Throws one `bolt/pal-error` listing every problem.
@@ -113,7 +110,7 @@ export function prepareParams(planName: string, decl: ParamsDecl | undefined, gi
   const problems: string[] = [];
   for (const key of Object.keys(given)) {
     if (!names.includes(key) && given[key] !== undefined) {
-      const guess = closest(key, names);
+      const guess = suggest(key, names);
       problems.push(`${planName}: unknown parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`);
     }
   }
