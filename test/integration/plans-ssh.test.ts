@@ -20,6 +20,8 @@ import {
   runCommand,
   runPlan,
   runScript,
+  runTask,
+  runTaskWith,
   uploadFile,
   waitUntilAvailable,
   writeFile,
@@ -87,6 +89,8 @@ beforeAll(async () => {
     'check.sh': '#!/bin/sh\necho "script on $(hostname) as $(id -un): $*"\n',
     'site/index.html': '<h1>hi</h1>\n',
     'site/css/main.css': 'body{}\n',
+    'modules/demo/tasks/echo.json': JSON.stringify({ input_method: 'environment', supports_noop: true, parameters: { word: { type: 'String[1]' } } }),
+    'modules/demo/tasks/echo.sh': '#!/bin/sh\nprintf \'{"word":"%s","noop":"%s","user":"%s"}\\n\' "$PT_word" "$PT__noop" "$(id -un)"\n',
   });
 });
 afterAll(async () => {
@@ -213,6 +217,38 @@ describe('plans over SSH', () => {
         },
       });
       expect(await runner.run(plan)).toEqual([`${server.user}\n`, 'root\n', `${server.user}\n`]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('P-01/P-02/P-03: runTask (noop), runTaskWith, envVars, stream and signal options over SSH', async () => {
+    const { runtime, runner, events } = await harness(3);
+    try {
+      const plan = definePlan({
+        params: { targets: 'TargetSpec' },
+        async run({ targets }) {
+          const noop = await runTask('demo::echo', targets, { word: 'same' }, { noop: true });
+          const each = await runTaskWith('demo::echo', targets, (t) => ({ word: t.name }));
+          const env = await runCommand('printf "%s" "$LIST"', targets.slice(0, 1), { envVars: { LIST: ['a', 1] }, stream: true });
+          const controller = new AbortController();
+          setTimeout(() => controller.abort(), 300);
+          const canceled = await runCommand('sleep 30', targets.slice(0, 1), { signal: controller.signal, catchErrors: true });
+          return {
+            noop: noop.map((r) => [r.value['word'], r.value['noop']]),
+            each: each.map((r) => r.value['word']),
+            env: env.first!.value['stdout'],
+            canceled: canceled.first!.error()?.kind,
+          };
+        },
+      });
+      expect(await runner.run(plan, { targets: 'loop' })).toEqual({
+        noop: [['same', 'true'], ['same', 'true'], ['same', 'true']],
+        each: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
+        env: '["a",1]',
+        canceled: 'rivet/canceled',
+      });
+      expect(events.some((e) => e.type === 'target_output' && e.text.includes('["a",1]'))).toBe(true);
     } finally {
       await runtime.close();
     }
