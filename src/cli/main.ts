@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { commandCommand, fileCommand, scriptCommand } from './commands/adhoc.ts';
 import { groupCommand, inventoryCommand } from './commands/inventory.ts';
 import { taskCommand } from './commands/task.ts';
+import { typesCommand } from './commands/types.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(taskCommand(ctx));
   program.addCommand(inventoryCommand(ctx));
   program.addCommand(groupCommand(ctx));
+  program.addCommand(typesCommand(ctx));
   program.commands.forEach(function configure(command: Command): void {
     command.showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
     command.commands.forEach(configure);

@@ -49,6 +49,8 @@ export interface Generated {
   problems: Problem[];
   /** Directories the output depends on (for `--watch`). */
   dirs: string[];
+  /** How many tasks and plans the file types. */
+  counts: { tasks: number; plans: number };
 }
 
 /** A module specifier for `file`, relative to the directory of `from` (`../plans/deploy.ts`). */
@@ -69,7 +71,7 @@ export function generateFromSources(
   tasks: readonly TaskSource[],
   plans: readonly PlanSource[],
   options: { projectDir: string; outFile: string; sdkModule?: string | undefined; generator?: string | undefined },
-): { content: string; problems: Problem[] } {
+): { content: string; problems: Problem[]; counts: { tasks: number; plans: number } } {
   const problems = validateTasks(tasks);
   const broken = new Set(problems.filter((p) => p.severity === 'error').map((p) => p.task));
   const taskIR = tasks.filter((t) => !broken.has(t.name)).map(taskToIR);
@@ -81,7 +83,7 @@ export function generateFromSources(
   const emit: EmitOptions = {};
   if (options.sdkModule !== undefined) emit.sdkModule = options.sdkModule;
   if (options.generator !== undefined) emit.generator = options.generator;
-  return { content: formatSource(emitDeclarations(taskIR, planIR, emit)), problems };
+  return { content: formatSource(emitDeclarations(taskIR, planIR, emit)), problems, counts: { tasks: taskIR.length, plans: planIR.length } };
 }
 
 /**
@@ -105,6 +107,6 @@ export async function generateTaskTypes(options: GenerateOptions): Promise<Gener
     key: typeof error.details['key'] === 'string' ? error.details['key'] : '',
     message: error.message,
   }));
-  const { content, problems } = generateFromSources(read.tasks, options.plans === false ? [] : read.plans, { projectDir, outFile: path, sdkModule: options.sdkModule });
-  return { path, content, problems: [...loadProblems, ...problems], dirs: read.dirs };
+  const { content, problems, counts } = generateFromSources(read.tasks, options.plans === false ? [] : read.plans, { projectDir, outFile: path, sdkModule: options.sdkModule });
+  return { path, content, problems: [...loadProblems, ...problems], dirs: read.dirs, counts };
 }
