@@ -118,7 +118,8 @@ export class Executor {
           });
           return new Result({ target, action: spec.action, object: spec.object, value, durationMs: performance.now() - started });
         },
-        { signal },
+        // No { signal } here: p-queue would reject at once even for running work, before the
+        // remote process is killed. Queued work sees the aborted signal when it starts.
       );
     } catch (error) {
       const rivetError = signal.aborted && !(error instanceof RivetError) ? canceled(target) : toRivetError(error, target.name);
