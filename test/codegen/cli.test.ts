@@ -11,7 +11,7 @@ import { makeProject, rivet } from '../cli/helpers.ts';
 
 const PROJECT = {
   'rivet-project.yaml': 'name: site\n',
-  'tsconfig.json': '{ "include": ["plans", ".rivet"] }\n',
+  'tsconfig.json': '{ "include": ["plans", ".rivet/*.ts"] }\n',
   'modules/web/tasks/deploy.json': JSON.stringify({ description: 'Deploy it', parameters: { version: { type: 'String[1]' } } }),
   'modules/web/tasks/deploy.sh': '#!/bin/sh\necho {}\n',
   'tasks/local.sh': '#!/bin/sh\necho {}\n',
@@ -57,7 +57,7 @@ describe('rivet types', () => {
     const run = await rivet(['types'], { cwd: dir });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("parameters.x.type: unknown type 'Strng' at column 1 (did you mean 'String'?) (task web::bad is left out of the types)");
-    expect(run.stderr).toContain('Note: tsconfig.json does not include ".rivet"');
+    expect(run.stderr).toContain('Note: tsconfig.json does not include ".rivet/*.ts": add it to "include" so TypeScript sees the types.');
     expect(await readFile(join(dir, '.rivet', 'tasks.gen.ts'), 'utf8')).not.toContain('web::bad');
   });
 

@@ -53,13 +53,16 @@ function summary(generated: Generated): string {
   return `${tasks} task${tasks === 1 ? '' : 's'}, ${plans} plan${plans === 1 ? '' : 's'}`;
 }
 
-/** A hint when the project's tsconfig.json does not seem to include the generated file. */
+/**
+ * A hint when the project's tsconfig.json does not seem to include the generated file. A directory
+ * starting with a dot is not matched by `"include": ["."]` or `"**"`: it must be named (`.rivet/*.ts`).
+ */
 async function tsconfigHint(projectDir: string, path: string): Promise<string | undefined> {
   const tsconfig = await readIfExists(resolve(projectDir, 'tsconfig.json'));
-  const rel = relative(projectDir, path);
-  const top = rel.split(/[\\/]/)[0] ?? rel;
-  if (tsconfig === undefined) return `Note: add "${top}" to the "include" of your tsconfig.json so TypeScript sees the types.`;
-  if (!tsconfig.includes(top) && /"include"/.test(tsconfig)) return `Note: tsconfig.json does not include "${top}": add it to "include" so TypeScript sees the types.`;
+  const rel = relative(projectDir, path).split(/[\\/]/);
+  const pattern = rel.length > 1 ? `${rel.slice(0, -1).join('/')}/*.ts` : rel.join('/');
+  if (tsconfig === undefined) return `Note: add "${pattern}" to the "include" of your tsconfig.json so TypeScript sees the types.`;
+  if (!tsconfig.includes(rel[0] ?? pattern)) return `Note: tsconfig.json does not include "${pattern}": add it to "include" so TypeScript sees the types.`;
   return undefined;
 }
 
