@@ -55,6 +55,17 @@ export interface Ssh2TestServer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/**
+ * An ed25519 key pair from ssh2's generator that ssh2 can parse back: about 1 in 100 of its
+ * OpenSSH-format private keys fail its own parser ("Malformed OpenSSH private key").
+ */
+export function generateUsableKey(): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+}
+
 function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
@@ -71,11 +82,11 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
   const mode = options.mode ?? 'normal';
   const user = options.user ?? 'rivet';
   const password = options.password ?? 'rivet-pw-123';
-  const host = options.hostKey ? undefined : utils.generateKeyPairSync('ed25519');
+  const host = options.hostKey ? undefined : generateUsableKey();
   const hostPrivate = options.hostKey ?? host!.private;
   const hostParsed = utils.parseKey(hostPrivate) as ParsedKey;
   const hostPublicKey = `${hostParsed.type} ${hostParsed.getPublicSSH().toString('base64')}`;
-  const client = utils.generateKeyPairSync('ed25519');
+  const client = generateUsableKey();
   const clientPub = utils.parseKey(client.public) as ParsedKey;
   const dir = await mkdtemp(join(tmpdir(), 'rivet-ssh2srv-'));
   const clientKeyPath = join(dir, 'client_ed25519');
@@ -103,6 +114,17 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
     conn.on('ready', () => {
       conn.on('session', (acceptSession) => {
         const session = acceptSession();
+        // ssh2's Server refuses every channel request once the client sent EOF (it marks the
+        // session "ending"), but OpenSSH still delivers a `signal` then, and PosixConnection always
+        // closes stdin first. Keep the session open for requests while its exec channel lives.
+        let ending = false;
+        Object.defineProperty(session, '_ending', {
+          get: () => ending && (session as unknown as { _channel?: unknown })._channel === undefined,
+          set: (v: boolean) => {
+            ending = v;
+          },
+          configurable: true,
+        });
         let pid: number | undefined;
         session.on('signal', (accept, _reject, info) => {
           accept?.();
@@ -126,10 +148,14 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
           child.stderr.pipe(stream.stderr, { end: false });
           stream.pipe(child.stdin).on('error', () => {});
           child.stdin.on('error', () => {});
-          child.on('close', (code, sig) => {
-            if (pid !== undefined) children.delete(pid);
+          // Like sshd: exit-status when the process exits, EOF/close once its output is drained
+          // (a background process may keep stdout open longer).
+          child.on('exit', (code, sig) => {
             if (sig) stream.exit(sig.replace(/^SIG/, ''), false, '');
             else stream.exit(code ?? 0);
+          });
+          child.on('close', () => {
+            if (pid !== undefined) children.delete(pid);
             stream.end();
           });
         });
@@ -150,8 +176,13 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
           process.kill(-pid, 'SIGKILL');
         } catch {}
       }
-      for (const c of conns) c.end();
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      // end() is a no-op on a connection still in its handshake: destroy the sockets too.
+      for (const c of conns) {
+        c.end();
+        (c as unknown as { _sock?: Socket })._sock?.destroy();
+      }
+      await closed;
       await rm(dir, { recursive: true, force: true });
     })();
     return stopped;

@@ -32,6 +32,9 @@ const run = promisify(execFile);
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 
+/** Runs "$@" (sshd -D ...) in the background; when stdin reaches EOF, kills it and waits. */
+const WATCHDOG = '"$@" </dev/null & pid=$!; trap \'kill $pid 2>/dev/null\' TERM INT; while read -r _; do :; done; kill $pid 2>/dev/null; wait $pid';
+
 export interface SshdOptions {
   /** Offer the sftp subsystem (default true). */
   sftp?: boolean;
@@ -71,6 +74,7 @@ export function sshdAvailable(): boolean {
 
 /** Why sshd-based tests cannot run here, or undefined when they can. */
 export function sshdSkipReason(): string | undefined {
+  if (process.env['RIVET_TEST_NO_SSHD'] === '1') return 'RIVET_TEST_NO_SSHD=1 is set';
   if (!sshdAvailable()) return `${SSHD_PATH} is not installed`;
   if (!isRoot()) return 'starting sshd and the test users needs root';
   return undefined;
@@ -159,13 +163,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     port = await freePort();
     await writeFile(configPath, sshdConfig(dir, port, sftp, options.maxSessions ?? 50, options.extraConfig ?? []));
     await writeFile(logPath, '');
-    const proc = spawn(SSHD_PATH, ['-D', '-e', '-f', configPath, '-E', logPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // sshd runs under a tiny sh watchdog that kills it when our end of its stdin closes: on
+    // stop(), and also when the test process dies without stopping it (no leaked sshd).
+    const proc = spawn('/bin/sh', ['-c', WATCHDOG, 'sshd-watchdog', SSHD_PATH, '-D', '-e', '-f', configPath, '-E', logPath], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const ok = await waitListening(proc, logPath, port);
     if (ok === true) child = proc;
     else {
-      proc.kill('SIGKILL');
+      proc.stdin!.end();
       const log = await readFile(logPath, 'utf8').catch(() => '');
       if (!/Address already in use|Bind to port/.test(log + stderr)) {
         await rm(dir, { recursive: true, force: true });
@@ -187,7 +195,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     stopped ??= (async () => {
       if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        proc.kill('SIGTERM');
+        proc.stdin!.end(); // the watchdog kills sshd and exits
         const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
         await exited;
         clearTimeout(t);

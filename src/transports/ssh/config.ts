@@ -5,8 +5,11 @@
  *
  * Options read: `host`, `port`, `user`, `password`, `private-key` (path, or `{ key-data }`),
  * `host-key-check`, `known-hosts-file` (Rivet extension), `connect-timeout` (s, default 10),
+ * `disconnect-timeout` (s, default 5),
  * `proxyjump`, `load-config`, `max-sessions` (Rivet extension, default 10), `keepalive-interval`
- * (Rivet extension, s, default 15), `ssh-config-file` (Rivet extension, default `~/.ssh/config`).
+ * (Rivet extension, s, default 15), `ssh-config-file` (Rivet extension, default `~/.ssh/config`),
+ * `encryption-algorithms`, `host-key-algorithms`, `kex-algorithms`, `mac-algorithms` (lists; an
+ * entry `defaults` means ssh2's defaults plus the others).
  * From ssh_config: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
  * GlobalKnownHostsFile, StrictHostKeyChecking, ConnectTimeout.
  *
@@ -56,12 +59,47 @@ export interface ResolvedSshConfig {
   hostKeyPolicy: HostKeyPolicy;
   knownHostsFiles: string[];
   connectTimeoutMs: number;
+  /** How long close() waits for the server to acknowledge the disconnect (`disconnect-timeout`, s, default 5). */
+  disconnectTimeoutMs: number;
   maxSessions: number;
   keepaliveIntervalMs: number;
   /** TCP_NODELAY on the socket (Rivet extension `tcp-nodelay`, default true; off only for benchmarks). */
   noDelay: boolean;
   /** Offer only the configured auth methods (no `none` probe). Off only for benchmarks. */
   skipNoneProbe: boolean;
+  /** From `encryption-algorithms`, `host-key-algorithms`, `kex-algorithms`, `mac-algorithms`. */
+  algorithms: AlgorithmOptions;
+}
+
+/** An exact list, or ssh2's defaults plus some (when the option lists `defaults`). */
+export type AlgorithmList = string[] | { append: string[] };
+
+export interface AlgorithmOptions {
+  cipher?: AlgorithmList;
+  serverHostKey?: AlgorithmList;
+  kex?: AlgorithmList;
+  hmac?: AlgorithmList;
+}
+
+const ALGORITHM_OPTIONS = {
+  'encryption-algorithms': 'cipher',
+  'host-key-algorithms': 'serverHostKey',
+  'kex-algorithms': 'kex',
+  'mac-algorithms': 'hmac',
+} as const;
+
+function algorithmOptions(o: Record<string, unknown>, target: Target): AlgorithmOptions {
+  const out: AlgorithmOptions = {};
+  for (const [key, name] of Object.entries(ALGORITHM_OPTIONS)) {
+    const v = o[key];
+    if (v === undefined || v === null) continue;
+    const list = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+    if (list === undefined) throw optionError(target, key, 'must be a list of algorithm names');
+    const names = list.map((x) => x.trim()).filter((x) => x !== '');
+    const others = names.filter((x) => x !== 'defaults');
+    out[name] = others.length < names.length ? { append: others } : others;
+  }
+  return out;
 }
 
 export interface ResolveEnv {
@@ -308,10 +346,12 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
     hostKeyPolicy,
     knownHostsFiles,
     connectTimeoutMs: connectTimeoutS * 1000,
+    disconnectTimeoutMs: (num(o, 'disconnect-timeout', target) ?? 5) * 1000,
     maxSessions,
     keepaliveIntervalMs: keepaliveS * 1000,
     noDelay: bool(o, 'tcp-nodelay', target) ?? true,
     skipNoneProbe: bool(o, 'skip-none-probe', target) ?? true,
+    algorithms: algorithmOptions(o, target),
   };
 }
 

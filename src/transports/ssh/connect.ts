@@ -20,7 +20,7 @@ import ssh2, { type AnyAuthMethod, type Client as ClientType, type ConnectConfig
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { HopConfig, ResolvedSshConfig } from './config.ts';
 import { describeSocketError, formatEndpoint, sshError } from './errors.ts';
-import { checkHostKey, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
+import { checkHostKey, entryMatchesName, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
 
 const { Client, utils } = ssh2;
 
@@ -77,6 +77,7 @@ interface AuthPlan {
   labels: string[];
 }
 
+/** The auth methods to offer, checked before connecting (an unusable key fails fast). */
 function planAuth(targetName: string, hop: HopConfig): AuthPlan {
   const methods: AnyAuthMethod[] = [];
   const labels: string[] = [];
@@ -99,6 +100,9 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
     methods.push({ type: 'password', username: hop.user, password: hop.password });
     labels.push('password');
   }
+  if (methods.length === 0) {
+    throw sshError('AUTH_ERROR', targetName, hop, `no authentication method configured for user '${hop.user}' (set private-key or password, or run ssh-agent with load-config: true)`);
+  }
   return { methods, labels };
 }
 
@@ -109,6 +113,7 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
 async function loginHop(
   targetName: string,
   hop: HopConfig,
+  plan: AuthPlan,
   sock: Duplex,
   cfg: ResolvedSshConfig,
   knownHosts: readonly KnownHostEntry[],
@@ -117,11 +122,6 @@ async function loginHop(
 ): Promise<ClientType> {
   const endpoint = { host: hop.host, port: hop.port };
   const where = formatEndpoint(endpoint);
-  const plan = planAuth(targetName, hop);
-  if (plan.methods.length === 0) {
-    sock.destroy();
-    throw sshError('AUTH_ERROR', targetName, endpoint, `no authentication method configured for user '${hop.user}' (set private-key or password, or run ssh-agent with load-config: true)`);
-  }
 
   let hostKeyFailure: RivetError | undefined;
   const hostVerifier = (key: Buffer): boolean => {
@@ -228,7 +228,13 @@ async function loginHop(
       if (error.level === 'client-authentication' || hostKeyFailure) finish(classify());
     });
 
+    const algorithms: NonNullable<ConnectConfig['algorithms']> = { ...(cfg.algorithms as ConnectConfig['algorithms']) };
+    if (cfg.algorithms.serverHostKey === undefined && cfg.hostKeyPolicy !== 'off') {
+      const preferred = preferredHostKeyAlgorithms(knownHosts, hop.host, hop.port);
+      if (preferred) algorithms.serverHostKey = preferred as NonNullable<ConnectConfig['algorithms']>['serverHostKey'];
+    }
     const config: ConnectConfig = {
+      algorithms,
       sock: sock as unknown as ConnectConfig['sock'],
       username: hop.user,
       readyTimeout: Math.max(1, deadline - Date.now()) + 1000, // our own timer fires first
@@ -250,6 +256,27 @@ async function loginHop(
       finish(sshError('CONNECT_ERROR', targetName, endpoint, (error as Error).message, { cause: error }));
     }
   });
+}
+
+/** ssh2's default host key algorithms, in its order. */
+const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/**
+ * Like OpenSSH, ask first for the host key types known_hosts already lists for this host, so a
+ * host recorded with (say) only its RSA key is not reported as unknown because the server
+ * offered ed25519 first. Undefined when the host is not listed (keep ssh2's order).
+ */
+export function preferredHostKeyAlgorithms(knownHosts: readonly KnownHostEntry[], host: string, port: number): string[] | undefined {
+  const name = knownHostsName(host, port);
+  const known = new Set<string>();
+  for (const entry of knownHosts) {
+    if (entry.marker === undefined && entryMatchesName(entry, name)) known.add(entry.keyType);
+  }
+  if (known.size === 0) return undefined;
+  const algoType = (algo: string): string => (algo.startsWith('rsa-sha2-') ? 'ssh-rsa' : algo);
+  const first = DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => known.has(algoType(a)));
+  if (first.length === 0) return undefined;
+  return [...first, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
 }
 
 /** Opens a forwarded TCP stream through `via` to `hop`. */
@@ -287,16 +314,17 @@ function forwardTo(targetName: string, via: ClientType, hop: HopConfig, deadline
 export async function openSshChain(targetName: string, cfg: ResolvedSshConfig, signal: AbortSignal): Promise<SshChain> {
   if (signal.aborted) throw canceled(targetName);
   const knownHosts = cfg.hostKeyPolicy === 'off' ? [] : await loadKnownHosts(cfg.knownHostsFiles);
+  const plans = cfg.hops.map((hop) => planAuth(targetName, hop));
   const clients: ClientType[] = [];
   try {
     let via: ClientType | undefined;
-    for (const hop of cfg.hops) {
+    for (const [i, hop] of cfg.hops.entries()) {
       // Each hop gets the full connect-timeout.
       const deadline = Date.now() + cfg.connectTimeoutMs;
       const sock: Duplex = via
         ? await forwardTo(targetName, via, hop, deadline, cfg.connectTimeoutMs, signal)
         : await tcpConnect(targetName, hop, cfg.noDelay, deadline, cfg.connectTimeoutMs, signal);
-      const client = await loginHop(targetName, hop, sock, cfg, knownHosts, deadline, signal);
+      const client = await loginHop(targetName, hop, plans[i]!, sock, cfg, knownHosts, deadline, signal);
       clients.unshift(client);
       via = client;
     }

@@ -380,7 +380,7 @@ export class SshPrimitives implements PosixPrimitives {
           const t = setTimeout(() => {
             client.destroy();
             resolve();
-          }, 2000);
+          }, this.config.disconnectTimeoutMs);
           client.once('close', () => {
             clearTimeout(t);
             resolve();

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { posix } from 'node:path';
@@ -73,11 +74,29 @@ function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
+function hasPosixRename(sftp: SFTPWrapper): boolean {
+  const ext = (sftp as unknown as { _extensions?: Record<string, string> })._extensions;
+  return ext?.['posix-rename@openssh.com'] !== undefined;
+}
+
+/**
+ * Writes `local` to `remote`. With OpenSSH's posix-rename extension the file is written to a
+ * temp name next to it and renamed over the target, so readers (and a script being replaced
+ * while it runs) never see a half-written file; otherwise it is written in place.
+ */
 async function putFile(sftp: SFTPWrapper, local: string, remote: string, mode: number, signal: AbortSignal): Promise<void> {
   checkAbort(signal);
-  await promisify<void>((cb) => sftp.fastPut(local, remote, { mode: mode & 0o7777 }, (err) => cb(err)));
-  // open() applied the server's umask and kept an existing file's mode: set it exactly.
-  await promisify<void>((cb) => sftp.chmod(remote, mode & 0o7777, cb));
+  const atomic = hasPosixRename(sftp);
+  const dest = atomic ? posix.join(posix.dirname(remote), `.rivet-upload-${randomBytes(6).toString('hex')}`) : remote;
+  try {
+    await promisify<void>((cb) => sftp.fastPut(local, dest, { mode: mode & 0o7777 }, (err) => cb(err)));
+    // open() applied the server's umask and kept an existing file's mode: set it exactly.
+    await promisify<void>((cb) => sftp.chmod(dest, mode & 0o7777, cb));
+    if (atomic) await promisify<void>((cb) => sftp.ext_openssh_rename(dest, remote, cb));
+  } catch (error) {
+    if (atomic) sftp.unlink(dest, () => {});
+    throw error;
+  }
 }
 
 /** Copies a local file or directory (recursively) to `remote`, creating parents. */

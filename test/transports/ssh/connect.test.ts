@@ -3,15 +3,14 @@
  * against OpenSSH's sshd (or the in-process ssh2 server when sshd is missing) and fault servers.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRivetError } from '../../../src/core/errors.ts';
 import type { ResolveEnv } from '../../../src/transports/ssh/config.ts';
-import { startAgent } from '../../harness/sshd.ts';
-import { startSsh2Server, startStallServer, startTestSshServer, type TestSshServer } from '../../harness/ssh2-server.ts';
+import { startAgent, startSshd } from '../../harness/sshd.ts';
+import { generateUsableKey, startSsh2Server, startStallServer, startTestSshServer, type TestSshServer } from '../../harness/ssh2-server.ts';
 import { connect, fakeHome, run, sshTarget } from './helpers.ts';
 
 let server: TestSshServer;
@@ -78,7 +77,7 @@ describe('ssh connect: authentication', () => {
   });
 
   it('rejects a key the server does not know as AUTH_ERROR', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateUsableKey();
     const t = sshTarget(server, { 'private-key': { 'key-data': other.private } });
     await expectConnectError(connect(t, env), 'AUTH_ERROR', /authentication failed .*tried: publickey \(inline key/);
   });
@@ -88,9 +87,15 @@ describe('ssh connect: authentication', () => {
     await expectConnectError(connect(t, env), 'AUTH_ERROR', /cannot use private key inline key/);
   });
 
+  it('refuses to connect with no auth method configured (AUTH_ERROR, no connection made)', async () => {
+    const before = server.connectionCount();
+    await expectConnectError(connect(sshTarget(server, { 'private-key': undefined }), env), 'AUTH_ERROR', /no authentication method configured for user/);
+    expect(server.connectionCount()).toBe(before);
+  });
+
   it('offers only the configured methods, in order, with no `none` probe', async () => {
     await using srv = await startSsh2Server();
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateUsableKey();
     // A key the server refuses, then the password: exactly two requests.
     const t = sshTarget(srv, { 'private-key': { 'key-data': other.private }, password: srv.password }, { host: '127.0.0.1' });
     const p = await connect(t, env);
@@ -130,6 +135,36 @@ describe('ssh connect: host keys', () => {
     await writeFile(empty, '');
     const p = await connect(sshTarget(server, { 'known-hosts-file': empty, 'host-key-check': false }), env);
     await p.close();
+  });
+});
+
+describe('ssh connect: algorithms', () => {
+  it('asks first for the host key type known_hosts lists (an RSA-only entry still matches)', async (ctx) => {
+    if (server.kind !== 'sshd') return ctx.skip('needs OpenSSH sshd');
+    const dir = (await fakeHome()).home!;
+    const rsaKey = join(dir, 'host_rsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaKey]);
+    await using both = await startSshd({ extraConfig: [`HostKey ${rsaKey}`] });
+    const rsaPub = (await readFile(`${rsaKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+    const kh = join(dir, 'kh_rsa_only');
+    await writeFile(kh, `[127.0.0.2]:${both.port} ${rsaPub}\n`);
+    const p = await connect(sshTarget(both, { 'known-hosts-file': kh }), env);
+    await p.close();
+    // Without the preference, the server's ed25519 key would come first and be "unknown".
+    const edFirst = sshTarget(both, { 'known-hosts-file': kh, 'host-key-algorithms': ['ssh-ed25519', 'rsa-sha2-512'] });
+    await expectConnectError(connect(edFirst, env), 'HOST_KEY_ERROR', /not in known_hosts .* with a ssh-ed25519 key \(known key types: ssh-rsa\)/);
+  });
+
+  it('applies encryption/kex/mac/host-key algorithm lists and rejects unknown names', async () => {
+    const t = sshTarget(server, {
+      'encryption-algorithms': ['defaults', 'aes256-ctr'],
+      'kex-algorithms': 'curve25519-sha256,ecdh-sha2-nistp256',
+      'mac-algorithms': ['hmac-sha2-256'],
+      'host-key-algorithms': ['ssh-ed25519'],
+    });
+    const p = await connect(t, env);
+    await p.close();
+    await expectConnectError(connect(sshTarget(server, { 'encryption-algorithms': ['rot13'] }), env), 'CONNECT_ERROR', /Unsupported algorithm: rot13/);
   });
 });
 

@@ -1,5 +1,7 @@
 /** Shared bits of the SSH transport tests: targets on a test server, connecting with a fake home. */
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Target } from '../../../src/core/target.ts';
@@ -31,9 +33,19 @@ export function sshTarget(server: ServerLike, ssh: Record<string, unknown> = {},
   });
 }
 
-/** An empty fake home (no ~/.ssh) so the machine's real ssh config never leaks into tests. */
+const homes: string[] = [];
+// Registered while the importing test file is collected: runs after all of its tests.
+afterAll(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+
+/**
+ * An empty fake home (no ~/.ssh) so the machine's real ssh config never leaks into tests.
+ * Removed after the test file's tests.
+ */
 export async function fakeHome(): Promise<ResolveEnv> {
   const home = await mkdtemp(join(tmpdir(), 'rivet-home-'));
+  homes.push(home);
   return { home, env: { HOME: home }, localUser: 'nobody-local' };
 }
 

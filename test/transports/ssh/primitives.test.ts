@@ -136,6 +136,24 @@ describe('ssh SFTP transfers', () => {
     expect((await stat(back)).mode & 0o777).toBe(0o750);
   });
 
+  it('replaces an existing file through a temp name and rename (no partial file, no leftovers)', async (ctx) => {
+    if (!server.sftp) return ctx.skip('the in-process fallback server has no SFTP subsystem');
+    const dir = `${remoteBase}/replace`;
+    const src = join(local, 'v.txt');
+    await writeFile(src, 'version 1');
+    await p.putPath(src, `${dir}/v.txt`, { signal: never() });
+    const inode1 = (await run(p, `stat -c %i ${dir}/v.txt`)).stdout;
+    await writeFile(src, 'version 2');
+    await chmod(src, 0o600);
+    await p.putPath(src, `${dir}/v.txt`, { signal: never() });
+    const r = await run(p, `ls -A ${dir}; cat ${dir}/v.txt; echo; stat -c '%a %i' ${dir}/v.txt`);
+    const [listing, content, modeInode] = r.stdout.trim().split('\n');
+    expect(listing).toBe('v.txt');
+    expect(content).toBe('version 2');
+    expect(modeInode!.split(' ')[0]).toBe('600');
+    expect(modeInode!.split(' ')[1]).not.toBe(inode1.trim()); // a new file was renamed into place
+  });
+
   it('uploads and downloads a directory tree recursively with modes', async (ctx) => {
     if (!server.sftp) return ctx.skip('the in-process fallback server has no SFTP subsystem');
     const tree = join(local, 'tree');
