@@ -16,6 +16,7 @@ import { groupCommand, inventoryCommand } from './commands/inventory.ts';
 import { directPlanProgram, planCommand } from './commands/plan.ts';
 import { taskCommand } from './commands/task.ts';
 import type { AnyPlan } from '../sdk/plan.ts';
+import { typesCommand } from './commands/types.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(inventoryCommand(ctx));
   program.addCommand(groupCommand(ctx));
   program.addCommand(planCommand(ctx));
+  program.addCommand(typesCommand(ctx));
   program.commands.forEach(function configure(command: Command): void {
     command.showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
     command.commands.forEach(configure);

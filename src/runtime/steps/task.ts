@@ -18,6 +18,7 @@ import type { TaskDefinition } from '../tasks/discovery.ts';
 import { selectImplementation } from '../tasks/implementation.ts';
 import { taskInput } from '../tasks/input.ts';
 import { prepareTaskParams } from '../tasks/params.ts';
+import { INVALID_OUTPUT_KIND, checkTaskOutput } from '../tasks/validate.ts';
 import { redactDeep, secretStrings } from '../tasks/redact.ts';
 import type { CommonStepOptions } from './basic.ts';
 import { resolveCleanup, resolveInterpreter, resolveRunAs, resolveTmpdir } from './options.ts';
@@ -79,7 +80,10 @@ export async function runTaskStep(
         const content = await catalog.read(implementation.path);
         return connection.runFile({ ...common, file: { name: implementation.name, content }, env: input.env, stdin: input.stdin });
       }
-      const value = taskValue(run, task.name, target.name, options.timeoutMs);
+      let value = taskValue(run, task.name, target.name, options.timeoutMs);
+      // A declared output (extensions.rivet.output) is checked; a mismatch fails this target.
+      const why = task.metadata.output === undefined || '_error' in value ? undefined : checkTaskOutput(task.name, task.metadata.output, value);
+      if (why !== undefined) value = { _error: { kind: INVALID_OUTPUT_KIND, msg: why, details: { value } } };
       // A task that echoes a sensitive parameter back must not leak it into results or logs.
       const secrets = secretStrings(prepared.params, prepared.sensitive);
       return secrets.length > 0 ? (redactDeep(value, secrets) as Record<string, unknown>) : value;

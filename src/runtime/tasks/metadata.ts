@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../core/index.ts';
 import { PuppetTypeError, formatType, parseType, type ParseTypeOptions } from '../../core/puppet-types/index.ts';
-import { PARAM_NAME, explainMismatch, type ParamSpec } from './validate.ts';
+import { PARAM_NAME, explainMismatch, parseOutputDecl, type ParamSpec, type TaskOutputDecl } from './validate.ts';
 
 /** Error kinds of task loading (Puppet's). */
 export const TaskErrorKind = {
@@ -61,6 +61,8 @@ export interface TaskMetadata {
   private?: boolean;
   remote?: boolean;
   extensions?: Record<string, unknown>;
+  /** `extensions.rivet.output`: what the task's result value must be (Rivet only; Bolt ignores extensions). */
+  output?: TaskOutputDecl;
 }
 
 /** A warning with Bolt's id (suppressible by `disable-warnings`). */
@@ -197,6 +199,13 @@ export function parseTaskMetadata(text: string, file: string, options: MetadataO
   if (ext !== undefined && ext !== null) {
     if (!isRecord(ext)) fail('extensions', `expects an object, got ${jsonType(ext)}`);
     metadata.extensions = ext as Record<string, unknown>;
+    const rivet = (ext as Record<string, unknown>)['rivet'];
+    const output = isRecord(rivet) ? rivet['output'] : undefined;
+    if (output !== undefined && output !== null) {
+      const decl = parseOutputDecl(output, options);
+      if (typeof decl === 'string') fail('extensions.rivet.output', decl);
+      metadata.output = decl as TaskOutputDecl;
+    }
   }
 
   const params = data['parameters'];

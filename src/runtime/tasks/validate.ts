@@ -17,6 +17,7 @@ import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { REDACTED, RivetError, Sensitive } from '../../core/index.ts';
 import {
+  PuppetTypeError,
   acceptsUndef,
   formatType,
   parseType,
@@ -291,4 +292,78 @@ export function assertTaskParams(
   if (problems.length > 0) {
     throw new RivetError(VALIDATION_ERROR_KIND, problems.join('\n'), { issueCode: 'TYPE_MISMATCH', details: { task: taskName, problems } });
   }
+}
+
+/**
+ * A task's declared result value (`extensions.rivet.output` in its metadata): a Puppet type, or a
+ * JSON Schema object. Rivet validates each target's value against it; Bolt ignores it.
+ */
+export type TaskOutputDecl = { type: PuppetType; text: string } | { schema: Record<string, unknown> };
+
+/** Kind of the per-target error for a value that does not match the declared output. */
+export const INVALID_OUTPUT_KIND = 'rivet/invalid-task-output';
+
+const schemaValidators = new Map<string, ValidateFunction>();
+
+function compileSchema(schema: Record<string, unknown>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let fn = schemaValidators.get(key);
+  if (fn === undefined) {
+    fn = createAjv().compile(schema);
+    schemaValidators.set(key, fn);
+  }
+  return fn;
+}
+
+/**
+ * Reads `extensions.rivet.output`: a type string is parsed, an object must be a JSON Schema ajv
+ * compiles. Returns the declaration, or the problem as a sentence.
+ *
+ * @example
+ * ```ts
+ * parseOutputDecl('Struct[{status => String}]'); // { type: {...}, text: 'Struct[{status => String}]' }
+ * parseOutputDecl(5); // 'expects a Puppet type string or a JSON Schema object, got number 5'
+ * ```
+ */
+export function parseOutputDecl(value: unknown, options: ParseTypeOptions = {}): TaskOutputDecl | string {
+  if (typeof value === 'string') {
+    try {
+      return { type: parseType(value, options), text: value };
+    } catch (error) {
+      if (error instanceof PuppetTypeError) return error.reason;
+      throw error;
+    }
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    try {
+      compileSchema(value as Record<string, unknown>);
+    } catch (error) {
+      return `is not a valid JSON Schema: ${(error as Error).message}`;
+    }
+    return { schema: value as Record<string, unknown> };
+  }
+  return `expects a Puppet type string or a JSON Schema object, got ${describeValue(value)}`;
+}
+
+/**
+ * Why a task's result value does not match its declared output, as a full sentence, or undefined
+ * when it matches.
+ *
+ * @example
+ * ```ts
+ * checkTaskOutput('demo::x', { type: parseType('Struct[{ok => Boolean}]'), text: 'Struct[{ok => Boolean}]' }, { ok: 'yes' });
+ * // "demo::x returned a value that does not match its declared output: entry 'ok' expects a Boolean, got \"yes\""
+ * ```
+ */
+export function checkTaskOutput(taskName: string, decl: TaskOutputDecl, value: unknown): string | undefined {
+  const head = `${taskName} returned a value that does not match its declared output`;
+  if ('type' in decl) {
+    const why = explainMismatch(decl.type, value);
+    return why === undefined ? undefined : `${head}: ${why}`;
+  }
+  const fn = compileSchema(decl.schema);
+  if (fn(unwrapSensitive(value)) === true) return undefined;
+  const first = fn.errors?.[0];
+  const where = first === undefined ? '' : `${first.instancePath === '' ? 'the value' : first.instancePath} ${first.message ?? 'is invalid'}`;
+  return `${head} (JSON Schema): ${where}, got ${describeValue(value)}`;
 }
