@@ -35,7 +35,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
+      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
     );
   program.addCommand(commandCommand(ctx));
   program.addCommand(scriptCommand(ctx));
