@@ -13,7 +13,7 @@
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { RivetError } from '../../core/errors.ts';
-import { Sensitive } from '../../core/result.ts';
+import { REDACTED, Sensitive } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
 import type { ParamDecl, ParamsDecl } from '../../sdk/params.ts';
 import { suggest } from '../../core/puppet-types/index.ts';
@@ -142,10 +142,14 @@ export function prepareParams(planName: string, decl: ParamsDecl | undefined, gi
   return args;
 }
 
-/** Parameter values for display and events: Targets as names, Sensitive redacted by its toJSON. */
-export function displayParams(given: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/**
+ * Parameter values for display and events: Targets as names, and every parameter declared
+ * sensitive (`sensitive: true` or a `Sensitive[...]` type) redacted, whatever its value.
+ */
+export function displayParams(given: Readonly<Record<string, unknown>>, decl?: ParamsDecl): Record<string, unknown> {
+  const sensitive = new Set(normalizeParams(decl).filter((p) => p.sensitive).map((p) => p.name));
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(given)) out[key] = displayValue(value);
+  for (const [key, value] of Object.entries(given)) out[key] = sensitive.has(key) && value !== undefined ? REDACTED : displayValue(value);
   return out;
 }
 

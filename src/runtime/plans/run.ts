@@ -104,7 +104,7 @@ export class PlanRunner {
       throw error;
     }
     const started = performance.now();
-    events.emit({ type: 'plan_start', plan: name, params: displayParams(given) });
+    events.emit({ type: 'plan_start', plan: name, params: displayParams(given, plan.params) });
     let status: 'success' | 'failure' = 'failure';
     try {
       const shared: PlanRunShared = {

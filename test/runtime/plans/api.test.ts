@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { RivetEvent } from '../../../src/core/events.ts';
+import { Sensitive } from '../../../src/core/result.ts';
 import { createRuntime, runPlan } from '../../../src/runtime/index.ts';
 import { definePlan, runCommand } from '../../../src/sdk/index.ts';
 
@@ -37,5 +38,23 @@ describe('application API', () => {
     expect(seen['two']!.filter((t) => t === 'target_finish')).toHaveLength(2);
     expect(seen['one']![0]).toBe('plan_start');
     expect(seen['one']!.at(-1)).toBe('plan_finish');
+  });
+
+  it('P-41: sensitive plan parameters never reach the event stream', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'rivet-app-'));
+    await using runtime = await createRuntime({ cwd, env: {}, inventory: { targets: [{ name: 'a', config: { transport: 'local' } }] } });
+    const events: RivetEvent[] = [];
+    runtime.events.on((e) => events.push(e));
+    const secretive = definePlan({
+      params: { password: { type: 'String', sensitive: true }, token: 'Sensitive[String]', user: 'String' },
+      async run({ user }) {
+        return user;
+      },
+    });
+    await runPlan(secretive, { password: 'hunter2-plain', token: new Sensitive('tok3n-wrapped'), user: 'bob' }, { runtime });
+    const text = JSON.stringify(events);
+    expect(text).not.toContain('hunter2-plain');
+    expect(text).not.toContain('tok3n-wrapped');
+    expect(events[0]).toMatchObject({ type: 'plan_start', params: { password: 'Sensitive [value redacted]', token: 'Sensitive [value redacted]', user: 'bob' } });
   });
 });
