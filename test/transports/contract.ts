@@ -233,6 +233,12 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
         expect(r.stderr.toString()).toBe('');
       });
 
+      it('X-02: run-as-command replaces sudo (the user is appended)', async (ctx) => {
+        if (!fixture.runAsUser) return ctx.skip(fixture.skipRunAsReason ?? 'no run-as user');
+        const r = await conn.run('id -un; printf %s "$X"', { signal: signal(), runAs: { user: fixture.runAsUser, command: ['sudo', '-n', '-H', '-u'] }, env: { X: 'via-command' } });
+        expect(r.stdout.toString()).toBe(`${fixture.runAsUser}\nvia-command`);
+      });
+
       it('runs a file as another user from a temp dir that user owns', async (ctx) => {
         if (!fixture.runAsUser) return ctx.skip(fixture.skipRunAsReason ?? 'no run-as user');
         const r = await conn.runFile({ signal: signal(), runAs: runAs(), file: { name: 'who.sh', content: Buffer.from('#!/bin/sh\nid -un\nstat -c %U "$(dirname "$0")"\n') } });
