@@ -54,7 +54,7 @@ describe('rivet CLI over SSH', () => {
         `    private-key: ${server.clientKeyPath}`,
         `    known-hosts-file: ${server.knownHostsPath}`,
         '    load-config: false',
-        '    connect-timeout: 5',
+        '    connect-timeout: 30',
         '',
       ].join('\n'),
       'hello.sh': '#!/bin/sh\necho "hello from $(id -un) with $#: $*"\n',
