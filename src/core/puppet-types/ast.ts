@@ -16,7 +16,14 @@
  */
 
 /** Types without parameters. `Target` is Bolt's target (a name or a target hash when sent as JSON). */
-export type SimpleKind = 'Any' | 'Data' | 'Scalar' | 'ScalarData' | 'Undef' | 'Boolean' | 'Numeric' | 'Target' | 'TargetSpec';
+/** The types that take no parameters: written, parsed and formatted as their bare name. */
+export const SIMPLE_KINDS = ['Any', 'Data', 'Scalar', 'ScalarData', 'Undef', 'Boolean', 'Numeric', 'Target', 'TargetSpec'] as const;
+export type SimpleKind = (typeof SIMPLE_KINDS)[number];
+
+/** True when `name` is a type that takes no parameters. */
+export function isSimpleKind(name: string): name is SimpleKind {
+  return (SIMPLE_KINDS as readonly string[]).includes(name);
+}
 
 export interface SimpleType {
   kind: SimpleKind;

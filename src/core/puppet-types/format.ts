@@ -7,7 +7,7 @@
  * ```
  * @module
  */
-import type { PuppetType } from './ast.ts';
+import { isSimpleKind, type PuppetType } from './ast.ts';
 
 /** Single-quoted Puppet string literal. */
 export function quote(value: string): string {
@@ -41,17 +41,8 @@ function withParams(name: string, params: string[]): string {
  * ```
  */
 export function formatType(type: PuppetType): string {
+  if (isSimpleKind(type.kind)) return type.kind;
   switch (type.kind) {
-    case 'Any':
-    case 'Data':
-    case 'Scalar':
-    case 'ScalarData':
-    case 'Undef':
-    case 'Boolean':
-    case 'Numeric':
-    case 'Target':
-    case 'TargetSpec':
-      return type.kind;
     case 'String':
     case 'Integer':
       return withParams(type.kind, bounds(type.min, type.max));

@@ -14,7 +14,7 @@
  * @module
  */
 import { ErrorKind, RivetError } from '../errors.ts';
-import type { PuppetType, StructMember } from './ast.ts';
+import { isSimpleKind, type PuppetType, type StructMember } from './ast.ts';
 import { formatType } from './format.ts';
 import { RegexTranslationError, rubyRegexToJs } from './regex.ts';
 import { suggest } from './suggest.ts';
@@ -306,18 +306,11 @@ class Parser {
     this.next();
     const name = token.value;
     const col = token.column;
+    if (isSimpleKind(name)) {
+      if (this.peek().kind === '[') this.fail(`${name} takes no parameters (at column ${this.peek().column})`, this.peek().column);
+      return { kind: name };
+    }
     switch (name) {
-      case 'Any':
-      case 'Data':
-      case 'Scalar':
-      case 'ScalarData':
-      case 'Undef':
-      case 'Boolean':
-      case 'Numeric':
-      case 'Target':
-      case 'TargetSpec':
-        if (this.peek().kind === '[') this.fail(`${name} takes no parameters (at column ${this.peek().column})`, this.peek().column);
-        return { kind: name };
       case 'String':
       case 'Integer':
       case 'Float': {
