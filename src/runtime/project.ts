@@ -19,7 +19,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
 import { YamlSource, type KeyPath } from './inventory/source.ts';
-import { TRANSPORTS } from './inventory/schema.ts';
+import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
 import type { Inventory } from './inventory/inventory.ts';
 
@@ -121,37 +121,28 @@ const PROJECT_KEYS: Record<string, Check> = {
 const TRANSPORT_KEYS = new Set<string>(['transport', 'inventory-config', ...TRANSPORTS]);
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'any'];
 
-const isDict = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
 
 function checkValue(check: Check, value: unknown): string | undefined {
   if (Array.isArray(check)) {
-    return typeof value === 'string' && check.includes(value) ? undefined : `must be one of ${check.join(', ')}, not ${describe(value)}`;
+    return typeof value === 'string' && check.includes(value) ? undefined : `must be one of ${check.join(', ')}, not ${typeName(value)}`;
   }
   switch (check) {
     case 'string':
-      return typeof value === 'string' ? undefined : `must be a string, not ${describe(value)}`;
+      return typeof value === 'string' ? undefined : `must be a string, not ${typeName(value)}`;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `must be a boolean, not ${describe(value)}`;
+      return typeof value === 'boolean' ? undefined : `must be a boolean, not ${typeName(value)}`;
     case 'positive-integer':
-      return Number.isInteger(value) && (value as number) > 0 ? undefined : `must be a positive integer, not ${describe(value)}`;
+      return Number.isInteger(value) && (value as number) > 0 ? undefined : `must be a positive integer, not ${typeName(value)}`;
     case 'strings':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : `must be an array of strings, not ${describe(value)}`;
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : `must be an array of strings, not ${typeName(value)}`;
     case 'map':
-      return isDict(value) ? undefined : `must be a map, not ${describe(value)}`;
+      return isDict(value) ? undefined : `must be a map, not ${typeName(value)}`;
     case 'modulepath':
       return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
         ? undefined
-        : `must be a string or an array of strings, not ${describe(value)}`;
+        : `must be a string or an array of strings, not ${typeName(value)}`;
     case 'modules':
-      if (!Array.isArray(value)) return `must be an array, not ${describe(value)}`;
+      if (!Array.isArray(value)) return `must be an array, not ${typeName(value)}`;
       return undefined;
   }
 }
@@ -195,7 +186,7 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
   const fail = (path: KeyPath, msg: string): never => {
     throw src.fail(path, msg, ErrorKind.Project);
   };
-  if (!isDict(data)) fail([], `the project file must be a map, not ${describe(data)}`);
+  if (!isDict(data)) fail([], `the project file must be a map, not ${typeName(data)}`);
   const map = data as Record<string, unknown>;
   const warnings: string[] = [];
   const at = (key: string): string => {
@@ -224,7 +215,7 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
   }
   (config.modules ?? []).forEach((mod, i) => {
     if (typeof mod === 'string') return;
-    if (!isDict(mod)) fail(['modules', i], `a module must be a string or a map, not ${describe(mod)}`);
+    if (!isDict(mod)) fail(['modules', i], `a module must be a string or a map, not ${typeName(mod)}`);
     const m = mod as Record<string, unknown>;
     if (typeof m['name'] !== 'string' && typeof m['git'] !== 'string') fail(['modules', i], "a module needs a 'name' or a 'git' URL");
     if (m['git'] !== undefined && typeof m['ref'] !== 'string') fail(['modules', i, 'git'], "a git module needs a 'ref'");
@@ -235,13 +226,13 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
     }
   });
   for (const [dest, settings] of Object.entries(config.log ?? {})) {
-    if (!isDict(settings)) fail(['log', dest], `must be a map, not ${describe(settings)}`);
+    if (!isDict(settings)) fail(['log', dest], `must be a map, not ${typeName(settings)}`);
     const level = (settings as Record<string, unknown>)['level'];
     if (level !== undefined && !(typeof level === 'string' && LOG_LEVELS.includes(level))) {
-      fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${describe(level)}`);
+      fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${typeName(level)}`);
     }
     const append = (settings as Record<string, unknown>)['append'];
-    if (append !== undefined && typeof append !== 'boolean') fail(['log', dest, 'append'], `must be a boolean, not ${describe(append)}`);
+    if (append !== undefined && typeof append !== 'boolean') fail(['log', dest, 'append'], `must be a boolean, not ${typeName(append)}`);
   }
   return { config, warnings };
 }

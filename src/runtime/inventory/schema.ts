@@ -144,7 +144,8 @@ export interface InventoryModel {
 const isDict = (value: unknown): value is Dict =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function typeName(value: unknown): string {
+/** How a YAML value is named in error messages: `a map`, `an array`, `string "x"`, `null`. */
+export function typeName(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'a map';
