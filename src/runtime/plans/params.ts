@@ -10,8 +10,7 @@
  * ```
  * @module
  */
-import Ajv from 'ajv';
-import type { ValidateFunction } from 'ajv';
+import { compileJsonSchema } from '../tasks/validate.ts';
 import { RivetError } from '../../core/errors.ts';
 import { REDACTED, Sensitive } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
@@ -67,18 +66,6 @@ export function normalizeParams(decl: ParamsDecl | undefined): NormalParam[] {
   return Object.entries(decl ?? {}).map(([name, d]) => normalizeParam(name, d));
 }
 
-const ajv = new Ajv.default({ strict: false, allErrors: false });
-const schemaCache = new Map<string, ValidateFunction>();
-
-function schemaValidator(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let fn = schemaCache.get(key);
-  if (fn === undefined) {
-    fn = ajv.compile(schema);
-    schemaCache.set(key, fn);
-  }
-  return fn;
-}
 
 function plain(value: unknown): unknown {
   return value instanceof Sensitive ? value.unwrap() : value;
@@ -87,7 +74,12 @@ function plain(value: unknown): unknown {
 /** Why `value` does not fit the parameter, or undefined. */
 export function paramMismatch(param: NormalParam, value: unknown): string | undefined {
   if (param.type !== undefined) return puppetMismatch(param.type, value, param.sensitive);
-  const validate = schemaValidator(param.schema!);
+  let validate: ReturnType<typeof compileJsonSchema>;
+  try {
+    validate = compileJsonSchema(param.schema!);
+  } catch (error) {
+    return `has an invalid JSON Schema: ${(error as Error).message}`;
+  }
   if (validate(plain(value))) return undefined;
   const first = validate.errors?.[0];
   const where = first?.instancePath ? ` at ${first.instancePath}` : '';
@@ -97,7 +89,11 @@ export function paramMismatch(param: NormalParam, value: unknown): string | unde
 /** True when `value` fits the parameter's type (used to decide how to read CLI `k=v` values, C-08). */
 export function paramMatches(param: NormalParam, value: unknown): boolean {
   if (param.type !== undefined) return puppetMatches(param.type, value);
-  return schemaValidator(param.schema!)(plain(value)) === true;
+  try {
+    return compileJsonSchema(param.schema!)(plain(value)) === true;
+  } catch {
+    return false; // reported by paramMismatch
+  }
 }
 
 /**

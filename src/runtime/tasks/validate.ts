@@ -44,7 +44,9 @@ export const PARAM_NAME = /^[a-z][a-z0-9_]*$/;
  * ```
  */
 export function createAjv(): InstanceType<typeof Ajv.default> {
-  return new Ajv.default({ strict: true, strictTuples: false, allowUnionTypes: true, allErrors: false });
+  // Strict, so a misspelt keyword in a user's schema is an error; `format` is an annotation only
+  // (no format validators are bundled), not a crash.
+  return new Ajv.default({ strict: true, strictTuples: false, allowUnionTypes: true, allErrors: false, validateFormats: false });
 }
 
 const ajv = createAjv();
@@ -70,7 +72,20 @@ export function compileType(type: string | PuppetType): ValidateFunction {
     }
     return fn;
   }
-  const schema = toJsonSchema(type);
+  return compileJsonSchema(toJsonSchema(type) as Record<string, unknown>);
+}
+
+/**
+ * The compiled validator for a JSON Schema (one made from a Puppet type, or one a user wrote for a
+ * plan parameter or a task output), cached by its content.
+ *
+ * @throws Error from ajv when the schema itself is invalid.
+ * @example
+ * ```ts
+ * compileJsonSchema({ type: 'integer', minimum: 1 })(0); // false
+ * ```
+ */
+export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
   const key = JSON.stringify(schema);
   let fn = bySchema.get(key);
   if (fn === undefined) {
@@ -303,18 +318,6 @@ export type TaskOutputDecl = { type: PuppetType; text: string } | { schema: Reco
 /** Kind of the per-target error for a value that does not match the declared output. */
 export const INVALID_OUTPUT_KIND = 'rivet/invalid-task-output';
 
-const schemaValidators = new Map<string, ValidateFunction>();
-
-function compileSchema(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let fn = schemaValidators.get(key);
-  if (fn === undefined) {
-    fn = createAjv().compile(schema);
-    schemaValidators.set(key, fn);
-  }
-  return fn;
-}
-
 /**
  * Reads `extensions.rivet.output`: a type string is parsed, an object must be a JSON Schema ajv
  * compiles. Returns the declaration, or the problem as a sentence.
@@ -336,7 +339,7 @@ export function parseOutputDecl(value: unknown, options: ParseTypeOptions = {}):
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     try {
-      compileSchema(value as Record<string, unknown>);
+      compileJsonSchema(value as Record<string, unknown>);
     } catch (error) {
       return `is not a valid JSON Schema: ${(error as Error).message}`;
     }
@@ -361,7 +364,7 @@ export function checkTaskOutput(taskName: string, decl: TaskOutputDecl, value: u
     const why = explainMismatch(decl.type, value);
     return why === undefined ? undefined : `${head}: ${why}`;
   }
-  const fn = compileSchema(decl.schema);
+  const fn = compileJsonSchema(decl.schema);
   if (fn(unwrapSensitive(value)) === true) return undefined;
   const first = fn.errors?.[0];
   const where = first === undefined ? '' : `${first.instancePath === '' ? 'the value' : first.instancePath} ${first.message ?? 'is invalid'}`;

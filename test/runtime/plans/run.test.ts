@@ -341,6 +341,14 @@ describe('parameters', () => {
     expect(await h.runner.run(p, { mode: 'fast' })).toBe('fast');
     await expect(h.runner.run(p, { mode: 'slow' })).rejects.toThrow(/parameter 'mode' does not match its schema: must be equal to one of the allowed values/);
   });
+
+  it('a broken JSON Schema is an error naming the parameter; format is only an annotation', async () => {
+    h = await planHarness();
+    const broken = definePlan({ params: { mode: { schema: { type: 'string', requird: ['x'] } } }, run: ({ mode }) => mode });
+    await expect(h.runner.run(broken, { mode: 'x' })).rejects.toThrow(/parameter 'mode' has an invalid JSON Schema: strict mode: unknown keyword: "requird"/);
+    const email = definePlan({ params: { to: { schema: { type: 'string', format: 'email' } } }, run: ({ to }) => to });
+    expect(await h.runner.run(email, { to: 'ops@example.com' })).toBe('ops@example.com');
+  });
 });
 
 describe('isolation', () => {
