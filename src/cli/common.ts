@@ -147,7 +147,11 @@ export async function prepareRun(flags: GlobalFlags, ctx: CliContext): Promise<{
   const specs = await targetArgs(flags, ctx.io);
   const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
   ctx.onRuntime(runtime);
-  return { runtime, targets: runtime.inventory.getTargets(specs, { cli: true }) };
+  const targets = runtime.inventory.getTargets(specs, { cli: true });
+  if (targets.length === 0) {
+    throw new UsageError(`--targets ${specs.map((s) => `'${s}'`).join(' ')} names no targets${specs.includes('all') ? ' (the inventory has none)' : ''}`);
+  }
+  return { runtime, targets };
 }
 
 /** An argument that may be `@file` (read relative to the cwd) or `-` (stdin); `what` names it in errors. */

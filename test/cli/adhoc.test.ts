@@ -138,6 +138,32 @@ describe('usage errors exit 2 with a clear message', () => {
     expect(r.stderr).toMatch(/--format.*xml.*human, json, jsonl/s);
   });
 
+  it('bad --connect-timeout, --timeout, --transport and --log-level', async () => {
+    const cwd = await makeProject(PROJECT);
+    const cases: [string[], RegExp][] = [
+      [['--connect-timeout', 'abc'], /--connect-timeout must be a number of seconds greater than 0, got 'abc'/],
+      [['--timeout', '0'], /--timeout must be a number of seconds greater than 0, got '0'/],
+      [['--transport', 'bogus'], /--transport.*bogus.*ssh, local, winrm/],
+      [['--log-level', 'noisy'], /--log-level.*noisy.*trace, debug/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await rivet(['command', 'run', 'true', '-t', 'localhost', ...flags], { cwd });
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('--targets that names no target is an error, not an empty success', async () => {
+    const cwd = await makeProject(PROJECT);
+    const blank = await rivet(['command', 'run', 'true', '-t', ' , '], { cwd });
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain('names no targets');
+    const empty = await makeProject({ 'bolt-project.yaml': 'name: empty\n' });
+    const all = await rivet(['command', 'run', 'true', '-t', 'all'], { cwd: empty });
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain("--targets 'all' names no targets (the inventory has none)");
+  });
+
   it('bad --env-var', async () => {
     const cwd = await makeProject(PROJECT);
     const r = await rivet(['command', 'run', 'true', '-t', 'localhost', '--env-var', 'NOEQUALS'], { cwd });
