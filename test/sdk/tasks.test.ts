@@ -1,12 +1,12 @@
 /**
- * runTask/runTaskWith plumbing through a runtime with task execution (a fake `runTask` here; the
- * real one is the lead's Runtime.runTask): options mapping, run-as precedence (P-14), failure
+ * runTask/runTaskWith plumbing through a runtime with task execution (a fake `runTask` here in place of
+ * Runtime.runTask): options mapping, run-as precedence (P-14), failure
  * semantics (P-01, P-02, P-11).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Result, ResultSet } from '../../src/core/result.ts';
 import type { Target } from '../../src/core/target.ts';
-import type { TaskStepOptions } from '../../src/runtime/plans/index.ts';
+import type { TaskStepOptions } from '../../src/runtime/steps/task.ts';
 import { definePlan, isRunFailure, runPlan, runTask, runTaskWith, type RivetError } from '../../src/sdk/index.ts';
 import { planHarness, type PlanHarness } from '../runtime/plans/helpers.ts';
 

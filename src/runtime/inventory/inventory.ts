@@ -92,10 +92,6 @@ function inventoryError(msg: string, details: Dict = {}): RivetError {
   return new RivetError(ErrorKind.Inventory, msg, { details });
 }
 
-function emptyData(): DataBlock {
-  return { config: {}, facts: {}, vars: {}, features: [], pluginHooks: {} };
-}
-
 function mergeCollected(base: Collected, over: Collected): Collected {
   return {
     config: deepMerge(base.config, over.config),

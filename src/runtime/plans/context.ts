@@ -17,26 +17,7 @@ import type { CommandOptions, OnFailure, PromptOptions, RunPlanOptions, ScriptOp
 import type { TargetSpec } from '../../sdk/puppet.ts';
 import type { Runtime } from '../runtime.ts';
 import type { CommonStepOptions } from '../steps/basic.ts';
-
-/** Task execution as the lead adds it to Runtime (called through this narrow interface). */
-export interface TaskRunner {
-  runTask(task: string, targets: TargetSpec, params: Record<string, unknown>, options?: TaskStepOptions): Promise<ResultSet>;
-  runTaskWith(
-    task: string,
-    targets: TargetSpec,
-    params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>,
-    options?: TaskStepOptions,
-  ): Promise<ResultSet>;
-}
-
-export interface TaskStepOptions {
-  description?: string | undefined;
-  noop?: boolean | undefined;
-  runAs?: string | undefined;
-  timeoutMs?: number | undefined;
-  signal?: AbortSignal | undefined;
-  stream?: boolean | undefined;
-}
+import type { TaskStepOptions } from '../steps/task.ts';
 
 /** State shared by every plan of one run. */
 export interface PlanRunShared {
@@ -100,24 +81,16 @@ export class RuntimePlanContext implements PlanContext {
     };
   }
 
-  #taskRunner(): TaskRunner {
-    const runtime = this.#runtime as Runtime & Partial<TaskRunner>;
-    if (typeof runtime.runTask !== 'function' || typeof runtime.runTaskWith !== 'function') {
-      throw new RivetError(ErrorKind.Generic, 'Task execution is not available in this build of Rivet (Runtime.runTask is missing)', { issueCode: 'NO_TASKS' });
-    }
-    return runtime as TaskRunner;
-  }
-
   #taskOptions(options: TaskOptions): TaskStepOptions {
     return { ...this.#common(options), noop: options.noop };
   }
 
   runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet> {
-    return this.#taskRunner().runTask(task, targets, params, this.#taskOptions(options));
+    return this.#runtime.runTask(task, targets, params, this.#taskOptions(options));
   }
 
   runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet> {
-    return this.#taskRunner().runTaskWith(task, targets, params, this.#taskOptions(options));
+    return this.#runtime.runTaskWith(task, targets, params, this.#taskOptions(options));
   }
 
   runCommand(command: string, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {

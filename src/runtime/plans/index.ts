@@ -18,7 +18,7 @@ export { PlanRunner, checkPlanResult, planErrorData, type PlanRunnerOptions, typ
 export { discoverPlans, findPlan, loadPlan, loadPlanFile, nameOfPlan, planNameFor, type PlanEntry, type PlanSources } from './discovery.ts';
 export { prepareParams, normalizeParams, normalizeParam, paramMatches, paramMismatch, displayParams, type NormalParam } from './params.ts';
 export { planResultJSON, planResultData } from './serialize.ts';
-export { RuntimePlanContext, encodeEnvVars, type TaskRunner, type TaskStepOptions } from './context.ts';
+export { RuntimePlanContext, encodeEnvVars } from './context.ts';
 
 export type RunPlanApiOptions = PlanRunnerOptions &
   RunOptions &

@@ -3,7 +3,6 @@ import { createAjv } from '../../../src/runtime/tasks/validate.ts';
 import { formatType, parseType, toJsonSchema, tokenize, type PuppetType } from '../../../src/core/puppet-types/index.ts';
 
 const ajv = createAjv();
-const accepts = (type: string, value: unknown): boolean => ajv.validate(toJsonSchema(parseType(type)), value) as boolean;
 
 interface Row {
   text: string;
