@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { JsonObject, PlanParams, PlanReturn } from 'rivet';
+import type { JsonObject, PlanParams, PlanReturn } from 'rivetops';
 
 /** Every task on the modulepath: name -> parameters callers pass, and the result value. */
 export interface Tasks {
@@ -147,7 +147,7 @@ export interface Plans {
   };
 }
 
-declare module 'rivet' {
+declare module 'rivetops' {
   interface TaskRegistry extends Tasks {}
   interface PlanRegistry extends Plans {}
 }

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// Rivet ships its TypeScript source and runs it through tsx, the same loader that runs plans
-// (see docs/ARCHITECTURE.md, "No build step").
-import { register } from 'tsx/esm/api';
+// The `rivet` command: plain Node on the built JavaScript in dist/ (npm run build). tsx is loaded
+// only when a TypeScript plan file is imported (see docs/ARCHITECTURE.md, "Build and loading").
+import { main } from '../dist/cli/main.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
 await main();

@@ -8,7 +8,7 @@
  *   npx rivet plan run example::deploy version=1.1.0
  *   npx tsx plans/deploy.ts --targets localhost version=1.1.0 --format json
  */
-import { addFacts, definePlan, log, out, runCommand, runPlan, runTask, uploadFile, writeFile } from 'rivet';
+import { addFacts, definePlan, log, out, runCommand, runPlan, runTask, uploadFile, writeFile } from 'rivetops';
 import verify from '../modules/site/plans/verify.ts';
 
 export default definePlan({

@@ -9,7 +9,7 @@
  *
  * ```ts
  * export interface Tasks { 'package': { params: { action: 'install' | ...; name: string }; result: JsonObject } }
- * declare module 'rivet' { interface TaskRegistry extends Tasks {} }
+ * declare module 'rivetops' { interface TaskRegistry extends Tasks {} }
  * ```
  *
  * @module
@@ -21,9 +21,9 @@ import type { ParamIR, PlanIR, RivetTypeName, TaskIR, TsType } from './ir.ts';
 const LINE_WIDTH = 100;
 
 export interface EmitOptions {
-  /** Augment `TaskRegistry`/`PlanRegistry` of the 'rivet' module (default true). */
+  /** Augment `TaskRegistry`/`PlanRegistry` of the 'rivetops' module (default true). */
   augment?: boolean;
-  /** The module the SDK is imported from (default 'rivet'). */
+  /** The module the SDK is imported from (default 'rivetops'). */
   sdkModule?: string;
   /** What generated the file, for the banner (default `rivet types`). */
   generator?: string;
@@ -196,7 +196,7 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
  * ```
  */
 export function emitDeclarations(tasks: readonly TaskIR[], plans: readonly PlanIR[], options: EmitOptions = {}): string[] {
-  const sdk = options.sdkModule ?? 'rivet';
+  const sdk = options.sdkModule ?? 'rivetops';
   const generator = options.generator ?? '`rivet types`';
   const imports: Imports = new Set();
   const taskBody = [...tasks].sort(byName).flatMap((t, i) => [...(i > 0 ? [''] : []), ...taskLines(t, imports)]);

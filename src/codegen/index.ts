@@ -37,7 +37,7 @@ export interface GenerateOptions extends ReadOptions {
   outFile?: string | undefined;
   /** Also type `runPlan(name)` from the project's plan files (default true). */
   plans?: boolean | undefined;
-  /** The module specifier of the SDK (default 'rivet'). */
+  /** The module specifier of the SDK (default 'rivetops'). */
   sdkModule?: string | undefined;
 }
 

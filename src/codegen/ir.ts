@@ -33,7 +33,7 @@ export interface TsProperty {
   doc?: string[] | undefined;
 }
 
-/** A TypeScript type as data. `ref` names a type exported by 'rivet' (`JsonValue`, `TargetSpec`, ...). */
+/** A TypeScript type as data. `ref` names a type exported by 'rivetops' (`JsonValue`, `TargetSpec`, ...). */
 export type TsType =
   | { kind: 'string' }
   | { kind: 'number' }
@@ -53,7 +53,7 @@ export type TsType =
   | { kind: 'union'; types: TsType[] }
   | { kind: 'sensitive'; type: TsType };
 
-/** Types the generated file imports from 'rivet'. */
+/** Types the generated file imports from 'rivetops'. */
 export type RivetTypeName = 'JsonValue' | 'JsonObject' | 'Target' | 'TargetSpec';
 
 /** The parameters of a task, as callers see them. */

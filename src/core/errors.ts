@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { RivetError, ErrorKind, isRivetError } from 'rivet/core';
+ * import { RivetError, ErrorKind, isRivetError } from 'rivetops/core';
  * const err = new RivetError(ErrorKind.Connect, 'Connection refused', { issueCode: 'CONNECT_ERROR' });
  * if (isRivetError(err) && err.kind === ErrorKind.Connect) console.log(err.toJSON());
  * ```

@@ -1,11 +1,13 @@
+// Public declarations use Node's types (Buffer, streams, AbortSignal): @types/node is a dependency.
+/// <reference types="node" preserve="true" />
 /**
- * Rivet's runtime for applications (`import { createRuntime, runPlan } from 'rivet/runtime'`): make
+ * Rivet's runtime for applications (`import { createRuntime, runPlan } from 'rivetops/runtime'`): make
  * a runtime from a project directory or inline options, run plans or single steps on it, subscribe
  * to its events. No global state: every runtime has its own inventory, connections and limit.
  *
  * @example
  * ```ts
- * import { createRuntime, runPlan } from 'rivet/runtime';
+ * import { createRuntime, runPlan } from 'rivetops/runtime';
  * import deploy from './plans/deploy.ts';
  * await using runtime = await createRuntime({ cwd: '/srv/site', inventory: { targets: ['ssh://deploy@10.0.0.5'] } });
  * runtime.events.on((e) => console.log(e.type));

@@ -107,7 +107,7 @@ export function currentContext(fn: string): PlanContext {
   if (ctx === undefined) {
     throw new RivetError(
       ErrorKind.Generic,
-      `${fn}() was called outside a running plan: run it with \`rivet plan run\` or \`runPlan()\` (import { runPlan } from 'rivet/runtime' in an application)`,
+      `${fn}() was called outside a running plan: run it with \`rivet plan run\` or \`runPlan()\` (import { runPlan } from 'rivetops/runtime' in an application)`,
       { issueCode: 'NO_PLAN_CONTEXT' },
     );
   }

@@ -1,13 +1,15 @@
+// Public declarations use Node's types (Buffer, streams, AbortSignal): @types/node is a dependency.
+/// <reference types="node" preserve="true" />
 /**
- * Rivet's plan SDK: what plans import (`import { definePlan, runTask } from 'rivet'`).
+ * Rivet's plan SDK: what plans import (`import { definePlan, runTask } from 'rivetops'`).
  *
  * The SDK holds types, the public functions and a context lookup; it never imports the runtime.
  * Every function finds its run through the {@link PlanContext} that `rivet plan run`,
- * `npx tsx plans/x.ts` or `runPlan()` from `rivet/runtime` installs, and throws outside one.
+ * `npx tsx plans/x.ts` or `runPlan()` from `rivetops/runtime` installs, and throws outside one.
  *
  * @example
  * ```ts
- * import { definePlan, runTask, runCommand, uploadFile, out } from 'rivet';
+ * import { definePlan, runTask, runCommand, uploadFile, out } from 'rivetops';
  * export default definePlan({
  *   description: 'Deploy the web app',
  *   params: { targets: 'TargetSpec', version: 'String[1]', restart: { type: 'Boolean', default: true } },

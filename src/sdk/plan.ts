@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { definePlan, runCommand } from 'rivet';
+ * import { definePlan, runCommand } from 'rivetops';
  * export default definePlan({
  *   description: 'Print the uptime',
  *   params: { targets: 'TargetSpec', verbose: { type: 'Boolean', default: false } },

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * declare module 'rivet' {
+ * declare module 'rivetops' {
  *   interface TaskRegistry {
  *     'package': { params: { action: 'install' | 'status'; name: string }; result: { status: string } };
  *   }

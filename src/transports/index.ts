@@ -1,9 +1,11 @@
+// Public declarations use Node's types (Buffer, streams, AbortSignal): @types/node is a dependency.
+/// <reference types="node" preserve="true" />
 /**
  * Transports: the one {@link Transport} interface and its implementations.
  *
  * @example
  * ```ts
- * import { LocalTransport } from 'rivet/transports';
+ * import { LocalTransport } from 'rivetops/transports';
  * ```
  * @module
  */

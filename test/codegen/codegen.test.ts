@@ -107,6 +107,6 @@ describe('the pipeline over a modulepath', () => {
   it('types plans through their own declaration', () => {
     const { content } = generateFromSources([], [{ name: 'site::verify', path: join(ROOT, 'modules/site/plans/verify.ts') }], { projectDir: ROOT, outFile: join(ROOT, '.rivet/tasks.gen.ts') });
     expect(content).toContain("  'site::verify': {\n    params: PlanParams<typeof import('../modules/site/plans/verify.ts').default>;\n    result: PlanReturn<typeof import('../modules/site/plans/verify.ts').default>;\n  };");
-    expect(content).toContain("import type { PlanParams, PlanReturn } from 'rivet';");
+    expect(content).toContain("import type { PlanParams, PlanReturn } from 'rivetops';");
   });
 });

@@ -19,7 +19,7 @@ import {
   type Sensitive,
   type Target,
   type TargetSpec,
-} from 'rivet';
+} from 'rivetops';
 
 // FromPuppet: the forms plan parameters use.
 expectTypeOf<FromPuppet<'String'>>().toEqualTypeOf<string>();

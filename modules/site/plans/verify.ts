@@ -2,7 +2,7 @@
  * site::verify: checks a deployed site on every target with the site::health task and fails the
  * plan, naming the targets, when any of them is unhealthy.
  */
-import { definePlan, runTask } from 'rivet';
+import { definePlan, runTask } from 'rivetops';
 
 export default definePlan({
   description: 'Check that a deployed static site is served with the expected version',

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { parseType, formatType, toJsonSchema } from 'rivet/core';
+ * import { parseType, formatType, toJsonSchema } from 'rivetops/core';
  * const t = parseType('Optional[Integer[1, 65535]]');
  * formatType(t); // 'Optional[Integer[1, 65535]]'
  * toJsonSchema(t); // { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 1, maximum: 65535 }] }

@@ -16,6 +16,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
+import { ensureTypeScriptLoader } from './typescript.ts';
 
 export interface PlanEntry {
   name: string;
@@ -119,6 +120,7 @@ export function findPlan(plans: readonly PlanEntry[], name: string, sources?: Pl
  */
 async function importPlanModule(file: string): Promise<{ default?: unknown }> {
   const url = pathToFileURL(file).href;
+  await ensureTypeScriptLoader();
   try {
     return (await import(url)) as { default?: unknown };
   } catch (error) {

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { runPlan } from 'rivet/runtime';
+ * import { runPlan } from 'rivetops/runtime';
  * import deploy from './plans/deploy.ts';
  * const result = await runPlan(deploy, { targets: 'web', version: '1.2' }, { cwd: '/srv/site' });
  * ```

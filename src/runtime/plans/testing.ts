@@ -1,3 +1,5 @@
+// Public declarations use Node's types (Buffer, streams, AbortSignal): @types/node is a dependency.
+/// <reference types="node" preserve="true" />
 /**
  * A harness for plan authors (P-44, Bolt's BoltSpec): run a plan against stubbed steps, without
  * any target, and check what it did. Everything else is real: parameter checks, TargetSpec

@@ -13,8 +13,8 @@
  * ```
  * @module
  */
-import Ajv from 'ajv';
-import type { ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { REDACTED, RivetError, Sensitive } from '../../core/index.ts';
 import {
   PuppetTypeError,
@@ -43,13 +43,16 @@ export const PARAM_NAME = /^[a-z][a-z0-9_]*$/;
  * ajv.validate({ type: 'integer' }, 1); // true
  * ```
  */
-export function createAjv(): InstanceType<typeof Ajv.default> {
+export function createAjv(): Ajv {
+  // ajv (CommonJS) is required on first use, synchronously: loading it costs more than the rest of
+  // an ad-hoc command's start-up, and only task and plan parameter checks need it.
+  const ajv = createRequire(import.meta.url)('ajv') as { Ajv: typeof Ajv };
   // Strict, so a misspelt keyword in a user's schema is an error; `format` is an annotation only
   // (no format validators are bundled), not a crash.
-  return new Ajv.default({ strict: true, strictTuples: false, allowUnionTypes: true, allErrors: false, validateFormats: false });
+  return new ajv.Ajv({ strict: true, strictTuples: false, allowUnionTypes: true, allErrors: false, validateFormats: false });
 }
 
-const ajv = createAjv();
+let sharedAjv: Ajv | undefined;
 const byText = new Map<string, ValidateFunction>();
 const bySchema = new Map<string, ValidateFunction>();
 
@@ -89,7 +92,8 @@ export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunc
   const key = JSON.stringify(schema);
   let fn = bySchema.get(key);
   if (fn === undefined) {
-    fn = ajv.compile(schema);
+    sharedAjv ??= createAjv();
+    fn = sharedAjv.compile(schema);
     bySchema.set(key, fn);
   }
   return fn;

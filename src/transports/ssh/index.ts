@@ -20,7 +20,7 @@
  *
  * @example
  * ```ts
- * import { SshTransport } from 'rivet/transports/ssh';
+ * import { SshTransport } from './transports/ssh/index.ts'; // internal: the runtime loads it on first use
  * const conn = await new SshTransport().connect(target, { signal });
  * ```
  * @module

@@ -1,4 +1,4 @@
-/** The application API: runPlan from 'rivet/runtime' with inline options or a given runtime, events, typed results. */
+/** The application API: runPlan from 'rivetops/runtime' with inline options or a given runtime, events, typed results. */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * `tsc -p test/types/example/tsconfig.json` inside `npm test`. Nothing here runs.
  */
 import { expectTypeOf } from 'vitest';
-import { definePlan, runPlan, runTask, runTaskWith, type JsonObject, type ResultSet } from 'rivet';
+import { definePlan, runPlan, runTask, runTaskWith, type JsonObject, type ResultSet } from 'rivetops';
 import deploy from '../../../plans/deploy.ts';
 
 export default definePlan({

@@ -4,9 +4,9 @@
  * augmentation does not leak into the untyped-mode code of the repository).
  */
 import { expectTypeOf } from 'vitest';
-import { runPlan, runTask, runTaskWith, type ResultSet } from 'rivet';
+import { runPlan, runTask, runTaskWith, type ResultSet } from 'rivetops';
 
-declare module 'rivet' {
+declare module 'rivetops' {
   interface TaskRegistry {
     package: {
       params: { action: 'install' | 'uninstall' | 'status'; name: string; version?: string };

@@ -35,7 +35,7 @@ export interface Tasks {
 /** Every plan of the project and its modules: name -> parameters and return value. */
 export interface Plans {}
 
-declare module 'rivet' {
+declare module 'rivetops' {
   interface TaskRegistry extends Tasks {}
   interface PlanRegistry extends Plans {}
 }

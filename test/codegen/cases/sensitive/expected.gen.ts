@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { JsonObject, Sensitive } from 'rivet';
+import type { JsonObject, Sensitive } from 'rivetops';
 
 /** Every task on the modulepath: name -> parameters callers pass, and the result value. */
 export interface Tasks {
@@ -41,7 +41,7 @@ export interface Tasks {
 /** Every plan of the project and its modules: name -> parameters and return value. */
 export interface Plans {}
 
-declare module 'rivet' {
+declare module 'rivetops' {
   interface TaskRegistry extends Tasks {}
   interface PlanRegistry extends Plans {}
 }
