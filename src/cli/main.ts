@@ -11,12 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ErrorKind, UsageError, isRivetError } from '../core/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { commandCommand, fileCommand, scriptCommand } from './commands/adhoc.ts';
-import { groupCommand, inventoryCommand } from './commands/inventory.ts';
-import { directPlanProgram, planCommand } from './commands/plan.ts';
-import { taskCommand } from './commands/task.ts';
 import type { AnyPlan } from '../sdk/plan.ts';
-import { typesCommand } from './commands/types.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -27,7 +22,37 @@ function version(): string {
   return pkg.version;
 }
 
-export function buildProgram(ctx: CliContext): Command {
+type CommandFactory = (ctx: CliContext) => Command;
+
+/**
+ * The subcommands, in `--help` order, each loaded only when used: a subcommand's module pulls in
+ * the runtime, ajv, yaml, tar or codegen, and `rivet --version` or `rivet command run` should not
+ * pay for the others (start-up is most of the client's CPU on small fan-outs).
+ */
+const SUBCOMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<CommandFactory>]> = [
+  ['command', async () => (await import('./commands/adhoc.ts')).commandCommand],
+  ['script', async () => (await import('./commands/adhoc.ts')).scriptCommand],
+  ['file', async () => (await import('./commands/adhoc.ts')).fileCommand],
+  ['task', async () => (await import('./commands/task.ts')).taskCommand],
+  ['inventory', async () => (await import('./commands/inventory.ts')).inventoryCommand],
+  ['group', async () => (await import('./commands/inventory.ts')).groupCommand],
+  ['plan', async () => (await import('./commands/plan.ts')).planCommand],
+  ['types', async () => (await import('./commands/types.ts')).typesCommand],
+];
+
+/**
+ * The subcommands argv needs: the one it names, none for `--version`, and all of them otherwise
+ * (help, an unknown name that gets suggestions, no arguments).
+ */
+async function neededCommands(argv: readonly string[]): Promise<CommandFactory[]> {
+  const first = argv[0];
+  if (first === '--version') return [];
+  const named = SUBCOMMANDS.filter(([name]) => name === first);
+  return Promise.all((named.length > 0 ? named : SUBCOMMANDS).map(([, load]) => load()));
+}
+
+/** The `rivet` program with the subcommands argv needs (all of them when argv is omitted). */
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('rivet')
     .description('Run commands, scripts, Bolt tasks and TypeScript plans on many machines, over SSH or locally.')
     .version(version(), '--version', 'print the version')
@@ -37,14 +62,7 @@ export function buildProgram(ctx: CliContext): Command {
       'after',
       '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
     );
-  program.addCommand(commandCommand(ctx));
-  program.addCommand(scriptCommand(ctx));
-  program.addCommand(fileCommand(ctx));
-  program.addCommand(taskCommand(ctx));
-  program.addCommand(inventoryCommand(ctx));
-  program.addCommand(groupCommand(ctx));
-  program.addCommand(planCommand(ctx));
-  program.addCommand(typesCommand(ctx));
+  for (const factory of await neededCommands(argv)) program.addCommand(factory(ctx));
   program.commands.forEach(function configure(command: Command): void {
     command.showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
     command.commands.forEach(configure);
@@ -62,13 +80,14 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
  * (`npx tsx plans/deploy.ts --targets web k=v`): same parsing, output and exit codes.
  */
 export async function runPlanCli(plan: AnyPlan, argv: readonly string[], io: CliIO, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const { directPlanProgram } = await import('./commands/plan.ts');
   return runProgram((ctx) => directPlanProgram(ctx, plan).showSuggestionAfterError(true).helpOption('-h, --help', 'show help'), argv, io, signal, false);
 }
 
-async function runProgram(build: (ctx: CliContext) => Command, argv: readonly string[], io: CliIO, signal: AbortSignal, helpWhenEmpty: boolean): Promise<number> {
+async function runProgram(build: (ctx: CliContext, argv: readonly string[]) => Command | Promise<Command>, argv: readonly string[], io: CliIO, signal: AbortSignal, helpWhenEmpty: boolean): Promise<number> {
   const runtimes: Runtime[] = [];
   const ctx: CliContext = { io, signal, exitCode: 0, onRuntime: (r) => runtimes.push(r) };
-  const program = build(ctx);
+  const program = await build(ctx, argv);
   program.exitOverride();
   program.configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
   for (const sub of program.commands) {

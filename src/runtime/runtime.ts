@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { createRuntime } from 'rivet/runtime';
+ * import { createRuntime } from 'rivetops/runtime';
  * await using runtime = await createRuntime({ projectDir: '.' });
  * const set = await runtime.runCommand('uptime', 'web');
  * console.log(set.ok);
@@ -20,7 +20,7 @@ import type { Transport } from '../transports/transport.ts';
 import { Executor } from './executor.ts';
 import type { Inventory, TargetSpec } from './inventory/index.ts';
 import { ConnectionPool } from './pool.ts';
-import { runTaskStep, type TaskParams, type TaskStepOptions } from './steps/task.ts';
+import type { TaskParams, TaskStepOptions } from './steps/task.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import {
   downloadStep,
@@ -92,12 +92,14 @@ export class Runtime implements AsyncDisposable {
   }
 
   /** Runs a Bolt task with the same parameters on every target (P-01). */
-  runTask(task: string, targets: TargetSpec, params: Readonly<Record<string, unknown>> = {}, options: TaskStepOptions = {}): Promise<ResultSet> {
+  async runTask(task: string, targets: TargetSpec, params: Readonly<Record<string, unknown>> = {}, options: TaskStepOptions = {}): Promise<ResultSet> {
+    const { runTaskStep } = await loadTaskStep();
     return runTaskStep(this.executor, this.tasks, task, this.getTargets(targets), params, options);
   }
 
   /** Runs a Bolt task with parameters computed per target (P-02). */
-  runTaskWith(task: string, targets: TargetSpec, params: Extract<TaskParams, (...args: never[]) => unknown>, options: TaskStepOptions = {}): Promise<ResultSet> {
+  async runTaskWith(task: string, targets: TargetSpec, params: Extract<TaskParams, (...args: never[]) => unknown>, options: TaskStepOptions = {}): Promise<ResultSet> {
+    const { runTaskStep } = await loadTaskStep();
     return runTaskStep(this.executor, this.tasks, task, this.getTargets(targets), params, options);
   }
 
@@ -109,6 +111,14 @@ export class Runtime implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * The task step (parameter and output validation, ajv) is loaded on the first task: an ad-hoc
+ * command never pays for it.
+ */
+function loadTaskStep(): Promise<typeof import('./steps/task.ts')> {
+  return import('./steps/task.ts');
 }
 
 let sshTransport: Transport | undefined;

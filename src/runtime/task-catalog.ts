@@ -13,7 +13,6 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tar from 'tar';
 import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskList } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 
@@ -97,6 +96,7 @@ async function packBundle(implementation: SelectedImplementation): Promise<Buffe
     }
     const chunks: Buffer[] = [];
     const top = await readdir(staging);
+    const tar = await import('tar'); // only tasks with `files` need it: not loaded at start-up
     for await (const chunk of tar.c({ cwd: staging, portable: true }, top) as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
   } finally {

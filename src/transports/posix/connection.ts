@@ -15,7 +15,6 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import * as tar from 'tar';
 import { ErrorKind, RivetError, isRivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
 import type {
@@ -136,7 +135,7 @@ export class PosixConnection implements Connection {
       ? `mkdir -p ${remote} && tar -xf - -C ${remote}`
       : `__t=$(mktemp "$(dirname -- ${remote})/.rivet-upload.XXXXXXXX") && cat > "$__t" && chmod ${mode} "$__t" && mv -f "$__t" ${remote} || { rm -f "$__t"; exit 1; }`;
     const stdinStream = info.isDirectory()
-      ? Readable.from(tar.c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
+      ? Readable.from((await loadTar()).c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
       : createReadStream(localPath);
     const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdinStream });
     if (result.exitCode !== 0) {
@@ -148,7 +147,7 @@ export class PosixConnection implements Connection {
     if (await this.#tryDirect('download', remotePath, options, () => this.#primitives.getPath(remotePath, localPath, options))) return;
     const staging = await mkdtemp(join(dirname(localPath), '.rivet-download-'));
     try {
-      const unpack = tar.x({ cwd: staging });
+      const unpack = (await loadTar()).x({ cwd: staging });
       // tar's streams are minipass streams: subscribe before any data flows, or 'close' is missed.
       const extracted = new Promise<void>((resolveExtract, rejectExtract) => {
         unpack.on('close', () => resolveExtract());
@@ -406,3 +405,8 @@ function setupFailure(stderr: string, prefix: string, target: string): RivetErro
 }
 
 export type { RemoteProcess };
+
+/** tar is needed for directory transfers only: loaded on first use, not at start-up. */
+function loadTar(): Promise<typeof import('tar')> {
+  return import('tar');
+}
