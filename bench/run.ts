@@ -1,7 +1,12 @@
 /**
- * `npm run bench`: Rivet against a baseline that follows Bolt's protocol pattern, measured in the
- * same run on the same sshd (started here on loopback), so the ratio is what counts, not the
- * seconds. Needs root (the sshd harness makes test users) and Debian's openssh-server.
+ * `npm run bench`: first the start-up scenario (bench/startup.ts: CPU time of `rivet --version`,
+ * `rivet command run`, a tsx plan against `node -e 0`; no root needed, and `npm run bench --
+ * startup` runs only it), then the SSH scenarios below.
+ *
+ * SSH scenarios (`npm run bench -- ssh` runs only them): Rivet against a baseline that follows
+ * Bolt's protocol pattern, measured in the same run on the same sshd (started here on loopback), so
+ * the ratio is what counts, not the seconds. Needs root (the sshd harness makes test users) and
+ * Debian's openssh-server.
  *
  * - task: one task on N targets. Rivet: one connection per target, one exec request. Baseline:
  *   per target a new connection, then Bolt's five channels (mkdir, upload, chmod, run, rm).
@@ -18,15 +23,11 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import PQueue from 'p-queue';
 import type { Target } from '../src/core/target.ts';
-import { loadInventory } from '../src/runtime/inventory/index.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
-import { SshTransport } from '../src/transports/ssh/index.ts';
-import { SshPrimitives } from '../src/transports/ssh/primitives.ts';
+import type { Runtime } from '../src/runtime/runtime.ts';
+import type { SshPrimitives } from '../src/transports/ssh/primitives.ts';
 import type { RemoteProcess } from '../src/transports/transport.ts';
-import { startSshd } from '../test/harness/sshd.ts';
-import { fakeHome } from '../test/transports/ssh/helpers.ts';
+import { runStartupBench } from './startup.ts';
 
 const N = Number(process.env['BENCH_TARGETS'] ?? 200);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 100);
@@ -64,8 +65,16 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('npm run bench needs root (it starts sshd with test users)');
+async function sshBench(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the SSH scenarios of npm run bench need root (they start sshd with test users); `npm run bench -- startup` does not');
+  // Imported here, not at the top: the test harness needs root and vitest, and `startup` alone needs neither.
+  const { default: PQueue } = await import('p-queue');
+  const { loadInventory } = await import('../src/runtime/inventory/index.ts');
+  const { Runtime } = await import('../src/runtime/runtime.ts');
+  const { SshTransport } = await import('../src/transports/ssh/index.ts');
+  const { SshPrimitives } = await import('../src/transports/ssh/primitives.ts');
+  const { startSshd } = await import('../test/harness/sshd.ts');
+  const { fakeHome } = await import('../test/transports/ssh/helpers.ts');
   const sshd = await startSshd({ maxSessions: 50 });
   const env = await fakeHome();
   const proxy = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'latency-proxy.ts'), String(sshd.port), String(RTT_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -187,4 +196,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `npm run bench` runs the start-up scenario, then the SSH ones; `npm run bench -- startup` (or
+// BENCH_ONLY=startup) only the start-up one, `-- ssh` (BENCH_ONLY=ssh) only the SSH ones.
+const only = process.argv[2] ?? process.env['BENCH_ONLY'];
+if (only !== undefined && only !== 'startup' && only !== 'ssh') throw new Error(`unknown bench scenario ${JSON.stringify(only)} (startup or ssh)`);
+if (only !== 'ssh') await runStartupBench();
+if (only !== 'startup') await sshBench();
