@@ -21,10 +21,12 @@
  * is reported), BENCH_RTT_MS (20).
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Target } from '../src/core/target.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
+import type { ResolveEnv } from '../src/transports/ssh/config.ts';
 import type { SshPrimitives } from '../src/transports/ssh/primitives.ts';
 import type { RemoteProcess } from '../src/transports/transport.ts';
 import { runStartupBench } from './startup.ts';
@@ -67,16 +69,18 @@ function median(values: number[]): number {
 
 async function sshBench(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the SSH scenarios of npm run bench need root (they start sshd with test users); `npm run bench -- startup` does not');
-  // Imported here, not at the top: the test harness needs root and vitest, and `startup` alone needs neither.
+  // Imported here, not at the top: the sshd harness needs root, and `startup` alone needs neither.
   const { default: PQueue } = await import('p-queue');
   const { loadInventory } = await import('../src/runtime/inventory/index.ts');
   const { Runtime } = await import('../src/runtime/runtime.ts');
   const { SshTransport } = await import('../src/transports/ssh/index.ts');
   const { SshPrimitives } = await import('../src/transports/ssh/primitives.ts');
   const { startSshd } = await import('../test/harness/sshd.ts');
-  const { fakeHome } = await import('../test/transports/ssh/helpers.ts');
   const sshd = await startSshd({ maxSessions: 50 });
-  const env = await fakeHome();
+  // An empty fake home (no ~/.ssh), as the SSH tests use; not their fakeHome(), whose vitest afterAll
+  // throws outside vitest.
+  const home = await mkdtemp(join(tmpdir(), 'rivet-bench-home-'));
+  const env: ResolveEnv = { home, env: { HOME: home }, localUser: 'nobody-local' };
   const proxy = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'latency-proxy.ts'), String(sshd.port), String(RTT_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const proxyPort = await new Promise<number>((resolve) => proxy.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   const knownHosts = join(sshd.dir, 'bench_known_hosts');
@@ -93,6 +97,7 @@ async function sshBench(): Promise<void> {
   for (const link of links) rows.push(...(await benchLink(link.label, { config: { ssh }, targets: link.targets })));
   proxy.kill('SIGTERM');
   await sshd.stop();
+  await rm(home, { recursive: true, force: true });
   console.log(`Rivet vs Bolt's protocol pattern, same sshd, ${N} targets, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds (node ${process.version})`);
   for (const row of rows) console.log(row);
 
