@@ -1,7 +1,12 @@
 /**
- * `npm run bench`: Rivet against a baseline that follows Bolt's protocol pattern, measured in the
- * same run on the same sshd (started here on loopback), so the ratio is what counts, not the
- * seconds. Needs root (the sshd harness makes test users) and Debian's openssh-server.
+ * `npm run bench`: first the start-up scenario (bench/startup.ts: CPU time of `rivet --version`,
+ * `rivet command run`, a tsx plan against `node -e 0`; no root needed, and `npm run bench --
+ * startup` runs only it), then the SSH scenarios below.
+ *
+ * SSH scenarios (`npm run bench -- ssh` runs only them): Rivet against a baseline that follows
+ * Bolt's protocol pattern, measured in the same run on the same sshd (started here on loopback), so
+ * the ratio is what counts, not the seconds. Needs root (the sshd harness makes test users) and
+ * Debian's openssh-server.
  *
  * - task: one task on N targets. Rivet: one connection per target, one exec request. Baseline:
  *   per target a new connection, then Bolt's five channels (mkdir, upload, chmod, run, rm).
@@ -16,17 +21,15 @@
  * is reported), BENCH_RTT_MS (20).
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import PQueue from 'p-queue';
 import type { Target } from '../src/core/target.ts';
-import { loadInventory } from '../src/runtime/inventory/index.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
-import { SshTransport } from '../src/transports/ssh/index.ts';
-import { SshPrimitives } from '../src/transports/ssh/primitives.ts';
+import type { Runtime } from '../src/runtime/runtime.ts';
+import type { ResolveEnv } from '../src/transports/ssh/config.ts';
+import type { SshPrimitives } from '../src/transports/ssh/primitives.ts';
 import type { RemoteProcess } from '../src/transports/transport.ts';
-import { startSshd } from '../test/harness/sshd.ts';
-import { fakeHome } from '../test/transports/ssh/helpers.ts';
+import { runStartupBench } from './startup.ts';
 
 const N = Number(process.env['BENCH_TARGETS'] ?? 200);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 100);
@@ -64,10 +67,20 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('npm run bench needs root (it starts sshd with test users)');
+async function sshBench(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the SSH scenarios of npm run bench need root (they start sshd with test users); `npm run bench -- startup` does not');
+  // Imported here, not at the top: the sshd harness needs root, and `startup` alone needs neither.
+  const { default: PQueue } = await import('p-queue');
+  const { loadInventory } = await import('../src/runtime/inventory/index.ts');
+  const { Runtime } = await import('../src/runtime/runtime.ts');
+  const { SshTransport } = await import('../src/transports/ssh/index.ts');
+  const { SshPrimitives } = await import('../src/transports/ssh/primitives.ts');
+  const { startSshd } = await import('../test/harness/sshd.ts');
   const sshd = await startSshd({ maxSessions: 50 });
-  const env = await fakeHome();
+  // An empty fake home (no ~/.ssh), as the SSH tests use; not their fakeHome(), whose vitest afterAll
+  // throws outside vitest.
+  const home = await mkdtemp(join(tmpdir(), 'rivet-bench-home-'));
+  const env: ResolveEnv = { home, env: { HOME: home }, localUser: 'nobody-local' };
   const proxy = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'latency-proxy.ts'), String(sshd.port), String(RTT_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const proxyPort = await new Promise<number>((resolve) => proxy.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   const knownHosts = join(sshd.dir, 'bench_known_hosts');
@@ -84,6 +97,7 @@ async function main(): Promise<void> {
   for (const link of links) rows.push(...(await benchLink(link.label, { config: { ssh }, targets: link.targets })));
   proxy.kill('SIGTERM');
   await sshd.stop();
+  await rm(home, { recursive: true, force: true });
   console.log(`Rivet vs Bolt's protocol pattern, same sshd, ${N} targets, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds (node ${process.version})`);
   for (const row of rows) console.log(row);
 
@@ -187,4 +201,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `npm run bench` runs the start-up scenario, then the SSH ones; `npm run bench -- startup` (or
+// BENCH_ONLY=startup) only the start-up one, `-- ssh` (BENCH_ONLY=ssh) only the SSH ones.
+const only = process.argv[2] ?? process.env['BENCH_ONLY'];
+if (only !== undefined && only !== 'startup' && only !== 'ssh') throw new Error(`unknown bench scenario ${JSON.stringify(only)} (startup or ssh)`);
+if (only !== 'ssh') await runStartupBench();
+if (only !== 'startup') await sshBench();
