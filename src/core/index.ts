@@ -14,3 +14,4 @@ export * from './errors.ts';
 export * from './result.ts';
 export * from './target.ts';
 export * from './events.ts';
+export * from './shell.ts';

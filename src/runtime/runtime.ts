@@ -14,6 +14,7 @@
  */
 import { EventBus } from '../core/events.ts';
 import type { ResultSet } from '../core/result.ts';
+import type { ShellCommand } from '../core/shell.ts';
 import type { Target } from '../core/target.ts';
 import { LocalTransport } from '../transports/local/index.ts';
 import type { Transport } from '../transports/transport.ts';
@@ -75,7 +76,7 @@ export class Runtime implements AsyncDisposable {
     return this.inventory.getTargets(spec);
   }
 
-  runCommand(command: string, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
+  runCommand(command: string | ShellCommand, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
     return runCommandStep(this.executor, command, this.getTargets(targets), options);
   }
 

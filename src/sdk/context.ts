@@ -20,6 +20,7 @@ import { ErrorKind, RivetError, type SourceLocation } from '../core/errors.ts';
 import type { LogLevel } from '../core/events.ts';
 import type { ResultSet } from '../core/result.ts';
 import type { Result, Sensitive } from '../core/result.ts';
+import type { ShellCommand } from '../core/shell.ts';
 import type { Target } from '../core/target.ts';
 import type { CommandOptions, OnFailure, PromptOptions, RunPlanOptions, ScriptOptions, StepOptions, TaskOptions, WaitOptions } from './options.ts';
 import type { TargetSpec } from './puppet.ts';
@@ -49,7 +50,7 @@ export interface PlanContext {
 
   runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet>;
   runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet>;
-  runCommand(command: string, targets: readonly Target[], options: CommandOptions): Promise<ResultSet>;
+  runCommand(command: string | ShellCommand, targets: readonly Target[], options: CommandOptions): Promise<ResultSet>;
   runScript(script: string, targets: readonly Target[], options: ScriptOptions): Promise<ResultSet>;
   uploadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet>;
   downloadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet>;

@@ -45,6 +45,7 @@ export {
   type PlanParamsOf,
   type PlanResultOf,
 } from './steps.ts';
+export { sh, ShellCommand, RawShellText, type ShellTag, type ShellValue, type ShellDialect, type CommandLine } from './shell.ts';
 export { parallelize, catchErrors, failPlan, ctrl } from './flow.ts';
 export { out, log, prompt } from './output.ts';
 export { getTargets, getTarget, createTarget, setVar, vars, facts, addFacts, setFeature, setConfig, addToGroup, removeFromGroup } from './targets.ts';

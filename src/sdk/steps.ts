@@ -23,6 +23,7 @@ import type { CommandOptions, RunPlanOptions, ScriptOptions, StepOptions, TaskOp
 import type { AnyPlan, PlanParams, PlanReturn } from './plan.ts';
 import type { TargetSpec } from './puppet.ts';
 import type { PlanRegistry, TaskRegistry } from './registry.ts';
+import { ShellCommand, type CommandLine } from './shell.ts';
 
 type IsEmpty<R> = [keyof R] extends [never] ? true : false;
 
@@ -135,10 +136,22 @@ export function runTaskWith<K extends TaskName>(
   });
 }
 
-/** Runs a shell command (P-03). */
-export function runCommand(command: string, targets: TargetSpec, options: CommandOptions = {}): Promise<ResultSet> {
+/**
+ * Runs a shell command (P-03). Build it with `sh` so that every interpolated value is quoted
+ * for the target's shell; a plain string runs as written.
+ *
+ * @example
+ * ```ts
+ * await runCommand(sh`mkdir -p ${root}/releases`, targets);
+ * await runCommand('systemctl restart nginx', targets);
+ * ```
+ */
+export function runCommand(command: CommandLine, targets: TargetSpec, options: CommandOptions = {}): Promise<ResultSet> {
   const location = callerLocation();
-  return step({ fn: 'runCommand', action: 'command', object: command, targets, options, location, exec: (ctx, ts) => ctx.runCommand(command, ts, options) });
+  if (typeof command !== 'string' && !(command instanceof ShellCommand)) {
+    throw new TypeError(`runCommand(): the command must be a string or an sh\`...\` command, got ${command === null ? 'null' : typeof command}`);
+  }
+  return step({ fn: 'runCommand', action: 'command', object: String(command), targets, options, location, exec: (ctx, ts) => ctx.runCommand(command, ts, options) });
 }
 
 /** Copies a local script (a path, or `module/file` under a module's `files/`) to targets and runs it (P-04). */

@@ -13,5 +13,5 @@ export type * from './transport.ts';
 export { PosixConnection } from './posix/connection.ts';
 export type { PosixPrimitives } from './posix/primitives.ts';
 export { TransferUnavailableError } from './posix/primitives.ts';
-export { shellQuote, shellJoin } from './posix/quote.ts';
+export { shellQuote, shellJoin } from '../core/shell.ts';
 export { LocalTransport } from './local/index.ts';

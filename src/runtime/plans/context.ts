@@ -11,6 +11,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ErrorKind, RivetError, toRivetError, type SourceLocation } from '../../core/errors.ts';
 import type { LogLevel } from '../../core/events.ts';
 import { Result, ResultSet, Sensitive } from '../../core/result.ts';
+import type { ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
 import type { PlanContext, PlanLike } from '../../sdk/context.ts';
 import type { CommandOptions, OnFailure, PromptOptions, RunPlanOptions, ScriptOptions, StepOptions, TaskOptions, WaitOptions } from '../../sdk/options.ts';
@@ -93,7 +94,7 @@ export class RuntimePlanContext implements PlanContext {
     return this.#runtime.runTaskWith(task, targets, params, this.#taskOptions(options));
   }
 
-  runCommand(command: string, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
+  runCommand(command: string | ShellCommand, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
     return this.#runtime.runCommand(command, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) });
   }
 

@@ -22,6 +22,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ErrorKind, RivetError, type ErrorData } from '../../core/errors.ts';
 import type { RivetEvent } from '../../core/events.ts';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
+import type { ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
 import type { Connection, Transport } from '../../transports/transport.ts';
@@ -177,7 +178,7 @@ export class MockPlanEnvironment {
         return new ResultSet(resolved.map((t) => stub.result(t, call)));
       };
     Object.assign(runtime, {
-      runCommand: (command: string, targets: TargetSpec, options?: Record<string, unknown>) => step('command')(command, targets, undefined, options),
+      runCommand: (command: string | ShellCommand, targets: TargetSpec, options?: Record<string, unknown>) => step('command')(String(command), targets, undefined, options),
       runScript: (script: string, targets: TargetSpec, options?: Record<string, unknown>) => step('script')(script, targets, options?.['arguments'] ?? [], options),
       uploadFile: (source: string, destination: string, targets: TargetSpec, options?: Record<string, unknown>) => step('upload')(source, targets, destination, options),
       downloadFile: (source: string, destination: string, targets: TargetSpec, options?: Record<string, unknown>) => step('download')(source, targets, destination, options),

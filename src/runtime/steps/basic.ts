@@ -12,6 +12,7 @@ import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import type { ResultSet } from '../../core/result.ts';
+import { commandFor, type ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
 import type { Executor } from '../executor.ts';
 import { commandValue } from './output.ts';
@@ -24,16 +25,21 @@ export interface CommonStepOptions extends StepRunOptions {
   stream?: boolean | undefined;
 }
 
-export function runCommandStep(executor: Executor, command: string, targets: readonly Target[], options: CommonStepOptions = {}): Promise<ResultSet> {
-  if (command.trim() === '') throw new UsageError('The command is empty');
+/**
+ * Runs a command line: a string as written, or a {@link ShellCommand} (the SDK's `sh`) rendered for
+ * each target's shell. Results and events show the POSIX rendering.
+ */
+export function runCommandStep(executor: Executor, command: string | ShellCommand, targets: readonly Target[], options: CommonStepOptions = {}): Promise<ResultSet> {
+  const shown = String(command);
+  if (shown.trim() === '') throw new UsageError('The command is empty');
   return executor.runStep({
     action: 'command',
-    object: command,
+    object: shown,
     description: options.description,
     targets,
     signal: options.signal,
     work: async ({ target, connection, signal, onOutput }) => {
-      const run = await connection.run(command, {
+      const run = await connection.run(commandFor(command, target), {
         signal,
         env: options.env,
         runAs: resolveRunAs(target, options),

@@ -29,7 +29,7 @@ import type {
 } from '../transport.ts';
 import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type ScriptParts } from './protocol.ts';
 import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
-import { shellJoin, shellQuote } from './quote.ts';
+import { shellJoin, shellQuote } from '../../core/shell.ts';
 
 /** How long a TERM'd process gets before KILL, and KILL before Rivet stops waiting. */
 const DEFAULT_KILL_GRACE_MS = 2_000;

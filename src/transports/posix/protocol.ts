@@ -27,7 +27,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { isEnvName, shellJoin, shellQuote } from './quote.ts';
+import { shellJoin, shellQuote } from '../../core/shell.ts';
+import { isEnvName } from './quote.ts';
 import type { RunAs } from '../transport.ts';
 import { UsageError } from '../../core/errors.ts';
 

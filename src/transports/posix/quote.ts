@@ -1,28 +1,13 @@
 /**
- * POSIX shell quoting. Pure functions, property-tested: any string without NUL round-trips
- * unchanged through `sh`.
+ * Environment variable names for the exec protocol. Shell quoting itself lives in
+ * `src/core/shell.ts` (one implementation for transports and the SDK's `sh`).
  *
  * @example
  * ```ts
- * shellQuote("it's $HOME"); // 'it'\''s $HOME'
- * shellJoin(['printf', '%s', 'a b']); // printf %s 'a b'
+ * isEnvName('RIVET_VALUE'); // true
  * ```
  * @module
  */
-
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** Quotes one word for a POSIX shell. Throws on NUL, which no shell word can hold. */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new TypeError('A shell argument cannot contain a NUL byte');
-  if (value !== '' && SAFE.test(value)) return value;
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Quotes each word and joins them with spaces. */
-export function shellJoin(words: readonly string[]): string {
-  return words.map(shellQuote).join(' ');
-}
 
 /** True for a valid environment variable name (what `export NAME=...` accepts). */
 export function isEnvName(name: string): boolean {
