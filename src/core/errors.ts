@@ -27,6 +27,7 @@ export const ErrorKind = {
   Generic: 'bolt/error',
   RunFailure: 'bolt/run-failure',
   ParallelFailure: 'bolt/parallel-failure',
+  RolloutFailure: 'rivet/rollout-failure',
   PlanFailure: 'bolt/plan-failure',
   NoImplementation: 'bolt/no-implementation',
   InvalidPlanResult: 'bolt/invalid-plan-result',

@@ -22,8 +22,49 @@ export type RivetEvent =
   | (Base & { type: 'target_finish'; stepId: number; target: string; durationMs: number; result: ResultData })
   | (Base & { type: 'plan_start'; plan: string; params: Record<string, unknown> })
   | (Base & { type: 'plan_finish'; plan: string; durationMs: number; status: 'success' | 'failure' })
+  | (Base & { type: 'rollout_start'; rolloutId: number; description: string; targets: string[]; batches: string[][]; failureBudget: number })
+  | (Base & { type: 'batch_start'; rolloutId: number; description: string; batch: number; batches: number; targets: string[] })
+  | (Base & BatchFinish)
+  | (Base & RolloutFinish)
   | (Base & { type: 'message'; level: 'message' | 'verbose'; text: string })
   | (Base & { type: 'log'; level: LogLevel; text: string });
+
+/** One batch of a `rollout()` is done: its failed targets, the rollout's failures so far, the health check. */
+export interface BatchFinish {
+  type: 'batch_finish';
+  rolloutId: number;
+  description: string;
+  /** 1-based. */
+  batch: number;
+  batches: number;
+  durationMs: number;
+  count: number;
+  failed: string[];
+  /** Failed targets of the whole rollout so far. */
+  failures: number;
+  /** How many targets may fail before the rollout stops. */
+  failureBudget: number;
+  /** The health check's verdict; null without one. */
+  healthy: boolean | null;
+}
+
+/** Why a rollout stopped early. */
+export type RolloutStopReason = 'failure_budget' | 'health_check';
+
+export interface RolloutFinish {
+  type: 'rollout_finish';
+  rolloutId: number;
+  description: string;
+  durationMs: number;
+  status: 'success' | 'stopped';
+  /** Set when stopped. */
+  reason: RolloutStopReason | null;
+  message: string;
+  succeeded: number;
+  failed: string[];
+  /** Targets no batch reached. */
+  untouched: string[];
+}
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];

@@ -17,7 +17,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ErrorKind, RivetError, type SourceLocation } from '../core/errors.ts';
-import type { LogLevel } from '../core/events.ts';
+import type { EventInput, LogLevel } from '../core/events.ts';
 import type { ResultSet } from '../core/result.ts';
 import type { Result, Sensitive } from '../core/result.ts';
 import type { ShellCommand } from '../core/shell.ts';
@@ -77,6 +77,8 @@ export interface PlanContext {
   /** `out.verbose` (P-28): shown only with `--verbose`. */
   verbose(text: string): void;
   log(level: LogLevel, text: string): void;
+  /** Puts an event on the run's stream (rollout progress). */
+  emit(event: EventInput): void;
   prompt(text: string, options: PromptOptions): Promise<string | Sensitive<string>>;
   /** Resolves `module/file` (modulepath) and relative paths (project dir) for local file helpers (P-31). */
   resolvePath(path: string): string;

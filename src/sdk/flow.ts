@@ -71,7 +71,8 @@ export function failPlan(first: string | RivetError | ErrorData, kind?: string, 
   throw new PlanFailure(String(first), kind ?? ErrorKind.PlanFailure, { details: details ?? {}, ...(issueCode ? { issueCode } : {}), location });
 }
 
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, rejecting with `rivet/canceled` when `signal` aborts. */
+export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new RivetError(ErrorKind.Canceled, 'Canceled while sleeping'));
     const timer = setTimeout(() => {

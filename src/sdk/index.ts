@@ -46,6 +46,17 @@ export {
   type PlanResultOf,
 } from './steps.ts';
 export { sh, ShellCommand, RawShellText, type ShellTag, type ShellValue, type ShellDialect, type CommandLine } from './shell.ts';
+export {
+  rollout,
+  planBatches,
+  RolloutFailure,
+  type RolloutOptions,
+  type RolloutReport,
+  type RolloutBatch,
+  type RolloutBatchInfo,
+  type RolloutStop,
+  type TargetCount,
+} from './rollout.ts';
 export { parallelize, catchErrors, failPlan, ctrl } from './flow.ts';
 export { out, log, prompt } from './output.ts';
 export { getTargets, getTarget, createTarget, setVar, vars, facts, addFacts, setFeature, setConfig, addToGroup, removeFromGroup } from './targets.ts';

@@ -9,7 +9,11 @@ import {
   runPlan,
   runTask,
   runTaskWith,
+  rollout,
+  sh,
   type FromPuppet,
+  type RolloutReport,
+  type ShellCommand,
   type JsonObject,
   type JsonValue,
   type ResultSet,
@@ -111,4 +115,26 @@ export async function untypedMode(): Promise<void> {
   expectTypeOf(await runPlan(noParams)).toEqualTypeOf<number>();
   // Plans by name in untyped mode: anything goes, unknown result.
   expectTypeOf(await runPlan('site::verify', { x: 1 })).toEqualTypeOf<unknown>();
+
+  // sh: the typed way to build commands; strings still work.
+  const dir = '/srv/app';
+  const cmd = sh`mkdir -p ${dir}/releases ${['a', 'b']} ${3} ${sh.raw('| wc -l')} ${sh`echo ${dir}`}`;
+  expectTypeOf(cmd).toEqualTypeOf<ShellCommand>();
+  expectTypeOf(await runCommand(cmd, 'web')).toEqualTypeOf<ResultSet>();
+  // @ts-expect-error objects are no shell words
+  sh`echo ${{ a: 1 }}`;
+  // @ts-expect-error undefined is no shell word
+  sh`echo ${undefined}`;
+  // @ts-expect-error a command is a string or an sh command
+  await runCommand(['ls'], 'web');
+
+  // rollout: the report is typed by the callback's value.
+  const report = await rollout('web', async (batch, info) => ({ n: batch.length, i: info.index }), { batches: [1, '10%', '100%'], failureBudget: '5%', pauseMs: 10 });
+  expectTypeOf(report).toEqualTypeOf<RolloutReport<{ n: number; i: number }>>();
+  expectTypeOf(report.batches[0]!.value).toEqualTypeOf<{ n: number; i: number } | undefined>();
+  expectTypeOf(report.untouched).toEqualTypeOf<Target[]>();
+  // @ts-expect-error a percentage needs its % sign
+  await rollout('web', () => 1, { batches: ['10'] });
+  // @ts-expect-error the health check gets the batch, and returns a boolean (or nothing)
+  await rollout('web', () => 1, { healthCheck: () => 'yes' });
 }

@@ -120,8 +120,44 @@ export class HumanRenderer {
       case 'message':
         if (event.level === 'message' || this.#o.verbose) this.#line(this.#o.out, event.text);
         return true;
+      case 'rollout_start':
+      case 'batch_start':
+      case 'batch_finish':
+      case 'rollout_finish':
+        this.#rolloutEvent(event);
+        return true;
       default:
         return false;
+    }
+  }
+
+  /** Per-batch progress of `rollout()`. */
+  #rolloutEvent(event: Extract<RivetEvent, { type: 'rollout_start' | 'batch_start' | 'batch_finish' | 'rollout_finish' }>): void {
+    const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+    switch (event.type) {
+      case 'rollout_start':
+        this.#line(this.#o.out, `Starting: ${event.description} on ${plural(event.targets.length, 'target')} in ${plural(event.batches.length, 'batch', 'batches')} (failure budget: ${event.failureBudget})`);
+        break;
+      case 'batch_start': {
+        const on = event.targets.length > 5 ? plural(event.targets.length, 'target') : event.targets.join(', ');
+        this.#line(this.#o.out, `Starting: batch ${event.batch}/${event.batches} of ${event.description} on ${on}`);
+        break;
+      }
+      case 'batch_finish': {
+        const failures = event.failed.length === 0 ? '' : this.paint(` with ${plural(event.failed.length, 'failure')}`, 'red');
+        const health = event.healthy === false ? this.paint(', health check failed', 'red') : event.healthy ? ', healthy' : '';
+        const budget = `${event.failures} of ${event.failureBudget} allowed failure${event.failureBudget === 1 ? '' : 's'} used`;
+        this.#line(this.#o.out, `Finished: batch ${event.batch}/${event.batches} of ${event.description}${failures} in ${seconds(event.durationMs)} (${budget}${health})`);
+        break;
+      }
+      case 'rollout_finish':
+        if (event.status === 'success') {
+          this.#line(this.#o.out, `Finished: ${event.message} in ${seconds(event.durationMs)}`);
+        } else {
+          this.#line(this.#o.out, this.paint(`Stopped: ${event.message}`, 'red'));
+          if (event.untouched.length > 0) this.#line(this.#o.out, this.paint(`Never touched (${event.untouched.length}): ${event.untouched.join(', ')}`, 'yellow'));
+        }
+        break;
     }
   }
 

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile as writeLocal } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ErrorKind, RivetError, toRivetError, type SourceLocation } from '../../core/errors.ts';
-import type { LogLevel } from '../../core/events.ts';
+import type { EventInput, LogLevel } from '../../core/events.ts';
 import { Result, ResultSet, Sensitive } from '../../core/result.ts';
 import type { ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
@@ -233,6 +233,9 @@ export class RuntimePlanContext implements PlanContext {
   }
   log(level: LogLevel, text: string): void {
     this.#runtime.events.log(level, text);
+  }
+  emit(event: EventInput): void {
+    this.#runtime.events.emit(event);
   }
 
   async prompt(text: string, options: PromptOptions): Promise<string | Sensitive<string>> {
