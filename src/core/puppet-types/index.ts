@@ -17,4 +17,4 @@ export * from './parse.ts';
 export * from './format.ts';
 export * from './json-schema.ts';
 export { rubyRegexToJs, RegexTranslationError } from './regex.ts';
-export { suggest, editDistance } from './suggest.ts';
+export { suggest, editDistance, closeNames } from './suggest.ts';

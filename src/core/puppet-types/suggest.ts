@@ -51,3 +51,25 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   const limit = Math.min(2, Math.max(1, Math.floor(word.length / 2)));
   return bestDistance <= limit ? best : undefined;
 }
+
+/**
+ * Names close to `name` for "did you mean" hints, best first: typos (by {@link suggest}), the same
+ * last `::` segment (or a typo of it) in another module, and names that contain it.
+ *
+ * @example
+ * ```ts
+ * closeNames('facs', ['facts', 'package']); // ['facts']
+ * closeNames('deploy', ['site::deploy', 'site::verify']); // ['site::deploy']
+ * ```
+ */
+export function closeNames(name: string, candidates: readonly string[], limit = 5): string[] {
+  const last = (n: string): string => n.split('::').pop() ?? n;
+  const out: string[] = [];
+  const add = (n: string | undefined): void => {
+    if (n !== undefined && n !== name && !out.includes(n)) out.push(n);
+  };
+  add(suggest(name, candidates));
+  for (const c of candidates) if (suggest(last(name), [last(c)]) !== undefined) add(c);
+  for (const c of candidates) if (c.includes(name)) add(c);
+  return out.slice(0, limit);
+}

@@ -15,6 +15,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
+import { closeNames } from '../../core/puppet-types/suggest.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import { ensureTypeScriptLoader } from './typescript.ts';
 
@@ -104,7 +105,7 @@ export function discoverPlans(sources: PlanSources): PlanEntry[] {
 export function findPlan(plans: readonly PlanEntry[], name: string, sources?: PlanSources): PlanEntry {
   const entry = plans.find((p) => p.name === name);
   if (entry) return entry;
-  const close = plans.filter((p) => p.name.includes(name) || name.includes(p.name.split('::').pop() ?? '')).map((p) => p.name);
+  const close = closeNames(name, plans.map((p) => p.name));
   const hint = close.length ? ` Did you mean: ${close.slice(0, 5).join(', ')}?` : plans.length ? '' : ' No plans were found.';
   const projectHint =
     sources && sources.projectName === undefined && existsSync(join(sources.projectDir, 'plans'))

@@ -18,6 +18,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, RivetError, isRivetError } from '../../core/index.ts';
 import type { ParseTypeOptions } from '../../core/puppet-types/index.ts';
+import { closeNames } from '../../core/puppet-types/suggest.ts';
 import { TaskErrorKind, checkFileReference, readTaskMetadata, type TaskMetadata, type TaskWarning } from './metadata.ts';
 
 /** A file that belongs to a task: `name` as Bolt reports it, `path` on disk. */
@@ -317,17 +318,23 @@ export async function discoverTasks(modulepath: readonly string[], options: Disc
  * ```
  */
 export async function loadTask(name: string, modulepath: readonly string[], options: DiscoverOptions = {}): Promise<TaskDefinition> {
-  const unknown = () =>
-    new RivetError(TaskErrorKind.UnknownTask, `Could not find a task named '${name}'. For a list of available tasks, run 'rivet task show'.`, { details: { name } });
+  const unknown = async (): Promise<RivetError> => {
+    const names = [...(await discoverTasks(modulepath, options)).keys()];
+    const close = closeNames(name, names);
+    const hint = close.length > 0 ? ` Did you mean: ${close.join(', ')}?` : '';
+    return new RivetError(TaskErrorKind.UnknownTask, `Could not find a task named '${name}'.${hint} For a list of available tasks, run 'rivet task show'.`, {
+      details: { name, ...(close.length > 0 ? { did_you_mean: close } : {}) },
+    });
+  };
   const parts = name.split('::');
-  if (parts.length > 2 || !parts.every((p) => TASK_NAME.test(p))) throw unknown();
+  if (parts.length > 2 || !parts.every((p) => TASK_NAME.test(p))) throw await unknown();
   const [moduleName, basename = 'init'] = parts as [string, string?];
   const modules = await listModules(modulepath, options);
   const mod = modules.find((m) => m.name === moduleName);
-  if (mod === undefined) throw unknown();
+  if (mod === undefined) throw await unknown();
   const scan = await scanTasksDir(join(mod.dir, 'tasks'));
   const group = scan.groups.get(basename);
-  if (group === undefined) throw unknown();
+  if (group === undefined) throw await unknown();
   return buildTask(mod, basename, group, scan, modules, options);
 }
 

@@ -188,6 +188,15 @@ describe('task discovery', () => {
     expect((await loadTask('demo::private_task', [MODULES])).private).toBe(true);
   });
 
+  it('T-01: an unknown task suggests close names (typos, the same task in another module)', async () => {
+    const typo = await loadError('demo::deplyo', [MODULES]);
+    expect(typo.kind).toBe('bolt/unknown-task');
+    expect(typo.message).toBe("Could not find a task named 'demo::deplyo'. Did you mean: demo::deploy? For a list of available tasks, run 'rivet task show'.");
+    expect(typo.details['did_you_mean']).toEqual(['demo::deploy']);
+    expect((await loadError('deploy', [MODULES])).message).toContain('Did you mean: demo::deploy?');
+    expect((await loadError('zzzzzz', [MODULES])).message).not.toContain('Did you mean');
+  });
+
   it('T-09: the first module with a name wins', async () => {
     const first = await loadTask('demo', [SHADOW, MODULES]);
     expect(first.moduleDir).toBe(join(SHADOW, 'demo'));
