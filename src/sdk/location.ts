@@ -12,7 +12,9 @@
 import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../core/errors.ts';
 
-const SRC_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** Rivet's own code: `src/` and its build `dist/` (a source map turns `dist/` frames into `src/` ones). */
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const OWN_DIRS = ['src/', 'dist/'].map((d) => PACKAGE_DIR + d);
 
 const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/;
 
@@ -33,7 +35,7 @@ export function parseFrame(line: string): SourceLocation | undefined {
 
 /** True for frames of Rivet itself, dependencies and Node. */
 function internal(file: string): boolean {
-  return file.startsWith(SRC_DIR) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
+  return OWN_DIRS.some((dir) => file.startsWith(dir)) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
 }
 
 /** Where the user's code called into Rivet, or undefined when no frame qualifies. */
@@ -44,6 +46,26 @@ export function callerLocation(stack: string | undefined = new Error().stack): S
     if (location && !internal(location.file)) return location;
   }
   return undefined;
+}
+
+/**
+ * A stack as the plan author needs it: the message lines and the frames of their own code, without
+ * Rivet's, dependencies' (commander, tsx) and Node's.
+ *
+ * @example
+ * ```ts
+ * userStack(error.stack); // 'Error: boom\n    at Object.run (/site/plans/deploy.ts:12:11)'
+ * ```
+ */
+export function userStack(stack: string): string {
+  const lines = stack.split('\n');
+  const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+  if (firstFrame < 0) return stack;
+  const frames = lines.slice(firstFrame).filter((l) => {
+    const location = parseFrame(l);
+    return location !== undefined && !internal(location.file);
+  });
+  return [...lines.slice(0, firstFrame), ...frames].join('\n');
 }
 
 /** `file:line` for messages. */

@@ -97,7 +97,14 @@ async function step<V extends ResultValue>(call: StepCall): Promise<ResultSet<V>
     }
   }
   if (targets.length === 0) return new ResultSet<V>();
-  const set = await call.exec(ctx, targets);
+  let set: ResultSet;
+  try {
+    set = await call.exec(ctx, targets);
+  } catch (error) {
+    // Errors before anything ran (unknown task, bad parameters) name the plan line that asked.
+    if (isRivetError(error)) error.location ??= call.location;
+    throw error;
+  }
   annotate(set, call.location);
   if (!set.ok && call.options.catchErrors !== true) {
     if (mode === 'continue') {

@@ -70,6 +70,9 @@ describe('rivet command run', () => {
     const r = await rivet(['command', 'run', 'echo one; echo two >&2', '-t', 'localhost', '--stream', '--no-verbose'], { cwd });
     expect(r.stdout).toContain('[localhost] out: one');
     expect(r.stdout).toContain('[localhost] err: two');
+    // C-06: the result does not repeat what was streamed (unlike Bolt)
+    expect(r.stdout.match(/one/g)).toHaveLength(1);
+    expect(r.stdout).toContain('Finished on localhost:\n');
   });
 
   it('--format jsonl prints the event stream', async () => {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { RivetEvent } from '../../src/core/events.ts';
 import { HumanRenderer } from '../../src/cli/render/human.ts';
 
-function render(events: Omit<RivetEvent, 'time'>[], verbose = false): string {
+function render(events: Omit<RivetEvent, 'time'>[], verbose = false, stream = false): string {
   let out = '';
-  const r = new HumanRenderer({ out: { write: (s) => void (out += s) }, err: { write: () => undefined }, color: false, verbose, stream: false, progress: false, plan: true });
+  const r = new HumanRenderer({ out: { write: (s) => void (out += s) }, err: { write: () => undefined }, color: false, verbose, stream, progress: false, plan: true });
   for (const e of events) r.onEvent({ ...e, time: '' } as RivetEvent);
   r.stop();
   return out;
@@ -45,5 +45,43 @@ describe('plan-mode human output', () => {
     expect(text).toContain('Failed on c:\n  broken');
     expect(text).toContain('Finished on a:\n  {\n    "status": "ok"\n  }');
     expect(text).toContain('details');
+  });
+});
+
+describe('rollout progress', () => {
+  const batches = [['a'], ['b', 'c'], ['d', 'e']];
+  const base = { rolloutId: 1, description: 'deploy', batches: 3 };
+  const events = [
+    { type: 'rollout_start', rolloutId: 1, description: 'deploy', targets: ['a', 'b', 'c', 'd', 'e'], batches, failureBudget: 1 },
+    { type: 'batch_start', ...base, batch: 1, targets: ['a'] },
+    { type: 'batch_finish', ...base, batch: 1, durationMs: 1000, count: 1, failed: [], failures: 0, failureBudget: 1, healthy: true },
+    { type: 'batch_start', ...base, batch: 2, targets: ['b', 'c'] },
+    { type: 'batch_finish', ...base, batch: 2, durationMs: 2000, count: 2, failed: ['b', 'c'], failures: 2, failureBudget: 1, healthy: null },
+    { type: 'rollout_finish', ...base, durationMs: 3000, status: 'stopped', reason: 'failure_budget', message: 'deploy stopped after batch 2 of 3: 2 targets failed, the failure budget allows 1', succeeded: 1, failed: ['b', 'c'], untouched: ['d', 'e'] },
+  ] as unknown as Omit<RivetEvent, 'time'>[];
+
+  it('shows each batch, the budget used, the health check, and the targets never touched', () => {
+    expect(render(events).split('\n')).toEqual([
+      'Starting: deploy on 5 targets in 3 batches (failure budget: 1)',
+      'Starting: batch 1/3 of deploy on a',
+      'Finished: batch 1/3 of deploy in 1.00 sec (failures so far: 0, budget: 1, healthy)',
+      'Starting: batch 2/3 of deploy on b, c',
+      'Finished: batch 2/3 of deploy with 2 failures in 2.00 sec (failures so far: 2, budget: 1)',
+      'Stopped: deploy stopped after batch 2 of 3: 2 targets failed, the failure budget allows 1',
+      'Never touched (2): d, e',
+      '',
+    ]);
+  });
+});
+
+describe('--stream', () => {
+  it('C-06: results leave out the output that was streamed (unlike Bolt)', () => {
+    const result = { target: 'a', action: 'command', object: 'x', status: 'success', value: { stdout: 'hi\n', stderr: '', merged_output: 'hi\n', exit_code: 0 } };
+    const events = [
+      { type: 'target_output', stepId: 1, target: 'a', stream: 'stdout', text: 'hi\n' },
+      { type: 'target_finish', stepId: 1, target: 'a', durationMs: 1, result },
+    ] as unknown as Omit<RivetEvent, 'time'>[];
+    expect(render(events, true, true)).toBe('[a] out: hi\nFinished on a:\n');
+    expect(render(events, true, false)).toBe('Finished on a:\n  hi\n');
   });
 });

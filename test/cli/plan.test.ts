@@ -62,6 +62,16 @@ export default definePlan({
   },
 });
 `,
+  'plans/boom.ts': `import { definePlan, runTask } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec', what: 'String' },
+  async run({ targets, what }) {
+    if (what === 'task') await runTask('facs', targets); // UNKNOWN-TASK
+    if (what === 'param') await runTask('package', targets, { action: 'bogus', name: 'x' }); // BAD-PARAM
+    return (undefined as unknown as { a: number }).a; // BUG-LINE
+  },
+});
+`,
   'plans/two.ts': `import { definePlan } from '${SDK}';
 export const helper = definePlan({ run: () => 1 });
 export default definePlan({ run: () => 2 });
@@ -109,6 +119,35 @@ describe('rivet plan run', () => {
     expect(human.stdout).toMatch(/Finished: command 'exit 3' with 1 failure in/);
     expect(human.stdout).toContain('Failed on localhost:\n  The command failed with exit code 3');
     expect(human.stderr).toContain(`Error: command 'exit 3' failed on 1 target (${join(cwd, 'plans/fail.ts')}:6)`);
+  });
+
+  it('C-13: a bug in a plan shows the plan file:line and only its own frames, unless --log-level debug', async () => {
+    const cwd = await makeProject(PROJECT);
+    const file = join(cwd, 'plans/boom.ts');
+    const r = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=bug'], { cwd });
+    expect(r.code).toBe(1);
+    const errLines = r.stderr.trim().split('\n');
+    expect(errLines[0]).toBe(`Error: TypeError: Cannot read properties of undefined (reading 'a') (${file}:7)`);
+    expect(errLines[1]).toMatch(new RegExp(`^    at .*${file.replaceAll('/', '\\/')}:7:\\d+\\)?$`));
+    expect(r.stderr).not.toMatch(/src\/|dist\/|node_modules|node:/);
+    expect(r.stderr).toContain('--log-level debug shows them');
+    const debug = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=bug', '--log-level', 'debug'], { cwd });
+    expect(debug.stderr).toMatch(/at .*(src|dist)\/sdk\/plan\.(ts|js)/);
+    const json = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=bug', '--format', 'json'], { cwd });
+    expect(json.json<{ details: Record<string, unknown> }>().details).toMatchObject({ file, line: 7 });
+  });
+
+  it('C-13/T-01: unknown tasks suggest close names, and step parameter errors name the plan file:line', async () => {
+    const cwd = await makeProject(PROJECT);
+    const file = join(cwd, 'plans/boom.ts');
+    const task = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=task'], { cwd });
+    expect(task.code).toBe(1);
+    expect(task.stderr).toContain(`Error: Could not find a task named 'facs'. Did you mean: facts? For a list of available tasks, run 'rivet task show'. (${file}:5)`);
+    const param = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=param', '--format', 'json'], { cwd });
+    expect(param.code).toBe(1);
+    const error = param.json<{ kind: string; msg: string; details: Record<string, unknown> }>();
+    expect(error.msg).toMatch(/^package: parameter 'action' expects an Enum/);
+    expect(error.details).toMatchObject({ file, line: 6 });
   });
 
   it('C-08: k=v values are JSON when they fit the declared type, else strings; --params JSON, @file and - work; mixing is an error', async () => {
@@ -167,7 +206,10 @@ describe('rivet plan run', () => {
     const loud = await rivet(['plan', 'run', 'demo::steps', '-t', 'localhost', '--timeout', '0.5', '--verbose', '--stream'], { cwd });
     expect(loud.stdout).toContain('only with --verbose');
     expect(loud.stdout).toContain('[localhost] out: one\n[localhost] out: two');
-    expect(loud.stdout).toContain('Finished on localhost:\n  one\n  two');
+    // C-06: streamed output is not repeated in the result (a deliberate difference from Bolt).
+    expect(loud.stdout).toContain('Finished on localhost:\n');
+    expect(loud.stdout.match(/ one$/gm)).toHaveLength(1);
+    expect(loud.stdout.match(/ two$/gm)).toHaveLength(1);
   });
 
   it('P-41: CLI values of Sensitive parameters are wrapped (and never printed)', async () => {
@@ -184,7 +226,7 @@ describe('rivet plan show', () => {
     const r = await rivet(['plan', 'show', '--format', 'json'], { cwd });
     expect(r.code).toBe(0);
     expect(r.json()).toEqual({
-      plans: [['demo', 'The project plan'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::steps'], ['demo::two'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
+      plans: [['demo', 'The project plan'], ['demo::boom'], ['demo::fail'], ['demo::hello', 'Say hello'], ['demo::steps'], ['demo::two'], ['demo::uses_hello'], ['tools::check', 'A module plan']],
       modulepath: [join(cwd, 'modules'), join(cwd, '.modules')],
     });
   });

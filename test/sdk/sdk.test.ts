@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Result, ResultSet, Sensitive, type ResultValue } from '../../src/core/result.ts';
 import { readFileSync } from 'node:fs';
-import { callerLocation, parseFrame } from '../../src/sdk/location.ts';
+import { callerLocation, parseFrame, userStack } from '../../src/sdk/location.ts';
 import { isEntryPoint } from '../../src/sdk/plan.ts';
 import { planContextStorage } from '../../src/sdk/context.ts';
 import { ParallelFailure, PlanFailure, RunFailure, definePlan, isPlan } from '../../src/sdk/index.ts';
@@ -22,6 +22,22 @@ describe('locations', () => {
     const here = callerLocation(); // LOCATION-MARK
     expect(here?.file).toBe(FILE);
     expect(here?.line).toBe(readFileSync(FILE, 'utf8').split('\n').findIndex((l) => l.includes('// LOCATION-MARK')) + 1);
+  });
+
+  it("userStack keeps the message and the user's frames, dropping Rivet's (src/ and dist/), node_modules and Node's", () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const stack = [
+      'TypeError: boom',
+      '  second line of the message',
+      '    at Object.run (/site/plans/deploy.ts:12:11)',
+      `    at Object.run (file://${root}dist/sdk/plan.js:45:42)`,
+      `    at run (${root}src/runtime/plans/run.ts:87:74)`,
+      '    at AsyncLocalStorage.run (node:async_hooks:346:14)',
+      '    at x (/site/node_modules/commander/lib/command.js:1:1)',
+      '    at helper (/site/plans/lib.ts:3:5)',
+    ].join('\n');
+    expect(userStack(stack)).toBe(['TypeError: boom', '  second line of the message', '    at Object.run (/site/plans/deploy.ts:12:11)', '    at helper (/site/plans/lib.ts:3:5)'].join('\n'));
+    expect(callerLocation(['Error', `    at f (${root}dist/sdk/steps.js:1:1)`, '    at g (/site/plans/x.ts:4:2)'].join('\n'))).toEqual({ file: '/site/plans/x.ts', line: 4, column: 2 });
   });
 
   it('recognises the entry point (npx tsx plans/x.ts) by real path', () => {

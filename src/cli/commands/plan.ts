@@ -24,6 +24,7 @@ import {
   type PlanEntry,
 } from '../../runtime/plans/index.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
+import { callerLocation, userStack } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
 import { addRunFlags, expandTargets, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
@@ -150,20 +151,33 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
     // Bad parameters are a usage error (exit 2), as for tasks: the plan never started.
     if (!planStarted && isRivetError(error) && error.kind === 'bolt/pal-error') throw error;
     const rivetError = toRivetError(error);
+    // A bug in the plan (a plain exception): point at the plan's own line, not at Rivet's.
+    const stack = error instanceof Error && rivetError.kind === ErrorKind.Exception ? error.stack : undefined;
+    if (stack !== undefined) rivetError.location ??= callerLocation(stack);
     if (flags.format === 'json') io.out.write(`${JSON.stringify(rivetError.toJSON(), null, 2)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'failure', error: rivetError.toJSON() })}\n`);
     else if (human) {
       human.stop();
       if (isRunFailure(error)) for (const result of error.resultSet.errorSet) io.out.write(`${human.formatResult(result.toJSON())}\n`);
       const where = rivetError.location ? ` (${rivetError.location.file}:${rivetError.location.line})` : '';
-      io.err.write(`Error: ${rivetError.message}${rivetError.message.includes(where) ? '' : where}\n`);
-      if (rivetError.kind === ErrorKind.Exception && error instanceof Error && error.stack) io.err.write(`${error.stack}\n`);
+      const errorClass = stack !== undefined && (error as Error).name !== 'Error' ? `${(error as Error).name}: ` : '';
+      io.err.write(`Error: ${errorClass}${rivetError.message}${rivetError.message.includes(where) ? '' : where}\n`);
+      if (stack !== undefined) io.err.write(`${stackForAuthor(stack, threshold)}\n`);
     }
     return 1;
   } finally {
     human?.stop();
     for (const off of offs) off();
   }
+}
+
+/** The plan's own frames; Rivet's, commander's and Node's too with `--log-level debug` (or trace). */
+function stackForAuthor(stack: string, threshold: LogLevel): string {
+  const full = logLevelEnabled('debug', threshold);
+  const text = full ? stack : userStack(stack);
+  const frames = text.split('\n').filter((l) => /^\s+at /.test(l));
+  const hint = full ? '' : '\n  (Rivet\'s own frames are hidden; --log-level debug shows them)';
+  return frames.length > 0 ? `${frames.join('\n')}${hint}` : hint.slice(1);
 }
 
 function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elapsedMs: number): void {

@@ -14,7 +14,7 @@ export interface HumanOptions {
   color: boolean;
   /** Print `Started on ...` lines (Bolt's verbose default for ad-hoc commands). */
   verbose: boolean;
-  /** Print output lines as they arrive, prefixed `[target] out:`. */
+  /** Print output lines as they arrive, prefixed `[target] out:`; results then leave the output out. */
   stream: boolean;
   /** Show the live progress line (stderr is a terminal). */
   progress: boolean;
@@ -146,7 +146,7 @@ export class HumanRenderer {
       case 'batch_finish': {
         const failures = event.failed.length === 0 ? '' : this.paint(` with ${plural(event.failed.length, 'failure')}`, 'red');
         const health = event.healthy === false ? this.paint(', health check failed', 'red') : event.healthy ? ', healthy' : '';
-        const budget = `${event.failures} of ${event.failureBudget} allowed failure${event.failureBudget === 1 ? '' : 's'} used`;
+        const budget = `failures so far: ${event.failures}, budget: ${event.failureBudget}`;
         this.#line(this.#o.out, `Finished: batch ${event.batch}/${event.batches} of ${event.description}${failures} in ${seconds(event.durationMs)} (${budget}${health})`);
         break;
       }
@@ -170,13 +170,15 @@ export class HumanRenderer {
     const error = value['_error'] as { msg?: string } | undefined;
     delete value['_error'];
     if (error?.msg) lines.push(error.msg);
+    // With --stream the output was printed as it came: the result does not repeat it (unlike Bolt).
+    const streamed = this.#o.stream;
     if (result.action === 'command' || result.action === 'script') {
       const merged = String(value['merged_output'] ?? '');
-      if (merged.trim() !== '') lines.push(merged.replace(/\n$/, ''));
+      if (merged.trim() !== '' && !streamed) lines.push(merged.replace(/\n$/, ''));
     } else {
       const output = value['_output'];
       delete value['_output'];
-      if (typeof output === 'string' && output.trim() !== '') lines.push(output.replace(/\n$/, ''));
+      if (typeof output === 'string' && output.trim() !== '' && !streamed) lines.push(output.replace(/\n$/, ''));
       if (Object.keys(value).length > 0 && result.action !== 'upload' && result.action !== 'download') lines.push(JSON.stringify(value, null, 2));
       if (lines.length === 0 && ok) lines.push(`${result.action === 'task' ? 'Task' : 'Step'} completed successfully with no result`);
     }
