@@ -40,6 +40,8 @@ export interface ProjectConfig {
   format?: 'human' | 'json' | 'rainbow';
   color?: boolean;
   stream?: boolean;
+  /** Type-check plans before `rivet plan run` runs them (`--typecheck`). */
+  typecheck?: boolean;
   spinner?: boolean;
   'save-rerun'?: boolean;
   rerunfile?: string;
@@ -114,6 +116,7 @@ const PROJECT_KEYS: Record<string, Check> = {
   'save-rerun': 'boolean',
   spinner: 'boolean',
   stream: 'boolean',
+  typecheck: 'boolean',
   tasks: 'strings',
   'trusted-external-command': 'string',
 };

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject, rivet } from './helpers.ts';
@@ -149,6 +150,38 @@ describe('rivet plan run', () => {
     expect(error.msg).toMatch(/^package: parameter 'action' expects an Enum/);
     expect(error.details).toMatchObject({ file, line: 6 });
   });
+
+  it('--typecheck (and typecheck: true in the project) fails a plan with a type error before anything runs', async () => {
+    const marker = join(await makeProject({}), 'ran');
+    const plan = (body: string): string => `import { definePlan, runCommand } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec' },
+  async run({ targets }) {
+    await runCommand('touch ${marker}', targets);
+    ${body}
+  },
+});
+`;
+    const files = { ...PROJECT, 'plans/typed.ts': plan("const count: number = 'three'; // TYPE-ERROR\n    return count;"), 'plans/fine.ts': plan('return targets.length;') };
+    const cwd = await makeProject(files);
+    const bad = await rivet(['plan', 'run', 'demo::typed', '-t', 'localhost', '--typecheck'], { cwd });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`Error: The plan ${join(cwd, 'plans/typed.ts')} does not type-check (1 error); nothing was run:`);
+    expect(bad.stderr).toMatch(/plans\/typed\.ts:6:11: TS2322: Type 'string' is not assignable to type 'number'/);
+    expect(bad.stdout).not.toContain('Starting: plan');
+    expect(existsSync(marker)).toBe(false);
+    const fine = await rivet(['plan', 'run', 'demo::fine', '-t', 'localhost', '--typecheck', '--format', 'json'], { cwd });
+    expect(fine.stderr).toBe('');
+    expect(fine.code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+
+    const strict = await makeProject({ ...files, 'rivet-project.yaml': 'name: demo\ntypecheck: true\n' });
+    expect((await rivet(['plan', 'run', 'demo::typed', '-t', 'localhost'], { cwd: strict })).stderr).toContain('does not type-check');
+    const opted = await rivet(['plan', 'run', 'demo::typed', '-t', 'localhost', '--no-typecheck', '--format', 'json'], { cwd: strict });
+    expect(opted.code).toBe(0);
+    expect(opted.stdout.trim()).toBe('"three"');
+    // Three compiler runs over the SDK's sources: slow on a loaded machine, so a generous limit.
+  }, 300_000);
 
   it('C-08: k=v values are JSON when they fit the declared type, else strings; --params JSON, @file and - work; mixing is an error', async () => {
     const cwd = await makeProject({ ...PROJECT, 'params.json': '{"targets": "localhost", "name": "file", "count": 2}' });

@@ -135,12 +135,12 @@ describe('project file (I-22)', () => {
   };
 
   it('I-22: known keys are kept', () => {
-    const text = 'name: site\nconcurrency: 20\nformat: json\ncolor: false\nstream: true\nsave-rerun: false\n' +
+    const text = 'name: site\nconcurrency: 20\nformat: json\ncolor: false\nstream: true\ntypecheck: true\nsave-rerun: false\n' +
       'tasks: [a::b]\nplans: ["site::*"]\ndisable-warnings: [cli_overrides]\nfuture: {file_paths: true}\n' +
       'log: {console: {level: debug}, bolt-debug.log: {append: false}}\nmodules: [puppetlabs-stdlib, {name: puppetlabs/apt, version_requirement: ">= 1.0"}, {git: "https://x/y", ref: main}]\n';
     const { config, warnings } = read(text);
     expect(warnings).toEqual([]);
-    expect(config).toMatchObject({ name: 'site', concurrency: 20, format: 'json', color: false, tasks: ['a::b'], 'disable-warnings': ['cli_overrides'] });
+    expect(config).toMatchObject({ name: 'site', concurrency: 20, format: 'json', color: false, typecheck: true, tasks: ['a::b'], 'disable-warnings': ['cli_overrides'] });
     expect(config.modules).toHaveLength(3);
   });
 

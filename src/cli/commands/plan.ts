@@ -21,6 +21,7 @@ import {
   paramMatches,
   planResultJSON,
   type NormalParam,
+  typecheckPlan,
   type PlanEntry,
 } from '../../runtime/plans/index.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
@@ -33,7 +34,7 @@ import { HumanRenderer } from '../render/human.ts';
 import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
 
-type PlanFlags = GlobalFlags & { params?: string };
+type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean };
 
 const KV = /^([^=]+)=(.*)$/s;
 
@@ -211,7 +212,10 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
   const run = new Command(name).description(description);
   if (!direct) run.argument('<plan>', 'plan name, e.g. site::deploy');
   run.argument('[params...]', 'plan parameters as key=value (values are JSON when they fit the declared type)');
-  addRunFlags(run).option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin');
+  addRunFlags(run)
+    .option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin')
+    .option('--typecheck', "type-check the plan against the project's generated types before running it (needs typescript in the project; default: the project's 'typecheck' setting)")
+    .option('--no-typecheck', "do not type-check, whatever the project's 'typecheck' setting says");
   if (direct) {
     const params = Object.entries(showParams(direct)).map(([n, p]) => `  ${n}: ${p.type}${p.default_value !== undefined ? ` (default ${JSON.stringify(p.default_value)})` : ''}${p.description ? `  ${p.description}` : ''}`);
     run.addHelpText('after', `\nPlan parameters:\n${params.length ? params.join('\n') : '  (none)'}`);
@@ -236,6 +240,10 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
       const loaded = await runner.load(planName!);
       plan = loaded.plan;
       reported = planName!;
+    }
+    if (flags.typecheck ?? runtime.project.config.typecheck === true) {
+      if (plan.file === undefined) throw new UsageError(`--typecheck: the file of plan ${reported} is not known`);
+      typecheckPlan(plan.file, runtime.projectDir);
     }
     const params = await planParams(plan, paramArgs, flags, ctx.io);
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);

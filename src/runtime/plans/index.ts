@@ -19,6 +19,7 @@ export { discoverPlans, findPlan, loadPlan, loadPlanFile, nameOfPlan, planNameFo
 export { prepareParams, normalizeParams, normalizeParam, paramMatches, paramMismatch, displayParams, type NormalParam } from './params.ts';
 export { planResultJSON, planResultData } from './serialize.ts';
 export { RuntimePlanContext, encodeEnvVars } from './context.ts';
+export { typecheckPlan, planTypeDiagnostics, PLAN_TYPE_ERROR, type PlanTypeDiagnostic } from './typecheck.ts';
 
 export type RunPlanApiOptions = PlanRunnerOptions &
   RunOptions &
