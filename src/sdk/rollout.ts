@@ -104,7 +104,8 @@ export class RolloutFailure extends RivetError {
   constructor(report: RolloutReport<unknown>, location?: SourceLocation) {
     const stop = report.stopped!;
     const where = location ? ` (${formatLocation(location)})` : '';
-    super(ErrorKind.RolloutFailure, `${stop.message}${where}`, { details: { ...reportJSON(report), reason: stop.reason }, location });
+    const untouched = report.untouched.length > 0 ? `; never touched: ${report.untouched.map((t) => t.name).join(', ')}` : '';
+    super(ErrorKind.RolloutFailure, `${stop.message}${untouched}${where}`, { details: { ...reportJSON(report), reason: stop.reason }, location });
     this.report = report;
   }
 }

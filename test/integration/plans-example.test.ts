@@ -3,6 +3,7 @@
  * writeFile, activate, verify through site::verify) on localhost and over real sshd.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,16 @@ describe('example::deploy', () => {
     expect(r.stderr).toContain('Deploying version 3.1.0 to 1 target(s)');
   });
 
+  it("sh: a root with spaces, quotes and $() is one literal path; --typecheck passes; the rollout shows in the output", async () => {
+    const site = join(await tempSite(), `it's $(touch pwned) "site"`);
+    const r = await rivet(['plan', 'run', 'example::deploy', `root=${site}`, 'version=3.2.0', '--typecheck'], { cwd: ROOT });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readlink(join(site, 'current'))).toBe('releases/3.2.0');
+    expect(r.stdout).toContain('Starting: roll out 3.2.0 on 1 target in 1 batch (failure budget: 0)');
+    expect(r.stdout).toMatch(/^Finished: batch 1\/1 of roll out 3\.2\.0 in [\d.]+ sec \(failures so far: 0, budget: 0, healthy\)$/m);
+    expect(existsSync(join(ROOT, 'pwned'))).toBe(false);
+  }, 300_000);
+
   it('README: the same plan file runs directly with tsx; a second release switches `current`', async () => {
     const site = await tempSite();
     await pexec(TSX, ['plans/deploy.ts', `root=${site}`, 'version=1.0.0'], { cwd: ROOT });
@@ -77,6 +88,31 @@ describe('example::deploy', () => {
         ['127.0.0.3', 'success', '9.9.9'],
         ['127.0.0.4', 'success', '9.9.9'],
       ]);
+    });
+
+    it('rolls out in batches (canary, half, rest); a failing canary stops it, naming the targets never touched', async () => {
+      const project = await makeProject({
+        'inventory.yaml': JSON.stringify({
+          groups: [{ name: 'web', targets: ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'] }],
+          config: { ssh: { port: server.port, user: server.user, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
+        }),
+      });
+      const site = `/tmp/rivet-example-ssh-${process.pid}/rollout`;
+      const args = ['plan', 'run', 'example::deploy', '--targets', 'web', `root=${site}`, '--inventoryfile', join(project, 'inventory.yaml'), '--format', 'jsonl'];
+      const ok = await rivet([...args, 'version=1.0.0'], { cwd: ROOT });
+      expect(ok.code, ok.stderr).toBe(0);
+      const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(events.filter((e) => e['type'] === 'batch_start').map((e) => e['targets'])).toEqual([['127.0.0.5'], ['127.0.0.6', '127.0.0.7'], ['127.0.0.8']]);
+      expect(events.filter((e) => e['type'] === 'batch_finish').map((e) => e['healthy'])).toEqual([true, true, true]);
+
+      // A version whose VERSION file cannot be written (a directory is in the way) fails the canary.
+      await pexec('mkdir', ['-p', `${site}/releases/2.0.0/VERSION`]);
+      const bad = await rivet([...args.slice(0, -2), 'version=2.0.0'], { cwd: ROOT });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(
+        `Error: roll out 2.0.0 stopped after batch 1 of 3: 1 target failed, the failure budget allows 0; never touched: 127.0.0.6, 127.0.0.7, 127.0.0.8 (${join(ROOT, 'plans/deploy.ts')}:`,
+      );
+      expect(bad.stdout).toContain('Never touched (3): 127.0.0.6, 127.0.0.7, 127.0.0.8');
     });
   });
 });

@@ -148,7 +148,7 @@ describe('rollout()', () => {
     expect(error).toBeInstanceOf(RolloutFailure);
     expect(error.kind).toBe('rivet/rollout-failure');
     expect(error.location).toMatchObject({ file: FILE, line: await lineOf(FILE, '// ROLLOUT-CALL') });
-    expect(error.message).toMatch(/^rollout stopped after batch 1 of 2: 2 targets failed, the failure budget allows 0/);
+    expect(error.message).toMatch(/^rollout stopped after batch 1 of 2: 2 targets failed, the failure budget allows 0; never touched: t3 \(/);
     expect(targetNames(error.report.failed)).toEqual(['t1', 't2']);
     expect(targetNames(error.report.untouched)).toEqual(['t3']);
     expect(error.report.batches[0]!.error?.kind).toBe('bolt/run-failure');
