@@ -135,7 +135,9 @@ describe('rivet plan run', () => {
     const debug = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=bug', '--log-level', 'debug'], { cwd });
     expect(debug.stderr).toMatch(/at .*(src|dist)\/sdk\/plan\.(ts|js)/);
     const json = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=bug', '--format', 'json'], { cwd });
-    expect(json.json<{ details: Record<string, unknown> }>().details).toMatchObject({ file, line: 7 });
+    const details = json.json<{ details: Record<string, unknown> }>().details;
+    expect(details).toMatchObject({ file, line: 7, class: 'TypeError' });
+    expect(details['stack_trace']).toMatch(new RegExp(`^TypeError: Cannot read properties of undefined \\(reading 'a'\\)\\n    at .*${file.replaceAll('/', '\\/')}:7:\\d+\\)?$`));
   });
 
   it('C-13/T-01: unknown tasks suggest close names, and step parameter errors name the plan file:line', async () => {

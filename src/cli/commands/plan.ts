@@ -154,7 +154,10 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
     const rivetError = toRivetError(error);
     // A bug in the plan (a plain exception): point at the plan's own line, not at Rivet's.
     const stack = error instanceof Error && rivetError.kind === ErrorKind.Exception ? error.stack : undefined;
-    if (stack !== undefined) rivetError.location ??= callerLocation(stack);
+    if (stack !== undefined) {
+      rivetError.location ??= callerLocation(stack);
+      if (!logLevelEnabled('debug', threshold)) rivetError.details['stack_trace'] = userStack(stack);
+    }
     if (flags.format === 'json') io.out.write(`${JSON.stringify(rivetError.toJSON(), null, 2)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'failure', error: rivetError.toJSON() })}\n`);
     else if (human) {
