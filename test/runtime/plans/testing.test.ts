@@ -15,21 +15,27 @@ describe('MockPlanEnvironment', () => {
     env.expect('task', 'facts').alwaysReturn({ os: { family: 'Debian' } });
     env.expect('task', 'package').withParams({ action: 'status', name: 'nginx' }).alwaysReturn({ status: 'installed' });
     env.allow('command');
-    env.expect('upload').beCalledTimes(2);
+    env.expect('upload').beCalledTimes(4);
     env.expect('task', 'service').withParams({ action: 'status', name: 'nginx' });
     env.expect('task', 'site::health').alwaysReturn({ healthy: true, version: '2.0' });
     const result = (await env.run(deploy, { targets: 'web', version: '2.0', root: '/srv/site' })) as { names: string[] };
     env.verify();
     expect(result.names).toEqual(['w1', 'w2']);
-    expect(env.calls.map((c) => `${c.action} ${c.object}`)).toEqual([
-      'task facts',
-      'task package',
-      'command mkdir -p \'/srv/site/releases\'',
-      expect.stringMatching(/^upload .*modules\/site\/files\/www$/),
-      expect.stringMatching(/^upload .*VERSION$/),
-      "command ln -sfn 'releases/2.0' '/srv/site/current'",
-      'task service',
-      'task site::health',
+    // The rollout: a canary batch (w1), then the rest (w2), each checked by site::health; then site::verify.
+    const batch = (target: string): unknown[] => [
+      `command mkdir -p /srv/site/releases ${target}`,
+      expect.stringMatching(new RegExp(`^upload .*modules/site/files/www ${target}$`)),
+      expect.stringMatching(new RegExp(`^upload .*VERSION ${target}$`)),
+      `command ln -sfn releases/2.0 /srv/site/current ${target}`,
+      `task service ${target}`,
+      `task site::health ${target}`,
+    ];
+    expect(env.calls.map((c) => `${c.action} ${c.object} ${c.targets.join(',')}`)).toEqual([
+      'task facts w1,w2',
+      'task package w1,w2',
+      ...batch('w1'),
+      ...batch('w2'),
+      'task site::health w1,w2',
     ]);
     expect(env.calls.at(-1)!.params).toEqual({ root: '/srv/site/current', expect_version: '2.0' });
     expect(env.messages[0]).toBe('Deploying version 2.0 to 2 target(s) under /srv/site');
