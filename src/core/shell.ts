@@ -77,6 +77,7 @@ export class ShellCommand {
   /** `parts.length` must be `values.length + 1`, as a tagged template passes them. */
   constructor(parts: readonly string[], values: readonly ShellValue[]) {
     if (parts.length !== values.length + 1) throw new TypeError('ShellCommand: there must be one more text part than values');
+    if (parts.some((p) => typeof p !== 'string')) throw new TypeError('sh: the command text has an invalid escape sequence');
     values.forEach((value, index) => checkValue(value, index));
     this.#parts = [...parts];
     this.#values = [...values];

@@ -108,6 +108,7 @@ describe('ShellCommand', () => {
     expect(() => tag`a ${new Sensitive('pw') as unknown as string}`).toThrow(/envVars/);
     expect(() => tag`a ${['ok', 'b\0']}`).toThrow(/NUL/);
     expect(() => tag`a ${Number.NaN}`).toThrow(/NaN/);
+    expect(() => new ShellCommand([undefined as unknown as string], [])).toThrow(/invalid escape/);
   });
 
   it('picks the shell from the target transport: PowerShell on WinRM, sh elsewhere', () => {

@@ -12,6 +12,7 @@ import { createRuntime, type CreatedRuntime } from '../../src/runtime/create.ts'
 import { PlanRunner } from '../../src/runtime/plans/index.ts';
 import { definePlan, runCommand, sh, type ResultSet, type CommandValue } from '../../src/sdk/index.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
+import { sshdSkipReason } from '../harness/sshd.ts';
 
 /** Any well-formed string without NUL (no shell word can hold one). */
 const anyText = fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '').replace(/[\uD800-\uDFFF]/gu, ''));
@@ -61,6 +62,10 @@ afterAll(async () => {
 });
 
 describe('sh: interpolated values arrive as one literal argument each', () => {
+  it('runs against real OpenSSH sshd whenever this machine can start it', () => {
+    if (sshdSkipReason() === undefined) expect(server.kind).toBe('sshd');
+  });
+
   for (const group of ['here', 'remote'] as const) {
     it(`P-03: any strings, over ${group === 'here' ? 'the local transport' : 'sshd'}`, async () => {
       await fc.assert(
