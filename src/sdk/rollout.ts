@@ -216,8 +216,7 @@ export async function rollout<R>(targets: TargetSpec, fn: (batch: Target[], info
     }
   } finally {
     // Emitted on every way out (a bug re-thrown from the callback included), so progress output ends.
-    const reached = new Set(done.flatMap((b) => b.targets.map((t) => t.name)));
-    const untouched = all.filter((t) => !reached.has(t.name));
+    const sofar = makeReport(all, done, failed, stopped, budget);
     const ended = stopped ?? (done.length < plan.length ? { message: `${description} ended by an error` } : undefined);
     ctx.emit({
       type: 'rollout_finish',
@@ -226,24 +225,34 @@ export async function rollout<R>(targets: TargetSpec, fn: (batch: Target[], info
       durationMs: performance.now() - started,
       status: ended ? 'stopped' : 'success',
       reason: stopped?.reason ?? null,
-      message: ended?.message ?? `${description} finished: ${all.length - failed.size} of ${all.length} targets succeeded`,
-      succeeded: [...reached].filter((n) => !failed.has(n)).length,
-      failed: [...failed.keys()],
-      untouched: untouched.map((t) => t.name),
+      message: ended?.message ?? `${description} finished: ${sofar.succeeded.length} of ${all.length} targets succeeded`,
+      succeeded: sofar.succeeded.length,
+      failed: sofar.failed.map((t) => t.name),
+      untouched: sofar.untouched.map((t) => t.name),
     });
   }
-  const reached = done.flatMap((b) => b.targets);
-  const report: RolloutReport<R> = {
+  const report = makeReport(all, done, failed, stopped, budget);
+  if (stopped && options.catchErrors !== true) throw new RolloutFailure(report as RolloutReport<unknown>, location);
+  return report;
+}
+
+function makeReport<R>(
+  all: readonly Target[],
+  done: readonly (RolloutBatch<R> & { healthError: RivetError | undefined })[],
+  failed: ReadonlyMap<string, Target>,
+  stopped: RolloutStop | undefined,
+  failureBudget: number,
+): RolloutReport<R> {
+  const reached = new Set(done.flatMap((b) => b.targets));
+  return {
     ok: stopped === undefined,
     stopped,
     batches: done.map(({ healthError: _, ...b }) => b),
-    succeeded: reached.filter((t) => !failed.has(t.name)),
+    succeeded: [...reached].filter((t) => !failed.has(t.name)),
     failed: [...failed.values()],
-    untouched: all.filter((t) => !reached.includes(t)),
-    failureBudget: budget,
+    untouched: all.filter((t) => !reached.has(t)),
+    failureBudget,
   };
-  if (stopped && options.catchErrors !== true) throw new RolloutFailure(report as RolloutReport<unknown>, location);
-  return report;
 }
 
 /** In continue mode, targets that failed an earlier step are left out (as steps do). */
