@@ -1,6 +1,6 @@
 /**
  * The plan file:line of an SDK call, from the call's stack: the first frame outside Rivet's own
- * `src/` (and outside `node_modules` and Node's internals). tsx and vitest install source maps,
+ * `dist/` and `src/` (and outside `node_modules` and Node's internals). tsx and vitest install source maps,
  * so lines are the `.ts` lines the author wrote (Bolt #2057: `details.file`/`line`).
  *
  * @example
@@ -12,7 +12,11 @@
 import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../core/errors.ts';
 
-const SRC_DIR = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Rivet's own code: the package's `dist/` (what runs) and `src/` (where dist's source maps point
+ * when a loader such as tsx, or `--enable-source-maps`, maps stack frames).
+ */
+const OWN_DIRS = ['../../dist/', '../../src/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));
 
 const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/;
 
@@ -33,7 +37,7 @@ export function parseFrame(line: string): SourceLocation | undefined {
 
 /** True for frames of Rivet itself, dependencies and Node. */
 function internal(file: string): boolean {
-  return file.startsWith(SRC_DIR) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
+  return OWN_DIRS.some((dir) => file.startsWith(dir)) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
 }
 
 /** Where the user's code called into Rivet, or undefined when no frame qualifies. */
