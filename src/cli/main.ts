@@ -13,6 +13,7 @@ import { ConfigError, ErrorKind, UsageError, isRivetError } from '../core/errors
 import type { Runtime } from '../runtime/runtime.ts';
 import { commandCommand, fileCommand, scriptCommand } from './commands/adhoc.ts';
 import { groupCommand, inventoryCommand } from './commands/inventory.ts';
+import { initCommand } from './commands/init.ts';
 import { directPlanProgram, planCommand } from './commands/plan.ts';
 import { taskCommand } from './commands/task.ts';
 import type { AnyPlan } from '../sdk/plan.ts';
@@ -35,7 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
+      '\nExamples:\n  rivet init my-project\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
     );
   program.addCommand(commandCommand(ctx));
   program.addCommand(scriptCommand(ctx));
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   program.addCommand(groupCommand(ctx));
   program.addCommand(planCommand(ctx));
   program.addCommand(typesCommand(ctx));
+  program.addCommand(initCommand(ctx));
   program.commands.forEach(function configure(command: Command): void {
     command.showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
     command.commands.forEach(configure);
