@@ -33,8 +33,9 @@ export function builtinModuleNames(): string[] {
 
 /**
  * The project name for `rivet init`: `given` (`--name`) when it is valid, else a UsageError; without
- * it, a name made from the directory name. A project named like a built-in module would have its own
- * tasks hidden by that module's, so `--name` may not be one and a derived name gets `_project` added.
+ * it, a name made from the directory name. A project named like a built-in module would hide that
+ * module (`runTask('package')` would look for the project's own `tasks/init.*`), so `--name` may not
+ * be one and a derived name gets `_project` added.
  *
  * @example
  * ```ts
@@ -52,7 +53,7 @@ export function initProjectName(given: string | undefined, dirName: string, buil
       );
     }
     if (builtins.includes(given)) {
-      throw new UsageError(`--name '${given}' is the name of a Rivet built-in module, whose tasks would hide the project's own: choose another name`);
+      throw new UsageError(`--name '${given}' is the name of a Rivet built-in module, which the project would hide (its '${given}' tasks would be looked for in the project): choose another name`);
     }
     return given;
   }
