@@ -18,7 +18,8 @@ import type { SourceLocation } from '../core/errors.ts';
  */
 const OWN_DIRS = ['../../dist/', '../../src/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));
 
-const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/;
+/** `at fn (file:line:col)` or `at file:line:col`; the path may contain spaces (`/srv/My Site/plans/x.ts`). */
+const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()]+?):(\d+):(\d+)\)?\s*$/;
 
 /** Parses one V8 stack line into a location (undefined for native or unparsable frames). */
 export function parseFrame(line: string): SourceLocation | undefined {

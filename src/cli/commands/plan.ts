@@ -273,6 +273,7 @@ function planShowCommand(ctx: CliContext): Command {
     const { createRuntime } = await import('../../runtime/create.ts');
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
     ctx.onRuntime(runtime);
+    for (const warning of runtime.warnings) ctx.io.err.write(`Warning: ${warning}\n`);
     const runner = new PlanRunner(runtime);
     if (name !== undefined) {
       const detail = await planDetail(runner.find(name));
