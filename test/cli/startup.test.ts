@@ -9,27 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODULE_LOG_PRELOAD } from '../helpers/module-log.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rivet-startup-'));
-  await writeFile(
-    join(dir, 'record.mjs'),
-    `import { appendFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
-// CommonJS modules (ajv is required lazily) do not pass the ESM hooks: list require's cache at exit.
-process.on('exit', () => appendFileSync(process.env.MODULE_LOG, Object.keys(createRequire(import.meta.url).cache).map((file) => 'file://' + file + '\\n').join('')));
-register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.MODULE_LOG, result.url + '\\\\n');
-  return result;
-}\`));
-`,
-  );
+  await writeFile(join(dir, 'record.mjs'), MODULE_LOG_PRELOAD);
 });
 afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });

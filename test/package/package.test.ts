@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODULE_LOG_PRELOAD } from '../helpers/module-log.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PKG = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
@@ -95,16 +96,8 @@ const set = await runtime.runCommand('echo from-command', 'localhost');
 await runtime.close();
 process.stdout.write(JSON.stringify(set.toJSON()) + '\\n');
 `,
-  // Records every module URL the process resolves (node --import ./record-modules.mjs ...).
-  'record-modules.mjs': `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.MODULE_LOG, result.url + '\\\\n');
-  return result;
-}\`));
-`,
+  // Records every module the process loads (node --import ./record-modules.mjs ...).
+  'record-modules.mjs': MODULE_LOG_PRELOAD,
   'plans-typos/typos.ts': `import { definePlan, runTask } from 'rivetops';
 
 export default definePlan({
