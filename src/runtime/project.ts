@@ -360,8 +360,9 @@ function resolveInventory(
  * const inventory = loadProjectInventory(findProject({ cwd: process.cwd(), env: process.env }));
  * ```
  */
-export function loadProjectInventory(project: Pick<Project, 'inventoryFile'>): Inventory {
+export function loadProjectInventory(project: Pick<Project, 'inventoryFile'> & Partial<Pick<Project, 'dir'>>): Inventory {
   const source = project.inventoryFile;
-  if ('text' in source) return loadInventory(source);
-  return loadInventoryFile(source.path, { explicit: source.explicit });
+  const options = project.dir === undefined ? {} : { baseDir: project.dir };
+  if ('text' in source) return loadInventory(source, options);
+  return loadInventoryFile(source.path, { ...options, explicit: source.explicit });
 }
