@@ -113,7 +113,12 @@ describe('rivet CLI over SSH', () => {
     expect(up.code).toBe(0);
     const down = await rivetBin(['file', 'download', dest, 'copies', '-t', '127.0.0.4', '--format', 'json'], project);
     expect(down.code).toBe(0);
-    expect(await readFile(join(project, 'downloads', 'copies', '127.0.0.4', `rivet-cli-upload-${process.pid}.txt`), 'utf8')).toBe('payload over ssh\n');
+    // The CLI's destination is relative to the cwd (C-16, Bolt's Application#download_file).
+    expect(await readFile(join(project, 'copies', '127.0.0.4', `rivet-cli-upload-${process.pid}.txt`), 'utf8')).toBe('payload over ssh\n');
+    const absolute = join(project, 'abs-copies');
+    const downAbs = await rivetBin(['file', 'download', dest, absolute, '-t', '127.0.0.4', '--format', 'json'], project);
+    expect(downAbs.code).toBe(0);
+    expect(await readFile(join(absolute, '127.0.0.4', `rivet-cli-upload-${process.pid}.txt`), 'utf8')).toBe('payload over ssh\n');
   });
 
   it('X-05: an unknown host key is a HOST_KEY_ERROR that says how to fix it', async () => {
