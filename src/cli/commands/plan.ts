@@ -282,7 +282,9 @@ function planShowCommand(ctx: CliContext): Command {
     }
     if (flags.filter !== undefined && !/^[a-z0-9_:]+$/.test(flags.filter)) throw new UsageError('--filter may contain only lowercase letters, digits, _ and :');
     const rows: [string, string?][] = [];
-    for (const entry of runner.list()) {
+    // The project's `plans:` allow-list (Bolt's PAL#filter_content), then --filter.
+    const { filterByAllowList } = await import('../../runtime/allow-list.ts');
+    for (const entry of filterByAllowList(runner.list(), runtime.project.config.plans, (e) => e.name)) {
       if (flags.filter !== undefined && !entry.name.includes(flags.filter)) continue;
       try {
         const plan = await loadPlan(entry);
