@@ -21,6 +21,7 @@ import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
 import { YamlSource, type KeyPath } from './inventory/source.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
+import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 
 /** Project file names, preferred first. */
@@ -314,6 +315,8 @@ export function findProject(options: FindProjectOptions): Project {
       : [join(dir, 'modules')];
   const managed = join(dir, '.modules');
   const modulepath = [...userModulepath.filter((p) => p !== managed), managed];
+  const shadowed = shadowedModuleDirs(config.name, modulepath);
+  if (config.name !== undefined && shadowed.length > 0) warnings.push(projectShadowsModule(config.name, shadowed));
 
   return {
     dir,
