@@ -90,6 +90,8 @@ describe('a project named like one of its modules (T-08, T-09)', () => {
     expect(run.stderr).toContain(WARNING);
     const types = await rivet(['types'], { cwd });
     expect(types.stderr).toContain(WARNING);
+    expect((await rivet(['plan', 'show'], { cwd })).stderr).toContain(WARNING);
+    expect((await rivet(['inventory', 'show'], { cwd })).stderr).toContain(WARNING);
   });
 
   it("T-08: the unknown-task error for a hidden task says it again", async () => {

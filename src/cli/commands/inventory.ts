@@ -52,6 +52,7 @@ export function groupCommand(ctx: CliContext): Command {
   addInventoryFlags(show).action(async (flags: GlobalFlags) => {
     const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
     ctx.onRuntime(runtime);
+    printWarnings(runtime, ctx.io);
     const groups = runtime.inventory.showGroups();
     if (flags.format === 'json') ctx.io.out.write(`${JSON.stringify(groups, null, 2)}\n`);
     else ctx.io.out.write(`Groups\n${groups.groups.map((g) => `  ${g}`).join('\n')}\n\n${groups.count} group${groups.count === 1 ? '' : 's'}\n`);

@@ -25,7 +25,7 @@ import {
 } from '../../runtime/plans/index.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
-import { addRunFlags, expandTargets, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { promptSecret } from '../prompt.ts';
 import { HumanRenderer } from '../render/human.ts';
@@ -273,6 +273,7 @@ function planShowCommand(ctx: CliContext): Command {
     const { createRuntime } = await import('../../runtime/create.ts');
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
     ctx.onRuntime(runtime);
+    printWarnings(runtime, ctx.io);
     const runner = new PlanRunner(runtime);
     if (name !== undefined) {
       const detail = await planDetail(runner.find(name));
