@@ -13,7 +13,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverTasks, fullModulepath, loadTask, type DiscoverOptions, type TaskDefinition, type TaskList } from './tasks/discovery.ts';
+import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 
 /** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, like Bolt's packaged modules (T-09). */
@@ -54,13 +54,8 @@ export class TaskCatalog {
    * Every visible task with its description (C-11, T-20: private tasks hidden), and which of
    * them are Rivet's built-in tasks (a project module of the same name wins over those).
    */
-  async list(): Promise<TaskList & { builtin: string[] }> {
-    const visible = [...(await discoverTasks(this.modulepath, this.#discover)).values()].filter((t) => !t.private);
-    return {
-      tasks: visible.map((t) => [t.name, t.metadata.description ?? null]),
-      modulepath: fullModulepath(this.modulepath, this.#discover),
-      builtin: visible.filter((t) => isBuiltinTask(t)).map((t) => t.name),
-    };
+  list(): Promise<TaskListing> {
+    return listTasks(this.modulepath, { ...this.#discover, builtinDir: BUILTIN_MODULES_DIR });
   }
 
   /** Every task, private ones included. */

@@ -349,19 +349,28 @@ export interface TaskList {
   modulepath: string[];
 }
 
+/** A {@link TaskList} and which of its tasks come from the built-in modules directory. */
+export interface TaskListing extends TaskList {
+  builtin: string[];
+}
+
 /**
  * The task list for `task show` (C-11): sorted, private tasks hidden (T-20).
  *
  * @example
  * ```ts
  * const { tasks } = await listTasks(['modules']); // [['demo', 'Demo task'], ['demo::deploy', null]]
+ * const { builtin } = await listTasks(['modules', BUILTIN_MODULES_DIR], { builtinDir: BUILTIN_MODULES_DIR }); // ['facts', 'package', 'service']
  * ```
  */
-export async function listTasks(modulepath: readonly string[], options: DiscoverOptions = {}): Promise<TaskList> {
-  const tasks = await discoverTasks(modulepath, options);
+export async function listTasks(modulepath: readonly string[], options: DiscoverOptions & { builtinDir?: string } = {}): Promise<TaskListing> {
+  const visible = [...(await discoverTasks(modulepath, options)).values()].filter((t) => !t.private);
+  const builtinDir = options.builtinDir === undefined ? undefined : resolve(options.builtinDir);
+  const isBuiltin = (t: TaskDefinition): boolean => builtinDir !== undefined && (t.moduleDir === builtinDir || t.moduleDir.startsWith(`${builtinDir}/`));
   return {
-    tasks: [...tasks.values()].filter((t) => !t.private).map((t) => [t.name, t.metadata.description ?? null]),
+    tasks: visible.map((t) => [t.name, t.metadata.description ?? null]),
     modulepath: fullModulepath(modulepath, options),
+    builtin: visible.filter(isBuiltin).map((t) => t.name),
   };
 }
 
