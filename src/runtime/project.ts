@@ -21,6 +21,7 @@ import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
 import { YamlSource, type KeyPath } from './inventory/source.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
+import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 import { planFilesOf } from './plans/discovery.ts';
 
@@ -346,6 +347,8 @@ export function findProject(options: FindProjectOptions): Project {
       : [join(dir, 'modules')];
   const managed = join(dir, '.modules');
   const modulepath = [...userModulepath.filter((p) => p !== managed), managed];
+  const shadowed = shadowedModuleDirs(config.name, modulepath);
+  if (config.name !== undefined && shadowed.length > 0) warnings.push(projectShadowsModule(config.name, shadowed));
 
   return {
     dir,
@@ -412,8 +415,9 @@ function resolveInventory(
  * const inventory = loadProjectInventory(findProject({ cwd: process.cwd(), env: process.env }));
  * ```
  */
-export function loadProjectInventory(project: Pick<Project, 'inventoryFile'>): Inventory {
+export function loadProjectInventory(project: Pick<Project, 'inventoryFile'> & Partial<Pick<Project, 'dir'>>): Inventory {
   const source = project.inventoryFile;
-  if ('text' in source) return loadInventory(source);
-  return loadInventoryFile(source.path, { explicit: source.explicit });
+  const options = project.dir === undefined ? {} : { baseDir: project.dir };
+  if ('text' in source) return loadInventory(source, options);
+  return loadInventoryFile(source.path, { ...options, explicit: source.explicit });
 }

@@ -13,7 +13,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskList } from './tasks/discovery.ts';
+import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 
 /** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, like Bolt's packaged modules (T-09). */
@@ -50,9 +50,12 @@ export class TaskCatalog {
     return task;
   }
 
-  /** Every visible task with its description (C-11). */
-  list(): Promise<TaskList> {
-    return listTasks(this.modulepath, this.#discover);
+  /**
+   * Every visible task with its description (C-11, T-20: private tasks hidden), and which of
+   * them are Rivet's built-in tasks (a project module of the same name wins over those).
+   */
+  list(): Promise<TaskListing> {
+    return listTasks(this.modulepath, { ...this.#discover, builtinDir: BUILTIN_MODULES_DIR });
   }
 
   /** Every task, private ones included. */
@@ -83,6 +86,11 @@ export class TaskCatalog {
     }
     return archive;
   }
+}
+
+/** True for a task from Rivet's own modules (`facts`, `package`, `service`). */
+export function isBuiltinTask(task: Pick<TaskDefinition, 'moduleDir'>): boolean {
+  return task.moduleDir.startsWith(`${BUILTIN_MODULES_DIR}/`) || task.moduleDir === BUILTIN_MODULES_DIR;
 }
 
 async function packBundle(implementation: SelectedImplementation): Promise<Buffer> {

@@ -57,13 +57,15 @@ export function fileCommand(ctx: CliContext): Command {
     );
   });
   const download = new Command('download')
-    .description('Download a file or directory from targets into <project>/downloads/<destination>/<target>/')
+    .description('Download a file or directory from targets into <destination>/<target>/')
     .argument('<source>', 'path on the targets')
-    .argument('<destination>', 'directory under the downloads directory (relative, no . or ..)')
-    .addHelpText('after', '\nExample:\n  rivet file download /var/log/syslog logs --targets web\n  # -> downloads/logs/web1/syslog, downloads/logs/web2/syslog');
+    .argument('<destination>', 'local directory: absolute, or relative to the current directory')
+    .addHelpText('after', '\nExamples:\n  rivet file download /var/log/syslog logs --targets web\n  # -> ./logs/web1/syslog, ./logs/web2/syslog\n  rivet file download /etc/hosts /tmp/hosts -t web1');
   addRunFlags(download).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
-    ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets));
+    // Bolt's CLI (Application#download_file) expands the destination against the cwd; only the
+    // plan function confines it to <project>/downloads.
+    ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets, { cwd: ctx.io.cwd }));
   });
   return cmd.addCommand(upload).addCommand(download);
 }

@@ -25,7 +25,7 @@ import {
 } from '../../runtime/plans/index.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
-import { addRunFlags, expandTargets, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { promptSecret } from '../prompt.ts';
 import { HumanRenderer } from '../render/human.ts';
@@ -273,7 +273,7 @@ function planShowCommand(ctx: CliContext): Command {
     const { createRuntime } = await import('../../runtime/create.ts');
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
     ctx.onRuntime(runtime);
-    for (const warning of runtime.warnings) ctx.io.err.write(`Warning: ${warning}\n`);
+    printWarnings(runtime, ctx.io);
     const runner = new PlanRunner(runtime);
     if (name !== undefined) {
       const detail = await planDetail(runner.find(name));
@@ -283,7 +283,9 @@ function planShowCommand(ctx: CliContext): Command {
     }
     if (flags.filter !== undefined && !/^[a-z0-9_:]+$/.test(flags.filter)) throw new UsageError('--filter may contain only lowercase letters, digits, _ and :');
     const rows: [string, string?][] = [];
-    for (const entry of runner.list()) {
+    // The project's `plans:` allow-list (Bolt's PAL#filter_content), then --filter.
+    const { filterByAllowList } = await import('../../runtime/allow-list.ts');
+    for (const entry of filterByAllowList(runner.list(), runtime.project.config.plans, (e) => e.name)) {
       if (flags.filter !== undefined && !entry.name.includes(flags.filter)) continue;
       try {
         const plan = await loadPlan(entry);

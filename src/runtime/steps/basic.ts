@@ -10,6 +10,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import type { ResultSet } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
@@ -94,18 +95,29 @@ export async function uploadStep(executor: Executor, source: string, destination
   });
 }
 
+/** Where a download's destination resolves: a plan's downloads directory, or the CLI's cwd. */
+export type DownloadRoot = { downloadsDir: string } | { cwd: string };
+
 /**
- * Downloads `source` from every target to `<downloadsDir>/<destination>/<url-encoded target
- * name>/<basename>` (P-06, C-16). The destination must be relative, without `.` or `..`.
+ * Downloads `source` from every target to `<destination>/<url-encoded target name>/<basename>`
+ * (P-06, C-16). With `downloadsDir` (plans, Bolt's `download_file.rb`) the destination must be
+ * relative to it, without `.` or `..`; with `cwd` (the CLI, Bolt's `Application#download_file`)
+ * it may be absolute, `~/...` or relative to the cwd.
+ *
+ * @example
+ * ```ts
+ * await downloadStep(executor, '/etc/hosts', 'logs', targets, { downloadsDir: '/p/downloads' }); // /p/downloads/logs/<target>/hosts
+ * await downloadStep(executor, '/etc/hosts', '/tmp/out', targets, { cwd: process.cwd() });       // /tmp/out/<target>/hosts
+ * ```
  */
 export async function downloadStep(
   executor: Executor,
   source: string,
   destination: string,
   targets: readonly Target[],
-  options: CommonStepOptions & { downloadsDir: string },
+  options: CommonStepOptions & DownloadRoot,
 ): Promise<ResultSet> {
-  const base = downloadBase(options.downloadsDir, destination);
+  const base = 'cwd' in options ? cliDownloadBase(options.cwd, destination) : downloadBase(options.downloadsDir, destination);
   return executor.runStep({
     action: 'download',
     object: source,
@@ -122,6 +134,14 @@ export async function downloadStep(
   });
 }
 
+/** The CLI's destination: `File.expand_path(destination, Dir.pwd)` (`~` is the home directory). */
+export function cliDownloadBase(cwd: string, destination: string): string {
+  const home = process.env['HOME'] ?? homedir();
+  const expanded = destination === '~' ? home : destination.startsWith('~/') ? join(home, destination.slice(2)) : destination;
+  return resolve(cwd, expanded);
+}
+
+/** A plan's destination: relative to the downloads directory, no `.` or `..` (`download_file.rb`). */
 export function downloadBase(downloadsDir: string, destination: string): string {
   if (destination === '') return resolve(downloadsDir);
   if (isAbsolute(destination)) throw new UsageError(`The download destination '${destination}' must be relative to the downloads directory`);
