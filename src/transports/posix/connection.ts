@@ -128,23 +128,53 @@ export class PosixConnection implements Connection {
     );
   }
 
+  /**
+   * Bolt's upload (`lib/bolt/shell/bash.rb` `upload`): the file or directory goes to a private
+   * temp dir under its own name, then `mv -f <temp>/<name> <destination>`. So, as with `mv`, a
+   * file or directory uploaded onto an existing directory lands inside it
+   * (`<destination>/<name>`), a file replaces a file, and a missing parent is an `MV_ERROR`, not
+   * created. Without run-as the bytes go over the direct channel (SFTP, fs) and one exec moves
+   * them; with run-as (or no SFTP) one exec receives them on stdin and moves them.
+   */
   async upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void> {
     const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
       throw new RivetError(ErrorKind.TaskFile, `The source '${localPath}' cannot be read: ${error.code ?? error.message}`, { issueCode: 'WRITE_ERROR' });
     });
-    if (await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, remotePath, options))) return;
-    const remote = shellQuote(remotePath);
-    const mode = (info.mode & 0o7777).toString(8);
-    const body = info.isDirectory()
-      ? `mkdir -p ${remote} && tar -xf - -C ${remote}`
-      : `__t=$(mktemp "$(dirname -- ${remote})/.rivet-upload.XXXXXXXX") && cat > "$__t" && chmod ${mode} "$__t" && mv -f "$__t" ${remote} || { rm -f "$__t"; exit 1; }`;
-    const stdinStream = info.isDirectory()
-      ? Readable.from((await loadTar()).c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
-      : createReadStream(localPath);
-    const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdinStream });
+    const name = basename(localPath);
+    const tmpdir = options.tmpdir ?? '/tmp';
+    const dir = privateDirPath(tmpdir);
+    const staged = `${dir}/${name}`;
+    const move =
+      `__rivet_e=$(mv -f -- ${shellQuote(staged)} ${shellQuote(remotePath)} 2>&1) || ` +
+      `{ rm -rf -- "$__rivet_d"; __rivet_fail MV_ERROR ${shellQuote(`Could not move temporary file '${staged}' to ${remotePath}: `)}"$(printf '%s' "$__rivet_e" | tr '\n' ' ')"; }\n` +
+      'rm -rf -- "$__rivet_d"';
+    const sent = await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, staged, options));
+    const result = sent
+      ? await this.#exec({ setup: `__rivet_d=${shellQuote(dir)}\n${move}`, body: 'true' }, { signal: options.signal })
+      : await this.#receiveAndMove({ localPath, isDirectory: info.isDirectory(), mode: info.mode, tmpdir, dir, staged, move }, options);
     if (result.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Upload to ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
+  }
+
+  /** One exec that makes the private temp dir, receives the file or tar on stdin and moves it. */
+  async #receiveAndMove(
+    { localPath, isDirectory, mode, tmpdir, dir, staged, move }: { localPath: string; isDirectory: boolean; mode: number; tmpdir: string; dir: string; staged: string; move: string },
+    options: TransferOptions,
+  ): Promise<RunResult> {
+    const receive = isDirectory
+      ? `mkdir -- ${shellQuote(staged)} && tar -xf - -C ${shellQuote(staged)}`
+      : `cat > ${shellQuote(staged)} && chmod ${(mode & 0o7777).toString(8)} ${shellQuote(staged)}`;
+    const stdinStream = isDirectory
+      ? Readable.from((await loadTar()).c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
+      : createReadStream(localPath);
+    return this.#exec(
+      {
+        setup: `${makeDirSnippet(tmpdir, dir)}\n__rivet_e=$(${receive} 2>&1) || { rm -rf -- "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not write ${staged.replaceAll('"', '')}: $__rivet_e"; }\n${move}`,
+        body: 'true',
+      },
+      { signal: options.signal, runAs: options.runAs, stdinStream },
+    );
   }
 
   async download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
