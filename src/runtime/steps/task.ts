@@ -44,7 +44,7 @@ export async function runTaskStep(
   params: TaskParams,
   options: TaskStepOptions = {},
 ): Promise<ResultSet> {
-  const task = await catalog.load(name);
+  const task = await catalog.loadToRun(name);
   const prepare = (raw: Readonly<Record<string, unknown>>) => prepareTaskParams(task, raw, { noop: options.noop });
   const shared = typeof params === 'function' ? undefined : prepare(params);
   return executor.runStep({
