@@ -35,7 +35,7 @@ async function jsonError(argv: string[], cwd: string): Promise<ErrorDoc> {
   return doc;
 }
 
-describe('json.rb fatal_error after print_head: {"items": [], "_error": ...}, exit 1', () => {
+describe('C-09/C-13: json.rb fatal_error after print_head: {"items": [], "_error": ...}, exit 1', () => {
   it("bolt/unknown-task: Error.unknown_task's message, naming 'rivet task show'", async () => {
     const doc = await jsonError(['task', 'run', 'demo::nope', '-t', 'localhost'], await project());
     expect(doc).toEqual({
@@ -90,7 +90,7 @@ describe('json.rb fatal_error after print_head: {"items": [], "_error": ...}, ex
   });
 });
 
-describe('json.rb fatal_error without a head: the bare error, exit 1', () => {
+describe('C-10/C-13: json.rb fatal_error without a head: the bare error, exit 1', () => {
   it('plan run of an unknown plan', async () => {
     const doc = await jsonError(['plan', 'run', 'demo::nope'], await project());
     expect(doc.items).toBeUndefined();
@@ -98,7 +98,7 @@ describe('json.rb fatal_error without a head: the bare error, exit 1', () => {
   });
 });
 
-describe('human format', () => {
+describe('C-13: human format', () => {
   it('keeps exit 2 and an empty stdout for usage errors (deliberate difference: Bolt exits 1)', async () => {
     const cwd = await project();
     await writeFile(join(cwd, 'x'), '');

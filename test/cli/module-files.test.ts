@@ -28,7 +28,7 @@ async function project(): Promise<string> {
   });
 }
 
-describe('find_file: module-relative paths for script run and file upload', () => {
+describe('C-01/P-31: find_file: module-relative paths for script run and file upload', () => {
   it('script run mymod/scripts/x.sh finds <module>/scripts/x.sh (new-style path)', async () => {
     const cwd = await project();
     const r = await rivet(['script', 'run', 'mymod/scripts/x.sh', 'arg', '-t', 'localhost', '--format', 'json'], { cwd });

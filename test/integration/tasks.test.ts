@@ -121,7 +121,7 @@ function taskSuite(name: string, setup: () => Promise<Fixture>, teardown: () => 
       expect(value(set)).toEqual({ anything: 1, _task: 'demo' });
     });
 
-    it('T-23: _run_as runs the task as that user (run_task.rb: options[:run_as])', async (ctx) => {
+    it('T-23/T-41: _run_as runs the task as that user (run_task.rb: options[:run_as])', async (ctx) => {
       if (!f.runAsUser) return ctx.skip('needs a run-as test user (root and the test users)');
       const set = await run('demo::echo_stdin', { message: 'meta', _run_as: f.runAsUser });
       expect(value(set)).toEqual({ message: 'meta', _task: 'demo::echo_stdin' });

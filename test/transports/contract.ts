@@ -217,7 +217,7 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
 
     // Bolt's upload (lib/bolt/shell/bash.rb `upload`): a temp copy, then `mv -f <tmp>/<name> <dest>`.
     const uploadSemantics = (as: () => RunAs | undefined, base: () => Promise<string>): void => {
-      it('bash.rb upload: a file uploaded onto an existing directory lands inside it', async (ctx) => {
+      it('X-09/P-05: bash.rb upload: a file uploaded onto an existing directory lands inside it', async (ctx) => {
         if (as() === null) return ctx.skip('no run-as user');
         const src = join(localDir, 'into.txt');
         await writeFile(src, 'into');
@@ -228,7 +228,7 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
         expect(r.stdout.toString()).toBe('into');
       });
 
-      it('bash.rb upload: a directory uploaded onto an existing directory nests as DEST/<name>/...', async (ctx) => {
+      it('X-09/P-05: bash.rb upload: a directory uploaded onto an existing directory nests as DEST/<name>/...', async (ctx) => {
         if (as() === null) return ctx.skip('no run-as user');
         const src = join(localDir, `nest-${Math.random().toString(36).slice(2)}`);
         await mkdir(join(src, 'sub'), { recursive: true });
@@ -240,7 +240,7 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
         expect(r.stdout.toString()).toBe(`./${src.split('/').pop()}/sub/f.txt\n`);
       });
 
-      it("bash.rb upload: a destination whose parent does not exist fails with MV_ERROR, nothing created", async (ctx) => {
+      it("X-09/P-05: bash.rb upload: a destination whose parent does not exist fails with MV_ERROR, nothing created", async (ctx) => {
         if (as() === null) return ctx.skip('no run-as user');
         const src = join(localDir, 'orphan.txt');
         await writeFile(src, 'x');

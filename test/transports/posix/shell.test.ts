@@ -61,35 +61,35 @@ describe.skipIf(skip !== undefined)('ssh transport on real sshd: the login shell
     await server?.stop();
   });
 
-  it('a bash login user gets bash: [[ ]], echo -e, $0 = bash', async () => {
+  it('X-09: a bash login user gets bash: [[ ]], echo -e, $0 = bash', async () => {
     const r = await bash.run('[[ 1 == 1 ]] && echo -e "a\\tb"; echo "$0"', { signal: signal() });
     expect(r.stderr.toString()).toBe('');
     expect(r.stdout.toString()).toBe('a\tb\nbash\n');
   });
 
-  it('errors read as bash reports the command itself (bash -c, line 1)', async () => {
+  it('X-09: errors read as bash reports the command itself (bash -c, line 1)', async () => {
     const r = await bash.run('no_such_command_rivet', { signal: signal() });
     expect(r.stderr.toString()).toBe('bash: line 1: no_such_command_rivet: command not found\n');
     expect(r.exitCode).toBe(127);
   });
 
-  it('a /bin/sh login user gets sh: "sh: 1: x: not found"', async () => {
+  it('X-09: a /bin/sh login user gets sh: "sh: 1: x: not found"', async () => {
     const r = await shUser.run('echo "$0"; no_such_command_rivet', { signal: signal() });
     expect(r.stdout.toString()).toBe('sh\n');
     expect(r.stderr.toString()).toBe('sh: 1: no_such_command_rivet: not found\n');
   });
 
-  it('a script without a shebang runs in the login shell (bash ENOEXEC fallback)', async () => {
+  it('X-09: a script without a shebang runs in the login shell (bash ENOEXEC fallback)', async () => {
     const r = await bash.runFile({ signal: signal(), file: noShebang });
     expect(r.stdout.toString()).toBe('bash\n');
   });
 
-  it('with env vars Bolt wraps the command in /usr/bin/env ... sh -c: sh', async () => {
+  it('T-25: with env vars Bolt wraps the command in /usr/bin/env ... sh -c: sh', async () => {
     const r = await bash.run('echo "$0 $A"', { signal: signal(), env: { A: 'x' } });
     expect(r.stdout.toString()).toBe('sh x\n');
   });
 
-  it('with run-as Bolt wraps the command in sudo ... sh -c: sh', async () => {
+  it('X-03: with run-as Bolt wraps the command in sudo ... sh -c: sh', async () => {
     const r = await shUser.run('echo "$0 $(id -un)"', { signal: signal(), runAs: { user: TEST_USERS.app } });
     expect(r.stdout.toString()).toBe(`sh ${TEST_USERS.app}\n`);
   });
