@@ -16,7 +16,9 @@
  * else, and never touches disk or a command line (X-03, without Bolt's #1129).
  *
  * The command itself runs in its own shell, as `<shell> -c '<command>' <name>`, so the shell reports
- * errors against the command (`sh: 1: x: not found`), never against the bootstrap's eval. Which
+ * errors against the command (`sh: 1: x: not found`), never against the bootstrap's eval. That
+ * shell's command line shows the user's command (as sshd's `$SHELL -c` does for Bolt); env values,
+ * task parameters and passwords stay off every command line. Which
  * shell follows Bolt (`lib/bolt/shell/bash.rb` `execute`): Bolt hands a plain command to the exec
  * request, so over SSH the login shell runs it (sshd's `$SHELL -c`); with run-as (`sudo ... sh -c`)
  * or env vars (`/usr/bin/env ... sh -c`), and always on the local transport (Ruby's `popen3`),
