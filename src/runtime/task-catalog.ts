@@ -13,6 +13,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RivetError, isRivetError } from '../core/errors.ts';
 import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 
@@ -48,6 +49,20 @@ export class TaskCatalog {
       task.catch(() => this.#tasks.delete(name));
     }
     return task;
+  }
+
+  /**
+   * {@link load} for running the task: invalid metadata or files fail with `bolt/pal-error`, as
+   * in Bolt, whose PAL wraps Puppet's task errors (`puppet.tasks/...`) with
+   * `PALError.from_error` (`lib/bolt/pal.rb`). The message and details are kept.
+   */
+  async loadToRun(name: string): Promise<TaskDefinition> {
+    try {
+      return await this.load(name);
+    } catch (error) {
+      if (!isRivetError(error) || !error.kind.startsWith('puppet.tasks/')) throw error;
+      throw new RivetError('bolt/pal-error', error.message, { details: error.details, cause: error });
+    }
   }
 
   /**

@@ -123,8 +123,10 @@ describe('rivet CLI over SSH', () => {
 
   it('X-05: an unknown host key is a HOST_KEY_ERROR that says how to fix it', async () => {
     const r = await rivetBin(['command', 'run', 'true', '-t', `ssh://${server.user}@127.0.0.1:${server.port}`, '--format', 'json', '-i', 'nope.yaml'], project);
-    // -i nope.yaml is missing: usage error first, proving the flag is honoured.
-    expect(r.code).toBe(2);
+    // -i nope.yaml is missing: an error before anything runs, proving the flag is honoured
+    // (--format json: Bolt's {"items": [], "_error"} and exit 1).
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ items: [], _error: { kind: 'bolt.inventory/validation-error' } });
     const bare = await makeProject({ 'bolt-project.yaml': 'name: bare\n', 'inventory.yaml': `config:\n  ssh:\n    private-key: ${server.clientKeyPath}\n    known-hosts-file: /dev/null\n    load-config: false\n` });
     const refusedKey = await rivetBin(['command', 'run', 'true', '-t', `ssh://${server.user}@127.0.0.9:${server.port}`, '--format', 'json'], bare);
     expect(refusedKey.code).toBe(1);

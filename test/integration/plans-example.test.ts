@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
+import { TEST_USERS } from '../harness/users.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -62,13 +63,18 @@ describe('example::deploy', () => {
     afterAll(async () => server?.stop());
 
     it('deploys to 3 SSH targets with the project plans and modules', async () => {
+      // The three loopback targets share one filesystem. Uploads follow Bolt's `mv` semantics (a
+      // directory uploaded onto an existing one nests inside it), so each target logs in as its
+      // own user and deploys under its own home (a relative root), as separate machines would.
+      const real = server.kind === 'sshd';
+      const users = real ? [TEST_USERS.main, TEST_USERS.app, TEST_USERS.noSudo] : [server.user, server.user, server.user];
       const project = await makeProject({
         'inventory.yaml': JSON.stringify({
-          groups: [{ name: 'web', targets: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] }],
-          config: { ssh: { port: server.port, user: server.user, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
+          groups: [{ name: 'web', targets: ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((uri, i) => ({ uri, config: { ssh: { user: users[i] } } })) }],
+          config: { ssh: { port: server.port, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
         }),
       });
-      const site = `/tmp/rivet-example-ssh-${process.pid}/site`;
+      const site = real ? `rivet-example-ssh-${process.pid}/site` : `/tmp/rivet-example-ssh-${process.pid}/site`;
       const r = await rivet(['plan', 'run', 'example::deploy', '--targets', 'web', `root=${site}`, 'version=9.9.9', '--inventoryfile', join(project, 'inventory.yaml'), '--format', 'json'], { cwd: ROOT });
       expect(r.code, r.stderr).toBe(0);
       const items = r.json<Item[]>();
@@ -77,6 +83,7 @@ describe('example::deploy', () => {
         ['127.0.0.3', 'success', '9.9.9'],
         ['127.0.0.4', 'success', '9.9.9'],
       ]);
+      if (real) await Promise.all(users.map((user) => rm(`/home/${user}/rivet-example-ssh-${process.pid}`, { recursive: true, force: true })));
     });
   });
 });

@@ -33,7 +33,7 @@ export function taskCommand(ctx: CliContext): Command {
   addRunFlags(run).action(async (name: string, pairs: string[], flags: GlobalFlags & { params?: string; noop?: boolean }) => {
     const paramsJson = await paramsJsonArg(flags.params, ctx.io);
     const { runtime, targets } = await prepareRun(flags, ctx);
-    const task = await runtime.tasks.load(name);
+    const task = await runtime.tasks.loadToRun(name);
     const params = parseCliParams(pairs, paramsJson, task.metadata.parameters);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
       runtime.runTask(task.name, targets, params, { noop: flags.noop, timeoutMs: timeoutMs(flags), stream: flags.stream }),

@@ -79,7 +79,7 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
 
 export async function uploadStep(executor: Executor, source: string, destination: string, targets: readonly Target[], options: CommonStepOptions = {}): Promise<ResultSet> {
   await stat(source).catch(() => {
-    throw new UsageError(`The source file or directory '${source}' does not exist`);
+    throw fileError(`The source file '${source}' does not exist`, source);
   });
   if (destination === '') throw new UsageError('The upload destination is empty');
   return executor.runStep({
@@ -152,13 +152,18 @@ export function downloadBase(downloadsDir: string, destination: string): string 
   return resolve(downloadsDir, destination);
 }
 
+/** Bolt's error for a local file that is missing or of the wrong type (`lib/bolt/util.rb` `validate_file`). */
+function fileError(msg: string, path: string): RivetError {
+  return new RivetError('bolt/file-error', msg, { details: { path } });
+}
+
 async function readLocalFile(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`The ${what} '${path}' does not exist`);
-    if (code === 'EISDIR') throw new UsageError(`The ${what} '${path}' is a directory`);
+    if (code === 'ENOENT') throw fileError(`The ${what} '${path}' does not exist`, path);
+    if (code === 'EISDIR') throw fileError(`The ${what} '${path}' is not a file`, path);
     throw new RivetError(ErrorKind.Generic, `Cannot read the ${what} '${path}': ${code ?? String(error)}`);
   }
 }
