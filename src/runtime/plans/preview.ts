@@ -1,0 +1,139 @@
+/**
+ * Plan preview (`rivet plan run --preview`, `runPlan(..., { preview: true })`): the plan runs,
+ * its steps do not. Each step is described, numbered, with its plan file:line, as a `message`
+ * event (`Preview step 2 (plans/deploy.ts:14): command "systemctl reload nginx" on web1, web2`),
+ * and answered by {@link PREVIEW_ASSUMPTION}. No transport is used: no target is connected to.
+ *
+ * Where the plan reads a step's result (its value, `ok`, `error()`...), the plan's control flow
+ * depends on something the preview made up: the preview says so, once per step and plan line
+ * (`Preview step 2: plans/deploy.ts:16 reads its result (exit_code); previewed as success`).
+ *
+ * Task parameters are checked as a real run checks them (an unknown task or a bad parameter
+ * fails the preview, as it would fail the run before anything ran).
+ *
+ * @example
+ * ```ts
+ * const preview = new PlanPreview(runtime);
+ * await new PlanRunner(runtime, { stepHook: preview }).run('site::deploy', { targets: 'web' });
+ * preview.steps.map((s) => s.summary); // ['task package on web1 with {"name":"nginx"}', ...]
+ * ```
+ * @module
+ */
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
+import type { Target } from '../../core/target.ts';
+import { parseFrame } from '../../sdk/location.ts';
+import type { Runtime } from '../runtime.ts';
+import { downloadBase } from '../steps/basic.ts';
+import { prepareTaskParams } from '../tasks/params.ts';
+import { describeLocation, describeStep, isPerTarget, stepSummary, type PlanStepCall, type StepDescription, type StepHook } from './step-hook.ts';
+
+/** What the preview assumes of every step (documented in docs/plans.md). */
+export const PREVIEW_ASSUMPTION =
+  'every step succeeds on every target: commands and scripts exit 0 with empty output, tasks return {}, downloads return their local path, uploads, writes and waits return {}';
+
+/** One previewed step. */
+export interface PreviewStep extends StepDescription {
+  step: number;
+  /** The step in one line. */
+  summary: string;
+}
+
+export class PlanPreview implements StepHook {
+  readonly steps: PreviewStep[] = [];
+  readonly #runtime: Runtime;
+  #reported = new Set<string>();
+
+  constructor(runtime: Runtime) {
+    this.#runtime = runtime;
+  }
+
+  async step(call: PlanStepCall): Promise<ResultSet> {
+    if (call.action === 'task' && call.object !== null) await this.#checkTask(call);
+    const description = describeStep(call, this.#runtime.projectDir);
+    const step: PreviewStep = { step: this.steps.length + 1, ...description, summary: stepSummary(description) };
+    this.steps.push(step);
+    this.#runtime.events.emit({ type: 'message', level: 'message', text: `Preview step ${step.step}${step.location ? ` (${step.location})` : ''}: ${step.summary}` });
+    return new ResultSet(call.targets.map((target) => new Result({ target, action: resultAction(call), object: call.object, value: this.#watch(step, assumedValue(call, target, this.#runtime.downloadsDir)) })));
+  }
+
+  /** Fails the preview where the real run would fail before running anything. */
+  async #checkTask(call: PlanStepCall): Promise<void> {
+    const task = await this.#runtime.tasks.load(call.object!);
+    const noop = call.options['noop'] === true;
+    if (isPerTarget(call.params)) {
+      for (const params of Object.values(call.params.perTarget)) if (!(params instanceof Error)) prepareTaskParams(task, params, { noop });
+    } else {
+      prepareTaskParams(task, (call.params ?? {}) as Record<string, unknown>, { noop });
+    }
+  }
+
+  /** The value, reporting the plan lines that read it (control flow that depends on the preview's assumption). */
+  #watch(step: PreviewStep, value: ResultValue): ResultValue {
+    const runtime = this.#runtime;
+    const reported = this.#reported;
+    const report = (object: ResultValue, key: string | symbol): void => {
+      if (typeof key !== 'string') return;
+      const where = planReader(new Error().stack);
+      const line = where === undefined ? null : describeLocation(where, runtime.projectDir);
+      if (line === null || reported.has(`${step.step}\0${line}`)) return;
+      reported.add(`${step.step}\0${line}`);
+      const what = key === '_error' ? 'whether it failed' : key;
+      runtime.events.emit({
+        type: 'message',
+        level: 'message',
+        text: `Preview step ${step.step}: ${line} reads its result (${what}); the preview goes on as if it succeeded: ${JSON.stringify(object[key] ?? null)}`,
+      });
+    };
+    return new Proxy(value, {
+      get(object, key, receiver) {
+        report(object, key);
+        return Reflect.get(object, key, receiver) as unknown;
+      },
+      has(object, key) {
+        report(object, key);
+        return Reflect.has(object, key);
+      },
+    });
+  }
+}
+
+const RESULT_MODULE = /\/core\/result\.[jt]s$/;
+/** Rivet's own source (or build) directory. */
+const OWN_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const THIS_FILE = fileURLToPath(import.meta.url);
+
+/**
+ * The plan frame that reads a previewed value, or undefined when Rivet itself reads it (the SDK
+ * checking `ok`, rendering, serialising). Frames of `Result`/`ResultSet` are looked through: the
+ * frame that called them decides.
+ */
+function planReader(stack: string | undefined): ReturnType<typeof parseFrame> {
+  if (stack === undefined) return undefined;
+  for (const line of stack.split('\n').slice(1)) {
+    const frame = parseFrame(line);
+    if (frame === undefined || frame.file === THIS_FILE || RESULT_MODULE.test(frame.file)) continue;
+    if (frame.file.startsWith(OWN_DIR) || frame.file.startsWith('node:') || frame.file.includes('/node_modules/')) return undefined;
+    return frame;
+  }
+  return undefined;
+}
+
+function resultAction(call: PlanStepCall): string {
+  return call.action === 'write' ? 'upload' : call.action;
+}
+
+function assumedValue(call: PlanStepCall, target: Target, downloadsDir: string): ResultValue {
+  switch (call.action) {
+    case 'command':
+    case 'script':
+      return { stdout: '', stderr: '', merged_output: '', exit_code: 0 };
+    case 'download': {
+      const source = call.object ?? '';
+      return { path: join(downloadBase(downloadsDir, String(call.params)), encodeURIComponent(target.name), basename(source.replace(/\/+$/, '')) || 'root') };
+    }
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Record and replay (`rivet plan run --record FILE` / `--replay FILE`): a recording is one JSON
+ * file (format `rivet-plan-recording`, version 1, described in docs/plans.md) holding the plan's
+ * name and parameters and, for every step in the order the plan made them, the step's inputs
+ * (secrets redacted, see {@link describeStep}) and each target's result as Bolt's `to_data`.
+ *
+ * {@link PlanRecorder} runs every step for real and writes down what happened.
+ * {@link PlanReplayer} runs nothing: it answers each step from the recording and fails, naming
+ * the step number, the expected and the actual call and the plan file:line, as soon as the plan
+ * makes a different call.
+ *
+ * @example
+ * ```ts
+ * const recorder = new PlanRecorder(runtime);
+ * await new PlanRunner(runtime).run('site::deploy', params, { stepHook: recorder }).finally(() => recorder.write('run.json', 'success'));
+ * const replayer = new PlanReplayer(runtime, await readRecording('run.json'), 'run.json');
+ * await new PlanRunner(runtime).run('site::deploy', params, { stepHook: replayer });
+ * replayer.finish();
+ * ```
+ * @module
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { RivetError, UsageError, toRivetError, type ErrorData } from '../../core/errors.ts';
+import { Result, ResultSet, type ResultData, type ResultValue } from '../../core/result.ts';
+import type { Runtime } from '../runtime.ts';
+import { describeStep, stepSummary, type PlanStepCall, type StepDescription, type StepHook } from './step-hook.ts';
+
+export const RECORDING_FORMAT = 'rivet-plan-recording';
+export const RECORDING_VERSION = 1;
+
+/** One recorded step: its inputs, and each target's result or the error the step threw. */
+export interface RecordedStep extends StepDescription {
+  step: number;
+  results?: ResultData[] | undefined;
+  error?: ErrorData | undefined;
+}
+
+/** A recording file (version 1). */
+export interface PlanRecording {
+  format: typeof RECORDING_FORMAT;
+  version: typeof RECORDING_VERSION;
+  /** The top-level plan's name. */
+  plan: string | null;
+  /** Its parameters as given, sensitive ones redacted. */
+  params: Record<string, unknown>;
+  recordedAt: string;
+  status: 'success' | 'failure';
+  steps: RecordedStep[];
+}
+
+/** Plain JSON of a value (Sensitive values become the redaction text). */
+function json<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Records every step of a run (sub-plans included) while running it for real. */
+export class PlanRecorder implements StepHook {
+  readonly recording: PlanRecording;
+  readonly #runtime: Runtime;
+  readonly #off: () => void;
+
+  constructor(runtime: Runtime) {
+    this.#runtime = runtime;
+    this.recording = { format: RECORDING_FORMAT, version: RECORDING_VERSION, plan: null, params: {}, recordedAt: new Date().toISOString(), status: 'failure', steps: [] };
+    this.#off = runtime.events.on((event) => {
+      if (event.type !== 'plan_start' || this.recording.plan !== null) return;
+      this.recording.plan = event.plan;
+      this.recording.params = json(event.params);
+    });
+  }
+
+  async step(call: PlanStepCall, run: () => Promise<ResultSet>): Promise<ResultSet> {
+    const entry: RecordedStep = { step: this.recording.steps.length + 1, ...describeStep(call, this.#runtime.projectDir) };
+    this.recording.steps.push(entry);
+    try {
+      const set = await run();
+      entry.results = json(set.toJSON());
+      return set;
+    } catch (error) {
+      entry.error = json(toRivetError(error).toJSON());
+      throw error;
+    }
+  }
+
+  /** Writes the recording (mode 0600) with the run's final status. */
+  async write(file: string, status: 'success' | 'failure'): Promise<void> {
+    this.#off();
+    this.recording.status = status;
+    try {
+      await writeFile(file, `${JSON.stringify(this.recording, null, 2)}\n`, { mode: 0o600 });
+    } catch (error) {
+      throw new UsageError(`Cannot write the recording '${file}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { details: { file } });
+    }
+  }
+}
+
+/** Reads and checks a recording file; every problem is an error naming the file. */
+export async function readRecording(file: string): Promise<PlanRecording> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read the recording '${file}': ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`, { details: { file } });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`The recording '${file}' is not valid JSON: ${(error as Error).message}`, { details: { file } });
+  }
+  return checkRecording(data, file);
+}
+
+/** Checks that data is a version 1 recording; `file` names it in errors. */
+export function checkRecording(data: unknown, file: string): PlanRecording {
+  const bad = (why: string): never => {
+    throw new UsageError(`The recording '${file}' ${why}`, { details: { file } });
+  };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return bad('is not a JSON object');
+  const record = data as Record<string, unknown>;
+  if (record['format'] !== RECORDING_FORMAT) return bad(`is not a Rivet plan recording ("format" must be "${RECORDING_FORMAT}")`);
+  if (record['version'] !== RECORDING_VERSION) return bad(`has version ${JSON.stringify(record['version'])}; this Rivet reads version ${RECORDING_VERSION} (record it again)`);
+  if (!Array.isArray(record['steps'])) return bad('has no "steps" array');
+  if (typeof record['params'] !== 'object' || record['params'] === null || Array.isArray(record['params'])) return bad('has no "params" object');
+  (record['steps'] as unknown[]).forEach((step, index) => {
+    const s = step as Partial<RecordedStep> | null;
+    const where = `step ${index + 1}`;
+    if (typeof s !== 'object' || s === null) return bad(`${where} is not an object`);
+    if (typeof s.action !== 'string') return bad(`${where} has no "action"`);
+    if (!Array.isArray(s.targets) || s.targets.some((t) => typeof t !== 'string')) return bad(`${where} has no "targets" list of names`);
+    if (s.error === undefined && !Array.isArray(s.results)) return bad(`${where} has neither "results" nor "error"`);
+    if (Array.isArray(s.results) && s.results.some((r) => typeof r !== 'object' || r === null || typeof r.target !== 'string' || typeof r.value !== 'object' || r.value === null)) {
+      return bad(`${where} has a result without "target" and "value"`);
+    }
+    return undefined;
+  });
+  return data as PlanRecording;
+}
+
+/** The parts of a step that must match for a replay: not its location, which moves with edits. */
+function sameCall(expected: RecordedStep, actual: StepDescription): boolean {
+  return (
+    expected.action === actual.action &&
+    expected.object === actual.object &&
+    isDeepStrictEqual(expected.targets, actual.targets) &&
+    isDeepStrictEqual(expected.params ?? null, actual.params) &&
+    isDeepStrictEqual(expected.options ?? {}, actual.options)
+  );
+}
+
+/** Answers every step from a recording; throws at the first step that differs. */
+export class PlanReplayer implements StepHook {
+  readonly recording: PlanRecording;
+  readonly file: string;
+  readonly #runtime: Runtime;
+  #next = 0;
+
+  constructor(runtime: Runtime, recording: PlanRecording, file: string) {
+    this.#runtime = runtime;
+    this.recording = recording;
+    this.file = file;
+  }
+
+  async step(call: PlanStepCall): Promise<ResultSet> {
+    const actual = describeStep(call, this.#runtime.projectDir);
+    const number = ++this.#next;
+    const expected = this.recording.steps[number - 1];
+    if (expected === undefined || !sameCall(expected, actual)) {
+      const was = expected === undefined ? `the recording ends after step ${this.recording.steps.length}` : `expected ${stepSummary(expected)}${expected.location ? ` (recorded at ${expected.location})` : ''}`;
+      const error = new RivetError('rivet/replay-mismatch', `Replay of '${this.file}' differs at step ${number}: ${was}; the plan now calls ${stepSummary(actual)}${actual.location ? ` at ${actual.location}` : ''}`, {
+        issueCode: 'REPLAY_MISMATCH',
+        details: { file: this.file, step: number, expected: expected ?? null, actual },
+      });
+      if (call.location !== undefined) error.location = call.location;
+      throw error;
+    }
+    if (expected.error !== undefined) throw RivetError.fromData(expected.error);
+    const byTarget = new Map((expected.results ?? []).map((r) => [r.target, r]));
+    return new ResultSet(
+      call.targets.map((target) => {
+        const recorded = byTarget.get(target.name);
+        if (recorded === undefined) throw new UsageError(`The recording '${this.file}' has no result for ${target.name} at step ${number}`, { details: { file: this.file, step: number } });
+        return new Result({ target, action: recorded.action, object: recorded.object, value: structuredClone(recorded.value) as ResultValue });
+      }),
+    );
+  }
+
+  /** Throws when the plan finished before making every recorded call. */
+  finish(): void {
+    const missing = this.recording.steps[this.#next];
+    if (missing === undefined) return;
+    throw new RivetError(
+      'rivet/replay-mismatch',
+      `Replay of '${this.file}' differs at step ${this.#next + 1}: expected ${stepSummary(missing)}${missing.location ? ` (recorded at ${missing.location})` : ''}; the plan finished after ${this.#next} step(s)`,
+      { issueCode: 'REPLAY_MISMATCH', details: { file: this.file, step: this.#next + 1, expected: missing, actual: null } },
+    );
+  }
+}
