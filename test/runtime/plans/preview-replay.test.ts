@@ -126,7 +126,10 @@ describe('record and replay', () => {
     const before = definePlan({ run: async () => (await runCommand('echo one', 'web'), await runCommand('echo two', 'web')) });
     await runWithModes(h.runtime, { record: file }, (stepHook) => h.runner.run(before, {}, { stepHook }));
     const after = definePlan({ run: async () => (await runCommand('echo one', 'web'), await runCommand('echo TWO', 't1')) }); // CHANGED
-    const error = await runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(after, {}, { stepHook })).catch((e: unknown) => e as Error & { location?: { line: number } });
+    const error = (await runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(after, {}, { stepHook })).then(
+      () => new Error('replay did not fail'),
+      (e: unknown) => e,
+    )) as Error & { location?: { line: number } };
     expect(error.message).toMatch(/^Replay of '.*run\.json' differs at step 2: expected command "echo two" on t1, t2 \(recorded at .*preview-replay\.test\.ts:\d+\); the plan now calls command "echo TWO" on t1 at .*preview-replay\.test\.ts:(\d+)$/);
     expect(error.location?.line).toBe(await lineOf(FILE, 'CHANGED'));
 
