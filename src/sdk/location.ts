@@ -13,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../core/errors.ts';
 
 const SRC_DIR = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The build's frames are source-mapped back to `src/`: running from `dist/`, `src/` next to it is
+ * Rivet's own code too (else the SDK's own frame would pass for the plan's file:line).
+ */
+const MAPPED_SRC_DIR = /[\\/]dist[\\/]$/.test(SRC_DIR) ? `${SRC_DIR.slice(0, -'dist/'.length)}src${SRC_DIR.slice(-1)}` : SRC_DIR;
 
 const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/;
 
@@ -32,8 +37,8 @@ export function parseFrame(line: string): SourceLocation | undefined {
 }
 
 /** True for frames of Rivet itself, dependencies and Node. */
-function internal(file: string): boolean {
-  return file.startsWith(SRC_DIR) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
+export function internalFrame(file: string): boolean {
+  return file.startsWith(SRC_DIR) || file.startsWith(MAPPED_SRC_DIR) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
 }
 
 /** Where the user's code called into Rivet, or undefined when no frame qualifies. */
@@ -41,7 +46,7 @@ export function callerLocation(stack: string | undefined = new Error().stack): S
   if (stack === undefined) return undefined;
   for (const line of stack.split('\n').slice(1)) {
     const location = parseFrame(line);
-    if (location && !internal(location.file)) return location;
+    if (location && !internalFrame(location.file)) return location;
   }
   return undefined;
 }

@@ -23,7 +23,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
-import { parseFrame } from '../../sdk/location.ts';
+import { internalFrame, parseFrame } from '../../sdk/location.ts';
 import type { Runtime } from '../runtime.ts';
 import { downloadBase } from '../steps/basic.ts';
 import { prepareTaskParams } from '../tasks/params.ts';
@@ -100,8 +100,6 @@ export class PlanPreview implements StepHook {
 }
 
 const RESULT_MODULE = /\/core\/result\.[jt]s$/;
-/** Rivet's own source (or build) directory. */
-const OWN_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
 
 /**
@@ -114,7 +112,7 @@ function planReader(stack: string | undefined): ReturnType<typeof parseFrame> {
   for (const line of stack.split('\n').slice(1)) {
     const frame = parseFrame(line);
     if (frame === undefined || frame.file === THIS_FILE || RESULT_MODULE.test(frame.file)) continue;
-    if (frame.file.startsWith(OWN_DIR) || frame.file.startsWith('node:') || frame.file.includes('/node_modules/')) return undefined;
+    if (internalFrame(frame.file)) return undefined;
     return frame;
   }
   return undefined;
