@@ -53,9 +53,7 @@ export async function runWithModes<T>(runtime: Runtime, modes: PlanRunModes, run
   if (modes.replay !== undefined) {
     const { recording, file } = await loadReplay(modes.replay);
     const replayer = new PlanReplayer(runtime, recording, file);
-    const value = await run(replayer);
-    replayer.finish();
-    return value;
+    return replayer.replay(() => run(replayer));
   }
   return run(undefined);
 }

@@ -32,6 +32,8 @@ export const RECORDING_VERSION = 1;
 /** One recorded step: its inputs, and each target's result or the error the step threw. */
 export interface RecordedStep extends StepDescription {
   step: number;
+  /** Started while another step was still running (`parallelize`): replay lets such steps come in another order. */
+  concurrent?: true | undefined;
   results?: ResultData[] | undefined;
   error?: ErrorData | undefined;
 }
@@ -59,6 +61,7 @@ export class PlanRecorder implements StepHook {
   readonly recording: PlanRecording;
   readonly #runtime: Runtime;
   readonly #off: () => void;
+  #running = 0;
 
   constructor(runtime: Runtime) {
     this.#runtime = runtime;
@@ -71,8 +74,9 @@ export class PlanRecorder implements StepHook {
   }
 
   async step(call: PlanStepCall, run: () => Promise<ResultSet>): Promise<ResultSet> {
-    const entry: RecordedStep = { step: this.recording.steps.length + 1, ...describeStep(call, this.#runtime.projectDir) };
+    const entry: RecordedStep = { step: this.recording.steps.length + 1, ...(this.#running > 0 ? { concurrent: true } : {}), ...describeStep(call, this.#runtime.projectDir) };
     this.recording.steps.push(entry);
+    this.#running++;
     try {
       const set = await run();
       entry.results = json(set.toJSON());
@@ -80,6 +84,8 @@ export class PlanRecorder implements StepHook {
     } catch (error) {
       entry.error = json(toRivetError(error).toJSON());
       throw error;
+    } finally {
+      this.#running--;
     }
   }
 
@@ -150,51 +156,97 @@ function sameCall(expected: RecordedStep, actual: StepDescription): boolean {
   );
 }
 
-/** Answers every step from a recording; throws at the first step that differs. */
+/**
+ * Answers every step from a recording; throws at the first step that differs. Steps are matched
+ * in recorded order, except that steps recorded as started while another was running
+ * (`concurrent`) may come in any order within their run of concurrent steps: how concurrent
+ * steps interleave depends on timing, not on the plan.
+ */
 export class PlanReplayer implements StepHook {
   readonly recording: PlanRecording;
   readonly file: string;
   readonly #runtime: Runtime;
-  #next = 0;
+  readonly #used: boolean[];
+  #calls = 0;
+  /** The first mismatch: it ends the replay even when the plan catches it (`parallelize`, `catchErrors`). */
+  #failure: RivetError | undefined;
 
   constructor(runtime: Runtime, recording: PlanRecording, file: string) {
     this.#runtime = runtime;
     this.recording = recording;
     this.file = file;
+    this.#used = recording.steps.map(() => false);
+  }
+
+  /** The first recorded step not replayed yet. */
+  #nextIndex(): number {
+    const index = this.#used.indexOf(false);
+    return index === -1 ? this.recording.steps.length : index;
+  }
+
+  /** The recorded step this call replays: the next one, or one of the concurrent steps right after it. */
+  #match(actual: StepDescription): number | undefined {
+    const steps = this.recording.steps;
+    const next = this.#nextIndex();
+    for (let index = next; index < steps.length && (index === next || steps[index]!.concurrent === true); index++) {
+      if (!this.#used[index] && sameCall(steps[index]!, actual)) return index;
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs the plan against the recording: a mismatch is the outcome even if the plan caught it,
+   * and a plan that makes fewer calls than recorded fails too.
+   */
+  async replay<T>(run: () => Promise<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await run();
+    } catch (error) {
+      throw this.#failure ?? error;
+    }
+    this.finish();
+    return value;
   }
 
   async step(call: PlanStepCall): Promise<ResultSet> {
+    if (this.#failure !== undefined) throw this.#failure;
     const actual = describeStep(call, this.#runtime.projectDir);
-    const number = ++this.#next;
-    const expected = this.recording.steps[number - 1];
-    if (expected === undefined || !sameCall(expected, actual)) {
+    const number = ++this.#calls;
+    const index = this.#match(actual);
+    if (index === undefined) {
+      const expected = this.recording.steps[this.#nextIndex()];
       const was = expected === undefined ? `the recording ends after step ${this.recording.steps.length}` : `expected ${stepSummary(expected)}${expected.location ? ` (recorded at ${expected.location})` : ''}`;
       const error = new RivetError('rivet/replay-mismatch', `Replay of '${this.file}' differs at step ${number}: ${was}; the plan now calls ${stepSummary(actual)}${actual.location ? ` at ${actual.location}` : ''}`, {
         issueCode: 'REPLAY_MISMATCH',
         details: { file: this.file, step: number, expected: expected ?? null, actual },
       });
       if (call.location !== undefined) error.location = call.location;
+      this.#failure = error;
       throw error;
     }
-    if (expected.error !== undefined) throw RivetError.fromData(expected.error);
-    const byTarget = new Map((expected.results ?? []).map((r) => [r.target, r]));
+    this.#used[index] = true;
+    const recorded = this.recording.steps[index]!;
+    if (recorded.error !== undefined) throw RivetError.fromData(recorded.error);
+    const byTarget = new Map((recorded.results ?? []).map((r) => [r.target, r]));
     return new ResultSet(
       call.targets.map((target) => {
-        const recorded = byTarget.get(target.name);
-        if (recorded === undefined) throw new UsageError(`The recording '${this.file}' has no result for ${target.name} at step ${number}`, { details: { file: this.file, step: number } });
-        return new Result({ target, action: recorded.action, object: recorded.object, value: structuredClone(recorded.value) as ResultValue });
+        const result = byTarget.get(target.name);
+        if (result === undefined) throw new UsageError(`The recording '${this.file}' has no result for ${target.name} at step ${index + 1}`, { details: { file: this.file, step: index + 1 } });
+        return new Result({ target, action: result.action, object: result.object, value: structuredClone(result.value) as ResultValue });
       }),
     );
   }
 
   /** Throws when the plan finished before making every recorded call. */
   finish(): void {
-    const missing = this.recording.steps[this.#next];
+    if (this.#failure !== undefined) throw this.#failure;
+    const missing = this.recording.steps[this.#nextIndex()];
     if (missing === undefined) return;
     throw new RivetError(
       'rivet/replay-mismatch',
-      `Replay of '${this.file}' differs at step ${this.#next + 1}: expected ${stepSummary(missing)}${missing.location ? ` (recorded at ${missing.location})` : ''}; the plan finished after ${this.#next} step(s)`,
-      { issueCode: 'REPLAY_MISMATCH', details: { file: this.file, step: this.#next + 1, expected: missing, actual: null } },
+      `Replay of '${this.file}' differs at step ${this.#calls + 1}: expected ${stepSummary(missing)}${missing.location ? ` (recorded at ${missing.location})` : ''}; the plan finished after ${this.#calls} step(s)`,
+      { issueCode: 'REPLAY_MISMATCH', details: { file: this.file, step: this.#calls + 1, expected: missing, actual: null } },
     );
   }
 }

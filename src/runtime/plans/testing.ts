@@ -230,13 +230,11 @@ export class MockPlanEnvironment {
    * Runs the plan (object or name) with the stubs, or against the loaded recording; resolves
    * with its return value. With a recording and no params, the recorded parameters are used.
    */
-  async run(plan: AnyPlan | string, params?: Record<string, unknown>): Promise<unknown> {
+  run(plan: AnyPlan | string, params?: Record<string, unknown>): Promise<unknown> {
     const replay = this.#replay;
     if (replay === undefined) return this.runner.run(plan, params ?? {});
     const replayer = new PlanReplayer(this.runtime, replay.recording, replay.file);
-    const value = await this.runner.run(plan, params ?? replay.recording.params, { stepHook: replayer });
-    replayer.finish();
-    return value;
+    return replayer.replay(() => this.runner.run(plan, params ?? replay.recording.params, { stepHook: replayer }));
   }
 
   /** What the plan printed with `out.message`. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDACTED } from '../../../src/core/result.ts';
 import { MockPlanEnvironment, PlanPreview, runPlan, runWithModes, type PlanRecording } from '../../../src/runtime/plans/index.ts';
-import { definePlan, runCommand, runTask, runTaskWith, uploadFile, writeFile as writeRemote, Sensitive } from '../../../src/sdk/index.ts';
+import { definePlan, parallelize, runCommand, runPlan as runSubPlan, runTask, runTaskWith, uploadFile, writeFile as writeRemote, Sensitive } from '../../../src/sdk/index.ts';
 import { lineOf, planHarness, type PlanHarness } from './helpers.ts';
 
 const FILE = fileURLToPath(import.meta.url);
@@ -137,8 +137,31 @@ describe('record and replay', () => {
     await expect(runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(shorter, {}, { stepHook }))).rejects.toThrow(
       /differs at step 2: expected command "echo two" on t1, t2 .*; the plan finished after 1 step\(s\)/,
     );
+    const catching = definePlan({ run: async () => (await runCommand('echo one', 'web'), await runSubPlan(definePlan({ run: () => runCommand('echo 2', 'web') }), {}, { catchErrors: true }), 'went on') });
+    await expect(runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(catching, {}, { stepHook }))).rejects.toThrow(/differs at step 2: expected command "echo two".*now calls command "echo 2"/);
     const longer = definePlan({ run: async () => (await runCommand('echo one', 'web'), await runCommand('echo two', 'web'), await runCommand('echo three', 'web')) });
     await expect(runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(longer, {}, { stepHook }))).rejects.toThrow(/differs at step 3: the recording ends after step 2; the plan now calls command "echo three"/);
+  });
+
+  it('steps recorded as concurrent (parallelize) replay in any order within their run; sequential ones do not', async () => {
+    h = await planHarness();
+    const file = join(h.dir, 'parallel.json');
+    const result = (target: string, stdout: string) => ({ target, action: 'command', object: stdout, status: 'success', value: { stdout, stderr: '', merged_output: stdout, exit_code: 0 } });
+    const command = (step: number, object: string, target: string, concurrent: boolean) => ({ step, ...(concurrent ? { concurrent: true } : {}), action: 'command', object, targets: [target], params: null, options: {}, location: null, results: [result(target, object)] });
+    // As a live run records it when t2 is faster: t2's second step starts before t1's.
+    const steps = [command(1, 'prepare', 't1', false), command(2, 'prepare', 't2', true), command(3, 'finish', 't2', true), command(4, 'finish', 't1', true)];
+    await writeFile(file, JSON.stringify({ format: 'rivet-plan-recording', version: 1, plan: null, params: {}, recordedAt: '', status: 'success', steps }));
+    const plan = definePlan({
+      run: () =>
+        parallelize(['t1', 't2'], async (t) => {
+          await runCommand('prepare', t);
+          return (await runCommand('finish', t)).first!.value['stdout'];
+        }),
+    });
+    expect(await runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(plan, {}, { stepHook }))).toEqual(['finish', 'finish']);
+    // Without the concurrent marks, the same order is a different call at step 3.
+    await writeFile(file, JSON.stringify({ format: 'rivet-plan-recording', version: 1, plan: null, params: {}, recordedAt: '', status: 'success', steps: steps.map(({ concurrent: _, ...rest }) => rest) }));
+    await expect(runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(plan, {}, { stepHook }))).rejects.toThrow(/differs at step 3: expected command "finish" on t2/);
   });
 
   it('a missing, corrupt, foreign or wrong-version recording gets an error naming the file', async () => {
