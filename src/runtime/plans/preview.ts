@@ -9,7 +9,8 @@
  * (`Preview step 2: plans/deploy.ts:16 reads its result (exit_code); previewed as success`).
  *
  * Task parameters are checked as a real run checks them (an unknown task or a bad parameter
- * fails the preview, as it would fail the run before anything ran).
+ * fails the preview, as it would fail the run before anything ran; bad per-target parameters of
+ * `runTaskWith` fail their target only).
  *
  * @example
  * ```ts
@@ -21,6 +22,7 @@
  */
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toRivetError, type RivetError } from '../../core/errors.ts';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
 import { internalFrame, parseFrame } from '../../sdk/location.ts';
@@ -50,23 +52,42 @@ export class PlanPreview implements StepHook {
   }
 
   async step(call: PlanStepCall): Promise<ResultSet> {
-    if (call.action === 'task' && call.object !== null) await this.#checkTask(call);
+    const failures = call.action === 'task' && call.object !== null ? await this.#checkTask(call) : new Map<string, RivetError>();
     const description = describeStep(call, this.#runtime.projectDir);
     const step: PreviewStep = { step: this.steps.length + 1, ...description, summary: stepSummary(description) };
     this.steps.push(step);
     this.#runtime.events.emit({ type: 'message', level: 'message', text: `Preview step ${step.step}${step.location ? ` (${step.location})` : ''}: ${step.summary}` });
-    return new ResultSet(call.targets.map((target) => new Result({ target, action: resultAction(call), object: call.object, value: this.#watch(step, assumedValue(call, target, this.#runtime.downloadsDir)) })));
+    return new ResultSet(
+      call.targets.map((target) => {
+        const failure = failures.get(target.name);
+        if (failure !== undefined) return Result.failure(target, 'task', call.object, failure);
+        return new Result({ target, action: resultAction(call), object: call.object, value: this.#watch(step, assumedValue(call, target, this.#runtime.downloadsDir)) });
+      }),
+    );
   }
 
-  /** Fails the preview where the real run would fail before running anything. */
-  async #checkTask(call: PlanStepCall): Promise<void> {
+  /**
+   * Fails the preview where the real run would fail before running anything (an unknown task,
+   * bad parameters shared by every target); per-target parameters that are bad (or whose
+   * function threw) fail only their target, as in a real run.
+   */
+  async #checkTask(call: PlanStepCall): Promise<Map<string, RivetError>> {
     const task = await this.#runtime.tasks.load(call.object!);
     const noop = call.options['noop'] === true;
-    if (isPerTarget(call.params)) {
-      for (const params of Object.values(call.params.perTarget)) if (!(params instanceof Error)) prepareTaskParams(task, params, { noop });
-    } else {
+    const failures = new Map<string, RivetError>();
+    if (!isPerTarget(call.params)) {
       prepareTaskParams(task, (call.params ?? {}) as Record<string, unknown>, { noop });
+      return failures;
     }
+    for (const [name, params] of Object.entries(call.params.perTarget)) {
+      try {
+        if (params instanceof Error) throw params;
+        prepareTaskParams(task, params, { noop });
+      } catch (error) {
+        failures.set(name, toRivetError(error, name));
+      }
+    }
+    return failures;
   }
 
   /** The value, reporting the plan lines that read it (control flow that depends on the preview's assumption). */

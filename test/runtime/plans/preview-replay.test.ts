@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDACTED } from '../../../src/core/result.ts';
 import { MockPlanEnvironment, PlanPreview, runPlan, runWithModes, type PlanRecording } from '../../../src/runtime/plans/index.ts';
-import { definePlan, parallelize, runCommand, runPlan as runSubPlan, runTask, runTaskWith, uploadFile, writeFile as writeRemote, Sensitive } from '../../../src/sdk/index.ts';
+import { definePlan, downloadFile, parallelize, runCommand, runPlan as runSubPlan, runScript, runTask, runTaskWith, uploadFile, waitUntilAvailable, writeFile as writeRemote, Sensitive } from '../../../src/sdk/index.ts';
 import { lineOf, planHarness, type PlanHarness } from './helpers.ts';
 
 const FILE = fileURLToPath(import.meta.url);
@@ -67,6 +67,29 @@ describe('plan preview', () => {
     expect(messages.filter((m) => m.startsWith('Preview step 4: '))).toEqual([expect.stringMatching(new RegExp(`preview-replay\\.test\\.ts:${branch} reads its result \\(stdout\\); the preview goes on as if it succeeded: ""`))]);
     // Rivet's own reads (the SDK checking ok) are not reported.
     expect(messages.some((m) => /Preview step [1235]: .* reads its result/.test(m))).toBe(false);
+  });
+
+  it('describes scripts, downloads, waits, run-as and env var names (never their values); bad per-target task parameters fail their target only', async () => {
+    h = await planHarness({ files: { ...FILES, 'scripts/hello.sh': '#!/bin/sh\necho hi\n' } });
+    const preview = new PlanPreview(h.runtime);
+    const plan = definePlan({
+      async run() {
+        await runScript('scripts/hello.sh', 'web', { arguments: ['a b', 'c'], runAs: 'root', envVars: { TOKEN: new Sensitive(SECRET) } });
+        const got = await downloadFile('/etc/hostname', 'hosts', 't1');
+        await waitUntilAvailable('web', { waitTime: 5_000 });
+        const login = await runTaskWith('site::login', 'web', (t) => (t.name === 't1' ? { user: 'ok', password: 'x' } : { user: 7 } as never), { catchErrors: true });
+        return { path: got.first!.value.path, failed: login.errorSet.names };
+      },
+    });
+    expect(await h.runner.run(plan, {}, { stepHook: preview })).toEqual({ path: join(h.dir, 'downloads', 'hosts', 't1', 'hostname'), failed: ['t2'] });
+    expect(preview.steps.map((s) => s.summary)).toEqual([
+      'script scripts/hello.sh with arguments ["a b","c"] on t1, t2 (runAs: "root", envVars: ["TOKEN"])',
+      'download /etc/hostname to downloads/hosts from t1',
+      'wait until available: t1, t2',
+      'task site::login on t1, t2 with {"perTarget":{"t1":{"user":"ok","password":"Sensitive [value redacted]"},"t2":{"user":7}}}',
+    ]);
+    expect(JSON.stringify(preview.steps)).not.toContain(SECRET);
+    expect(existsSync(join(h.dir, 'downloads'))).toBe(false);
   });
 
   it('fails like the real run where the real run fails before anything runs (bad task parameter)', async () => {
