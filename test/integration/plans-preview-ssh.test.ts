@@ -93,7 +93,7 @@ describe('issue 16: preview, record and replay over SSH', () => {
     expect(out).toContain('Preview: nothing runs and no target is contacted; the preview assumes every step succeeds on every target');
     expect(out).toContain(`Preview step 1 (plans/deploy.ts:5): command "mkdir -p ${REMOTE} && touch ${MARKER}" on 127.0.0.2, 127.0.0.3`);
     expect(out).toContain('Preview step 2 (plans/deploy.ts:6): task rec::login on 127.0.0.2, 127.0.0.3 with {"user":"deploy","password":"Sensitive [value redacted]"}');
-    expect(out).toContain('Preview step 3: plans/deploy.ts:8 reads its result (stdout); the preview goes on as if it succeeded: ""');
+    expect(out).toContain('Preview step 3: plans/deploy.ts:8 reads its result (value); the preview goes on as if it succeeded: {"stdout":"","stderr":"","merged_output":"","exit_code":0}');
     expect(out).not.toContain('Preview step 4');
     expect(out).not.toContain(SECRET);
     expect(existsSync(MARKER)).toBe(false);

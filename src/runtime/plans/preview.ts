@@ -6,7 +6,8 @@
  *
  * Where the plan reads a step's result (its value, `ok`, `error()`...), the plan's control flow
  * depends on something the preview made up: the preview says so, once per step and plan line
- * (`Preview step 2: plans/deploy.ts:16 reads its result (exit_code); previewed as success`).
+ * (`Preview step 2: plans/deploy.ts:16 reads its result (value); the preview goes on as if it
+ * succeeded: {"stdout":"",...}`).
  *
  * Task parameters are checked as a real run checks them (an unknown task or a bad parameter
  * fails the preview, as it would fail the run before anything ran; bad per-target parameters of
@@ -22,7 +23,7 @@
  */
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toRivetError, type RivetError } from '../../core/errors.ts';
+import { toRivetError, type RivetError, type SourceLocation } from '../../core/errors.ts';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
 import { internalFrame, parseFrame } from '../../sdk/location.ts';
@@ -61,7 +62,7 @@ export class PlanPreview implements StepHook {
       call.targets.map((target) => {
         const failure = failures.get(target.name);
         if (failure !== undefined) return Result.failure(target, 'task', call.object, failure);
-        return new Result({ target, action: resultAction(call), object: call.object, value: this.#watch(step, assumedValue(call, target, this.#runtime.downloadsDir)) });
+        return this.#watched(step, new Result({ target, action: resultAction(call), object: call.object, value: assumedValue(call, target, this.#runtime.downloadsDir) }));
       }),
     );
   }
@@ -90,51 +91,58 @@ export class PlanPreview implements StepHook {
     return failures;
   }
 
-  /** The value, reporting the plan lines that read it (control flow that depends on the preview's assumption). */
-  #watch(step: PreviewStep, value: ResultValue): ResultValue {
+  /**
+   * A result whose `value` reports the plan lines that read it (directly, or through `ok`,
+   * `error()`, `ResultSet.ok`...): control flow there depends on the preview's assumption. The
+   * value itself stays plain data (plans may clone it, or pass it to `addFacts`).
+   */
+  #watched(step: PreviewStep, result: Result): Result {
     const runtime = this.#runtime;
     const reported = this.#reported;
-    const report = (object: ResultValue, key: string | symbol): void => {
-      if (typeof key !== 'string') return;
-      const where = planReader(new Error().stack);
-      const line = where === undefined ? null : describeLocation(where, runtime.projectDir);
-      if (line === null || reported.has(`${step.step}\0${line}`)) return;
-      reported.add(`${step.step}\0${line}`);
-      const what = key === '_error' ? 'whether it failed' : key;
-      runtime.events.emit({
-        type: 'message',
-        level: 'message',
-        text: `Preview step ${step.step}: ${line} reads its result (${what}); the preview goes on as if it succeeded: ${JSON.stringify(object[key] ?? null)}`,
-      });
-    };
-    return new Proxy(value, {
-      get(object, key, receiver) {
-        report(object, key);
-        return Reflect.get(object, key, receiver) as unknown;
-      },
-      has(object, key) {
-        report(object, key);
-        return Reflect.has(object, key);
+    const value = result.value;
+    Object.defineProperty(result, 'value', {
+      enumerable: true,
+      configurable: true,
+      get(): ResultValue {
+        const reader = planReader(new Error().stack);
+        const line = reader === undefined ? null : describeLocation(reader.location, runtime.projectDir);
+        if (line !== null && !reported.has(`${step.step}\0${line}`)) {
+          reported.add(`${step.step}\0${line}`);
+          runtime.events.emit({
+            type: 'message',
+            level: 'message',
+            text: `Preview step ${step.step}: ${line} reads its result (${reader!.via}); the preview goes on as if it succeeded: ${JSON.stringify(value)}`,
+          });
+        }
+        return value;
       },
     });
+    return result;
   }
 }
 
 const RESULT_MODULE = /\/core\/result\.[jt]s$/;
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** `at get ok (`, `at Result.error (`, `at ResultSet.get errorSet [as errorSet] (`: the member's name. */
+const MEMBER = /^\s*at (?:async )?(?:(?:Result|ResultSet)\.)?(?:get )?#?(\w+)/;
 
 /**
- * The plan frame that reads a previewed value, or undefined when Rivet itself reads it (the SDK
- * checking `ok`, rendering, serialising). Frames of `Result`/`ResultSet` are looked through: the
- * frame that called them decides.
+ * The plan frame that reads a previewed value and what it used (`value`, or the `Result` or
+ * `ResultSet` member that read it), or undefined when Rivet itself reads it (the SDK checking
+ * `ok`, rendering, serialising).
  */
-function planReader(stack: string | undefined): ReturnType<typeof parseFrame> {
+function planReader(stack: string | undefined): { location: SourceLocation; via: string } | undefined {
   if (stack === undefined) return undefined;
+  let via = 'value';
   for (const line of stack.split('\n').slice(1)) {
     const frame = parseFrame(line);
-    if (frame === undefined || frame.file === THIS_FILE || RESULT_MODULE.test(frame.file)) continue;
+    if (frame === undefined || frame.file === THIS_FILE) continue;
+    if (RESULT_MODULE.test(frame.file)) {
+      via = MEMBER.exec(line)?.[1] ?? via;
+      continue;
+    }
     if (internalFrame(frame.file)) return undefined;
-    return frame;
+    return { location: frame, via };
   }
   return undefined;
 }

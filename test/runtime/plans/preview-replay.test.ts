@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDACTED } from '../../../src/core/result.ts';
 import { MockPlanEnvironment, PlanPreview, runPlan, runWithModes, type PlanRecording } from '../../../src/runtime/plans/index.ts';
-import { definePlan, downloadFile, parallelize, runCommand, runPlan as runSubPlan, runScript, runTask, runTaskWith, uploadFile, waitUntilAvailable, writeFile as writeRemote, Sensitive } from '../../../src/sdk/index.ts';
+import { addFacts, definePlan, downloadFile, parallelize, runCommand, runPlan as runSubPlan, runScript, runTask, runTaskWith, uploadFile, waitUntilAvailable, writeFile as writeRemote, Sensitive } from '../../../src/sdk/index.ts';
 import { lineOf, planHarness, type PlanHarness } from './helpers.ts';
 
 const FILE = fileURLToPath(import.meta.url);
@@ -64,7 +64,7 @@ describe('plan preview', () => {
     const messages = h.events.flatMap((e) => (e.type === 'message' ? [e.text] : []));
     expect(messages.join('\n')).not.toContain(SECRET);
     const branch = await lineOf(FILE, 'BRANCH');
-    expect(messages.filter((m) => m.startsWith('Preview step 4: '))).toEqual([expect.stringMatching(new RegExp(`preview-replay\\.test\\.ts:${branch} reads its result \\(stdout\\); the preview goes on as if it succeeded: ""`))]);
+    expect(messages.filter((m) => m.startsWith('Preview step 4: '))).toEqual([expect.stringMatching(new RegExp(`preview-replay\\.test\\.ts:${branch} reads its result \\(value\\); the preview goes on as if it succeeded: \\{"stdout":"","stderr":"","merged_output":"","exit_code":0\\}$`))]);
     // Rivet's own reads (the SDK checking ok) are not reported.
     expect(messages.some((m) => /Preview step [1235]: .* reads its result/.test(m))).toBe(false);
   });
@@ -90,6 +90,26 @@ describe('plan preview', () => {
     ]);
     expect(JSON.stringify(preview.steps)).not.toContain(SECRET);
     expect(existsSync(join(h.dir, 'downloads'))).toBe(false);
+  });
+
+  it('reports reads through Result and ResultSet members; previewed values are plain data (addFacts, structuredClone)', async () => {
+    h = await planHarness({ files: FILES });
+    const plan = definePlan({
+      async run() {
+        const set = await runTask('site::login', 'web', { user: 'a', password: 'b' });
+        if (!set.ok) return 'failed'; // READS-OK
+        addFacts('t1', set.first!.value); // READS-VALUE
+        return structuredClone(set.find('t2')!.value);
+      },
+    });
+    const messages: string[] = [];
+    h.runtime.events.on((e) => void (e.type === 'message' && messages.push(e.text)));
+    expect(await h.runner.run(plan, {}, { stepHook: new PlanPreview(h.runtime) })).toEqual({});
+    expect(messages.slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^Preview step 1: .*preview-replay\\.test\\.ts:${await lineOf(FILE, 'READS-OK')} reads its result \\(ok\\)`)),
+      expect.stringMatching(new RegExp(`^Preview step 1: .*preview-replay\\.test\\.ts:${await lineOf(FILE, 'READS-VALUE')} reads its result \\(value\\)`)),
+      expect.stringMatching(/^Preview step 1: .* reads its result \(value\); the preview goes on as if it succeeded: \{\}$/),
+    ]);
   });
 
   it('fails like the real run where the real run fails before anything runs (bad task parameter)', async () => {
