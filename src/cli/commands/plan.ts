@@ -20,8 +20,10 @@ import {
   normalizeParams,
   paramMatches,
   planResultJSON,
+  checkModes,
   readRecording,
   runWithModes,
+  type PlanRunModes,
   type NormalParam,
   type PlanEntry,
 } from '../../runtime/plans/index.ts';
@@ -142,8 +144,7 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
   let planStarted = false;
   offs.push(runtime.events.on((event) => (planStarted ||= event.type === 'plan_start')));
   try {
-    const modes = { preview: flags.preview, record: flags.record === undefined ? undefined : resolve(io.cwd, flags.record), replay: flags.replay === undefined ? undefined : resolve(io.cwd, flags.replay) };
-    const value = await runWithModes(runtime, modes, (stepHook) => runner.run(plan, params, { name, stepHook }));
+    const value = await runWithModes(runtime, planModes(flags, io), (stepHook) => runner.run(plan, params, { name, stepHook }));
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
     else if (human) printHumanResult(human, io, value, performance.now() - started);
@@ -167,6 +168,11 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
     human?.stop();
     for (const off of offs) off();
   }
+}
+
+/** `--preview`, `--record FILE`, `--replay FILE`, paths from the working directory. */
+function planModes(flags: PlanFlags, io: CliIO): PlanRunModes {
+  return { preview: flags.preview, record: flags.record === undefined ? undefined : resolve(io.cwd, flags.record), replay: flags.replay === undefined ? undefined : resolve(io.cwd, flags.replay) };
 }
 
 function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elapsedMs: number): void {
@@ -230,9 +236,12 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
       plan = loaded.plan;
       reported = planName!;
     }
-    // A replay without parameters replays the recorded ones.
-    const recorded = flags.replay !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
-    const params = recorded ? (await readRecording(resolve(ctx.io.cwd, flags.replay!))).params : await planParams(plan, paramArgs, flags, ctx.io);
+    // Bad modes and recordings are usage errors (exit 2); a replay without parameters replays the recorded ones.
+    const modes = planModes(flags, ctx.io);
+    checkModes(modes);
+    const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay as string);
+    const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
+    const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io);
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
   });
   return run;

@@ -20,7 +20,7 @@ export { discoverPlans, findPlan, loadPlan, loadPlanFile, nameOfPlan, planNameFo
 export { prepareParams, normalizeParams, normalizeParam, paramMatches, paramMismatch, displayParams, type NormalParam } from './params.ts';
 export { planResultJSON, planResultData } from './serialize.ts';
 export { RuntimePlanContext, encodeEnvVars } from './context.ts';
-export { runWithModes, loadReplay, type PlanRunModes } from './modes.ts';
+export { runWithModes, checkModes, loadReplay, type PlanRunModes } from './modes.ts';
 export { PlanPreview, PREVIEW_ASSUMPTION, type PreviewStep } from './preview.ts';
 export { PlanRecorder, PlanReplayer, readRecording, checkRecording, RECORDING_FORMAT, RECORDING_VERSION, type PlanRecording, type RecordedStep } from './recording.ts';
 export { describeStep, stepSummary, type PlanStepCall, type PlanStepAction, type StepDescription, type StepHook } from './step-hook.ts';

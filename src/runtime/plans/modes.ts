@@ -28,16 +28,24 @@ export async function loadReplay(replay: string | PlanRecording): Promise<{ reco
   return typeof replay === 'string' ? { recording: await readRecording(replay), file: replay } : { recording: checkRecording(replay, '(recording data)'), file: '(recording data)' };
 }
 
+/** Throws a UsageError when more than one mode is asked for. */
+export function checkModes(modes: PlanRunModes): void {
+  const chosen = [modes.preview === true && 'preview', modes.record !== undefined && 'record', modes.replay !== undefined && 'replay'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`Choose one of preview, record and replay, not ${chosen.join(' and ')}`);
+}
+
 /**
  * Runs `run` with the step hook the modes ask for: writes the recording when the run ends (failed
  * or not), and fails a replay whose plan made fewer calls than recorded.
  */
 export async function runWithModes<T>(runtime: Runtime, modes: PlanRunModes, run: (stepHook: StepHook | undefined) => Promise<T>): Promise<T> {
-  const chosen = [modes.preview === true && 'preview', modes.record !== undefined && 'record', modes.replay !== undefined && 'replay'].filter(Boolean);
-  if (chosen.length > 1) throw new UsageError(`Choose one of preview, record and replay, not ${chosen.join(' and ')}`);
+  checkModes(modes);
   if (modes.preview === true) {
     runtime.events.emit({ type: 'message', level: 'message', text: `Preview: nothing runs and no target is contacted; the preview assumes ${PREVIEW_ASSUMPTION}.` });
-    return run(new PlanPreview(runtime));
+    const preview = new PlanPreview(runtime);
+    const value = await run(preview);
+    runtime.events.emit({ type: 'message', level: 'message', text: `Preview: ${preview.steps.length} step(s) previewed; nothing ran.` });
+    return value;
   }
   if (modes.record !== undefined) {
     const recorder = new PlanRecorder(runtime);
