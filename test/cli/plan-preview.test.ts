@@ -61,7 +61,7 @@ describe('rivet plan run --preview/--record/--replay', () => {
     // Parameters on the command line win over the recorded ones: a different file is a different call.
     const other = await rivet(['plan', 'run', 'demo::touch', '-t', 'web', 'file=/tmp/other', '--replay', 'run.json'], { cwd: dir });
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain(`differs at step 1: expected command "touch ${marker} && echo made" on localhost (recorded at plans/touch.ts:5); the plan now calls command "touch /tmp/other && echo made" on localhost at plans/touch.ts:5`);
+    expect(other.stderr).toContain(`differs at step 1: expected command "touch ${marker} && echo made" on localhost (recorded at plans/touch.ts:5); the plan now calls command "touch /tmp/other && echo made" on localhost (${join(dir, 'plans/touch.ts')}:5)\n`);
   });
 
   it('bad input: two modes at once, a corrupt or wrong-version recording (exit 2, the file named)', async () => {

@@ -217,7 +217,9 @@ export class PlanReplayer implements StepHook {
     if (index === undefined) {
       const expected = this.recording.steps[this.#nextIndex()];
       const was = expected === undefined ? `the recording ends after step ${this.recording.steps.length}` : `expected ${stepSummary(expected)}${expected.location ? ` (recorded at ${expected.location})` : ''}`;
-      const error = new RivetError('rivet/replay-mismatch', `Replay of '${this.file}' differs at step ${number}: ${was}; the plan now calls ${stepSummary(actual)}${actual.location ? ` at ${actual.location}` : ''}`, {
+      // Ends with ` (file:line)` of the call, as a RunFailure does (the CLI then adds nothing).
+      const where = call.location === undefined ? '' : ` (${call.location.file}:${call.location.line})`;
+      const error = new RivetError('rivet/replay-mismatch', `Replay of '${this.file}' differs at step ${number}: ${was}; the plan now calls ${stepSummary(actual)}${where}`, {
         issueCode: 'REPLAY_MISMATCH',
         details: { file: this.file, step: number, expected: expected ?? null, actual },
       });

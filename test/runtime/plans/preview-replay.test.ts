@@ -173,7 +173,7 @@ describe('record and replay', () => {
       () => new Error('replay did not fail'),
       (e: unknown) => e,
     )) as Error & { location?: { line: number } };
-    expect(error.message).toMatch(/^Replay of '.*run\.json' differs at step 2: expected command "echo two" on t1, t2 \(recorded at .*preview-replay\.test\.ts:\d+\); the plan now calls command "echo TWO" on t1 at .*preview-replay\.test\.ts:(\d+)$/);
+    expect(error.message).toMatch(/^Replay of '.*run\.json' differs at step 2: expected command "echo two" on t1, t2 \(recorded at .*preview-replay\.test\.ts:\d+\); the plan now calls command "echo TWO" on t1 \(\/.*preview-replay\.test\.ts:(\d+)\)$/);
     expect(error.location?.line).toBe(await lineOf(FILE, 'CHANGED'));
 
     const shorter = definePlan({ run: () => runCommand('echo one', 'web') });
