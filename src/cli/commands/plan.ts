@@ -15,12 +15,12 @@ import { ResultSet } from '../../core/result.ts';
 import type { CreatedRuntime } from '../../runtime/create.ts';
 import {
   PlanRunner,
+  checkModes,
   loadPlan,
   nameOfPlan,
   normalizeParams,
   paramMatches,
   planResultJSON,
-  checkModes,
   readRecording,
   runWithModes,
   type PlanRunModes,
@@ -171,7 +171,7 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
 }
 
 /** `--preview`, `--record FILE`, `--replay FILE`, paths from the working directory. */
-function planModes(flags: PlanFlags, io: CliIO): PlanRunModes {
+function planModes(flags: PlanFlags, io: CliIO): PlanRunModes & { replay?: string | undefined } {
   return { preview: flags.preview, record: flags.record === undefined ? undefined : resolve(io.cwd, flags.record), replay: flags.replay === undefined ? undefined : resolve(io.cwd, flags.replay) };
 }
 
@@ -239,7 +239,7 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     // Bad modes and recordings are usage errors (exit 2); a replay without parameters replays the recorded ones.
     const modes = planModes(flags, ctx.io);
     checkModes(modes);
-    const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay as string);
+    const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
     const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
     const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io);
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
