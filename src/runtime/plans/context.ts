@@ -114,9 +114,10 @@ export class RuntimePlanContext implements PlanContext {
 
   runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet> {
     const run = () => this.#runtime.runTask(task, targets, params, this.#taskOptions(options));
-    if (this.#shared.stepHook === undefined) return run();
+    const hook = this.#shared.stepHook;
+    if (hook === undefined) return run();
     const location = callerLocation();
-    return this.#sensitive(task).then((sensitive) => this.#shared.stepHook!.step({ action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location }, run));
+    return this.#sensitive(task).then((sensitive) => hook.step({ action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location }, run));
   }
 
   runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet> {
@@ -125,14 +126,17 @@ export class RuntimePlanContext implements PlanContext {
     const location = callerLocation();
     return (async () => {
       // The plan's function runs once per target: the hook sees the parameters, the step reuses them.
-      const computed: PerTargetParams = { perTarget: {} };
-      for (const target of targets) {
-        try {
-          computed.perTarget[target.name] = await params(target);
-        } catch (error) {
-          computed.perTarget[target.name] = error instanceof Error ? error : new Error(String(error));
-        }
-      }
+      const values = await Promise.all(
+        targets.map(async (target) => {
+          try {
+            return await params(target);
+          } catch (error) {
+            return error instanceof Error ? error : new Error(String(error));
+          }
+        }),
+      );
+      // In target order, whatever order the functions finished in.
+      const computed: PerTargetParams = { perTarget: Object.fromEntries(targets.map((target, i) => [target.name, values[i]!])) };
       const sensitive = await this.#sensitive(task);
       const reuse = (target: Target): Record<string, unknown> => {
         const value = computed.perTarget[target.name];
