@@ -39,7 +39,7 @@ function deployPlan(marker: string) {
 }
 
 describe('plan preview', () => {
-  it('runs the plan logic only: describes every step with its file:line, redacts secrets, says where control flow reads a result', async () => {
+  it('P-01/P-02/P-03/P-05/P-07: runs the plan logic only: describes every step with its file:line, redacts secrets, says where control flow reads a result', async () => {
     h = await planHarness({ files: FILES });
     const marker = join(h.dir, 'marker');
     const preview = new PlanPreview(h.runtime);
@@ -69,7 +69,7 @@ describe('plan preview', () => {
     expect(messages.some((m) => /Preview step [1235]: .* reads its result/.test(m))).toBe(false);
   });
 
-  it('describes scripts, downloads, waits, run-as and env var names (never their values); bad per-target task parameters fail their target only', async () => {
+  it('P-04/P-06/P-09/P-14/P-02: describes scripts, downloads, waits, run-as and env var names (never their values); bad per-target task parameters fail their target only', async () => {
     h = await planHarness({ files: { ...FILES, 'scripts/hello.sh': '#!/bin/sh\necho hi\n' } });
     const preview = new PlanPreview(h.runtime);
     const plan = definePlan({
@@ -112,7 +112,7 @@ describe('plan preview', () => {
     ]);
   });
 
-  it('fails like the real run where the real run fails before anything runs (bad task parameter)', async () => {
+  it('T-13: fails like the real run where the real run fails before anything runs (bad task parameter)', async () => {
     h = await planHarness({ files: FILES });
     const plan = definePlan({ run: () => runTask('site::login', 'web', { user: 5 } as never) });
     await expect(h.runner.run(plan, {}, { stepHook: new PlanPreview(h.runtime) })).rejects.toThrow(/site::login.*user|user.*String/s);
@@ -186,7 +186,7 @@ describe('record and replay', () => {
     await expect(runWithModes(h.runtime, { replay: file }, (stepHook) => h.runner.run(longer, {}, { stepHook }))).rejects.toThrow(/differs at step 3: the recording ends after step 2; the plan now calls command "echo three"/);
   });
 
-  it('steps recorded as concurrent (parallelize) replay in any order within their run; sequential ones do not', async () => {
+  it('P-17: steps recorded as concurrent (parallelize) replay in any order within their run; sequential ones do not', async () => {
     h = await planHarness();
     const file = join(h.dir, 'parallel.json');
     const result = (target: string, stdout: string) => ({ target, action: 'command', object: stdout, status: 'success', value: { stdout, stderr: '', merged_output: stdout, exit_code: 0 } });
