@@ -37,7 +37,7 @@ export function parseFrame(line: string): SourceLocation | undefined {
 }
 
 /** True for frames of Rivet itself, dependencies and Node. */
-function internal(file: string): boolean {
+export function internalFrame(file: string): boolean {
   return OWN_DIRS.some((dir) => file.startsWith(dir)) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
 }
 
@@ -46,7 +46,7 @@ export function callerLocation(stack: string | undefined = new Error().stack): S
   if (stack === undefined) return undefined;
   for (const line of stack.split('\n').slice(1)) {
     const location = parseFrame(line);
-    if (location && !internal(location.file)) return location;
+    if (location && !internalFrame(location.file)) return location;
   }
   return undefined;
 }

@@ -15,11 +15,15 @@ import { ResultSet } from '../../core/result.ts';
 import type { CreatedRuntime } from '../../runtime/create.ts';
 import {
   PlanRunner,
+  checkModes,
   loadPlan,
   nameOfPlan,
   normalizeParams,
   paramMatches,
   planResultJSON,
+  readRecording,
+  runWithModes,
+  type PlanRunModes,
   type NormalParam,
   type PlanEntry,
 } from '../../runtime/plans/index.ts';
@@ -32,7 +36,7 @@ import { HumanRenderer } from '../render/human.ts';
 import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
 
-type PlanFlags = GlobalFlags & { params?: string };
+type PlanFlags = GlobalFlags & { params?: string; preview?: boolean; record?: string; replay?: string };
 
 const KV = /^([^=]+)=(.*)$/s;
 
@@ -140,7 +144,7 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
   let planStarted = false;
   offs.push(runtime.events.on((event) => (planStarted ||= event.type === 'plan_start')));
   try {
-    const value = await runner.run(plan, params, { name });
+    const value = await runWithModes(runtime, planModes(flags, io), (stepHook) => runner.run(plan, params, { name, stepHook }));
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
     else if (human) printHumanResult(human, io, value, performance.now() - started);
@@ -164,6 +168,11 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
     human?.stop();
     for (const off of offs) off();
   }
+}
+
+/** `--preview`, `--record FILE`, `--replay FILE`, paths from the working directory. */
+function planModes(flags: PlanFlags, io: CliIO): PlanRunModes & { replay?: string | undefined } {
+  return { preview: flags.preview, record: flags.record === undefined ? undefined : resolve(io.cwd, flags.record), replay: flags.replay === undefined ? undefined : resolve(io.cwd, flags.replay) };
 }
 
 function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elapsedMs: number): void {
@@ -197,14 +206,18 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
   const run = new Command(name).description(description);
   if (!direct) run.argument('<plan>', 'plan name, e.g. site::deploy');
   run.argument('[params...]', 'plan parameters as key=value (values are JSON when they fit the declared type)');
-  addRunFlags(run).option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin');
+  addRunFlags(run)
+    .option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin')
+    .option('--preview', 'show what each step would run where, running nothing and contacting no target (steps are assumed to succeed)')
+    .option('--record <file>', "write every step's inputs and results (secrets redacted) to a JSON recording")
+    .option('--replay <file>', 'run the plan against a recording instead of targets; fails where the plan now makes a different call');
   if (direct) {
     const params = Object.entries(showParams(direct)).map(([n, p]) => `  ${n}: ${p.type}${p.default_value !== undefined ? ` (default ${JSON.stringify(p.default_value)})` : ''}${p.description ? `  ${p.description}` : ''}`);
     run.addHelpText('after', `\nPlan parameters:\n${params.length ? params.join('\n') : '  (none)'}`);
   } else {
     run.addHelpText(
       'after',
-      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n\nrivet plan show <plan> lists its parameters.',
+      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n  rivet plan run site::deploy --targets web version=1.2 --preview\n  rivet plan run site::deploy --targets web version=1.2 --record run.json\n  rivet plan run site::deploy --replay run.json\n\nrivet plan show <plan> lists its parameters.',
     );
   }
   run.action(async (...args: unknown[]) => {
@@ -223,7 +236,12 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
       plan = loaded.plan;
       reported = planName!;
     }
-    const params = await planParams(plan, paramArgs, flags, ctx.io);
+    // Bad modes and recordings are usage errors (exit 2); a replay without parameters replays the recorded ones.
+    const modes = planModes(flags, ctx.io);
+    checkModes(modes);
+    const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
+    const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
+    const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io);
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
   });
   return run;
