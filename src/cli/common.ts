@@ -129,6 +129,11 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   });
 }
 
+/** Writes the runtime's warnings (project file, inventory, project shadowing a module) to stderr. */
+export function printWarnings(runtime: CreatedRuntime, io: CliIO): void {
+  for (const warning of runtime.warnings) io.err.write(`WARN: ${warning}\n`);
+}
+
 /** The `--targets` values with `@file` and `-` expanded; an error when there are none. */
 export async function targetArgs(flags: GlobalFlags, io: CliIO): Promise<string[]> {
   const values = flags.targets ?? [];

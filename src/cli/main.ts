@@ -1,6 +1,9 @@
 /**
  * The `rivet` command. {@link runCli} parses argv and returns the exit code: 0 when every target
  * succeeded, 1 when any failed, 2 for bad usage (flags, arguments, inventory or project files).
+ * With `--format json`, an error before any result is a JSON document on stdout and exit 1, as
+ * Bolt's `lib/bolt/cli.rb` `fatal_error` and `exe/bolt` (`Bolt::Error#error_code` is 1): see
+ * {@link jsonErrorDocument}.
  * {@link main} wires it to the process: the only place that calls `process.exit`, and that
  * handles Ctrl-C (first: cancel, kill remote processes, clean temp dirs, print what finished;
  * second: exit at once).
@@ -9,13 +12,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, ErrorKind, UsageError, isRivetError } from '../core/errors.ts';
+import { ConfigError, ErrorKind, RivetError, UsageError, isRivetError } from '../core/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AnyPlan } from '../sdk/plan.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 
 const USAGE_EXIT = 2;
+/** Bolt's kind for a missing or unreadable local file (`Bolt::FileError`). */
+const FILE_ERROR_KIND = 'bolt/file-error';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,6 +43,7 @@ const SUBCOMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Com
   ['group', async () => (await import('./commands/inventory.ts')).groupCommand],
   ['plan', async () => (await import('./commands/plan.ts')).planCommand],
   ['types', async () => (await import('./commands/types.ts')).typesCommand],
+  ['init', async () => (await import('./commands/init.ts')).initCommand],
 ];
 
 /**
@@ -60,7 +66,7 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
+      '\nExamples:\n  rivet init my-project\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
     );
   for (const factory of await neededCommands(argv)) program.addCommand(factory(ctx));
   program.commands.forEach(function configure(command: Command): void {
@@ -106,10 +112,54 @@ async function runProgram(build: (ctx: CliContext, argv: readonly string[]) => C
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
-    return reportError(error, io);
+    const shape = jsonErrorShape(argv, helpWhenEmpty);
+    return shape === undefined ? reportError(error, io) : reportJsonError(error, io, shape);
   } finally {
     await Promise.allSettled(runtimes.map((r) => r.close()));
   }
+}
+
+/**
+ * Bolt's JSON document for an error before any result (`lib/bolt/outputter/json.rb`
+ * `fatal_error`). Commands that print `{ "items": [` before they start (`command run`,
+ * `script run`, `file upload|download`, `task run`: `cli.rb` `process_command` calls
+ * `print_head` first) close it: `{"items": [], "_error": {kind, msg, details}}`. The others
+ * (`plan run`, `show`s) print the bare error `{kind, msg, details}`.
+ *
+ * @example
+ * ```ts
+ * jsonErrorDocument(new UsageError('x'), 'envelope'); // { items: [], _error: { kind: 'rivet/usage-error', msg: 'x', details: {} } }
+ * ```
+ */
+export function jsonErrorDocument(error: RivetError, shape: JsonErrorShape): Record<string, unknown> {
+  return shape === 'envelope' ? { items: [], _error: error.toJSON() } : { ...error.toJSON() };
+}
+
+export type JsonErrorShape = 'envelope' | 'bare';
+
+/** Steps whose JSON output starts with the items list (Bolt's `print_head`). */
+const ENVELOPED = new Set(['command run', 'script run', 'file upload', 'file download', 'task run']);
+
+/** The JSON error shape argv asks for, or undefined when the output is not `--format json`. */
+function jsonErrorShape(argv: readonly string[], isMainCli: boolean): JsonErrorShape | undefined {
+  const json = argv.some((arg, i) => arg === '--format=json' || (arg === '--format' && argv[i + 1] === 'json'));
+  if (!json) return undefined;
+  return isMainCli && ENVELOPED.has(`${argv[0]} ${argv[1]}`) ? 'envelope' : 'bare';
+}
+
+/** Prints the JSON error document on stdout (and the message on stderr for people); exit 1. */
+function reportJsonError(error: unknown, io: CliIO, shape: JsonErrorShape): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' || error.exitCode === 0) return 0;
+    // Commander already printed its message on stderr; Bolt's kind for CLI mistakes.
+    error = new RivetError('bolt/cli-error', error.message.replace(/^error: /, ''));
+  } else {
+    io.err.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  // An unexpected exception keeps its message only: no stack trace in the document.
+  const rivetError = isRivetError(error) ? error : new RivetError(ErrorKind.Exception, error instanceof Error ? error.message : String(error), { issueCode: 'EXCEPTION' });
+  io.out.write(`${JSON.stringify(jsonErrorDocument(rivetError, shape), null, 2)}\n`);
+  return 1;
 }
 
 function reportError(error: unknown, io: CliIO): number {
@@ -137,6 +187,7 @@ function isUsageKind(kind: string): boolean {
     kind === ErrorKind.NoTty ||
     kind === 'bolt/pal-error' ||
     kind === 'bolt/unknown-task' ||
+    kind === FILE_ERROR_KIND ||
     kind.startsWith('bolt.inventory/') ||
     kind.startsWith('puppet.tasks/')
   );

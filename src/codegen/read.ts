@@ -17,6 +17,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { RivetError } from '../core/errors.ts';
+import { allowListMatcher, filterByAllowList } from '../runtime/allow-list.ts';
 import { discoverTasks, fullModulepath, listModules } from '../runtime/tasks/discovery.ts';
 import { parseTaskMetadata, type TaskMetadata } from '../runtime/tasks/metadata.ts';
 
@@ -30,6 +31,10 @@ export interface ReadOptions {
   modulepath: readonly string[];
   /** Rivet's built-in modules, searched after the modulepath (`BUILTIN_MODULES_DIR`). */
   builtinModulesDir?: string | undefined;
+  /** The project's `tasks:` allow-list: only these names and globs are typed (Bolt's `filter_content`). */
+  allowedTasks?: readonly string[] | undefined;
+  /** The project's `plans:` allow-list. */
+  allowedPlans?: readonly string[] | undefined;
 }
 
 /** One task as read. */
@@ -106,7 +111,8 @@ export async function readPlans(options: ReadOptions): Promise<PlanSource[]> {
       if (!out.has(name)) out.set(name, { name, path: f.path });
     }
   }
-  return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return filterByAllowList(sorted, options.allowedPlans, (p) => p.name);
 }
 
 /**
@@ -122,8 +128,9 @@ export async function readTasks(options: ReadOptions): Promise<ReadResult> {
   const errors: ReadResult['errors'] = [];
   const modulepath = runtimeModulepath(options);
   const discover = { projectDir: options.projectDir, ...(options.projectName === undefined ? {} : { projectName: options.projectName }) };
-  const found = await discoverTasks(modulepath, { ...discover, onError: (task, error) => errors.push({ task, error }) });
-  const tasks = [...found.values()].map((t) => ({
+  const allowed = allowListMatcher(options.allowedTasks);
+  const found = await discoverTasks(modulepath, { ...discover, onError: (task, error) => allowed(task) && errors.push({ task, error }) });
+  const tasks = [...found.values()].filter((t) => allowed(t.name)).map((t) => ({
     name: t.name,
     metadata: t.metadata,
     file: t.metadataFile === undefined ? undefined : shown(options.projectDir, options.builtinModulesDir, t.metadataFile),

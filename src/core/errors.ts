@@ -33,6 +33,8 @@ export const ErrorKind = {
   InvalidPlanResult: 'bolt/invalid-plan-result',
   NoTty: 'bolt/no-tty-error',
   Inventory: 'bolt.inventory/validation-error',
+  /** Bolt's `Bolt::ValidationError`: e.g. a target with no host. */
+  TargetValidation: 'bolt/validation-error',
   WildcardError: 'bolt.inventory/wildcard-error',
   Timeout: 'rivet/timeout',
   Canceled: 'rivet/canceled',

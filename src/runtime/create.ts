@@ -56,7 +56,9 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
     ...(options.modulepath !== undefined ? { modulepathFlag: options.modulepath } : {}),
   });
   const warnings = [...project.warnings];
-  let inventory: Inventory = options.inventory !== undefined ? loadInventory({ data: options.inventory, name: '(inline inventory)' }) : loadProjectInventory(project);
+  let inventory: Inventory =
+    options.inventory !== undefined ? loadInventory({ data: options.inventory, name: '(inline inventory)' }, { baseDir: project.dir }) : loadProjectInventory(project);
+  warnings.push(...inventory.warnings);
   if (options.overrides && Object.keys(options.overrides).length > 0) {
     const applied = applyOverrides(inventory, options.overrides);
     inventory = applied.inventory;

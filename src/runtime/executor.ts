@@ -123,7 +123,8 @@ export class Executor {
       );
     } catch (error) {
       const rivetError = signal.aborted && !(error instanceof RivetError) ? canceled(target) : toRivetError(error, target.name);
-      result = Result.failure(target, spec.action, spec.object, rivetError, performance.now() - started);
+      // An error (not a result the work returned) has `object: null`, as Bolt's Result.from_exception.
+      result = Result.failure(target, spec.action, null, rivetError, performance.now() - started);
     }
     this.events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
     return result;

@@ -15,13 +15,15 @@
  * ```
  * @module
  */
-import { readFileSync, statSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
 import { YamlSource, type KeyPath } from './inventory/source.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
+import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
+import { planFilesOf } from './plans/discovery.ts';
 
 /** Project file names, preferred first. */
 export const PROJECT_FILES = ['rivet-project.yaml', 'bolt-project.yaml'] as const;
@@ -29,6 +31,32 @@ export const PROJECT_FILES = ['rivet-project.yaml', 'bolt-project.yaml'] as cons
 export const BOLTDIR = 'Boltdir';
 /** Project names (I-22). */
 export const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+/** Bolt's id of the warning for a project whose plans and tasks are ignored for want of a name. */
+export const MISSING_PROJECT_NAME = 'missing_project_name';
+
+/**
+ * A valid project name made from any text, such as a directory name: accents dropped, lowercase,
+ * every run of other characters one `_`, no leading digits or underscores; `fallback` when nothing
+ * is left.
+ *
+ * @example
+ * ```ts
+ * projectNameFor('My-Site 2'); // 'my_site_2'
+ * projectNameFor('2048');      // 'my_project'
+ * ```
+ */
+export function projectNameFor(text: string, fallback = 'my_project'): string {
+  const name = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[^a-z]+/, '')
+    .replace(/_+$/, '');
+  return name === '' ? fallback : name;
+}
 
 /** The validated project file. Keys are as written (kebab-case); unknown keys are dropped. */
 export interface ProjectConfig {
@@ -308,6 +336,11 @@ export function findProject(options: FindProjectOptions): Project {
     warnings.push(...read.warnings);
   }
 
+  if (file !== undefined && config.name === undefined && !(config['disable-warnings'] ?? []).includes(MISSING_PROJECT_NAME)) {
+    const warning = missingNameWarning(dir, file);
+    if (warning !== undefined) warnings.push(warning);
+  }
+
   const inventoryFile = resolveInventory(options, env, dir, config, cwd);
 
   const userModulepath = options.modulepathFlag !== undefined
@@ -317,6 +350,8 @@ export function findProject(options: FindProjectOptions): Project {
       : [join(dir, 'modules')];
   const managed = join(dir, '.modules');
   const modulepath = [...userModulepath.filter((p) => p !== managed), managed];
+  const shadowed = shadowedModuleDirs(config.name, modulepath);
+  if (config.name !== undefined && shadowed.length > 0) warnings.push(projectShadowsModule(config.name, shadowed));
 
   return {
     dir,
@@ -330,6 +365,26 @@ export function findProject(options: FindProjectOptions): Project {
     rerunFile: config.rerunfile === undefined ? join(dir, '.rerun.json') : resolve(dir, config.rerunfile),
     warnings,
   };
+}
+
+/**
+ * The warning for a project file without `name:` in a project that has plans or tasks of its own:
+ * they are ignored, since their names start with the project's (Bolt's `missing_project_name`).
+ */
+function missingNameWarning(dir: string, file: string): string | undefined {
+  const plans = planFilesOf(dir).map((p) => relative(dir, p).split(sep).join('/'));
+  const tasksDir = join(dir, 'tasks');
+  let tasks = false;
+  try {
+    tasks = isDir(tasksDir) && readdirSync(tasksDir).some((f) => !f.startsWith('.'));
+  } catch {
+    // unreadable: nothing to warn about
+  }
+  if (plans.length === 0 && !tasks) return undefined;
+  const shown = plans.length > 3 ? [...plans.slice(0, 3), `${plans.length - 3} more`] : plans;
+  const what = [plans.length > 0 ? `plans (${shown.join(', ')})` : '', tasks ? 'tasks (tasks/)' : ''].filter((w) => w !== '').join(' and ');
+  const suggested = projectNameFor(basename(dir) === BOLTDIR ? basename(dirname(dir)) : basename(dir));
+  return `${file}: the project has no name, so its ${what} are ignored: add 'name: ${suggested}' to run them as ${suggested}::<name>`;
 }
 
 function resolveInventory(
@@ -363,8 +418,9 @@ function resolveInventory(
  * const inventory = loadProjectInventory(findProject({ cwd: process.cwd(), env: process.env }));
  * ```
  */
-export function loadProjectInventory(project: Pick<Project, 'inventoryFile'>): Inventory {
+export function loadProjectInventory(project: Pick<Project, 'inventoryFile'> & Partial<Pick<Project, 'dir'>>): Inventory {
   const source = project.inventoryFile;
-  if ('text' in source) return loadInventory(source);
-  return loadInventoryFile(source.path, { explicit: source.explicit });
+  const options = project.dir === undefined ? {} : { baseDir: project.dir };
+  if ('text' in source) return loadInventory(source, options);
+  return loadInventoryFile(source.path, { ...options, explicit: source.explicit });
 }

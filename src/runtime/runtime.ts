@@ -88,8 +88,15 @@ export class Runtime implements AsyncDisposable {
     return uploadStep(this.executor, source, destination, this.getTargets(targets), options);
   }
 
-  downloadFile(source: string, destination: string, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
-    return downloadStep(this.executor, source, destination, this.getTargets(targets), { ...options, downloadsDir: this.downloadsDir });
+  /**
+   * Downloads from targets (P-06, C-16): into `<downloadsDir>/<destination>/<target>/` as a plan's
+   * `downloadFile` does, or with `cwd` set (the CLI) into `<destination>/<target>/` where the
+   * destination may be absolute or relative to `cwd`.
+   */
+  downloadFile(source: string, destination: string, targets: TargetSpec, options: CommonStepOptions & { cwd?: string | undefined } = {}): Promise<ResultSet> {
+    const { cwd, ...rest } = options;
+    const root = cwd === undefined ? { downloadsDir: this.downloadsDir } : { cwd };
+    return downloadStep(this.executor, source, destination, this.getTargets(targets), { ...rest, ...root });
   }
 
   /** Runs a Bolt task with the same parameters on every target (P-01). */

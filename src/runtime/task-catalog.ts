@@ -13,7 +13,8 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskList } from './tasks/discovery.ts';
+import { RivetError, isRivetError } from '../core/errors.ts';
+import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 
 /** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, like Bolt's packaged modules (T-09). */
@@ -50,9 +51,26 @@ export class TaskCatalog {
     return task;
   }
 
-  /** Every visible task with its description (C-11). */
-  list(): Promise<TaskList> {
-    return listTasks(this.modulepath, this.#discover);
+  /**
+   * {@link load} for running the task: invalid metadata or files fail with `bolt/pal-error`, as
+   * in Bolt, whose PAL wraps Puppet's task errors (`puppet.tasks/...`) with
+   * `PALError.from_error` (`lib/bolt/pal.rb`). The message and details are kept.
+   */
+  async loadToRun(name: string): Promise<TaskDefinition> {
+    try {
+      return await this.load(name);
+    } catch (error) {
+      if (!isRivetError(error) || !error.kind.startsWith('puppet.tasks/')) throw error;
+      throw new RivetError('bolt/pal-error', error.message, { details: error.details, cause: error });
+    }
+  }
+
+  /**
+   * Every visible task with its description (C-11, T-20: private tasks hidden), and which of
+   * them are Rivet's built-in tasks (a project module of the same name wins over those).
+   */
+  list(): Promise<TaskListing> {
+    return listTasks(this.modulepath, { ...this.#discover, builtinDir: BUILTIN_MODULES_DIR });
   }
 
   /** Every task, private ones included. */
@@ -83,6 +101,11 @@ export class TaskCatalog {
     }
     return archive;
   }
+}
+
+/** True for a task from Rivet's own modules (`facts`, `package`, `service`). */
+export function isBuiltinTask(task: Pick<TaskDefinition, 'moduleDir'>): boolean {
+  return task.moduleDir.startsWith(`${BUILTIN_MODULES_DIR}/`) || task.moduleDir === BUILTIN_MODULES_DIR;
 }
 
 async function packBundle(implementation: SelectedImplementation): Promise<Buffer> {

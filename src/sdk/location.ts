@@ -1,6 +1,6 @@
 /**
  * The plan file:line of an SDK call, from the call's stack: the first frame outside Rivet's own
- * `src/` (and outside `node_modules` and Node's internals). tsx and vitest install source maps,
+ * `dist/` and `src/` (and outside `node_modules` and Node's internals). tsx and vitest install source maps,
  * so lines are the `.ts` lines the author wrote (Bolt #2057: `details.file`/`line`).
  *
  * @example
@@ -12,11 +12,14 @@
 import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../core/errors.ts';
 
-/** Rivet's own code: `src/` and its build `dist/` (a source map turns `dist/` frames into `src/` ones). */
-const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
-const OWN_DIRS = ['src/', 'dist/'].map((d) => PACKAGE_DIR + d);
+/**
+ * Rivet's own code: the package's `dist/` (what runs) and `src/` (where dist's source maps point
+ * when a loader such as tsx, or `--enable-source-maps`, maps stack frames).
+ */
+const OWN_DIRS = ['../../dist/', '../../src/'].map((dir) => fileURLToPath(new URL(dir, import.meta.url)));
 
-const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?\s*$/;
+/** `at fn (file:line:col)` or `at file:line:col`; the path may contain spaces (`/srv/My Site/plans/x.ts`). */
+const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()]+?):(\d+):(\d+)\)?\s*$/;
 
 /** Parses one V8 stack line into a location (undefined for native or unparsable frames). */
 export function parseFrame(line: string): SourceLocation | undefined {
@@ -34,7 +37,7 @@ export function parseFrame(line: string): SourceLocation | undefined {
 }
 
 /** True for frames of Rivet itself, dependencies and Node. */
-function internal(file: string): boolean {
+export function internalFrame(file: string): boolean {
   return OWN_DIRS.some((dir) => file.startsWith(dir)) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
 }
 
@@ -43,7 +46,7 @@ export function callerLocation(stack: string | undefined = new Error().stack): S
   if (stack === undefined) return undefined;
   for (const line of stack.split('\n').slice(1)) {
     const location = parseFrame(line);
-    if (location && !internal(location.file)) return location;
+    if (location && !internalFrame(location.file)) return location;
   }
   return undefined;
 }
@@ -63,7 +66,7 @@ export function userStack(stack: string): string {
   if (firstFrame < 0) return stack;
   const frames = lines.slice(firstFrame).filter((l) => {
     const location = parseFrame(l);
-    return location !== undefined && !internal(location.file);
+    return location !== undefined && !internalFrame(location.file);
   });
   return [...lines.slice(0, firstFrame), ...frames].join('\n');
 }

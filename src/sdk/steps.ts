@@ -119,8 +119,20 @@ async function step<V extends ResultValue>(call: StepCall): Promise<ResultSet<V>
 /** Runs a task on targets (P-01). Params are checked against the task's metadata (and, with generated types, at compile time). */
 export function runTask<K extends TaskName>(task: K, targets: TargetSpec, ...args: ParamsArgs<TaskParamsOf<K>, TaskOptions>): Promise<ResultSet<TaskResultOf<K>>> {
   const location = callerLocation();
-  const [params, options = {}] = args as [Record<string, unknown> | undefined, TaskOptions | undefined];
+  const [params, given = {}] = args as [Record<string, unknown> | undefined, TaskOptions | undefined];
+  const options = withCatchErrorsMeta(given, params);
   return step({ fn: 'runTask', action: 'task', object: task, targets, options, location, exec: (ctx, ts) => ctx.runTask(task, ts, params ?? {}, options) });
+}
+
+/**
+ * Bolt's `_catch_errors` metaparameter (`run_task.rb` partitions every `_` key off as an option):
+ * any value but null or false catches, unless `catchErrors` is given. The other metaparameters
+ * (`_run_as`, `_noop`, ...) are taken by the task step.
+ */
+function withCatchErrorsMeta(options: TaskOptions, params: Readonly<Record<string, unknown>> | undefined): TaskOptions {
+  const meta = params?.['_catch_errors'];
+  if (options.catchErrors !== undefined || meta === undefined || meta === null || meta === false) return options;
+  return { ...options, catchErrors: true };
 }
 
 /** Runs a task with parameters computed per target (P-02); a target whose function throws fails. */

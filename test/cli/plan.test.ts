@@ -149,7 +149,7 @@ describe('rivet plan run', () => {
     const param = await rivet(['plan', 'run', 'demo::boom', '-t', 'localhost', 'what=param', '--format', 'json'], { cwd });
     expect(param.code).toBe(1);
     const error = param.json<{ kind: string; msg: string; details: Record<string, unknown> }>();
-    expect(error.msg).toMatch(/^package: parameter 'action' expects an Enum/);
+    expect(error.msg).toMatch(/^Task package:\n parameter 'action' expects an Enum/);
     expect(error.details).toMatchObject({ file, line: 6 });
   });
 
@@ -200,15 +200,19 @@ export default definePlan({
     expect(mixed.stderr).toContain('either as k=v arguments or with --params, not both');
   });
 
-  it('P-40: --targets fills the targets parameter; giving both is an error; parameter errors exit 2 before the plan starts', async () => {
+  it('P-40: --targets fills the targets parameter; giving both is an error; parameter errors exit 2 before the plan starts (1 with --format json)', async () => {
     const cwd = await makeProject(PROJECT);
     const both = await rivet(['plan', 'run', 'demo::hello', '-t', 'localhost', 'targets=web'], { cwd });
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("either with --targets or as the 'targets' parameter");
-    const missing = await rivet(['plan', 'run', 'demo::hello', '--format', 'json'], { cwd });
+    const missing = await rivet(['plan', 'run', 'demo::hello'], { cwd });
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toBe("Error: demo::hello: missing required parameter 'targets'\n");
+    // --format json: Bolt's json.rb fatal_error (no head for plan run): the bare error on stdout, exit 1.
+    const missingJson = await rivet(['plan', 'run', 'demo::hello', '--format', 'json'], { cwd });
+    expect(missingJson.code).toBe(1);
+    expect(missingJson.json()).toMatchObject({ kind: 'bolt/pal-error', msg: "demo::hello: missing required parameter 'targets'" });
     const unknown = await rivet(['plan', 'run', 'demo::nope'], { cwd });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Could not find a plan named 'demo::nope'");

@@ -46,7 +46,7 @@ describe('rivet task run', () => {
     const cwd = await project();
     const r = await rivet(['task', 'run', 'demo::deploy', 'version=1', 'port=eighty', '-t', 'localhost'], { cwd });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`demo::deploy: parameter 'port' expects an Integer[1, 65535], got "eighty"`);
+    expect(r.stderr).toContain(`Task demo::deploy:\n parameter 'port' expects an Integer[1, 65535], got "eighty"`);
   });
 
   it('T-08: the project is itself a module', async () => {

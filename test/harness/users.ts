@@ -121,3 +121,26 @@ export function ensureTestUsers(): Promise<void> {
   });
   return done;
 }
+
+/** A key-login user whose login shell is bash (no sudo rights): for login-shell tests. */
+export const BASH_USER = 'rivetbash';
+
+let bashUserDone: Promise<void> | undefined;
+
+/**
+ * Creates {@link BASH_USER} (login shell /bin/bash) if missing. Kept out of TEST_USERS and the
+ * sudoers file, which other test files rewrite. Root only.
+ */
+export function ensureBashUser(): Promise<void> {
+  if (!isRoot()) return Promise.reject(new Error('ensureBashUser() needs root'));
+  bashUserDone ??= withLock(async () => {
+    if (await userExists(BASH_USER)) return;
+    try {
+      await run('useradd', ['-m', '-s', '/bin/bash', BASH_USER]);
+    } catch (error) {
+      if (!(await userExists(BASH_USER))) throw error;
+    }
+    await run('usermod', ['-p', '*', BASH_USER]);
+  });
+  return bashUserDone;
+}

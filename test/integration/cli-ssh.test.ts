@@ -84,6 +84,21 @@ describe('rivet CLI over SSH', () => {
     expect(out.items.filter((i) => i.status === 'success')).toHaveLength(50);
   });
 
+  // Bolt: transport/base.rb with_events turns an exception into Result.from_exception (object nil);
+  // ssh/connection.rb Connection#connect words it "Failed to connect to <target>: <reason>".
+  it('T-39: ad-hoc targets that never connected: object null, Bolt wording; an unknown host name is a CONNECT_ERROR', async () => {
+    const bare = await makeProject({ 'bolt-project.yaml': 'name: bare\n', 'inventory.yaml': 'config:\n  ssh:\n    load-config: false\n' });
+    const r = await rivetBin(['command', 'run', 'true', '-t', 'no-such-host.invalid,ssh://127.0.0.1:1', '--format', 'json'], bare);
+    expect(r.code).toBe(1);
+    const items = (JSON.parse(r.stdout) as { items: { target: string; action: string; object: unknown; value: { _error: { kind: string; issue_code: string; msg: string } } }[] }).items;
+    const [unknown, refused] = items;
+    expect(unknown).toMatchObject({ target: 'no-such-host.invalid', action: 'command', object: null });
+    expect(unknown!.value._error).toMatchObject({ kind: 'puppetlabs.tasks/connect-error', issue_code: 'CONNECT_ERROR' });
+    expect(unknown!.value._error.msg).toMatch(/^Failed to connect to no-such-host\.invalid: cannot resolve host name 'no-such-host\.invalid'/);
+    expect(refused).toMatchObject({ target: 'ssh://127.0.0.1:1', object: null });
+    expect(refused!.value._error.msg).toMatch(/^Failed to connect to ssh:\/\/127\.0\.0\.1:1: connection refused by 127\.0\.0\.1:1/);
+  });
+
   it('runs a script with arguments as another user', async (ctx) => {
     if (server.kind !== 'sshd') return ctx.skip('needs sshd and its test users');
     const r = await rivetBin(['script', 'run', 'hello.sh', 'a b', 'c', '-t', '127.0.0.2,127.0.0.3', '--run-as', TEST_USERS.app, '--format', 'json'], project);
@@ -98,13 +113,20 @@ describe('rivet CLI over SSH', () => {
     expect(up.code).toBe(0);
     const down = await rivetBin(['file', 'download', dest, 'copies', '-t', '127.0.0.4', '--format', 'json'], project);
     expect(down.code).toBe(0);
-    expect(await readFile(join(project, 'downloads', 'copies', '127.0.0.4', `rivet-cli-upload-${process.pid}.txt`), 'utf8')).toBe('payload over ssh\n');
+    // The CLI's destination is relative to the cwd (C-16, Bolt's Application#download_file).
+    expect(await readFile(join(project, 'copies', '127.0.0.4', `rivet-cli-upload-${process.pid}.txt`), 'utf8')).toBe('payload over ssh\n');
+    const absolute = join(project, 'abs-copies');
+    const downAbs = await rivetBin(['file', 'download', dest, absolute, '-t', '127.0.0.4', '--format', 'json'], project);
+    expect(downAbs.code).toBe(0);
+    expect(await readFile(join(absolute, '127.0.0.4', `rivet-cli-upload-${process.pid}.txt`), 'utf8')).toBe('payload over ssh\n');
   });
 
   it('X-05: an unknown host key is a HOST_KEY_ERROR that says how to fix it', async () => {
     const r = await rivetBin(['command', 'run', 'true', '-t', `ssh://${server.user}@127.0.0.1:${server.port}`, '--format', 'json', '-i', 'nope.yaml'], project);
-    // -i nope.yaml is missing: usage error first, proving the flag is honoured.
-    expect(r.code).toBe(2);
+    // -i nope.yaml is missing: an error before anything runs, proving the flag is honoured
+    // (--format json: Bolt's {"items": [], "_error"} and exit 1).
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ items: [], _error: { kind: 'bolt.inventory/validation-error' } });
     const bare = await makeProject({ 'bolt-project.yaml': 'name: bare\n', 'inventory.yaml': `config:\n  ssh:\n    private-key: ${server.clientKeyPath}\n    known-hosts-file: /dev/null\n    load-config: false\n` });
     const refusedKey = await rivetBin(['command', 'run', 'true', '-t', `ssh://${server.user}@127.0.0.9:${server.port}`, '--format', 'json'], bare);
     expect(refusedKey.code).toBe(1);

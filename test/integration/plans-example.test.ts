@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
+import { TEST_USERS } from '../harness/users.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -73,13 +74,18 @@ describe('example::deploy', () => {
     afterAll(async () => server?.stop());
 
     it('deploys to 3 SSH targets with the project plans and modules', async () => {
+      // The three loopback targets share one filesystem. Uploads follow Bolt's `mv` semantics (a
+      // directory uploaded onto an existing one nests inside it), so each target logs in as its
+      // own user and deploys under its own home (a relative root), as separate machines would.
+      const real = server.kind === 'sshd';
+      const users = real ? [TEST_USERS.main, TEST_USERS.app, TEST_USERS.noSudo] : [server.user, server.user, server.user];
       const project = await makeProject({
         'inventory.yaml': JSON.stringify({
-          groups: [{ name: 'web', targets: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] }],
-          config: { ssh: { port: server.port, user: server.user, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
+          groups: [{ name: 'web', targets: ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((uri, i) => ({ uri, config: { ssh: { user: users[i] } } })) }],
+          config: { ssh: { port: server.port, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
         }),
       });
-      const site = `/tmp/rivet-example-ssh-${process.pid}/site`;
+      const site = real ? `rivet-example-ssh-${process.pid}/site` : `/tmp/rivet-example-ssh-${process.pid}/site`;
       const r = await rivet(['plan', 'run', 'example::deploy', '--targets', 'web', `root=${site}`, 'version=9.9.9', '--inventoryfile', join(project, 'inventory.yaml'), '--format', 'json'], { cwd: ROOT });
       expect(r.code, r.stderr).toBe(0);
       const items = r.json<Item[]>();
@@ -88,16 +94,22 @@ describe('example::deploy', () => {
         ['127.0.0.3', 'success', '9.9.9'],
         ['127.0.0.4', 'success', '9.9.9'],
       ]);
+      if (real) await Promise.all(users.map((user) => rm(`/home/${user}/rivet-example-ssh-${process.pid}`, { recursive: true, force: true })));
     });
 
-    it('rolls out in batches (canary, half, rest); a failing canary stops it, naming the targets never touched', async () => {
+    it('rolls out in batches (canary, half, rest); a failing canary stops it, naming the targets never touched', async (ctx) => {
+      // Loopback targets share one filesystem and uploads nest into existing directories (Bolt's
+      // `mv`), so each target logs in as its own user and deploys under its own home.
+      if (server.kind !== 'sshd') return ctx.skip('needs real sshd: four login users stand in for four machines');
+      const users = [TEST_USERS.main, TEST_USERS.app, TEST_USERS.noSudo, TEST_USERS.password];
       const project = await makeProject({
         'inventory.yaml': JSON.stringify({
-          groups: [{ name: 'web', targets: ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'] }],
-          config: { ssh: { port: server.port, user: server.user, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
+          groups: [{ name: 'web', targets: ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((uri, i) => ({ uri, config: { ssh: { user: users[i] } } })) }],
+          config: { ssh: { port: server.port, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false } },
         }),
       });
-      const site = `/tmp/rivet-example-ssh-${process.pid}/rollout`;
+      const site = `rivet-example-ssh-${process.pid}/rollout`;
+      ctx.onTestFinished(() => Promise.all(users.map((user) => rm(`/home/${user}/rivet-example-ssh-${process.pid}`, { recursive: true, force: true }))).then(() => undefined));
       const args = ['plan', 'run', 'example::deploy', '--targets', 'web', `root=${site}`, '--inventoryfile', join(project, 'inventory.yaml'), '--format', 'jsonl'];
       const ok = await rivet([...args, 'version=1.0.0'], { cwd: ROOT });
       expect(ok.code, ok.stderr).toBe(0);
@@ -106,7 +118,7 @@ describe('example::deploy', () => {
       expect(events.filter((e) => e['type'] === 'batch_finish').map((e) => e['healthy'])).toEqual([true, true, true]);
 
       // A version whose VERSION file cannot be written (a directory is in the way) fails the canary.
-      await pexec('mkdir', ['-p', `${site}/releases/2.0.0/VERSION`]);
+      await pexec('mkdir', ['-p', `/home/${users[0]}/${site}/releases/2.0.0/VERSION`]);
       const bad = await rivet([...args.slice(0, -2), 'version=2.0.0'], { cwd: ROOT });
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain(

@@ -100,7 +100,7 @@ afterAll(async () => {
 });
 
 describe('plans over SSH', () => {
-  it('X-07: a 5-step plan on 20 targets opens exactly 20 SSH connections', async () => {
+  it('X-07: a 6-step plan on 20 targets opens exactly 20 SSH connections', async () => {
     const { runtime, runner } = await harness(20);
     try {
       const before = server.connectionCount();
@@ -108,7 +108,10 @@ describe('plans over SSH', () => {
         params: { targets: 'TargetSpec' },
         async run({ targets }) {
           await runCommand(`mkdir -p ${REMOTE} && hostname`, targets);
-          await uploadFile(join(dir, 'site'), `${REMOTE}/site`, targets);
+          // The 20 loopback targets share one filesystem: upload a file (mv -f replaces it; a
+          // directory would nest on every target after the first, as in Bolt).
+          await runCommand(`mkdir -p ${REMOTE}/site`, targets);
+          await uploadFile(join(dir, 'check.sh'), `${REMOTE}/site/check.sh`, targets);
           await writeFile('version=1\n', `${REMOTE}/site/VERSION`, targets);
           await runScript(join(dir, 'check.sh'), targets, { arguments: ['a b', 'c'] });
           return downloadFile(`${REMOTE}/site/VERSION`, 'versions', targets);

@@ -109,9 +109,26 @@ function taskSuite(name: string, setup: () => Promise<Fixture>, teardown: () => 
     });
 
     it('T-13: a bad parameter is a clear error before anything runs', async () => {
-      await expect(run('demo::deploy', { version: '1.0', port: 'eighty' })).rejects.toThrow(`demo::deploy: parameter 'port' expects an Integer[1, 65535], got "eighty"`);
-      await expect(run('demo::deploy', {})).rejects.toThrow(/missing required parameter 'version'/);
-      await expect(run('demo::deploy', { version: '1', prot: 80 })).rejects.toThrow(/unknown parameter 'prot'/);
+      // Bolt's wording (run_task.rb, Puppet's TaskSignature#runnable_with?): "Task <name>:" and one problem per line.
+      await expect(run('demo::deploy', { version: '1.0', port: 'eighty' })).rejects.toThrow(`Task demo::deploy:\n parameter 'port' expects an Integer[1, 65535], got "eighty"`);
+      await expect(run('demo::deploy', {})).rejects.toThrow(/^Task demo::deploy:\n expects a value for parameter 'version'$/);
+      await expect(run('demo::deploy', { version: '1', prot: 80 })).rejects.toThrow(/ has no parameter named 'prot'/);
+    });
+
+    it("T-23: metaparameters are options, never sent to the task (run_task.rb partitions every '_' key off)", async () => {
+      const set = await run('demo', { anything: 1, _foo: 'x', _error: { msg: 'forged' }, _catch_errors: true, _env_vars: { A: '1' }, _task: 'forged', _installdir: '/forged' });
+      expect(set.ok).toBe(true);
+      expect(value(set)).toEqual({ anything: 1, _task: 'demo' });
+    });
+
+    it('T-23/T-41: _run_as runs the task as that user (run_task.rb: options[:run_as])', async (ctx) => {
+      if (!f.runAsUser) return ctx.skip('needs a run-as test user (root and the test users)');
+      const set = await run('demo::echo_stdin', { message: 'meta', _run_as: f.runAsUser });
+      expect(value(set)).toEqual({ message: 'meta', _task: 'demo::echo_stdin' });
+      // Proof that _run_as is used: a user that does not exist makes sudo fail the target.
+      const nobody = await run('demo', { _run_as: 'rivet-no-such-user', probe: true });
+      expect(nobody.ok).toBe(false);
+      expect(value(nobody)['_error']).toMatchObject({ kind: 'puppetlabs.tasks/escalate-error' });
     });
 
     it('P-02: per-target params; a bad one fails only its target', async () => {

@@ -15,9 +15,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODULE_LOG_PRELOAD } from '../helpers/module-log.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PKG = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
+// npm and tsc on a loaded 2-core machine: generous bounds, never a budget the tests are judged by.
 const INSTALL_TIMEOUT = 20 * 60_000;
 
 interface Run {
@@ -94,16 +96,8 @@ const set = await runtime.runCommand('echo from-command', 'localhost');
 await runtime.close();
 process.stdout.write(JSON.stringify(set.toJSON()) + '\\n');
 `,
-  // Records every module URL the process resolves (node --import ./record-modules.mjs ...).
-  'record-modules.mjs': `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.MODULE_LOG, result.url + '\\\\n');
-  return result;
-}\`));
-`,
+  // Records every module the process loads (node --import ./record-modules.mjs ...).
+  'record-modules.mjs': MODULE_LOG_PRELOAD,
   'plans-typos/typos.ts': `import { definePlan, runTask } from 'rivetops';
 
 export default definePlan({
@@ -157,7 +151,7 @@ afterAll(async () => {
   if (base !== undefined) await rm(base, { recursive: true, force: true });
 });
 
-describe('the packed package', () => {
+describe('the packed package', { timeout: INSTALL_TIMEOUT }, () => {
   it('ships the build, the built-in modules and the docs, and no tests', async () => {
     const list = await run('tar', ['-tzf', tarball], base);
     const entries = list.stdout.split('\n');
@@ -175,7 +169,7 @@ describe('the packed package', () => {
   });
 });
 
-describe('an app that installed the tarball', () => {
+describe('an app that installed the tarball', { timeout: INSTALL_TIMEOUT }, () => {
   it('type-checks a plan and an app with a stock `tsc --init` config (nodenext, skipLibCheck off)', async () => {
     const tsc = await run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit'], app);
     expect(tsc.stdout + tsc.stderr).toBe('');
@@ -224,5 +218,27 @@ describe('an app that installed the tarball', () => {
     expect(JSON.parse(plan.stdout)).toEqual([{ greeting: 'hello cli' }]);
     const listed = await readdir(join(app, 'node_modules/.bin'));
     expect(listed).toContain('rivet');
+  });
+
+  it('`rivet init` makes a project that installs, runs its plan, type-checks and catches a wrong task value', async () => {
+    const project = join(base, 'new-infra');
+    const init = await run(join(app, 'node_modules/.bin/rivet'), ['init', project], base);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain('npx rivet plan run new_infra::hello name=Ada');
+    // Before rivetops is on the registry, the tarball stands in for the devDependency init wrote.
+    const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
+    expect(install.code, install.stderr).toBe(0);
+    const plan = await run('npx', ['--no-install', 'rivet', 'plan', 'run', 'new_infra::hello', 'name=Ada', '--format', 'json'], project);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toContain('localhost: Hello, Ada!');
+    const direct = await run('npx', ['--no-install', 'tsx', 'plans/hello.ts', 'name=Ada', 'style=loud'], project);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(direct.stdout).toContain('HELLO, ADA!');
+    const typecheck = await run('npm', ['run', 'typecheck'], project);
+    expect(typecheck.code, typecheck.stdout + typecheck.stderr).toBe(0);
+    await writeFile(join(project, 'plans/wrong.ts'), "import { definePlan, runTask } from 'rivetops';\nexport default definePlan({ params: {}, async run() { await runTask('hello::greet', 'localhost', { name: 'x', style: 'quiet' }); } });\n");
+    const wrong = await run('npm', ['run', 'typecheck'], project);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stdout).toMatch(/plans\/wrong\.ts\(2,[^\n]*'"quiet"'/);
   });
 });

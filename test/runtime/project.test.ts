@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, ErrorKind, UsageError } from '../../src/core/index.ts';
-import { findProject, loadProjectInventory, readProjectFile } from '../../src/runtime/project.ts';
+import { findProject, loadProjectInventory, projectNameFor, readProjectFile } from '../../src/runtime/project.ts';
 
 let root: string;
 beforeEach(() => {
@@ -182,5 +182,40 @@ describe('project file (I-22)', () => {
   it('I-22: findProject surfaces project file errors with the real path', () => {
     const file = write('p/bolt-project.yaml', 'name: ok\nconcurrency: 0\n');
     expect(() => findProject({ cwd: join(root, 'p'), env: {} })).toThrow(`${file}:2: concurrency: must be a positive integer, not number 0`);
+  });
+});
+
+describe('a project without a name (I-22)', () => {
+  it("warns that the project's plans and tasks are ignored, suggesting a name from the directory (Bolt's missing_project_name)", () => {
+    const file = write('My Site/rivet-project.yaml', 'concurrency: 5\n');
+    write('My Site/plans/deploy.ts', '');
+    write('My Site/plans/db/backup.ts', '');
+    write('My Site/plans/types.gen.ts', '');
+    const cwd = join(root, 'My Site');
+    expect(findProject({ cwd, env: {} }).warnings).toEqual([
+      `${file}: the project has no name, so its plans (plans/db/backup.ts, plans/deploy.ts) are ignored: add 'name: my_site' to run them as my_site::<name>`,
+    ]);
+    write('My Site/tasks/check.sh', '');
+    expect(findProject({ cwd, env: {} }).warnings[0]).toMatch(/so its plans \(plans\/db\/backup.ts, plans\/deploy.ts\) and tasks \(tasks\/\) are ignored/);
+  });
+
+  it('says nothing with a name, without plans or tasks, without a project file, or with disable-warnings: [missing_project_name]', () => {
+    write('named/rivet-project.yaml', 'name: named\n');
+    write('named/plans/deploy.ts', '');
+    write('empty/rivet-project.yaml', '{}\n');
+    dir('empty/plans');
+    write('nofile/plans/deploy.ts', '');
+    write('quiet/bolt-project.yaml', 'disable-warnings: [missing_project_name]\n');
+    write('quiet/plans/deploy.ts', '');
+    for (const name of ['named', 'empty', 'nofile', 'quiet']) expect(findProject({ cwd: join(root, name), env: {} }).warnings).toEqual([]);
+  });
+
+  it('projectNameFor makes a valid project name from any directory name', () => {
+    expect(projectNameFor('My-Site 2')).toBe('my_site_2');
+    expect(projectNameFor('café--ops')).toBe('cafe_ops');
+    expect(projectNameFor('42_web')).toBe('web');
+    expect(projectNameFor('__init__')).toBe('init');
+    expect(projectNameFor('2048')).toBe('my_project');
+    expect(projectNameFor('日本', 'x')).toBe('x');
   });
 });

@@ -16,6 +16,10 @@ describe('locations', () => {
     expect(parseFrame('    at run (/srv/site/plans/deploy.ts:12:9)')).toEqual({ file: '/srv/site/plans/deploy.ts', line: 12, column: 9 });
     expect(parseFrame('    at file:///srv/site/plans/deploy.ts:3:1')).toEqual({ file: '/srv/site/plans/deploy.ts', line: 3, column: 1 });
     expect(parseFrame('    at new Promise (<anonymous>)')).toBeUndefined();
+    expect(parseFrame('    at <anonymous> (/srv/My Site/plans/deploy.ts:1:13)')).toEqual({ file: '/srv/My Site/plans/deploy.ts', line: 1, column: 13 });
+    expect(parseFrame('    at /srv/My Site/plans/deploy.ts:2:5')).toEqual({ file: '/srv/My Site/plans/deploy.ts', line: 2, column: 5 });
+    expect(parseFrame('    at file:///srv/My%20Site/plans/deploy.ts:3:1')).toEqual({ file: '/srv/My Site/plans/deploy.ts', line: 3, column: 1 });
+    expect(parseFrame('    at async Promise.all (index 0)')).toBeUndefined();
   });
 
   it('finds the first frame outside Rivet (the .ts line, through source maps)', () => {

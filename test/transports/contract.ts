@@ -215,6 +215,50 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
       expect((await stat(join(back, 'a.txt'))).isFile()).toBe(true);
     });
 
+    // Bolt's upload (lib/bolt/shell/bash.rb `upload`): a temp copy, then `mv -f <tmp>/<name> <dest>`.
+    const uploadSemantics = (as: () => RunAs | undefined, base: () => Promise<string>): void => {
+      it('X-09/P-05: bash.rb upload: a file uploaded onto an existing directory lands inside it', async (ctx) => {
+        if (as() === null) return ctx.skip('no run-as user');
+        const src = join(localDir, 'into.txt');
+        await writeFile(src, 'into');
+        const dest = `${await base()}/dir-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+        await conn.run(`mkdir -p '${dest}'`, { signal: signal(), runAs: as() });
+        await conn.upload(src, dest, { signal: signal(), runAs: as() });
+        const r = await conn.run(`cat '${dest}/into.txt'`, { signal: signal(), runAs: as() });
+        expect(r.stdout.toString()).toBe('into');
+      });
+
+      it('X-09/P-05: bash.rb upload: a directory uploaded onto an existing directory nests as DEST/<name>/...', async (ctx) => {
+        if (as() === null) return ctx.skip('no run-as user');
+        const src = join(localDir, `nest-${Math.random().toString(36).slice(2)}`);
+        await mkdir(join(src, 'sub'), { recursive: true });
+        await writeFile(join(src, 'sub', 'f.txt'), 'nested');
+        const dest = `${await base()}/dir-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+        await conn.run(`mkdir -p '${dest}'`, { signal: signal(), runAs: as() });
+        await conn.upload(src, dest, { signal: signal(), runAs: as() });
+        const r = await conn.run(`cd '${dest}' && find . -type f | sort`, { signal: signal(), runAs: as() });
+        expect(r.stdout.toString()).toBe(`./${src.split('/').pop()}/sub/f.txt\n`);
+      });
+
+      it("X-09/P-05: bash.rb upload: a destination whose parent does not exist fails with MV_ERROR, nothing created", async (ctx) => {
+        if (as() === null) return ctx.skip('no run-as user');
+        const src = join(localDir, 'orphan.txt');
+        await writeFile(src, 'x');
+        const parent = `${await base()}/no-parent-${Date.now()}`;
+        const error = await conn.upload(src, `${parent}/f.txt`, { signal: signal(), runAs: as() }).then(() => undefined, (e: unknown) => e);
+        expect(error).toMatchObject({ kind: 'puppetlabs.tasks/task_file_error', issueCode: 'MV_ERROR' });
+        expect((error as Error).message).toMatch(new RegExp(`^Could not move temporary file '.*/orphan\\.txt' to ${parent}/f\\.txt: mv: .*No such file or directory`));
+        const r = await conn.run(`test -e '${parent}' && echo made || echo absent`, { signal: signal() });
+        expect(r.stdout.toString()).toBe('absent\n');
+      });
+    };
+    describe('upload semantics, as the login user', () => uploadSemantics(() => undefined, async () => fixture.remoteDir));
+    describe('upload semantics, with run-as', () =>
+      uploadSemantics(
+        () => (fixture.runAsUser ? { user: fixture.runAsUser } : (null as unknown as undefined)),
+        async () => (await conn.run('echo ~', { signal: signal(), runAs: { user: fixture.runAsUser! } })).stdout.toString().trim(),
+      ));
+
     it('fails an upload of a missing local file with a clear error', async () => {
       await expect(conn.upload(join(localDir, 'missing'), `${fixture.remoteDir}/x`, { signal: signal() })).rejects.toThrow(/missing.*cannot be read|cannot be read/);
     });

@@ -3,10 +3,16 @@
  *
  * @module
  */
-import { resolve } from 'node:path';
 import { Command } from 'commander';
+import type { CreatedRuntime } from '../../runtime/create.ts';
+import { findCliFile, type FindFileScope } from '../../runtime/module-file.ts';
 import { addRunFlags, envVars, prepareRun, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
+
+/** Where `script run` and `file upload` look for a file (Bolt's `find_file`): cwd, then modules. */
+function fileScope(ctx: CliContext, runtime: CreatedRuntime): FindFileScope {
+  return { cwd: ctx.io.cwd, modulepath: runtime.modulepath, project: { name: runtime.project.name, dir: runtime.project.dir } };
+}
 
 export function commandCommand(ctx: CliContext): Command {
   const cmd = new Command('command').description('Run a shell command on targets');
@@ -30,14 +36,14 @@ export function scriptCommand(ctx: CliContext): Command {
   const cmd = new Command('script').description('Copy a script to targets and run it');
   const run = new Command('run')
     .description('Run a local script on targets, with arguments')
-    .argument('<script>', 'path of the local script')
+    .argument('<script>', 'path of the local script, or <module>/<path> found through the modulepath')
     .argument('[arguments...]', 'arguments passed to the script')
-    .addHelpText('after', '\nExamples:\n  rivet script run ./setup.sh --targets web -- --verbose "two words"');
+    .addHelpText('after', '\nExamples:\n  rivet script run ./setup.sh --targets web -- --verbose "two words"\n  rivet script run mymod/scripts/check.sh --targets web   # found through the modulepath');
   addRunFlags(run, { envVars: true }).action(async (script: string, args: string[], flags: GlobalFlags & { envVar?: string[] }) => {
     const env = envVars(flags.envVar);
     const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
-      runtime.runScript(resolve(ctx.io.cwd, script), targets, { arguments: args, env, timeoutMs: timeoutMs(flags), stream: flags.stream }),
+      runtime.runScript(findCliFile(script, fileScope(ctx, runtime)), targets, { arguments: args, env, timeoutMs: timeoutMs(flags), stream: flags.stream }),
     );
   });
   return cmd.addCommand(run);
@@ -47,23 +53,25 @@ export function fileCommand(ctx: CliContext): Command {
   const cmd = new Command('file').description('Copy files and directories to and from targets');
   const upload = new Command('upload')
     .description('Upload a local file or directory to targets')
-    .argument('<source>', 'local file or directory')
+    .argument('<source>', 'local file or directory, or <module>/<path> found through the modulepath')
     .argument('<destination>', 'path on the targets')
-    .addHelpText('after', '\nExample:\n  rivet file upload ./site /var/www/site --targets web --run-as www-data');
+    .addHelpText('after', '\nExamples:\n  rivet file upload ./site /var/www/site --targets web --run-as www-data\n  rivet file upload mymod/nginx.conf /etc/nginx/ --targets web   # modules/mymod/files/nginx.conf\n\nAs in Bolt: onto an existing directory the file or directory goes inside it; the parent of the\ndestination must exist.');
   addRunFlags(upload).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
-      runtime.uploadFile(resolve(ctx.io.cwd, source), destination, targets),
+      runtime.uploadFile(findCliFile(source, fileScope(ctx, runtime)), destination, targets),
     );
   });
   const download = new Command('download')
-    .description('Download a file or directory from targets into <project>/downloads/<destination>/<target>/')
+    .description('Download a file or directory from targets into <destination>/<target>/')
     .argument('<source>', 'path on the targets')
-    .argument('<destination>', 'directory under the downloads directory (relative, no . or ..)')
-    .addHelpText('after', '\nExample:\n  rivet file download /var/log/syslog logs --targets web\n  # -> downloads/logs/web1/syslog, downloads/logs/web2/syslog');
+    .argument('<destination>', 'local directory: absolute, or relative to the current directory')
+    .addHelpText('after', '\nExamples:\n  rivet file download /var/log/syslog logs --targets web\n  # -> ./logs/web1/syslog, ./logs/web2/syslog\n  rivet file download /etc/hosts /tmp/hosts -t web1');
   addRunFlags(download).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
-    ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets));
+    // Bolt's CLI (Application#download_file) expands the destination against the cwd; only the
+    // plan function confines it to <project>/downloads.
+    ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets, { cwd: ctx.io.cwd }));
   });
   return cmd.addCommand(upload).addCommand(download);
 }

@@ -3,9 +3,10 @@
  *
  * @module
  */
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { TargetDetail } from '../../runtime/inventory/index.ts';
-import { expandTargets, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import { expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 
 function addInventoryFlags(command: Command): Command {
@@ -25,8 +26,11 @@ export function inventoryCommand(ctx: CliContext): Command {
   addInventoryFlags(show).action(async (flags: GlobalFlags & { detail?: boolean }) => {
     const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
     ctx.onRuntime(runtime);
+    printWarnings(runtime, ctx.io);
     const specs = flags.targets?.length ? await expandTargets(flags.targets, ctx.io) : ['all'];
-    const shown = runtime.inventory.show(specs, { detail: flags.detail ?? false, cli: true });
+    // Bolt's document (Application#show_inventory): `file` falls back to the default file.
+    const defaultFile = join(runtime.project.dir, 'inventory.yaml');
+    const shown = runtime.inventory.show(specs, { detail: flags.detail ?? false, cli: true, defaultFile });
     if (flags.format === 'json') {
       ctx.io.out.write(`${JSON.stringify(shown, null, 2)}\n`);
     } else if (flags.detail) {
@@ -48,6 +52,7 @@ export function groupCommand(ctx: CliContext): Command {
   addInventoryFlags(show).action(async (flags: GlobalFlags) => {
     const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
     ctx.onRuntime(runtime);
+    printWarnings(runtime, ctx.io);
     const groups = runtime.inventory.showGroups();
     if (flags.format === 'json') ctx.io.out.write(`${JSON.stringify(groups, null, 2)}\n`);
     else ctx.io.out.write(`Groups\n${groups.groups.map((g) => `  ${g}`).join('\n')}\n\n${groups.count} group${groups.count === 1 ? '' : 's'}\n`);

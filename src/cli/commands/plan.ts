@@ -15,11 +15,15 @@ import { ResultSet } from '../../core/result.ts';
 import type { CreatedRuntime } from '../../runtime/create.ts';
 import {
   PlanRunner,
+  checkModes,
   loadPlan,
   nameOfPlan,
   normalizeParams,
   paramMatches,
   planResultJSON,
+  readRecording,
+  runWithModes,
+  type PlanRunModes,
   type NormalParam,
   typecheckPlan,
   type PlanEntry,
@@ -27,14 +31,14 @@ import {
 import { isRunFailure } from '../../sdk/errors.ts';
 import { callerLocation, userStack } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
-import { addRunFlags, expandTargets, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { promptSecret } from '../prompt.ts';
 import { HumanRenderer } from '../render/human.ts';
 import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
 
-type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean };
+type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean; preview?: boolean; record?: string; replay?: string };
 
 const KV = /^([^=]+)=(.*)$/s;
 
@@ -142,7 +146,7 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
   let planStarted = false;
   offs.push(runtime.events.on((event) => (planStarted ||= event.type === 'plan_start')));
   try {
-    const value = await runner.run(plan, params, { name });
+    const value = await runWithModes(runtime, planModes(flags, io), (stepHook) => runner.run(plan, params, { name, stepHook }));
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
     else if (human) printHumanResult(human, io, value, performance.now() - started);
@@ -184,6 +188,11 @@ function stackForAuthor(stack: string, threshold: LogLevel): string {
   return frames.length > 0 ? `${frames.join('\n')}${hint}` : hint.slice(1);
 }
 
+/** `--preview`, `--record FILE`, `--replay FILE`, paths from the working directory. */
+function planModes(flags: PlanFlags, io: CliIO): PlanRunModes & { replay?: string | undefined } {
+  return { preview: flags.preview, record: flags.record === undefined ? undefined : resolve(io.cwd, flags.record), replay: flags.replay === undefined ? undefined : resolve(io.cwd, flags.replay) };
+}
+
 function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elapsedMs: number): void {
   human.stop();
   if (value === undefined || value === null) {
@@ -218,14 +227,17 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
   addRunFlags(run)
     .option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin')
     .option('--typecheck', "type-check the plan against the project's generated types before running it (needs typescript in the project; default: the project's 'typecheck' setting)")
-    .option('--no-typecheck', "do not type-check, whatever the project's 'typecheck' setting says");
+    .option('--no-typecheck', "do not type-check, whatever the project's 'typecheck' setting says")
+    .option('--preview', 'show what each step would run where, running nothing and contacting no target (steps are assumed to succeed)')
+    .option('--record <file>', "write every step's inputs and results (secrets redacted) to a JSON recording")
+    .option('--replay <file>', 'run the plan against a recording instead of targets; fails where the plan now makes a different call');
   if (direct) {
     const params = Object.entries(showParams(direct)).map(([n, p]) => `  ${n}: ${p.type}${p.default_value !== undefined ? ` (default ${JSON.stringify(p.default_value)})` : ''}${p.description ? `  ${p.description}` : ''}`);
     run.addHelpText('after', `\nPlan parameters:\n${params.length ? params.join('\n') : '  (none)'}`);
   } else {
     run.addHelpText(
       'after',
-      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n\nrivet plan show <plan> lists its parameters.',
+      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n  rivet plan run site::deploy --targets web version=1.2 --preview\n  rivet plan run site::deploy --targets web version=1.2 --record run.json\n  rivet plan run site::deploy --replay run.json\n\nrivet plan show <plan> lists its parameters.',
     );
   }
   run.action(async (...args: unknown[]) => {
@@ -248,7 +260,12 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
       if (plan.file === undefined) throw new UsageError(`--typecheck: the file of plan ${reported} is not known`);
       typecheckPlan(plan.file, runtime.projectDir);
     }
-    const params = await planParams(plan, paramArgs, flags, ctx.io);
+    // Bad modes and recordings are usage errors (exit 2); a replay without parameters replays the recorded ones.
+    const modes = planModes(flags, ctx.io);
+    checkModes(modes);
+    const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
+    const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
+    const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io);
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
   });
   return run;
@@ -298,6 +315,7 @@ function planShowCommand(ctx: CliContext): Command {
     const { createRuntime } = await import('../../runtime/create.ts');
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
     ctx.onRuntime(runtime);
+    printWarnings(runtime, ctx.io);
     const runner = new PlanRunner(runtime);
     if (name !== undefined) {
       const detail = await planDetail(runner.find(name));
@@ -307,7 +325,9 @@ function planShowCommand(ctx: CliContext): Command {
     }
     if (flags.filter !== undefined && !/^[a-z0-9_:]+$/.test(flags.filter)) throw new UsageError('--filter may contain only lowercase letters, digits, _ and :');
     const rows: [string, string?][] = [];
-    for (const entry of runner.list()) {
+    // The project's `plans:` allow-list (Bolt's PAL#filter_content), then --filter.
+    const { filterByAllowList } = await import('../../runtime/allow-list.ts');
+    for (const entry of filterByAllowList(runner.list(), runtime.project.config.plans, (e) => e.name)) {
       if (flags.filter !== undefined && !entry.name.includes(flags.filter)) continue;
       try {
         const plan = await loadPlan(entry);

@@ -6,11 +6,12 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { createRuntime } from '../../runtime/create.ts';
-import { BUILTIN_MODULES_DIR } from '../../runtime/task-catalog.ts';
+import { filterByAllowList } from '../../runtime/allow-list.ts';
+import { BUILTIN_MODULES_DIR, isBuiltinTask } from '../../runtime/task-catalog.ts';
 import type { TaskDefinition } from '../../runtime/tasks/discovery.ts';
 import { taskShowData } from '../../runtime/tasks/discovery.ts';
 import { parseCliParams } from '../../runtime/tasks/params.ts';
-import { addRunFlags, prepareRun, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
+import { addRunFlags, prepareRun, printWarnings, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import type { CliIO } from '../render/writer.ts';
 
@@ -32,7 +33,7 @@ export function taskCommand(ctx: CliContext): Command {
   addRunFlags(run).action(async (name: string, pairs: string[], flags: GlobalFlags & { params?: string; noop?: boolean }) => {
     const paramsJson = await paramsJsonArg(flags.params, ctx.io);
     const { runtime, targets } = await prepareRun(flags, ctx);
-    const task = await runtime.tasks.load(name);
+    const task = await runtime.tasks.loadToRun(name);
     const params = parseCliParams(pairs, paramsJson, task.metadata.parameters);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
       runtime.runTask(task.name, targets, params, { noop: flags.noop, timeoutMs: timeoutMs(flags), stream: flags.stream }),
@@ -52,17 +53,21 @@ export function taskCommand(ctx: CliContext): Command {
   show.action(async (name: string | undefined, flags: { filter?: string; project?: string; format: string }) => {
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, signal: ctx.signal });
     ctx.onRuntime(runtime);
+    printWarnings(runtime, ctx.io);
     if (name !== undefined) {
       const task = await runtime.tasks.load(name);
       ctx.io.out.write(flags.format === 'json' ? `${JSON.stringify(taskShowData(task, { builtinModulesDir: BUILTIN_MODULES_DIR }), null, 2)}\n` : describeTask(task));
     } else {
-      const list = await runtime.tasks.list();
+      const { builtin, ...list } = await runtime.tasks.list();
+      // The project's `tasks:` allow-list (Bolt's PAL#filter_content), then --filter.
+      list.tasks = filterByAllowList(list.tasks, runtime.project.config.tasks, ([n]) => n);
       if (flags.filter !== undefined) list.tasks = list.tasks.filter(([n]) => n.includes(flags.filter!));
       if (flags.format === 'json') {
         ctx.io.out.write(`${JSON.stringify(list, null, 2)}\n`);
       } else {
-        const width = Math.max(0, ...list.tasks.map(([n]) => n.length));
-        const rows = list.tasks.map(([n, d]) => `  ${n.padEnd(width)}  ${d ?? ''}`.trimEnd());
+        const shown = list.tasks.map(([n, d]): [string, string | null] => [builtin.includes(n) ? `${n} (built in)` : n, d]);
+        const width = Math.max(0, ...shown.map(([n]) => n.length));
+        const rows = shown.map(([n, d]) => `  ${n.padEnd(width)}  ${d ?? ''}`.trimEnd());
         ctx.io.out.write(`Tasks\n${rows.join('\n') || '  (none)'}\n\nModulepath\n  ${list.modulepath.join('\n  ')}\n\nUse \`rivet task show <task>\` to see a task's parameters.\n`);
       }
     }
@@ -94,7 +99,6 @@ function describeTask(task: TaskDefinition): string {
     }
     lines.push('');
   }
-  const builtin = task.moduleDir.startsWith(BUILTIN_MODULES_DIR);
-  lines.push('Module', `  ${builtin ? 'built-in module' : task.moduleDir}`, '');
+  lines.push('Module', `  ${isBuiltinTask(task) ? 'built-in module' : task.moduleDir}`, '');
   return `${lines.join('\n')}`;
 }

@@ -22,13 +22,16 @@ const WATCH_DEBOUNCE_MS = 150;
  * What `rivet types` generates from for a project: its modulepath plus Rivet's built-in modules
  * (what `runTask` searches), its plans, output `.rivet/tasks.gen.ts` in the project directory.
  */
-export function typesOptions(project: Pick<Project, 'dir' | 'name' | 'modulepath'>, outFile?: string): GenerateOptions {
+export function typesOptions(project: Pick<Project, 'dir' | 'name' | 'modulepath'> & Partial<Pick<Project, 'config'>>, outFile?: string): GenerateOptions {
   return {
     projectDir: project.dir,
     projectName: project.name,
     modulepath: project.modulepath,
     builtinModulesDir: BUILTIN_MODULES_DIR,
     outFile: outFile ?? DEFAULT_OUT_FILE,
+    // The project's allow-lists limit what is typed, as they limit `task show`/`plan show`.
+    allowedTasks: project.config?.tasks,
+    allowedPlans: project.config?.plans,
   };
 }
 

@@ -24,14 +24,14 @@ function escapeRegExp(ch: string): string {
 }
 
 /**
- * Compiles a glob into an anchored, case-insensitive RegExp.
+ * Compiles a glob into an anchored RegExp, case-insensitive unless `caseSensitive`.
  *
  * @example
  * ```ts
  * globToRegExp('db?').source; // '^db.$'
  * ```
  */
-export function globToRegExp(glob: string, options: { braces?: boolean } = {}): RegExp {
+export function globToRegExp(glob: string, options: { braces?: boolean; caseSensitive?: boolean } = {}): RegExp {
   const braces = options.braces ?? false;
   let out = '';
   let depth = 0;
@@ -69,7 +69,7 @@ export function globToRegExp(glob: string, options: { braces?: boolean } = {}): 
       out += escapeRegExp(ch);
     }
   }
-  return new RegExp(`^${out}$`, 'i');
+  return new RegExp(`^${out}$`, options.caseSensitive === true ? '' : 'i');
 }
 
 function hasClosingBrace(glob: string, start: number): boolean {

@@ -19,6 +19,7 @@ export {
   type TargetRef,
   type TargetDetail,
   type InventoryShow,
+  type InventoryOptions,
 } from './inventory.ts';
 export { applyOverrides, overridesToConfig, mergeConfigLayers, overrideNames, type ConfigOverrides } from './overrides.ts';
 export { splitTargetSpec, expandTargetArgs, type TargetArgSources } from './target-spec.ts';

@@ -11,6 +11,8 @@
  * ```
  * @module
  */
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import { ErrorKind, RivetError, isRivetError, type Target, type TargetConfig, type TransportName } from '../../core/index.ts';
 import { globToRegExp, isGlob } from './glob.ts';
 import {
@@ -18,6 +20,7 @@ import {
   clone,
   deepMerge,
   isDict,
+  TRANSPORT_DEFAULTS,
   TRANSPORTS,
   type DataBlock,
   type GroupModel,
@@ -53,12 +56,24 @@ export interface TargetDetail {
   groups: string[];
 }
 
-/** `inventory show` JSON (C-14). */
+/**
+ * `inventory show` JSON (C-14), Bolt's `Application#show_inventory` document: ad-hoc targets,
+ * inventory targets with the file read (`file`, else the default) and the default file, then all
+ * targets (inventory first) and their count.
+ */
 export interface InventoryShow<T = string | TargetDetail> {
-  inventory: { targets: T[]; count: number; file: string | null };
-  adhoc: { targets: T[]; count: number };
+  adhoc: { count: number; targets: T[] };
+  inventory: { count: number; targets: T[]; file: string | null; default: string | null };
   targets: T[];
   count: number;
+}
+
+/** Options of {@link Inventory}. */
+export interface InventoryOptions {
+  /** Config under every target's inventory config (CLI flags; see `applyOverrides`). */
+  baseConfig?: Dict;
+  /** Where relative key paths resolve (the project directory; default: the current directory). */
+  baseDir?: string;
 }
 
 interface RuntimeGroup {
@@ -126,6 +141,21 @@ export function defaultPort(transport: string, options: Dict): number | undefine
   return undefined;
 }
 
+/**
+ * A target's own config: a target named `localhost` gets `transport: local` under its own data,
+ * so group-level `transport` settings do not apply to it (Bolt's `Inventory::Target#initialize`).
+ */
+function ownConfig(name: string, config: Dict): Dict {
+  return name === 'localhost' ? deepMerge({ transport: 'local' }, config) : config;
+}
+
+/** `~` and `~/x` → the home directory, then absolute against `baseDir` (Ruby's `File.expand_path`). */
+function expandPath(path: string, baseDir: string): string {
+  const home = process.env['HOME'] ?? homedir();
+  const expanded = path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
+  return resolvePath(baseDir, expanded);
+}
+
 /** The name to print for a target: its URI without the password unless it has its own name. */
 export function displayName(target: Pick<Target, 'name' | 'uri'>): string {
   return target.uri === target.name ? safeUri(target.name) : target.name;
@@ -152,6 +182,8 @@ export class Inventory {
   readonly source: string | undefined;
   /** Config under every target's inventory config (CLI flags; see `applyOverrides`). */
   readonly baseConfig: Dict;
+  /** Where relative key paths resolve. */
+  readonly baseDir: string | undefined;
   private readonly model: InventoryModel;
   private readonly root: RuntimeGroup;
   private readonly groupIndex = new Map<string, RuntimeGroup>();
@@ -163,10 +195,11 @@ export class Inventory {
    * Builds an inventory from a validated model (use `loadInventory` instead). Every inventory
    * target is resolved once, so a bad URI or missing host is reported at load with file:line.
    */
-  constructor(model: InventoryModel, options: { baseConfig?: Dict } = {}) {
+  constructor(model: InventoryModel, options: InventoryOptions = {}) {
     this.model = model;
     this.source = model.source.name;
     this.baseConfig = clone(options.baseConfig ?? {});
+    this.baseDir = options.baseDir;
     this.root = toRuntime(model.root);
     const index = (group: RuntimeGroup): void => {
       this.groupIndex.set(group.name, group);
@@ -179,7 +212,7 @@ export class Inventory {
         name: target.name,
         uri: target.uri,
         alias: [...target.alias],
-        config: clone(target.config),
+        config: ownConfig(target.name, clone(target.config)),
         vars: clone(target.vars),
         facts: clone(target.facts),
         features: new Map(target.features.map((f) => [f, true])),
@@ -193,24 +226,25 @@ export class Inventory {
 
   /** A copy of this inventory (as loaded, without in-memory changes) over another base config. */
   withBaseConfig(baseConfig: Dict): Inventory {
-    return new Inventory(this.model, { baseConfig });
+    return new Inventory(this.model, { baseConfig, ...(this.baseDir === undefined ? {} : { baseDir: this.baseDir }) });
   }
 
+  /** What the file has that Bolt accepts with a warning (a top-level `name`), for the caller to show. */
+  get warnings(): readonly string[] {
+    return this.model.warnings;
+  }
+
+  /**
+   * Resolves a target once at load, so a bad URI or transport is reported with file:line. A
+   * target with only a `name` is valid, as in Bolt (I-04): with no host, connecting to it fails
+   * ("Target <name> does not have a host").
+   */
   private validateTarget(state: TargetState): void {
-    const path = state.path ?? [];
-    let target: Target;
     try {
-      target = this.resolveShared(state.name);
+      this.resolveShared(state.name);
     } catch (error) {
-      if (isRivetError(error)) throw this.model.source.fail(path, error.message, ErrorKind.Inventory);
+      if (isRivetError(error)) throw this.model.source.fail(state.path ?? [], error.message, ErrorKind.Inventory);
       throw error;
-    }
-    if (state.uri === undefined && target.host === undefined && (target.transport === 'ssh' || target.transport === 'winrm')) {
-      throw this.model.source.fail(
-        path,
-        `target '${state.name}' has no 'uri' and no 'config.${target.transport}.host' (I-04)`,
-        ErrorKind.Inventory,
-      );
     }
   }
 
@@ -317,7 +351,7 @@ export class Inventory {
       name,
       uri,
       alias: [],
-      config: {},
+      config: ownConfig(name, {}),
       vars: {},
       facts: {},
       features: new Map(),
@@ -376,9 +410,7 @@ export class Inventory {
     if (cached) return cached;
     const state = this.state(name);
     const group = this.collect(this.root, name) ?? { ...this.root.data, groups: ['all'] };
-    // localhost defaults sit under the inventory's own data (I-08).
-    const groupConfig = name === 'localhost' ? deepMerge({ transport: 'local' }, group.config) : group.config;
-    const config = deepMerge(deepMerge(this.baseConfig, groupConfig), state.config);
+    const config = this.expandKeyPaths(deepMerge(deepMerge(this.baseConfig, group.config), state.config));
     const uri = state.uri === undefined ? undefined : parseTargetUri(state.uri);
     const transportValue = uri?.transport ?? config['transport'] ?? 'ssh';
     if (typeof transportValue !== 'string' || !(TRANSPORTS as readonly string[]).includes(transportValue)) {
@@ -414,6 +446,17 @@ export class Inventory {
     };
     this.cache.set(name, target);
     return target;
+  }
+
+  /** `private-key` (ssh) and `cacert` (winrm) paths, expanded as Bolt's transport configs do. */
+  private expandKeyPaths(config: Dict): Dict {
+    const base = this.baseDir ?? process.cwd();
+    const out = { ...config };
+    for (const [transport, key] of [['ssh', 'private-key'], ['winrm', 'cacert']] as const) {
+      const options = out[transport];
+      if (isDict(options) && typeof options[key] === 'string') out[transport] = { ...options, [key]: expandPath(options[key] as string, base) };
+    }
+    return out;
   }
 
   private changed(): void {
@@ -578,7 +621,7 @@ export class Inventory {
       name: def.name,
       uri: def.uri,
       alias: def.alias,
-      config: def.config,
+      config: ownConfig(def.name, def.config),
       vars: def.vars,
       facts: def.facts,
       features: new Map(def.features.map((f) => [f, true])),
@@ -595,9 +638,10 @@ export class Inventory {
   }
 
   /**
-   * One target as `inventory show --detail` prints it (C-14). Passwords (`password`,
-   * `sudo-password`, `private-key.key-data`, a URI's password) are shown as
-   * `"Sensitive [value redacted]"` or removed.
+   * One target as `inventory show --detail` prints it (C-14, Bolt's `Target#detail`): the
+   * transport's config over its defaults ({@link TRANSPORT_DEFAULTS}), key paths expanded.
+   * Passwords (`password`, `sudo-password`, `private-key.key-data`, a URI's password) are shown
+   * as `"Sensitive [value redacted]"` or removed.
    */
   targetDetail(target: TargetRef): TargetDetail {
     const state = this.ref(target);
@@ -608,7 +652,10 @@ export class Inventory {
       name: displayName(t),
       uri: t.uri === undefined ? null : safeUri(t.uri),
       alias: [...t.alias],
-      config: { transport: t.transport, [t.transport]: redact(isDict(options) ? options : {}) } as TargetDetail['config'],
+      config: {
+        transport: t.transport,
+        [t.transport]: redact({ ...TRANSPORT_DEFAULTS[t.transport], ...(isDict(options) ? options : {}) }),
+      } as TargetDetail['config'],
       vars: t.vars,
       features: t.features,
       facts: t.facts,
@@ -619,22 +666,25 @@ export class Inventory {
 
   /**
    * `inventory show` (C-14): the targets of `spec` (default `all`), split into inventory and ad
-   * hoc targets; names, or detail entries with `detail: true`.
+   * hoc targets; names, or detail entries with `detail: true`. The document is Bolt's
+   * (`Application#show_inventory`, `Outputter::JSON#print_targets`): `targets` lists the
+   * inventory targets first, then the ad-hoc ones; `inventory.file` is the file read, else
+   * `defaultFile` (the project's `inventory.yaml`), which `inventory.default` also names.
    *
    * @example
    * ```ts
    * inventory.show('web1,newhost').adhoc.targets; // ['newhost']
    * ```
    */
-  show(spec: TargetSpec = 'all', options: { detail?: boolean; cli?: boolean } = {}): InventoryShow {
+  show(spec: TargetSpec = 'all', options: { detail?: boolean; cli?: boolean; defaultFile?: string } = {}): InventoryShow {
     const targets = this.getTargets(spec, { cli: options.cli ?? false });
     const entry = (t: Target): string | TargetDetail => (options.detail ? this.targetDetail(t) : displayName(t));
     const inventory = targets.filter((t) => !this.isAdhoc(t)).map(entry);
     const adhoc = targets.filter((t) => this.isAdhoc(t)).map(entry);
     return {
-      inventory: { targets: inventory, count: inventory.length, file: this.source ?? null },
-      adhoc: { targets: adhoc, count: adhoc.length },
-      targets: targets.map(entry),
+      adhoc: { count: adhoc.length, targets: adhoc },
+      inventory: { count: inventory.length, targets: inventory, file: this.source ?? options.defaultFile ?? null, default: options.defaultFile ?? null },
+      targets: [...inventory, ...adhoc],
       count: targets.length,
     };
   }

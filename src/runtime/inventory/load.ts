@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ErrorKind } from '../../core/index.ts';
-import { Inventory } from './inventory.ts';
+import { Inventory, type InventoryOptions } from './inventory.ts';
 import { buildModel } from './schema.ts';
 import { YamlSource } from './source.ts';
 
@@ -34,7 +34,7 @@ function isMissing(error: unknown): boolean {
  * loadInventory({ text: 'targets: [web1]', name: 'inline' }).getTargets('all').length; // 1
  * ```
  */
-export function loadInventory(source: InventorySource, options: { baseConfig?: Record<string, unknown> } = {}): Inventory {
+export function loadInventory(source: InventorySource, options: InventoryOptions = {}): Inventory {
   let src: YamlSource;
   if ('path' in source) {
     let text: string | undefined;
@@ -64,9 +64,10 @@ export function loadInventory(source: InventorySource, options: { baseConfig?: R
  * loadInventoryFile('/nope.yaml', { explicit: true }); // throws "/nope.yaml: the inventory file given with --inventoryfile does not exist"
  * ```
  */
-export function loadInventoryFile(path: string, options: { explicit?: boolean; baseConfig?: Record<string, unknown> } = {}): Inventory {
-  if (options.explicit) assertInventoryFileExists(path);
-  return loadInventory({ path }, options);
+export function loadInventoryFile(path: string, options: InventoryOptions & { explicit?: boolean } = {}): Inventory {
+  const { explicit, ...inventoryOptions } = options;
+  if (explicit) assertInventoryFileExists(path);
+  return loadInventory({ path }, inventoryOptions);
 }
 
 /** Throws a ConfigError naming the path when an explicitly given inventory file is missing. */

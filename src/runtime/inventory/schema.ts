@@ -23,7 +23,8 @@ export const TRANSPORTS = ['docker', 'jail', 'local', 'lxd', 'pcp', 'podman', 'r
 export const NAME_PATTERN = /^[a-z0-9_][a-z0-9_-]*$/;
 
 const DATA_KEYS = ['config', 'facts', 'features', 'plugin_hooks', 'vars'];
-const TOP_KEYS = [...DATA_KEYS, 'groups', 'targets', 'version'].sort();
+// `name` is accepted at the top level and ignored with a warning, as Bolt does (Group#initialize).
+const TOP_KEYS = [...DATA_KEYS, 'groups', 'name', 'targets', 'version'].sort();
 const GROUP_KEYS = [...DATA_KEYS, 'groups', 'name', 'targets'].sort();
 const TARGET_KEYS = [...DATA_KEYS, 'alias', 'name', 'uri'].sort();
 const CONFIG_KEYS = ['transport', ...TRANSPORTS];
@@ -106,6 +107,37 @@ export const TRANSPORT_OPTIONS: Record<'ssh' | 'winrm' | 'local', Record<string,
   },
 };
 
+/**
+ * The defaults Bolt merges under each transport's config (`DEFAULTS` in
+ * `lib/bolt/config/transport/{ssh,winrm,local}.rb`), shown by `inventory show --detail`. Rivet
+ * applies the same values; `local` has no `bundled-ruby` (Rivet has no bundled Ruby, I-08).
+ *
+ * @example
+ * ```ts
+ * TRANSPORT_DEFAULTS.ssh['connect-timeout']; // 10
+ * ```
+ */
+export const TRANSPORT_DEFAULTS: Readonly<Record<string, Readonly<Dict>>> = {
+  ssh: {
+    'batch-mode': true,
+    cleanup: true,
+    'connect-timeout': 10,
+    'disconnect-timeout': 5,
+    'load-config': true,
+    'login-shell': 'bash',
+    tty: false,
+  },
+  winrm: {
+    'basic-auth-only': false,
+    cleanup: true,
+    'connect-timeout': 10,
+    ssl: true,
+    'ssl-verify': true,
+    'file-protocol': 'winrm',
+  },
+  local: { cleanup: true },
+};
+
 /** Data every group and target may carry. */
 export interface DataBlock {
   config: Dict;
@@ -139,6 +171,8 @@ export interface InventoryModel {
   targets: Map<string, TargetModel>;
   /** alias → target name */
   aliases: Map<string, string>;
+  /** Things Bolt accepts with a warning (a top-level `name`), for the caller to show. */
+  warnings: string[];
 }
 
 const isDict = (value: unknown): value is Dict =>
@@ -312,6 +346,14 @@ export function buildModel(src: YamlSource): InventoryModel {
   if (data['version'] !== undefined && data['version'] !== 2) {
     v.fail(['version'], `Unsupported version ${JSON.stringify(data['version'])}: only inventory version 2 is supported`);
   }
+  const warnings: string[] = [];
+  // Bolt's Group#initialize (all_group: true): a top-level name other than 'all' is ignored.
+  const topName = data['name'];
+  if (topName !== undefined && topName !== 'all') {
+    const line = src.lineOf(['name']);
+    const where = src.name === undefined ? '' : `${src.name}${line === undefined ? '' : `:${line}`}: `;
+    warnings.push(`${where}Top-level group '${String(topName)}' cannot specify a name, using 'all' instead.`);
+  }
 
   const targets = new Map<string, TargetModel>();
   const aliases = new Map<string, { target: string; path: KeyPath }>();
@@ -445,6 +487,7 @@ export function buildModel(src: YamlSource): InventoryModel {
     root,
     targets,
     aliases: new Map([...aliases].map(([alias, { target }]) => [alias, target])),
+    warnings,
   };
 }
 

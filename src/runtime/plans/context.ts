@@ -17,8 +17,11 @@ import type { PlanContext, PlanLike } from '../../sdk/context.ts';
 import type { CommandOptions, OnFailure, PromptOptions, RunPlanOptions, ScriptOptions, StepOptions, TaskOptions, WaitOptions } from '../../sdk/options.ts';
 import type { TargetSpec } from '../../sdk/puppet.ts';
 import type { Runtime } from '../runtime.ts';
+import { callerLocation } from '../../sdk/location.ts';
 import type { CommonStepOptions } from '../steps/basic.ts';
 import type { TaskStepOptions } from '../steps/task.ts';
+import { sensitiveParamNames } from '../tasks/params.ts';
+import type { PerTargetParams, PlanStepCall, StepHook } from './step-hook.ts';
 
 /** State shared by every plan of one run. */
 export interface PlanRunShared {
@@ -33,6 +36,8 @@ export interface PlanRunShared {
   stepTimeoutMs?: number | undefined;
   /** Stream output of every step. */
   stream?: boolean | undefined;
+  /** Previews, records or replays every step (see `step-hook.ts`); without it steps just run. */
+  stepHook?: StepHook | undefined;
 }
 
 let waitStepIds = 1_000_000;
@@ -86,31 +91,94 @@ export class RuntimePlanContext implements PlanContext {
     return { ...this.#common(options), noop: options.noop };
   }
 
+  /** Runs a step through the run's hook (preview, record, replay), or just runs it. */
+  #step(call: Omit<PlanStepCall, 'location'>, run: () => Promise<ResultSet>): Promise<ResultSet> {
+    const hook = this.#shared.stepHook;
+    if (hook === undefined) return run();
+    // The SDK calls the context synchronously from the plan's call: the plan's frame is on the stack.
+    return hook.step({ ...call, location: callerLocation() }, run);
+  }
+
+  /** Options that change what a step runs, for previews and recordings. */
+  #described(options: StepOptions & { noop?: boolean | undefined; envVars?: Record<string, unknown> | undefined }): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const runAs = options.runAs ?? this.#runAs;
+    if (runAs !== undefined) out['runAs'] = runAs;
+    if (options.noop === true) out['noop'] = true;
+    if (options.envVars !== undefined) out['envVars'] = Object.keys(options.envVars);
+    return out;
+  }
+
+  async #sensitive(task: string): Promise<string[]> {
+    return sensitiveParamNames((await this.#runtime.tasks.load(task)).metadata);
+  }
+
   runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet> {
-    return this.#runtime.runTask(task, targets, params, this.#taskOptions(options));
+    const run = () => this.#runtime.runTask(task, targets, params, this.#taskOptions(options));
+    const hook = this.#shared.stepHook;
+    if (hook === undefined) return run();
+    const location = callerLocation();
+    return this.#sensitive(task).then((sensitive) => hook.step({ action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location }, run));
   }
 
   runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet> {
-    return this.#runtime.runTaskWith(task, targets, params, this.#taskOptions(options));
+    const hook = this.#shared.stepHook;
+    if (hook === undefined) return this.#runtime.runTaskWith(task, targets, params, this.#taskOptions(options));
+    const location = callerLocation();
+    return (async () => {
+      // The plan's function runs once per target: the hook sees the parameters, the step reuses them.
+      const values = await Promise.all(
+        targets.map(async (target) => {
+          try {
+            return await params(target);
+          } catch (error) {
+            return error instanceof Error ? error : new Error(String(error));
+          }
+        }),
+      );
+      // In target order, whatever order the functions finished in.
+      const computed: PerTargetParams = { perTarget: Object.fromEntries(targets.map((target, i) => [target.name, values[i]!])) };
+      const sensitive = await this.#sensitive(task);
+      const reuse = (target: Target): Record<string, unknown> => {
+        const value = computed.perTarget[target.name];
+        if (value instanceof Error) throw value;
+        return value ?? {};
+      };
+      const run = () => this.#runtime.runTaskWith(task, targets, reuse, this.#taskOptions(options));
+      return hook.step({ action: 'task', object: task, targets, params: computed, options: this.#described(options), sensitive, location }, run);
+    })();
   }
 
   runCommand(command: string | ShellCommand, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
-    return this.#runtime.runCommand(command, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) });
+    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options) }, () =>
+      this.#runtime.runCommand(command, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) }),
+    );
   }
 
   runScript(script: string, targets: readonly Target[], options: ScriptOptions): Promise<ResultSet> {
-    return this.#runtime.runScript(script, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments });
+    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options) }, () =>
+      this.#runtime.runScript(script, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments }),
+    );
   }
 
   uploadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
-    return this.#runtime.uploadFile(source, destination, targets, this.#common(options));
+    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options) }, () =>
+      this.#runtime.uploadFile(source, destination, targets, this.#common(options)),
+    );
   }
 
   downloadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
-    return this.#runtime.downloadFile(source, destination, targets, this.#common(options));
+    return this.#step({ action: 'download', object: source, targets, params: destination, options: this.#described(options) }, () =>
+      this.#runtime.downloadFile(source, destination, targets, this.#common(options)),
+    );
   }
 
-  async writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
+  writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
+    const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
+    return this.#step({ action: 'write', object: destination, targets, params: { bytes }, options: this.#described(options) }, () => this.#writeFile(content, destination, targets, options));
+  }
+
+  async #writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
     const dir = await mkdtemp(join(tmpdir(), 'rivet-write-'));
     try {
       const file = join(dir, basename(destination) || 'content');
@@ -122,7 +190,11 @@ export class RuntimePlanContext implements PlanContext {
   }
 
   /** Retries connecting and running `true` until it works or `waitTime` passes (P-09). */
-  async waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
+  waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
+    return this.#step({ action: 'wait_until_available', object: null, targets, params: { waitTime: options.waitTime ?? 120_000 }, options: {} }, () => this.#waitUntilAvailable(targets, options));
+  }
+
+  async #waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
     const events = this.#runtime.events;
     const stepId = waitStepIds++;
     const description = options.description ?? 'wait until available';

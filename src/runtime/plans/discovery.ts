@@ -60,6 +60,21 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
+/**
+ * The plan files under `<moduleDir>/plans` (any depth, sorted), named validly or not: for a
+ * project, the plans it would have with a name.
+ *
+ * @example
+ * ```ts
+ * planFilesOf('/srv/site'); // ['/srv/site/plans/deploy.ts']
+ * ```
+ */
+export function planFilesOf(moduleDir: string): string[] {
+  const files: string[] = [];
+  walk(join(moduleDir, 'plans'), files);
+  return files;
+}
+
 /** The plan name of a file under `<moduleDir>/plans`, or undefined when a segment is invalid. */
 export function planNameFor(module: string, plansDir: string, file: string): string | undefined {
   const segments = relative(plansDir, file).replace(PLAN_FILE, '').split(sep);

@@ -12,6 +12,7 @@
 import type { AnyPlan, PlanParams, PlanReturn } from '../../sdk/plan.ts';
 import { createRuntime, type CreateRuntimeOptions } from '../create.ts';
 import type { Runtime } from '../runtime.ts';
+import { runWithModes, type PlanRunModes } from './modes.ts';
 import { PlanRunner, type PlanRunnerOptions, type RunOptions } from './run.ts';
 
 export { PlanRunner, checkPlanResult, planErrorData, type PlanRunnerOptions, type RunOptions } from './run.ts';
@@ -20,9 +21,14 @@ export { prepareParams, normalizeParams, normalizeParam, paramMatches, paramMism
 export { planResultJSON, planResultData } from './serialize.ts';
 export { RuntimePlanContext, encodeEnvVars } from './context.ts';
 export { typecheckPlan, planTypeDiagnostics, PLAN_TYPE_ERROR, type PlanTypeDiagnostic } from './typecheck.ts';
+export { runWithModes, checkModes, loadReplay, type PlanRunModes } from './modes.ts';
+export { PlanPreview, PREVIEW_ASSUMPTION, type PreviewStep } from './preview.ts';
+export { PlanRecorder, PlanReplayer, readRecording, checkRecording, RECORDING_FORMAT, RECORDING_VERSION, type PlanRecording, type RecordedStep } from './recording.ts';
+export { describeStep, stepSummary, type PlanStepCall, type PlanStepAction, type StepDescription, type StepHook } from './step-hook.ts';
 
 export type RunPlanApiOptions = PlanRunnerOptions &
   RunOptions &
+  PlanRunModes &
   CreateRuntimeOptions & {
     /** Run on this runtime (left open); otherwise one is created from the other options and closed after. */
     runtime?: Runtime | undefined;
@@ -30,14 +36,22 @@ export type RunPlanApiOptions = PlanRunnerOptions &
 
 /**
  * Runs a plan from an application: a plan object (typed params and result) or a plan name. Makes
- * a runtime from `cwd`/inline inventory unless one is given.
+ * a runtime from `cwd`/inline inventory unless one is given. `preview: true` runs the plan's logic
+ * only (no target is contacted; see docs/plans.md), `record: file` writes a recording of the run,
+ * `replay: file` answers every step from one.
+ *
+ * @example
+ * ```ts
+ * await runPlan(deploy, { targets: 'web', version: '1.2' }, { cwd: '/srv/site', preview: true });
+ * ```
  */
 export async function runPlan<T extends AnyPlan>(plan: T, params: PlanParams<T>, options?: RunPlanApiOptions): Promise<PlanReturn<T>>;
 export async function runPlan(plan: string, params?: Record<string, unknown>, options?: RunPlanApiOptions): Promise<unknown>;
 export async function runPlan(plan: AnyPlan | string, params: Record<string, unknown> = {}, options: RunPlanApiOptions = {}): Promise<unknown> {
   const runtime = options.runtime ?? (await createRuntime(options));
   try {
-    return await new PlanRunner(runtime, options).run(plan, params, options);
+    const runner = new PlanRunner(runtime, options);
+    return await runWithModes(runtime, options, (stepHook) => runner.run(plan, params, { ...options, stepHook: stepHook ?? options.stepHook }));
   } finally {
     if (options.runtime === undefined) await runtime.close();
   }

@@ -20,6 +20,7 @@ import type { Runtime } from '../runtime.ts';
 import { RuntimePlanContext, type PlanRunShared } from './context.ts';
 import { discoverPlans, findPlan, loadPlan, nameOfPlan, type PlanEntry, type PlanSources } from './discovery.ts';
 import { displayParams, prepareParams } from './params.ts';
+import type { StepHook } from './step-hook.ts';
 
 export interface PlanRunnerOptions {
   /** The project's name (project plans are `<name>::...`). Default: the runtime's project name. */
@@ -41,6 +42,8 @@ export interface RunOptions {
   name?: string | undefined;
   /** Default run-as user of every step (P-14). */
   runAs?: string | undefined;
+  /** Previews, records or replays every step of the run, sub-plans included (see `step-hook.ts`). */
+  stepHook?: StepHook | undefined;
 }
 
 export class PlanRunner {
@@ -77,7 +80,7 @@ export class PlanRunner {
 
   /** Runs a plan (an object from `definePlan`, or a name) and resolves with its return value. */
   async run(plan: AnyPlan | string, params: Readonly<Record<string, unknown>> = {}, options: RunOptions = {}): Promise<unknown> {
-    return this.#execute(plan, params, { runAs: options.runAs, name: options.name, location: undefined });
+    return this.#execute(plan, params, { runAs: options.runAs, name: options.name, location: undefined, stepHook: options.stepHook });
   }
 
   async #resolve(plan: PlanLike | string, name: string | undefined): Promise<{ plan: AnyPlan; name: string }> {
@@ -92,7 +95,7 @@ export class PlanRunner {
   async #execute(
     planOrName: PlanLike | string,
     given: Readonly<Record<string, unknown>>,
-    options: { runAs: string | undefined; name: string | undefined; location: SourceLocation | undefined },
+    options: { runAs: string | undefined; name: string | undefined; location: SourceLocation | undefined; stepHook: StepHook | undefined },
   ): Promise<unknown> {
     const { plan, name } = await this.#resolve(planOrName, options.name);
     const events = this.runtime.events;
@@ -109,12 +112,13 @@ export class PlanRunner {
     try {
       const shared: PlanRunShared = {
         runtime: this.runtime,
-        runSubPlan: (sub, params, sub_options) => this.#execute(sub, params, { ...sub_options, name: undefined }),
+        runSubPlan: (sub, params, sub_options) => this.#execute(sub, params, { ...sub_options, name: undefined, stepHook: options.stepHook }),
         prompt: this.#options.prompt,
         env: this.#options.env ?? process.env,
         signal: this.#options.signal ?? new AbortController().signal,
         stepTimeoutMs: this.#options.stepTimeoutMs,
         stream: this.#options.stream,
+        stepHook: options.stepHook,
       };
       const ctx = new RuntimePlanContext(shared, name, plan.onFailure, options.runAs);
       const value = await planContextStorage().run(ctx, () => plan.run(args as never));

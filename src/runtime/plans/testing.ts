@@ -28,6 +28,8 @@ import type { AnyPlan } from '../../sdk/plan.ts';
 import type { Connection, Transport } from '../../transports/transport.ts';
 import { createRuntime, type CreatedRuntime } from '../create.ts';
 import type { TargetSpec } from '../inventory/index.ts';
+import { loadReplay } from './modes.ts';
+import { PlanReplayer, type PlanRecording } from './recording.ts';
 import { PlanRunner } from './run.ts';
 
 export type MockAction = 'command' | 'script' | 'task' | 'upload' | 'download';
@@ -155,6 +157,7 @@ export class MockPlanEnvironment {
   readonly calls: MockCall[] = [];
   readonly events: RivetEvent[] = [];
   readonly #stubs: MockStub[] = [];
+  #replay: { recording: PlanRecording; file: string } | undefined;
 
   private constructor(runtime: CreatedRuntime, projectName: string | undefined) {
     this.runtime = runtime;
@@ -207,9 +210,32 @@ export class MockPlanEnvironment {
     return stub;
   }
 
-  /** Runs the plan (object or name) with the stubs; resolves with its return value. */
-  run(plan: AnyPlan | string, params: Record<string, unknown> = {}): Promise<unknown> {
-    return this.runner.run(plan, params);
+  /**
+   * Answers every step from a recording (a file written by `rivet plan run --record`, or its
+   * data) instead of the stubs: `run()` then fails at the first step where the plan makes a
+   * different call than recorded, or when it makes fewer.
+   *
+   * @example
+   * ```ts
+   * const env = await MockPlanEnvironment.create({ inventory });
+   * await env.loadRecording('test/fixtures/deploy-run.json');
+   * await env.run(deploy); // the recorded parameters
+   * ```
+   */
+  async loadRecording(recording: string | PlanRecording): Promise<this> {
+    this.#replay = await loadReplay(recording);
+    return this;
+  }
+
+  /**
+   * Runs the plan (object or name) with the stubs, or against the loaded recording; resolves
+   * with its return value. With a recording and no params, the recorded parameters are used.
+   */
+  run(plan: AnyPlan | string, params?: Record<string, unknown>): Promise<unknown> {
+    const replay = this.#replay;
+    if (replay === undefined) return this.runner.run(plan, params ?? {});
+    const replayer = new PlanReplayer(this.runtime, replay.recording, replay.file);
+    return replayer.replay(() => this.runner.run(plan, params ?? replay.recording.params, { stepHook: replayer }));
   }
 
   /** What the plan printed with `out.message`. */

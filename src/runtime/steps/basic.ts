@@ -10,6 +10,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import type { ResultSet } from '../../core/result.ts';
 import { commandFor, type ShellCommand } from '../../core/shell.ts';
@@ -84,7 +85,7 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
 
 export async function uploadStep(executor: Executor, source: string, destination: string, targets: readonly Target[], options: CommonStepOptions = {}): Promise<ResultSet> {
   await stat(source).catch(() => {
-    throw new UsageError(`The source file or directory '${source}' does not exist`);
+    throw fileError(`The source file '${source}' does not exist`, source);
   });
   if (destination === '') throw new UsageError('The upload destination is empty');
   return executor.runStep({
@@ -100,18 +101,29 @@ export async function uploadStep(executor: Executor, source: string, destination
   });
 }
 
+/** Where a download's destination resolves: a plan's downloads directory, or the CLI's cwd. */
+export type DownloadRoot = { downloadsDir: string } | { cwd: string };
+
 /**
- * Downloads `source` from every target to `<downloadsDir>/<destination>/<url-encoded target
- * name>/<basename>` (P-06, C-16). The destination must be relative, without `.` or `..`.
+ * Downloads `source` from every target to `<destination>/<url-encoded target name>/<basename>`
+ * (P-06, C-16). With `downloadsDir` (plans, Bolt's `download_file.rb`) the destination must be
+ * relative to it, without `.` or `..`; with `cwd` (the CLI, Bolt's `Application#download_file`)
+ * it may be absolute, `~/...` or relative to the cwd.
+ *
+ * @example
+ * ```ts
+ * await downloadStep(executor, '/etc/hosts', 'logs', targets, { downloadsDir: '/p/downloads' }); // /p/downloads/logs/<target>/hosts
+ * await downloadStep(executor, '/etc/hosts', '/tmp/out', targets, { cwd: process.cwd() });       // /tmp/out/<target>/hosts
+ * ```
  */
 export async function downloadStep(
   executor: Executor,
   source: string,
   destination: string,
   targets: readonly Target[],
-  options: CommonStepOptions & { downloadsDir: string },
+  options: CommonStepOptions & DownloadRoot,
 ): Promise<ResultSet> {
-  const base = downloadBase(options.downloadsDir, destination);
+  const base = 'cwd' in options ? cliDownloadBase(options.cwd, destination) : downloadBase(options.downloadsDir, destination);
   return executor.runStep({
     action: 'download',
     object: source,
@@ -128,6 +140,14 @@ export async function downloadStep(
   });
 }
 
+/** The CLI's destination: `File.expand_path(destination, Dir.pwd)` (`~` is the home directory). */
+export function cliDownloadBase(cwd: string, destination: string): string {
+  const home = process.env['HOME'] ?? homedir();
+  const expanded = destination === '~' ? home : destination.startsWith('~/') ? join(home, destination.slice(2)) : destination;
+  return resolve(cwd, expanded);
+}
+
+/** A plan's destination: relative to the downloads directory, no `.` or `..` (`download_file.rb`). */
 export function downloadBase(downloadsDir: string, destination: string): string {
   if (destination === '') return resolve(downloadsDir);
   if (isAbsolute(destination)) throw new UsageError(`The download destination '${destination}' must be relative to the downloads directory`);
@@ -138,13 +158,18 @@ export function downloadBase(downloadsDir: string, destination: string): string 
   return resolve(downloadsDir, destination);
 }
 
+/** Bolt's error for a local file that is missing or of the wrong type (`lib/bolt/util.rb` `validate_file`). */
+function fileError(msg: string, path: string): RivetError {
+  return new RivetError('bolt/file-error', msg, { details: { path } });
+}
+
 async function readLocalFile(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`The ${what} '${path}' does not exist`);
-    if (code === 'EISDIR') throw new UsageError(`The ${what} '${path}' is a directory`);
+    if (code === 'ENOENT') throw fileError(`The ${what} '${path}' does not exist`, path);
+    if (code === 'EISDIR') throw fileError(`The ${what} '${path}' is not a file`, path);
     throw new RivetError(ErrorKind.Generic, `Cannot read the ${what} '${path}': ${code ?? String(error)}`);
   }
 }

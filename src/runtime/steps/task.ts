@@ -44,7 +44,7 @@ export async function runTaskStep(
   params: TaskParams,
   options: TaskStepOptions = {},
 ): Promise<ResultSet> {
-  const task = await catalog.load(name);
+  const task = await catalog.loadToRun(name);
   const prepare = (raw: Readonly<Record<string, unknown>>) => prepareTaskParams(task, raw, { noop: options.noop });
   const shared = typeof params === 'function' ? undefined : prepare(params);
   return executor.runStep({
@@ -61,7 +61,8 @@ export async function runTaskStep(
       const common = {
         signal,
         interpreter: resolveInterpreter(target, implementation.name),
-        runAs: resolveRunAs(target, options),
+        // A step option beats `_run_as`, which beats the target's `run-as` (run_task.rb options).
+        runAs: resolveRunAs(target, { runAs: options.runAs ?? prepared.meta.runAs }),
         timeoutMs: options.timeoutMs,
         tmpdir: resolveTmpdir(target, options),
         cleanup: resolveCleanup(target),

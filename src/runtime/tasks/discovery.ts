@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, RivetError, isRivetError } from '../../core/index.ts';
 import type { ParseTypeOptions } from '../../core/puppet-types/index.ts';
 import { closeNames } from '../../core/puppet-types/suggest.ts';
+import { projectShadowsModule, shadowedModuleDirs } from '../project-shadow.ts';
 import { TaskErrorKind, checkFileReference, readTaskMetadata, type TaskMetadata, type TaskWarning } from './metadata.ts';
 
 /** A file that belongs to a task: `name` as Bolt reports it, `path` on disk. */
@@ -318,15 +319,18 @@ export async function discoverTasks(modulepath: readonly string[], options: Disc
  * ```
  */
 export async function loadTask(name: string, modulepath: readonly string[], options: DiscoverOptions = {}): Promise<TaskDefinition> {
+  const parts = name.split('::');
   const unknown = async (): Promise<RivetError> => {
     const names = [...(await discoverTasks(modulepath, options)).keys()];
     const close = closeNames(name, names);
     const hint = close.length > 0 ? ` Did you mean: ${close.join(', ')}?` : '';
-    return new RivetError(TaskErrorKind.UnknownTask, `Could not find a task named '${name}'.${hint} For a list of available tasks, run 'rivet task show'.`, {
-      details: { name, ...(close.length > 0 ? { did_you_mean: close } : {}) },
+    // A project named like a module hides it (Bolt's PAL#detect_project_conflict): say so again here.
+    const shadowed = parts[0] === options.projectName ? shadowedModules(parts[0] as string, modulepath, options) : [];
+    const why = shadowed.length > 0 ? ` ${projectShadowsModule(parts[0] as string, shadowed)}.` : '';
+    return new RivetError(TaskErrorKind.UnknownTask, `Could not find a task named '${name}'.${hint} For a list of available tasks, run 'rivet task show'.${why}`, {
+      details: { name, ...(close.length > 0 ? { did_you_mean: close } : {}), ...(shadowed.length > 0 ? { shadowed_modules: shadowed } : {}) },
     });
   };
-  const parts = name.split('::');
   if (parts.length > 2 || !parts.every((p) => TASK_NAME.test(p))) throw await unknown();
   const [moduleName, basename = 'init'] = parts as [string, string?];
   const modules = await listModules(modulepath, options);
@@ -338,10 +342,20 @@ export async function loadTask(name: string, modulepath: readonly string[], opti
   return buildTask(mod, basename, group, scan, modules, options);
 }
 
+function shadowedModules(projectName: string, modulepath: readonly string[], options: DiscoverOptions): string[] {
+  const projectDir = options.projectDir === undefined ? undefined : resolve(options.projectDir);
+  return shadowedModuleDirs(projectName, fullModulepath(modulepath, options)).filter((dir) => dir !== projectDir);
+}
+
 /** `task show` without a name (C-11, T-20): `[name, description]` pairs, private tasks hidden. */
 export interface TaskList {
   tasks: [string, string | null][];
   modulepath: string[];
+}
+
+/** A {@link TaskList} and which of its tasks come from the built-in modules directory. */
+export interface TaskListing extends TaskList {
+  builtin: string[];
 }
 
 /**
@@ -350,13 +364,17 @@ export interface TaskList {
  * @example
  * ```ts
  * const { tasks } = await listTasks(['modules']); // [['demo', 'Demo task'], ['demo::deploy', null]]
+ * const { builtin } = await listTasks(['modules', BUILTIN_MODULES_DIR], { builtinDir: BUILTIN_MODULES_DIR }); // ['facts', 'package', 'service']
  * ```
  */
-export async function listTasks(modulepath: readonly string[], options: DiscoverOptions = {}): Promise<TaskList> {
-  const tasks = await discoverTasks(modulepath, options);
+export async function listTasks(modulepath: readonly string[], options: DiscoverOptions & { builtinDir?: string } = {}): Promise<TaskListing> {
+  const visible = [...(await discoverTasks(modulepath, options)).values()].filter((t) => !t.private);
+  const builtinDir = options.builtinDir === undefined ? undefined : resolve(options.builtinDir);
+  const isBuiltin = (t: TaskDefinition): boolean => builtinDir !== undefined && (t.moduleDir === builtinDir || t.moduleDir.startsWith(`${builtinDir}/`));
   return {
-    tasks: [...tasks.values()].filter((t) => !t.private).map((t) => [t.name, t.metadata.description ?? null]),
+    tasks: visible.map((t) => [t.name, t.metadata.description ?? null]),
     modulepath: fullModulepath(modulepath, options),
+    builtin: visible.filter(isBuiltin).map((t) => t.name),
   };
 }
 

@@ -15,8 +15,28 @@ import { assertTaskParams, matchesType, paramType, type ParamSpec } from './vali
 import type { TaskMetadata } from './metadata.ts';
 import type { PuppetType } from '../../core/puppet-types/index.ts';
 
-/** Names the runner injects; never validated against `parameters` (T-23). */
-export const METAPARAMETERS = ['_task', '_noop', '_installdir', '_target'] as const;
+/**
+ * Bolt's metaparameters (`bolt-modules/boltlib/lib/puppet/functions/run_task.rb`
+ * `run_task_with_description`): every parameter whose name starts with `_` is partitioned off as
+ * an option (`_run_as` becomes `run_as`, `_noop` becomes `noop`, `_catch_errors`, `_env_vars`, an
+ * unknown `_foo`...) and never sent to the task. The runner then adds its own `_task`, `_noop`,
+ * `_installdir` and `_target`.
+ *
+ * @example
+ * ```ts
+ * splitMetaparameters({ name: 'x', _run_as: 'root', _foo: 1 });
+ * // { params: { name: 'x' }, options: { run_as: 'root', foo: 1 } }
+ * ```
+ */
+export function splitMetaparameters(raw: Readonly<Record<string, unknown>>): { params: Record<string, unknown>; options: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith('_')) options[key.slice(1)] = value;
+    else params[key] = value;
+  }
+  return { params, options };
+}
 
 /**
  * Applies `default`s for parameters that are absent or null/undefined (T-13).
@@ -59,6 +79,12 @@ export function sensitiveParamNames(metadata: TaskMetadata): string[] {
     .map(([name]) => name);
 }
 
+/** What the metaparameters of one call ask for (see {@link splitMetaparameters}). */
+export interface TaskMetaOptions {
+  /** `_run_as`: the user to run the task as. */
+  runAs?: string;
+}
+
 export interface PrepareOptions {
   /** Run in noop mode (`--noop`, `_noop => true`). */
   noop?: boolean;
@@ -75,8 +101,8 @@ export interface TaskLike {
 }
 
 /**
- * Defaults, validation, Sensitive wrapping, then metaparameters `_task`, `_noop`, `_installdir`,
- * `_target`. Metaparameters passed in `params` are kept and not validated.
+ * Metaparameters partitioned off ({@link splitMetaparameters}), then defaults, validation,
+ * Sensitive wrapping, then the runner's `_task`, `_noop`, `_installdir`, `_target`.
  *
  * @throws RivetError `bolt/pal-error` / `TYPE_MISMATCH` for invalid parameters;
  *   `bolt/pal-error` / `TASK_NO_NOOP` "Task does not support noop".
@@ -86,15 +112,22 @@ export interface TaskLike {
  * // { _task: 'demo', _noop: true }
  * ```
  */
-export function prepareTaskParams(task: TaskLike, params: Readonly<Record<string, unknown>>, options: PrepareOptions = {}): { params: Record<string, unknown>; sensitive: string[] } {
-  const withDefaults = applyDefaults(task.metadata.parameters, params);
+export function prepareTaskParams(
+  task: TaskLike,
+  params: Readonly<Record<string, unknown>>,
+  options: PrepareOptions = {},
+): { params: Record<string, unknown>; sensitive: string[]; meta: TaskMetaOptions } {
+  const split = splitMetaparameters(params);
+  const meta = metaOptions(task.name, split.options);
+  const withDefaults = applyDefaults(task.metadata.parameters, split.params);
   assertTaskParams(task.name, task.metadata.parameters, withDefaults);
   const sensitive = sensitiveParamNames(task.metadata);
   for (const name of sensitive) {
     const value = withDefaults[name];
     if (value !== undefined && !(value instanceof Sensitive)) withDefaults[name] = new Sensitive(value);
   }
-  if (options.noop === true || withDefaults['_noop'] === true) {
+  // Ruby truthiness, as Bolt's `options[:noop]`: anything but nil and false.
+  if (options.noop === true || (split.options['noop'] !== undefined && split.options['noop'] !== null && split.options['noop'] !== false)) {
     if (task.metadata.supports_noop !== true) {
       throw new RivetError('bolt/pal-error', 'Task does not support noop', { issueCode: 'TASK_NO_NOOP', details: { task: task.name } });
     }
@@ -103,7 +136,16 @@ export function prepareTaskParams(task: TaskLike, params: Readonly<Record<string
   withDefaults['_task'] = task.name;
   if (options.installdir !== undefined) withDefaults['_installdir'] = options.installdir;
   if (options.target !== undefined) withDefaults['_target'] = options.target;
-  return { params: withDefaults, sensitive };
+  return { params: withDefaults, sensitive, meta };
+}
+
+function metaOptions(taskName: string, options: Readonly<Record<string, unknown>>): TaskMetaOptions {
+  const runAs = options['run_as'];
+  if (runAs === undefined || runAs === null) return {};
+  if (typeof runAs !== 'string') {
+    throw new RivetError('bolt/pal-error', `Task ${taskName}: _run_as expects a String, got ${JSON.stringify(runAs)}`, { issueCode: 'TYPE_MISMATCH', details: { task: taskName } });
+  }
+  return { runAs };
 }
 
 /**

@@ -244,7 +244,7 @@ export function paramType(spec: ParamSpec, options: ParseTypeOptions = {}): Pupp
 }
 
 /**
- * Every problem with `params` for a task, as full sentences (empty when valid). Keys starting
+ * Every problem with `params` for a task, in Bolt's wording (empty when valid). Keys starting
  * with `_` are metaparameters and not validated (T-23).
  *
  * - `parameters` undefined/null: any parameter with a valid name and any Data value (T-13);
@@ -253,12 +253,11 @@ export function paramType(spec: ParamSpec, options: ParseTypeOptions = {}): Pupp
  *
  * @example
  * ```ts
- * validateTaskParams('demo::deploy', { version: { type: 'String' } }, {});
- * // ["demo::deploy: missing required parameter 'version'"]
+ * validateTaskParams({ version: { type: 'String' } }, {});
+ * // ["expects a value for parameter 'version'"] (Bolt's wording, for {@link taskParamsMessage})
  * ```
  */
 export function validateTaskParams(
-  taskName: string,
   parameters: Readonly<Record<string, ParamSpec>> | null | undefined,
   params: Readonly<Record<string, unknown>>,
 ): string[] {
@@ -267,7 +266,7 @@ export function validateTaskParams(
   if (parameters === undefined || parameters === null) {
     for (const name of given) {
       if (!PARAM_NAME.test(name)) {
-        problems.push(`${taskName}: invalid parameter name '${name}': names must start with a lowercase letter and contain only lowercase letters, digits and underscores`);
+        problems.push(`parameter '${name}' has an invalid name: names must start with a lowercase letter and contain only lowercase letters, digits and underscores`);
       }
     }
     return problems;
@@ -276,7 +275,7 @@ export function validateTaskParams(
   for (const name of given) {
     if (!Object.hasOwn(parameters, name)) {
       const guess = suggest(name, declared);
-      problems.push(`${taskName}: unknown parameter '${name}'${guess === undefined ? '' : ` (did you mean '${guess}'?)`}`);
+      problems.push(`has no parameter named '${name}'${guess === undefined ? '' : ` (did you mean '${guess}'?)`}`);
     }
   }
   for (const name of declared) {
@@ -284,13 +283,26 @@ export function validateTaskParams(
     const type = paramType(spec);
     const value = params[name];
     if (value === undefined || value === null) {
-      if (!acceptsUndef(type)) problems.push(`${taskName}: missing required parameter '${name}'`);
+      if (!acceptsUndef(type)) problems.push(`expects a value for parameter '${name}'`);
       continue;
     }
     const why = explainMismatch(type, value, spec.sensitive === true);
-    if (why !== undefined) problems.push(`${taskName}: parameter '${name}' ${why}`);
+    if (why !== undefined) problems.push(`parameter '${name}' ${why}`);
   }
   return problems;
+}
+
+/**
+ * Bolt's message for parameters a task cannot run with (Puppet's `TaskSignature#runnable_with?`,
+ * raised by `run_task.rb`): `Task <name>:` then one problem per line, each indented by a space.
+ *
+ * @example
+ * ```ts
+ * taskParamsMessage('demo::x', ["has no parameter named 'foo'"]); // "Task demo::x:\n has no parameter named 'foo'"
+ * ```
+ */
+export function taskParamsMessage(taskName: string, problems: readonly string[]): string {
+  return `Task ${taskName}:\n ${problems.join('\n ')}`;
 }
 
 /**
@@ -307,9 +319,9 @@ export function assertTaskParams(
   parameters: Readonly<Record<string, ParamSpec>> | null | undefined,
   params: Readonly<Record<string, unknown>>,
 ): void {
-  const problems = validateTaskParams(taskName, parameters, params);
+  const problems = validateTaskParams(parameters, params);
   if (problems.length > 0) {
-    throw new RivetError(VALIDATION_ERROR_KIND, problems.join('\n'), { issueCode: 'TYPE_MISMATCH', details: { task: taskName, problems } });
+    throw new RivetError(VALIDATION_ERROR_KIND, taskParamsMessage(taskName, problems), { issueCode: 'TYPE_MISMATCH', details: { task: taskName, problems } });
   }
 }
 

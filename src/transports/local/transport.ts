@@ -20,6 +20,7 @@ import type { PosixPrimitives } from '../posix/primitives.ts';
 
 export class LocalPrimitives implements PosixPrimitives {
   readonly transportName = 'local';
+  readonly execRunsLoginShell = false;
   readonly loginUser: string | undefined = safeUserName();
   readonly #children = new Set<RemoteProcess>();
   #closed = false;

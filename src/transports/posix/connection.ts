@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -27,7 +28,7 @@ import type {
   RunResult,
   TransferOptions,
 } from '../transport.ts';
-import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type ScriptParts } from './protocol.ts';
+import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
 import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
 import { shellJoin, shellQuote } from '../../core/shell.ts';
 
@@ -35,6 +36,9 @@ import { shellJoin, shellQuote } from '../../core/shell.ts';
 const DEFAULT_KILL_GRACE_MS = 2_000;
 /** After the exit status arrives, how long to wait for the output streams to end. */
 const STREAM_DRAIN_MS = 1_000;
+
+/** A script whose body is the user's work: its shell follows Bolt's rule (see {@link ExecProtocol}). */
+type ExecParts = Omit<ScriptParts, 'shell'> & { shell?: BodyShell | 'user' };
 
 interface ExecOptions extends RunOptions {
   /** Streamed stdin (used for uploads); takes the place of `stdin`. */
@@ -67,80 +71,114 @@ export class PosixConnection implements Connection {
   }
 
   run(command: string, options: RunOptions): Promise<RunResult> {
-    return this.#exec({ body: command }, options);
+    return this.#exec({ body: command, shell: 'user' }, options);
   }
 
   async runFile(options: RunFileOptions): Promise<RunResult> {
     const name = basename(options.file.name);
     if (name === '' || name === '.' || name === '..') throw new RivetError(ErrorKind.TaskFile, `Invalid file name '${options.file.name}'`);
     const tmpdir = options.tmpdir ?? '/tmp';
-    const pathExpr = `"$__rivet_d"/${shellQuote(name)}`;
+    const dir = privateDirPath(tmpdir);
+    const pathExpr = shellQuote(`${dir}/${name}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
-    const makeDir = makeDirSnippet(tmpdir);
+    const makeDir = makeDirSnippet(tmpdir, dir);
 
     if (canInline(options.file.content)) {
       const setup = Buffer.concat([Buffer.from(`${makeDir}\n`), writeFileSnippet(pathExpr, options.file.content, '700')]);
-      return this.#exec({ setup, body: invocation, teardown }, options);
+      return this.#exec({ setup, body: invocation, teardown, shell: 'user' }, options);
     }
     // Too large (or binary with NUL bytes) to travel inside the script: a first exec makes the
     // directory and streams the file into it, the second runs it.
     const prepare = await this.#exec(
       {
         setup: `${makeDir}\ncat > ${pathExpr} || __rivet_fail WRITE_ERROR "Could not write the file"\nchmod 700 ${pathExpr} || __rivet_fail CHMOD_ERROR "Could not make the file executable"`,
-        body: `printf '%s\\n' "$__rivet_d"`,
+        body: 'true',
       },
       { signal: options.signal, runAs: options.runAs, stdin: options.file.content },
     );
-    const dir = prepare.stdout.toString().trim();
-    if (prepare.exitCode !== 0 || dir === '') {
+    if (prepare.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy ${name} to ${tmpdir}: ${prepare.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
-    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown }, options);
+    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, options);
   }
 
   async runBundle(options: RunBundleOptions): Promise<RunResult> {
     const entry = options.entry.split('/').filter((p) => p !== '' && p !== '.');
     if (entry.length === 0 || entry.includes('..')) throw new RivetError(ErrorKind.TaskFile, `Invalid entry '${options.entry}'`);
     const tmpdir = options.tmpdir ?? '/tmp';
+    const dir = privateDirPath(tmpdir);
     const unpack = await this.#exec(
       {
-        setup: `${makeDirSnippet(tmpdir)}\ntar -xf - -C "$__rivet_d" || { rm -rf "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not unpack the task files into $__rivet_d"; }`,
-        body: `printf '%s\\n' "$__rivet_d"`,
+        setup: `${makeDirSnippet(tmpdir, dir)}\ntar -xf - -C "$__rivet_d" || { rm -rf "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not unpack the task files into $__rivet_d"; }`,
+        body: 'true',
       },
       { signal: options.signal, runAs: options.runAs, stdin: options.archive },
     );
-    const dir = unpack.stdout.toString().trim();
-    if (unpack.exitCode !== 0 || dir === '') {
+    if (unpack.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy the task files to ${tmpdir}: ${unpack.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
     const input = options.input(dir);
-    const pathExpr = `"$__rivet_d"/${entry.map(shellQuote).join('/')}`;
+    const pathExpr = shellQuote(`${dir}/${entry.join('/')}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
     return this.#exec(
-      { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown },
+      { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown, shell: 'user' },
       { ...options, env: input.env, stdin: input.stdin },
     );
   }
 
+  /**
+   * Bolt's upload (`lib/bolt/shell/bash.rb` `upload`): the file or directory goes to a private
+   * temp dir under its own name, then `mv -f <temp>/<name> <destination>`. So, as with `mv`, a
+   * file or directory uploaded onto an existing directory lands inside it
+   * (`<destination>/<name>`), a file replaces a file, and a missing parent is an `MV_ERROR`, not
+   * created. Without run-as the bytes go over the direct channel (SFTP, fs) and one exec moves
+   * them; with run-as (or no SFTP) one exec receives them on stdin and moves them.
+   */
   async upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void> {
     const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
       throw new RivetError(ErrorKind.TaskFile, `The source '${localPath}' cannot be read: ${error.code ?? error.message}`, { issueCode: 'WRITE_ERROR' });
     });
-    if (await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, remotePath, options))) return;
-    const remote = shellQuote(remotePath);
-    const mode = (info.mode & 0o7777).toString(8);
-    const body = info.isDirectory()
-      ? `mkdir -p ${remote} && tar -xf - -C ${remote}`
-      : `__t=$(mktemp "$(dirname -- ${remote})/.rivet-upload.XXXXXXXX") && cat > "$__t" && chmod ${mode} "$__t" && mv -f "$__t" ${remote} || { rm -f "$__t"; exit 1; }`;
-    const stdinStream = info.isDirectory()
-      ? Readable.from((await loadTar()).c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
-      : createReadStream(localPath);
-    const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdinStream });
+    const name = basename(localPath);
+    const tmpdir = options.tmpdir ?? '/tmp';
+    const dir = privateDirPath(tmpdir);
+    const staged = `${dir}/${name}`;
+    const move =
+      `__rivet_e=$(mv -f -- ${shellQuote(staged)} ${shellQuote(remotePath)} 2>&1) || ` +
+      `{ rm -rf -- "$__rivet_d"; __rivet_fail MV_ERROR ${shellQuote(`Could not move temporary file '${staged}' to ${remotePath}: `)}"$(printf '%s' "$__rivet_e" | tr '\n' ' ')"; }\n` +
+      'rm -rf -- "$__rivet_d"';
+    const sent = await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, staged, options)).catch(async (error: unknown) => {
+      // A copy that failed halfway leaves part of the temp dir on the target: remove it (best effort).
+      await this.#exec({ body: `rm -rf -- ${shellQuote(dir)}` }, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      throw error;
+    });
+    const result = sent
+      ? await this.#exec({ setup: `__rivet_d=${shellQuote(dir)}\n${move}`, body: 'true' }, { signal: options.signal })
+      : await this.#receiveAndMove({ localPath, isDirectory: info.isDirectory(), mode: info.mode, tmpdir, dir, staged, move }, options);
     if (result.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Upload to ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
+  }
+
+  /** One exec that makes the private temp dir, receives the file or tar on stdin and moves it. */
+  async #receiveAndMove(
+    { localPath, isDirectory, mode, tmpdir, dir, staged, move }: { localPath: string; isDirectory: boolean; mode: number; tmpdir: string; dir: string; staged: string; move: string },
+    options: TransferOptions,
+  ): Promise<RunResult> {
+    const receive = isDirectory
+      ? `mkdir -- ${shellQuote(staged)} && tar -xf - -C ${shellQuote(staged)}`
+      : `cat > ${shellQuote(staged)} && chmod ${(mode & 0o7777).toString(8)} ${shellQuote(staged)}`;
+    const stdinStream = isDirectory
+      ? Readable.from((await loadTar()).c({ cwd: localPath, portable: true }, ['.']) as unknown as AsyncIterable<Buffer>)
+      : createReadStream(localPath);
+    return this.#exec(
+      {
+        setup: `${makeDirSnippet(tmpdir, dir)}\n__rivet_e=$(${receive} 2>&1) || { rm -rf -- "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not write ${staged.replaceAll('"', '')}: $__rivet_e"; }\n${move}`,
+        body: 'true',
+      },
+      { signal: options.signal, runAs: options.runAs, stdinStream },
+    );
   }
 
   async download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
@@ -203,11 +241,22 @@ export class PosixConnection implements Connection {
     });
   }
 
-  async #exec(parts: ScriptParts, options: ExecOptions): Promise<RunResult> {
+  /**
+   * Bolt's shell for the user's work (`lib/bolt/shell/bash.rb` `execute`): the login shell when the
+   * transport hands the command straight to its exec request (ssh) and Bolt adds no wrapper; `sh`
+   * when Bolt wraps it in `sudo ... sh -c` (run-as) or `/usr/bin/env ... sh -c` (env vars).
+   */
+  #userShell(runAs: RunAs | undefined, env: RunOptions['env']): BodyShell {
+    if (!this.#primitives.execRunsLoginShell) return 'sh';
+    return runAs !== undefined || Object.keys(env ?? {}).length > 0 ? 'sh' : 'login';
+  }
+
+  async #exec(parts: ExecParts, options: ExecOptions): Promise<RunResult> {
     const started = performance.now();
     const runAs = this.#effectiveRunAs(options.runAs);
     const protocol = new ExecProtocol();
-    const header = protocol.header({ ...parts, env: options.env, cdHome: runAs !== undefined });
+    const shell = parts.shell === 'user' ? this.#userShell(runAs, options.env) : parts.shell;
+    const header = protocol.header({ ...parts, shell, env: options.env, cdHome: runAs !== undefined });
     if (options.signal.aborted) return canceledResult(started);
     const proc = await this.#primitives.spawn(protocol.commandLine(runAs), { signal: options.signal });
     return new Promise<RunResult>((resolve, reject) => {
@@ -350,11 +399,16 @@ function invocationLine(pathExpr: string, options: { interpreter?: readonly stri
 
 const CLEANUP_SNIPPET = 'if [ -n "${__rivet_d:-}" ]; then rm -rf "$__rivet_d"; fi';
 
-/** Shell code making the private temp dir `$__rivet_d` under `tmpdir`, or failing with TMPDIR_ERROR. */
-function makeDirSnippet(tmpdir: string): string {
+/** A fresh private temp dir path under `tmpdir` (random, so `mkdir` fails rather than reuse one). */
+function privateDirPath(tmpdir: string): string {
+  return `${tmpdir.replace(/\/+$/, '')}/rivet.${randomBytes(8).toString('hex')}`;
+}
+
+/** Shell code making the private temp dir `dir` (mode 700) as `$__rivet_d`, or failing with TMPDIR_ERROR. */
+function makeDirSnippet(tmpdir: string, dir: string): string {
   return (
-    `__rivet_d=$(mktemp -d ${shellQuote(`${tmpdir.replace(/\/+$/, '') || '/'}/rivet.XXXXXXXXXX`)} 2>&1) || ` +
-    `__rivet_fail TMPDIR_ERROR "Could not create a temporary directory in ${tmpdir.replaceAll('"', '')}: $__rivet_d"`
+    `__rivet_d=${shellQuote(dir)}; __rivet_e=$(mkdir -m 700 -- "$__rivet_d" 2>&1) || ` +
+    `{ __rivet_d=; __rivet_fail TMPDIR_ERROR "Could not create a temporary directory in ${tmpdir.replaceAll('"', '')}: $__rivet_e"; }`
   );
 }
 

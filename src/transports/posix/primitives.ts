@@ -17,6 +17,12 @@ export interface PosixPrimitives {
   readonly target: Target;
   /** The user the connection is logged in as (a `run-as` equal to it is ignored, T-41). */
   readonly loginUser: string | undefined;
+  /**
+   * True when `spawn`'s command line is run by the login user's shell (ssh: sshd runs the exec
+   * request with `$SHELL -c`); false when Rivet starts `/bin/sh` itself (local, as Bolt's
+   * `popen3`). Decides the shell a user's command runs in (see {@link PosixConnection}).
+   */
+  readonly execRunsLoginShell: boolean;
   /** Transport name for messages ("ssh", "local"). */
   readonly transportName: string;
   /**

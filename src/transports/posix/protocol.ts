@@ -15,6 +15,15 @@
  * bootstrap's ready marker appears on stderr. The password therefore goes to sudo and to nothing
  * else, and never touches disk or a command line (X-03, without Bolt's #1129).
  *
+ * The command itself runs in its own shell, as `<shell> -c '<command>' <name>`, so the shell reports
+ * errors against the command (`sh: 1: x: not found`), never against the bootstrap's eval. That
+ * shell's command line shows the user's command (as sshd's `$SHELL -c` does for Bolt); env values,
+ * task parameters and passwords stay off every command line. Which
+ * shell follows Bolt (`lib/bolt/shell/bash.rb` `execute`): Bolt hands a plain command to the exec
+ * request, so over SSH the login shell runs it (sshd's `$SHELL -c`); with run-as (`sudo ... sh -c`)
+ * or env vars (`/usr/bin/env ... sh -c`), and always on the local transport (Ruby's `popen3`),
+ * it is `sh`. Rivet's own transfer and setup code always runs in `/bin/sh`.
+ *
  * Setup failures (temp dir, write, chmod) are reported as a marker line on stderr and exit code
  * 125, which the connection turns into `puppetlabs.tasks/task_file_error` with Bolt's issue codes.
  *
@@ -42,10 +51,27 @@ export interface ScriptParts {
   setup?: string | Buffer | undefined;
   /** The command, run as a waited-for background job with the remaining stdin. */
   body: string;
+  /**
+   * What runs the body: `sh` (`/bin/sh`), or `login` (the login shell, `$SHELL`, as sshd would).
+   * Default `sh`.
+   */
+  shell?: BodyShell | undefined;
   /** Runs after the body, and on TERM/HUP/INT. */
   teardown?: string | undefined;
   /** `cd` to the home directory first (Bolt does so for run-as). */
   cdHome?: boolean | undefined;
+}
+
+/** The shell that runs a script's body: `/bin/sh`, or the login user's shell (`$SHELL`). */
+export type BodyShell = 'sh' | 'login';
+
+/**
+ * `exec <shell> -c '<body>' <name>`: the body as its own `-c` command, with `$0` the shell's bare
+ * name, exactly as sshd (`bash -c`) or `sh -c` would run it.
+ */
+function shellInvocation(body: string, shell: BodyShell): string {
+  if (shell === 'sh') return `exec /bin/sh -c ${shellQuote(body)} sh`;
+  return `__rivet_sh=\${SHELL:-/bin/sh}; exec "$__rivet_sh" -c ${shellQuote(body)} "\${__rivet_sh##*/}"`;
 }
 
 export class ExecProtocol {
@@ -104,7 +130,7 @@ export class ExecProtocol {
     if (parts.setup !== undefined) pieces.push(parts.setup);
     pieces.push(
       'exec 3<&0',
-      `(\n${exports.join('\n')}${exports.length ? '\n' : ''}${parts.body}\n) <&3 3<&- &`,
+      `(\n${exports.join('\n')}${exports.length ? '\n' : ''}${shellInvocation(parts.body, parts.shell ?? 'sh')}\n) <&3 3<&- &`,
       '__rivet_p=$!',
       'exec 3<&-',
       'wait "$__rivet_p"; __rivet_rc=$?',

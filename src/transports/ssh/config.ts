@@ -109,7 +109,7 @@ export interface ResolveEnv {
 }
 
 function optionError(target: Target, key: string, msg: string): RivetError {
-  return new RivetError(ErrorKind.Connect, `ssh ${target.name}: option '${key}' ${msg}`, {
+  return new RivetError(ErrorKind.Connect, `Failed to connect to ${target.name}: option '${key}' ${msg}`, {
     issueCode: 'CONNECT_ERROR',
     target: target.name,
     details: { key },
@@ -235,7 +235,10 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
     sshConfig ? (sshConfig.compute(name, { ignoreCase: true, matchExec: false }) as Computed) : {};
 
   const alias = target.host ?? str(o, 'host', target);
-  if (alias === undefined || alias === '') throw optionError(target, 'host', 'is not set (the target has no host)');
+  if (alias === undefined || alias === '') {
+    // Bolt's Transport::SSH::Connection#initialize: a target with only a name has no host.
+    throw new RivetError(ErrorKind.TargetValidation, `Target ${target.name} does not have a host`, { target: target.name, details: { key: 'host' } });
+  }
   // The inventory already resolved host/port/user/password with Bolt's precedence (URI parts over
   // config, I-16); the options are read directly only for targets made without an inventory.
   const c = compute(alias);
@@ -253,7 +256,7 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
       const path = expandHome(pk, home);
       const data = await readKeyFile(path);
       if (data === undefined) {
-        throw new RivetError(ErrorKind.Connect, `ssh ${target.name}: cannot read private key file ${path}`, {
+        throw new RivetError(ErrorKind.Connect, `Authentication failed for ${target.name}: cannot read private key file ${path}`, {
           issueCode: 'AUTH_ERROR',
           target: target.name,
           details: { key: 'private-key', path },

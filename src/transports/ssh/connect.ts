@@ -3,7 +3,8 @@
  *
  * - The TCP socket is ours (`net.connect` + `setNoDelay(true)`; ssh2 leaves Nagle on) and passed
  *   as `sock`, so our own timer covers TCP connect and the handshake together.
- * - `authHandler` offers exactly the configured methods, in order: private keys, agent, password.
+ * - `authHandler` offers exactly the configured methods, in order: private keys, agent, password;
+ *   they are checked once the host is reached (an unknown host is a CONNECT_ERROR, as in Bolt).
  *   No `none` probe (it costs a round trip and only tells us the method list).
  * - `hostVerifier` checks the key against known_hosts (see `known-hosts.ts`).
  * - Every wait is bounded by `connect-timeout` and honours the AbortSignal.
@@ -19,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import ssh2, { type AnyAuthMethod, type Client as ClientType, type ConnectConfig } from 'ssh2';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { HopConfig, ResolvedSshConfig } from './config.ts';
-import { describeSocketError, formatEndpoint, sshError } from './errors.ts';
+import { authFailed, connectTimeout, describeSocketError, formatEndpoint, sshError } from './errors.ts';
 import { checkHostKey, entryMatchesName, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
 
 const { Client, utils } = ssh2;
@@ -54,7 +55,7 @@ function tcpConnect(targetName: string, hop: HopConfig, noDelay: boolean, deadli
     const onError = (error: NodeJS.ErrnoException): void => {
       cleanup();
       sock.destroy();
-      reject(sshError('CONNECT_ERROR', targetName, endpoint, describeSocketError(error), { cause: error, details: { code: error.code } }));
+      reject(sshError('CONNECT_ERROR', targetName, endpoint, describeSocketError(error, endpoint), { cause: error, details: { code: error.code } }));
     };
     const onAbort = (): void => {
       cleanup();
@@ -64,7 +65,7 @@ function tcpConnect(targetName: string, hop: HopConfig, noDelay: boolean, deadli
     const timer = setTimeout(() => {
       cleanup();
       sock.destroy();
-      reject(sshError('CONNECT_ERROR', targetName, endpoint, `timeout after ${timeoutMs / 1000} s (connect-timeout) while opening the TCP connection`));
+      reject(connectTimeout(targetName, endpoint, timeoutMs / 1000, 'opening the TCP connection'));
     }, Math.max(0, deadline - Date.now()));
     sock.once('connect', onConnect);
     sock.once('error', onError);
@@ -85,7 +86,7 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
     const parsed = utils.parseKey(key.data);
     if (parsed instanceof Error) {
       if (key.explicit) {
-        throw sshError('AUTH_ERROR', targetName, hop, `cannot use private key ${key.origin}: ${parsed.message}`);
+        throw sshError('AUTH_ERROR', targetName, { host: hop.host, port: hop.port }, `cannot use private key ${key.origin}: ${parsed.message}`);
       }
       continue; // e.g. an encrypted default identity: skip, as there is no passphrase prompt.
     }
@@ -101,7 +102,7 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
     labels.push('password');
   }
   if (methods.length === 0) {
-    throw sshError('AUTH_ERROR', targetName, hop, `no authentication method configured for user '${hop.user}' (set private-key or password, or run ssh-agent with load-config: true)`);
+    throw sshError('AUTH_ERROR', targetName, { host: hop.host, port: hop.port }, `no authentication method configured for user '${hop.user}' (set private-key or password, or run ssh-agent with load-config: true)`);
   }
   return { methods, labels };
 }
@@ -121,7 +122,6 @@ async function loginHop(
   signal: AbortSignal,
 ): Promise<ClientType> {
   const endpoint = { host: hop.host, port: hop.port };
-  const where = formatEndpoint(endpoint);
 
   let hostKeyFailure: RivetError | undefined;
   const hostVerifier = (key: Buffer): boolean => {
@@ -138,7 +138,7 @@ async function loginHop(
           'HOST_KEY_ERROR',
           targetName,
           endpoint,
-          `host key verification failed: ${knownHostsName(hop.host, hop.port)} is not in known_hosts (${files}) with a ${type} key` +
+          `${knownHostsName(hop.host, hop.port)} is not in known_hosts (${files}) with a ${type} key` +
             (verdict.otherTypes.length > 0 ? ` (known key types: ${verdict.otherTypes.join(', ')})` : '') +
             `. Add it with: ssh-keyscan -p ${hop.port} ${hop.host} >> ~/.ssh/known_hosts (after checking the fingerprint), or set host-key-check: false`,
           { details: { keyType: type } },
@@ -149,13 +149,13 @@ async function loginHop(
           'HOST_KEY_ERROR',
           targetName,
           endpoint,
-          `host key verification failed: the ${type} host key of ${knownHostsName(hop.host, hop.port)} has CHANGED since it was recorded in ${verdict.entry.source}:${verdict.entry.line} ` +
+          `the ${type} host key of ${knownHostsName(hop.host, hop.port)} has CHANGED since it was recorded in ${verdict.entry.source}:${verdict.entry.line} ` +
             `(someone could be eavesdropping on you: man-in-the-middle attack, or the host was reinstalled). Remove the old entry with: ssh-keygen -R '${knownHostsName(hop.host, hop.port)}'`,
           { details: { keyType: type, file: verdict.entry.source, line: verdict.entry.line } },
         );
         return false;
       case 'revoked':
-        hostKeyFailure = sshError('HOST_KEY_ERROR', targetName, endpoint, `host key verification failed: the ${type} host key is marked @revoked in ${verdict.entry.source}:${verdict.entry.line}`);
+        hostKeyFailure = sshError('HOST_KEY_ERROR', targetName, endpoint, `the ${type} host key is marked @revoked in ${verdict.entry.source}:${verdict.entry.line}`);
         return false;
     }
   };
@@ -200,16 +200,13 @@ async function loginHop(
       if (hostKeyFailure) return hostKeyFailure;
       const e = lastError;
       if (e?.level === 'client-authentication') {
-        return sshError('AUTH_ERROR', targetName, endpoint, `authentication failed for user '${hop.user}' (tried: ${tried.join(', ') || 'nothing the server accepts'})`, {
-          cause: e,
-          details: { user: hop.user, methodsTried: tried },
-        });
+        return authFailed(targetName, endpoint, hop.user, tried, { cause: e });
       }
       if (e?.level === 'client-timeout') {
-        return sshError('CONNECT_ERROR', targetName, endpoint, `timeout after ${cfg.connectTimeoutMs / 1000} s (connect-timeout) waiting for the SSH handshake`, { cause: e });
+        return connectTimeout(targetName, endpoint, cfg.connectTimeoutMs / 1000, 'waiting for the SSH handshake', { cause: e });
       }
       if (e && (e as NodeJS.ErrnoException).code) {
-        return sshError('CONNECT_ERROR', targetName, endpoint, describeSocketError(e as NodeJS.ErrnoException), { cause: e });
+        return sshError('CONNECT_ERROR', targetName, endpoint, describeSocketError(e as NodeJS.ErrnoException, endpoint), { cause: e });
       }
       if (e) return sshError('CONNECT_ERROR', targetName, endpoint, `SSH handshake failed: ${e.message}`, { cause: e });
       return sshError('CONNECT_ERROR', targetName, endpoint, 'the server closed the connection during the SSH handshake');
@@ -217,7 +214,7 @@ async function loginHop(
     const onClose = (): void => finish(classify());
     const onAbort = (): void => finish(canceled(targetName));
     const timer = setTimeout(() => {
-      finish(hostKeyFailure ?? sshError('CONNECT_ERROR', targetName, endpoint, `timeout after ${cfg.connectTimeoutMs / 1000} s (connect-timeout) waiting for the SSH handshake with ${where}`));
+      finish(hostKeyFailure ?? connectTimeout(targetName, endpoint, cfg.connectTimeoutMs / 1000, 'waiting for the SSH handshake'));
     }, Math.max(0, deadline - Date.now()));
     signal.addEventListener('abort', onAbort, { once: true });
     client.on('ready', onReady);
@@ -287,7 +284,7 @@ function forwardTo(targetName: string, via: ClientType, hop: HopConfig, deadline
     const timer = setTimeout(() => {
       if (done) return;
       done = true;
-      reject(sshError('CONNECT_ERROR', targetName, endpoint, `timeout after ${timeoutMs / 1000} s (connect-timeout) opening the ProxyJump forward`));
+      reject(connectTimeout(targetName, endpoint, timeoutMs / 1000, 'opening the ProxyJump forward'));
     }, Math.max(0, deadline - Date.now()));
     const onAbort = (): void => {
       if (done) return;
@@ -314,17 +311,25 @@ function forwardTo(targetName: string, via: ClientType, hop: HopConfig, deadline
 export async function openSshChain(targetName: string, cfg: ResolvedSshConfig, signal: AbortSignal): Promise<SshChain> {
   if (signal.aborted) throw canceled(targetName);
   const knownHosts = cfg.hostKeyPolicy === 'off' ? [] : await loadKnownHosts(cfg.knownHostsFiles);
-  const plans = cfg.hops.map((hop) => planAuth(targetName, hop));
   const clients: ClientType[] = [];
   try {
     let via: ClientType | undefined;
-    for (const [i, hop] of cfg.hops.entries()) {
+    for (const hop of cfg.hops) {
       // Each hop gets the full connect-timeout.
       const deadline = Date.now() + cfg.connectTimeoutMs;
       const sock: Duplex = via
         ? await forwardTo(targetName, via, hop, deadline, cfg.connectTimeoutMs, signal)
         : await tcpConnect(targetName, hop, cfg.noDelay, deadline, cfg.connectTimeoutMs, signal);
-      const client = await loginHop(targetName, hop, plans[i]!, sock, cfg, knownHosts, deadline, signal);
+      // Auth is planned once the host is reached, so an unknown or unreachable host is a
+      // CONNECT_ERROR even when no key is configured (net-ssh resolves and connects first too).
+      let plan: AuthPlan;
+      try {
+        plan = planAuth(targetName, hop);
+      } catch (error) {
+        sock.destroy();
+        throw error;
+      }
+      const client = await loginHop(targetName, hop, plan, sock, cfg, knownHosts, deadline, signal);
       clients.unshift(client);
       via = client;
     }

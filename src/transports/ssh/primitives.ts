@@ -130,6 +130,7 @@ function sendSignal(channel: ClientChannel, sig: string): void {
 
 export class SshPrimitives implements PosixPrimitives {
   readonly transportName = 'ssh';
+  readonly execRunsLoginShell = true;
   readonly loginUser: string;
   private readonly slots: SessionSlots;
   private sftp: Promise<SFTPWrapper | undefined> | undefined;

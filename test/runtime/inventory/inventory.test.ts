@@ -133,6 +133,22 @@ describe('config merging (I-06..I-09, I-16)', () => {
     expect(inline('targets:\n  - uri: localhost\n    config: {transport: ssh}\n').getTarget('localhost').transport).toBe('ssh');
   });
 
+  // Bolt: lib/bolt/inventory/target.rb Target#initialize deep-merges {config: {transport: local}}
+  // under the target's own data, and #transport reads the target's config before the groups'.
+  it('I-08: localhost gets transport local as its own config: group and top-level transport: ssh do not apply', () => {
+    const inv = inline('config: {transport: ssh}\ngroups:\n  - name: g\n    config: {transport: ssh, ssh: {user: admin}}\n    targets: [localhost, web]\n');
+    expect(inv.getTarget('localhost').transport).toBe('local');
+    expect(inv.getTarget('web').transport).toBe('ssh');
+    expect(inline('config: {transport: ssh}\n').getTarget('localhost').transport).toBe('local'); // ad hoc
+    expect(inv.targetDetail('localhost')).toMatchObject({ name: 'localhost', uri: 'localhost', config: { transport: 'local', local: { cleanup: true } }, groups: ['all', 'g'] });
+    // A URI scheme still wins (Target#transport), and so does the target's own config.
+    expect(inline('targets: [ssh://localhost:2222]\n').getTarget('ssh://localhost:2222').transport).toBe('ssh');
+    expect(inline('targets:\n  - name: localhost\n    config: {transport: ssh, ssh: {host: 127.0.0.1}}\n').getTarget('localhost').transport).toBe('ssh');
+    // Target.new (add_target) goes through the same constructor.
+    const added = inline('config: {transport: ssh}\n').addTarget({ name: 'localhost', vars: { x: 1 } });
+    expect(added.transport).toBe('local');
+  });
+
   it('I-09: ad-hoc targets get the all group config, vars and facts', () => {
     const t = basic().getTarget('adhoc.example.com');
     expect(t).toMatchObject({ user: 'root', port: undefined, vars: { env: 'prod' }, facts: { os: { family: 'Linux' } }, groups: ['all'] });
@@ -212,10 +228,48 @@ describe('inventory show (C-14)', () => {
   it('C-14: names split into inventory and adhoc', () => {
     const inv = basic();
     expect(inv.show('web2,newhost,ssh://u:pw@h2')).toEqual({
-      inventory: { targets: ['web2'], count: 1, file: fixture('basic.yaml') },
-      adhoc: { targets: ['newhost', 'ssh://u@h2'], count: 2 },
+      adhoc: { count: 2, targets: ['newhost', 'ssh://u@h2'] },
+      inventory: { count: 1, targets: ['web2'], file: fixture('basic.yaml'), default: null },
       targets: ['web2', 'newhost', 'ssh://u@h2'],
       count: 3,
+    });
+  });
+
+  // Bolt: lib/bolt/application.rb Application#show_inventory and group_targets_by_source;
+  // lib/bolt/outputter/json.rb print_targets.
+  it("C-14: Bolt's document: adhoc first, inventory with file and default, inventory targets before ad-hoc ones", () => {
+    const shown = basic().show('newhost,web2', { defaultFile: '/p/inventory.yaml' });
+    expect(JSON.stringify(shown)).toBe(
+      JSON.stringify({
+        adhoc: { count: 1, targets: ['newhost'] },
+        inventory: { count: 1, targets: ['web2'], file: fixture('basic.yaml'), default: '/p/inventory.yaml' },
+        targets: ['web2', 'newhost'],
+        count: 2,
+      }),
+    );
+    // No file read: `file` is the default file (`inventory.source || config.default_inventoryfile`).
+    const empty = loadInventory({ path: '/nonexistent/inventory.yaml' }).show('all', { defaultFile: '/p/inventory.yaml' });
+    expect(empty.inventory).toEqual({ count: 0, targets: [], file: '/p/inventory.yaml', default: '/p/inventory.yaml' });
+  });
+
+  // Bolt: lib/bolt/config/transport/{ssh,winrm,local}.rb DEFAULTS, merged by Base#initialize;
+  // ssh.rb #validate expands private-key with File.expand_path(key, project).
+  it('C-14: --detail shows the transport defaults and expands ~ and relative key paths', () => {
+    const inv = loadInventory(
+      { text: 'targets:\n  - uri: a\n    config: {ssh: {private-key: ~/.ssh/id_a, connect-timeout: 3}}\n  - uri: b\n    config: {ssh: {private-key: keys/b}}\n', name: 'inventory.yaml' },
+      { baseDir: '/proj' },
+    );
+    const home = process.env['HOME'] ?? '';
+    expect(inv.targetDetail('a').config).toEqual({
+      transport: 'ssh',
+      ssh: { 'batch-mode': true, cleanup: true, 'connect-timeout': 3, 'disconnect-timeout': 5, 'load-config': true, 'login-shell': 'bash', tty: false, 'private-key': `${home}/.ssh/id_a` },
+    });
+    expect(inv.targetDetail('b').config['ssh']).toMatchObject({ 'private-key': '/proj/keys/b' });
+    // The same path reaches the transport.
+    expect(inv.getTarget('b').config.ssh).toMatchObject({ 'private-key': '/proj/keys/b' });
+    expect(inv.targetDetail('winrm://w').config).toEqual({
+      transport: 'winrm',
+      winrm: { 'basic-auth-only': false, cleanup: true, 'connect-timeout': 10, ssl: true, 'ssl-verify': true, 'file-protocol': 'winrm' },
     });
   });
 
@@ -230,7 +284,10 @@ describe('inventory show (C-14)', () => {
       name: 'win1',
       uri: null,
       alias: [],
-      config: { transport: 'winrm', winrm: { user: 'Administrator', password: REDACTED, ssl: false, host: '10.0.0.7' } },
+      config: {
+        transport: 'winrm',
+        winrm: { 'basic-auth-only': false, cleanup: true, 'connect-timeout': 10, 'ssl-verify': true, 'file-protocol': 'winrm', user: 'Administrator', password: REDACTED, ssl: false, host: '10.0.0.7' },
+      },
       vars: { env: 'prod' },
       features: [],
       facts: { os: { family: 'Linux' } },

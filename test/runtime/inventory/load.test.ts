@@ -56,8 +56,16 @@ describe('loading inventory.yaml', () => {
 
   it('I-02: unknown top-level key lists the valid keys', () => {
     expect(errorOf('targets: [a]\ntarget: [b]\n').message).toBe(
-      "inventory.yaml:2: target: unknown key 'target' in the inventory (group all); valid keys are: config, facts, features, groups, plugin_hooks, targets, vars, version",
+      "inventory.yaml:2: target: unknown key 'target' in the inventory (group all); valid keys are: config, facts, features, groups, name, plugin_hooks, targets, vars, version",
     );
+  });
+
+  it("I-02: a top-level name is accepted and ignored with Bolt's warning (Bolt: inventory/group.rb Group#initialize, all_group)", () => {
+    const inv = loadInventory({ text: 'name: vegetables\ntargets:\n  - uri: carrot.example.org\n    name: carrot\n', name: 'inventory.yaml' });
+    expect(inv.warnings).toEqual(["inventory.yaml:1: Top-level group 'vegetables' cannot specify a name, using 'all' instead."]);
+    expect(inv.groupNames()).toEqual(['all']);
+    expect(inv.getTargets('all').map((t) => t.name)).toEqual(['carrot']);
+    expect(loadInventory({ text: 'name: all\n', name: 'inventory.yaml' }).warnings).toEqual([]);
   });
 
   it('I-03: unknown group key names the key path and line', () => {
@@ -83,10 +91,10 @@ describe('loading inventory.yaml', () => {
     expect(errorOf('targets:\n  - "hôte"\n').message).toMatch(/must be ASCII/);
   });
 
-  it('I-04: name without uri needs config.<transport>.host', () => {
-    expect(errorOf('groups:\n  - name: g\n    targets:\n      - name: box\n').message).toBe(
-      "inventory.yaml:4: groups[0].targets[0]: target 'box' has no 'uri' and no 'config.ssh.host' (I-04)",
-    );
+  it('I-04: a target with only a name loads, named as given, with no host (Bolt: inventory/target.rb Target#initialize, #host)', () => {
+    const only = loadInventory({ text: 'groups:\n  - name: g\n    targets:\n      - name: box\n', name: 'inventory.yaml' });
+    expect(only.getTarget('box')).toMatchObject({ name: 'box', uri: undefined, host: undefined, transport: 'ssh', groups: ['all', 'g'] });
+    expect(only.show('all')).toMatchObject({ inventory: { targets: ['box'] }, adhoc: { targets: [] } });
     const inv = loadInventory({ text: 'targets:\n  - name: box\n    config: {ssh: {host: 10.1.1.1}}\n', name: 'inventory.yaml' });
     expect(inv.getTarget('box').host).toBe('10.1.1.1');
   });

@@ -53,6 +53,8 @@ describe('P-31 local helpers', () => {
     const plan = definePlan({
       async run() {
         const script = await runScript('site/scripts/hello.sh', 't1', { arguments: ['plan'] });
+        // Bolt's upload does not create parents (bash.rb upload: mv -f): make the directory first.
+        await runCommand(`mkdir -p '${dest}'`, 't1');
         await uploadFile('site/page.html', `${dest}/page.html`, 't1');
         await writeFile('abc', `${dest}/abc.txt`, 't1');
         const down = await downloadFile(`${dest}/abc.txt`, 'copies', 't1');

@@ -2,8 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import deploy from '../../../plans/deploy.ts';
-import { MockPlanEnvironment } from '../../../src/runtime/plans/index.ts';
-import { definePlan, runCommand, runTaskWith, waitUntilAvailable } from '../../../src/sdk/index.ts';
+import { MockPlanEnvironment } from 'rivetops/testing';
+import { definePlan, runCommand, runTaskWith, waitUntilAvailable } from 'rivetops';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 let env: MockPlanEnvironment;

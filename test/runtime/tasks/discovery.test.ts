@@ -197,6 +197,12 @@ describe('task discovery', () => {
     expect((await loadError('zzzzzz', [MODULES])).message).not.toContain('Did you mean');
   });
 
+  it('T-09: the list names the tasks that come from the built-in modules directory', async () => {
+    const { BUILTIN_MODULES_DIR } = await import('../../../src/runtime/task-catalog.ts');
+    expect((await listTasks([MODULES, BUILTIN_MODULES_DIR], { builtinDir: BUILTIN_MODULES_DIR })).builtin).toEqual(['facts', 'package', 'service']);
+    expect((await listTasks([MODULES])).builtin).toEqual([]);
+  });
+
   it('T-09: the first module with a name wins', async () => {
     const first = await loadTask('demo', [SHADOW, MODULES]);
     expect(first.moduleDir).toBe(join(SHADOW, 'demo'));

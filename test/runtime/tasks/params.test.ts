@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Sensitive, isRivetError } from '../../../src/core/index.ts';
 import { parseTaskMetadata } from '../../../src/runtime/tasks/metadata.ts';
-import { applyDefaults, parseCliParams, prepareTaskParams, typeCliValue } from '../../../src/runtime/tasks/params.ts';
+import { applyDefaults, parseCliParams, prepareTaskParams, splitMetaparameters, typeCliValue } from '../../../src/runtime/tasks/params.ts';
 
 const deploy = {
   name: 'demo::deploy',
@@ -51,13 +51,27 @@ describe('task parameters', () => {
     expect(failure(() => prepareTaskParams(deploy, { port: 'eighty', prot: 1 }))).toEqual({
       kind: 'bolt/pal-error',
       issue: 'TYPE_MISMATCH',
-      msg: ["demo::deploy: unknown parameter 'prot' (did you mean 'port'?)", "demo::deploy: missing required parameter 'version'", 'demo::deploy: parameter \'port\' expects an Integer[1, 65535], got "eighty"'].join('\n'),
+      // Bolt's wording (spec/integration/cli/cli_spec.rb 'task run'): "Task <name>:" then one problem per line.
+      msg: ['Task demo::deploy:', "has no parameter named 'prot' (did you mean 'port'?)", "expects a value for parameter 'version'", 'parameter \'port\' expects an Integer[1, 65535], got "eighty"'].join('\n '),
     });
   });
 
-  it('T-23: metaparameters are not validated; _installdir and _target injected', () => {
-    const { params } = prepareTaskParams({ name: 'demo::none', metadata: { parameters: {} } }, { _run_as: 'root' }, { installdir: '/tmp/abc', target: { name: 'api', host: 'x' } });
-    expect(params).toEqual({ _run_as: 'root', _task: 'demo::none', _installdir: '/tmp/abc', _target: { name: 'api', host: 'x' } });
+  it("T-23: every '_' key is a metaparameter, partitioned off as an option (run_task.rb run_task_with_description); _installdir and _target injected", () => {
+    const { params, meta } = prepareTaskParams(
+      { name: 'demo::none', metadata: { parameters: {} } },
+      { _run_as: 'root', _foo: 1, _error: { msg: 'forged' }, _catch_errors: true, _env_vars: { A: 'b' }, _task: 'forged', _installdir: '/forged' },
+      { installdir: '/tmp/abc', target: { name: 'api', host: 'x' } },
+    );
+    expect(params).toEqual({ _task: 'demo::none', _installdir: '/tmp/abc', _target: { name: 'api', host: 'x' } });
+    expect(meta).toEqual({ runAs: 'root' });
+  });
+
+  it('T-23: splitMetaparameters strips the underscore, as Bolt\'s transform_keys', () => {
+    expect(splitMetaparameters({ name: 'x', _run_as: 'root', _noop: true })).toEqual({ params: { name: 'x' }, options: { run_as: 'root', noop: true } });
+  });
+
+  it('T-23: a _run_as that is not a String is a pal-error', () => {
+    expect(failure(() => prepareTaskParams(deploy, { version: '1', _run_as: 5 }))).toMatchObject({ kind: 'bolt/pal-error', issue: 'TYPE_MISMATCH' });
   });
 
   it('T-15: noop on a task without supports_noop fails with TASK_NO_NOOP', () => {

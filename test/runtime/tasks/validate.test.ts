@@ -17,37 +17,38 @@ const params = parseTaskMetadata(
   'deploy.json',
 ).metadata.parameters;
 
+// Bolt's wording: Puppet's TaskSignature#runnable_with? via run_task.rb (spec/integration/cli/cli_spec.rb 'task run').
 describe('parameter validation messages', () => {
   const cases: [Record<string, unknown>, string[]][] = [
     [{ version: '1', port: 80 }, []],
     [{ version: '1', port: 80, hosts: null, opts: null, anything: { x: [1] }, _task: 'x', _noop: true }, []],
-    [{ version: '1', port: 'eighty' }, ['demo::deploy: parameter \'port\' expects an Integer[1, 65535], got "eighty"']],
-    [{ version: '1', port: 0 }, ["demo::deploy: parameter 'port' expects an Integer[1, 65535], got 0"]],
-    [{ port: 80 }, ["demo::deploy: missing required parameter 'version'"]],
-    [{ version: '', port: 80 }, ['demo::deploy: parameter \'version\' expects a String[1], got ""']],
-    [{ version: '1', prot: 80 }, ["demo::deploy: unknown parameter 'prot' (did you mean 'port'?)", "demo::deploy: missing required parameter 'port'"]],
-    [{ version: '1', port: 80, zzz: 1 }, ["demo::deploy: unknown parameter 'zzz'"]],
-    [{ version: '1', port: 80, hosts: ['a', ''] }, ['demo::deploy: parameter \'hosts\' index 1 expects a String[1], got ""']],
-    [{ version: '1', port: 80, opts: { timeout: 'x' } }, ['demo::deploy: parameter \'opts\' entry \'timeout\' expects an Integer, got "x"']],
-    [{ version: '1', port: 80, opts: {} }, ["demo::deploy: parameter 'opts' expects a value for key 'timeout'"]],
-    [{ version: '1', port: 80, opts: { timeout: 1, retrys: 2 } }, ["demo::deploy: parameter 'opts' has unrecognized key 'retrys' (did you mean 'retries'?)"]],
-    [{ version: '1', port: 80, opts: 'x' }, ["demo::deploy: parameter 'opts' expects a Struct[{'timeout' => Integer, Optional['retries'] => Integer}], got \"x\""]],
-    [{ version: 'x'.repeat(100), port: 'y'.repeat(100) }, [`demo::deploy: parameter 'port' expects an Integer[1, 65535], got "${'y'.repeat(56)}...`]],
+    [{ version: '1', port: 'eighty' }, ['parameter \'port\' expects an Integer[1, 65535], got "eighty"']],
+    [{ version: '1', port: 0 }, ["parameter 'port' expects an Integer[1, 65535], got 0"]],
+    [{ port: 80 }, ["expects a value for parameter 'version'"]],
+    [{ version: '', port: 80 }, ['parameter \'version\' expects a String[1], got ""']],
+    [{ version: '1', prot: 80 }, ["has no parameter named 'prot' (did you mean 'port'?)", "expects a value for parameter 'port'"]],
+    [{ version: '1', port: 80, zzz: 1 }, ["has no parameter named 'zzz'"]],
+    [{ version: '1', port: 80, hosts: ['a', ''] }, ['parameter \'hosts\' index 1 expects a String[1], got ""']],
+    [{ version: '1', port: 80, opts: { timeout: 'x' } }, ['parameter \'opts\' entry \'timeout\' expects an Integer, got "x"']],
+    [{ version: '1', port: 80, opts: {} }, ["parameter 'opts' expects a value for key 'timeout'"]],
+    [{ version: '1', port: 80, opts: { timeout: 1, retrys: 2 } }, ["parameter 'opts' has unrecognized key 'retrys' (did you mean 'retries'?)"]],
+    [{ version: '1', port: 80, opts: 'x' }, ["parameter 'opts' expects a Struct[{'timeout' => Integer, Optional['retries'] => Integer}], got \"x\""]],
+    [{ version: 'x'.repeat(100), port: 'y'.repeat(100) }, [`parameter 'port' expects an Integer[1, 65535], got "${'y'.repeat(56)}...`]],
   ];
   for (const [input, expected] of cases) {
     it(`T-13: ${JSON.stringify(input).slice(0, 80)}`, () => {
-      expect(validateTaskParams('demo::deploy', params, input)).toEqual(expected);
+      expect(validateTaskParams(params, input)).toEqual(expected);
     });
   }
 
   it('T-13: parameters: {} accepts no parameters (metaparameters still fine)', () => {
-    expect(validateTaskParams('demo::none', {}, { a: 1, _task: 'x' })).toEqual(["demo::none: unknown parameter 'a'"]);
+    expect(validateTaskParams({}, { a: 1, _task: 'x' })).toEqual(["has no parameter named 'a'"]);
   });
 
   it('T-13: parameters missing accepts any well-named parameter', () => {
-    expect(validateTaskParams('demo::any', undefined, { a: 1, b_2: [null], _x: 1 })).toEqual([]);
-    expect(validateTaskParams('demo::any', null, { Bad: 1 })).toEqual([
-      "demo::any: invalid parameter name 'Bad': names must start with a lowercase letter and contain only lowercase letters, digits and underscores",
+    expect(validateTaskParams(undefined, { a: 1, b_2: [null], _x: 1 })).toEqual([]);
+    expect(validateTaskParams(null, { Bad: 1 })).toEqual([
+      "parameter 'Bad' has an invalid name: names must start with a lowercase letter and contain only lowercase letters, digits and underscores",
     ]);
   });
 
@@ -77,10 +78,10 @@ describe('validation messages never show secrets', () => {
       JSON.stringify({ parameters: { password: { type: 'String[8]', sensitive: true }, key: { type: 'Sensitive[String[8]]' }, list: { type: 'Array[String[3]]' } } }),
       'x.json',
     ).metadata.parameters;
-    expect(validateTaskParams('demo::s', specs, { password: 'short', key: 'tiny', list: [new Sensitive('ab')] })).toEqual([
-      "demo::s: parameter 'password' expects a String[8], got Sensitive [value redacted]",
-      "demo::s: parameter 'key' expects a String[8], got Sensitive [value redacted]",
-      "demo::s: parameter 'list' index 0 expects a String[3], got Sensitive [value redacted]",
+    expect(validateTaskParams(specs, { password: 'short', key: 'tiny', list: [new Sensitive('ab')] })).toEqual([
+      "parameter 'password' expects a String[8], got Sensitive [value redacted]",
+      "parameter 'key' expects a String[8], got Sensitive [value redacted]",
+      "parameter 'list' index 0 expects a String[3], got Sensitive [value redacted]",
     ]);
   });
 });
