@@ -229,5 +229,15 @@ async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortS
     cwd: process.cwd(),
   };
   const code = await run(process.argv.slice(2), io, controller.signal);
+  // stdout and stderr are asynchronous on pipes: exiting at once would cut a large report short.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(controller.signal.aborted && code === 0 ? 130 : code);
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
 }

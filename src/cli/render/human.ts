@@ -29,6 +29,9 @@ export interface HumanOptions {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** Longest piece of an unterminated line `--stream` holds back before printing it. */
+const STREAM_LINE_MAX = 64 * 1024;
+
 export class HumanRenderer {
   readonly #o: HumanOptions;
   #total = 0;
@@ -165,9 +168,16 @@ export class HumanRenderer {
 
   #streamOutput(target: string, stream: 'stdout' | 'stderr', text: string): void {
     const key = `${target}\0${stream}`;
-    const pending = (this.#partial.get(key) ?? '') + text;
-    const lines = pending.split('\n');
-    this.#partial.set(key, lines.pop() ?? '');
+    const lines = text.split('\n');
+    lines[0] = (this.#partial.get(key) ?? '') + (lines[0] ?? '');
+    let rest = lines.pop() ?? '';
+    // A line without end is printed in pieces of STREAM_LINE_MAX, so it is never held (or
+    // re-scanned) whole: streaming stays linear in time and bounded in memory.
+    while (rest.length >= STREAM_LINE_MAX) {
+      lines.push(rest.slice(0, STREAM_LINE_MAX));
+      rest = rest.slice(STREAM_LINE_MAX);
+    }
+    this.#partial.set(key, rest);
     const tag = stream === 'stdout' ? 'out' : 'err';
     for (const line of lines) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: ${line}`);
   }

@@ -15,7 +15,8 @@ import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import type { ResultSet } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
 import type { Executor } from '../executor.ts';
-import { commandValue } from './output.ts';
+import { commandValue, warnIfTruncated } from './output.ts';
+import { resolveMaxOutput } from '../output-limit.ts';
 import { resolveCleanup, resolveInterpreter, resolveRunAs, resolveTmpdir, type StepRunOptions } from './options.ts';
 
 export interface CommonStepOptions extends StepRunOptions {
@@ -33,14 +34,17 @@ export function runCommandStep(executor: Executor, command: string, targets: rea
     description: options.description,
     targets,
     signal: options.signal,
-    work: async ({ target, connection, signal, onOutput }) => {
+    work: async ({ target, connection, signal, onOutput, warn }) => {
+      const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.run(command, {
         signal,
+        maxOutputBytes,
         env: options.env,
         runAs: resolveRunAs(target, options),
         timeoutMs: options.timeoutMs,
         onOutput: options.stream ? onOutput : undefined,
       });
+      warnIfTruncated(run, target.name, maxOutputBytes, warn);
       return commandValue(run, target.name, options.timeoutMs);
     },
   });
@@ -59,9 +63,11 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
     description: options.description,
     targets,
     signal: options.signal,
-    work: async ({ target, connection, signal, onOutput }) => {
+    work: async ({ target, connection, signal, onOutput, warn }) => {
+      const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.runFile({
         signal,
+        maxOutputBytes,
         file: { name, content },
         args: options.arguments,
         interpreter: resolveInterpreter(target, name),
@@ -72,6 +78,7 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
         cleanup: resolveCleanup(target),
         onOutput: options.stream ? onOutput : undefined,
       });
+      warnIfTruncated(run, target.name, maxOutputBytes, warn);
       return commandValue(run, target.name, options.timeoutMs);
     },
   });
