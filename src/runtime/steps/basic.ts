@@ -132,13 +132,28 @@ export async function downloadStep(
     targets,
     signal: options.signal,
     work: async ({ target, connection, signal }) => {
-      const dir = join(base, encodeURIComponent(target.name));
+      const dir = join(base, targetDirName(target.name));
       await mkdir(dir, { recursive: true });
       const path = join(dir, basename(source.replace(/\/+$/, '')) || 'root');
       await connection.download(source, path, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
       return { path, _output: `Downloaded '${target.host ?? target.name}:${source}' to '${path}'` };
     },
   });
+}
+
+/**
+ * A target's name as one path component of a download directory: URL-encoded (so `/` cannot nest
+ * or escape), with `.` and `..` (which encoding leaves alone) written as `%2E` and `%2E%2E`.
+ *
+ * @example
+ * ```ts
+ * targetDirName('ssh://web1:22'); // 'ssh%3A%2F%2Fweb1%3A22'
+ * targetDirName('..');            // '%2E%2E'
+ * ```
+ */
+export function targetDirName(name: string): string {
+  const encoded = encodeURIComponent(name);
+  return /^\.+$/.test(encoded) ? encoded.replaceAll('.', '%2E') : encoded;
 }
 
 /** The CLI's destination: `File.expand_path(destination, Dir.pwd)` (`~` is the home directory). */
