@@ -56,8 +56,8 @@ export function rivetWithRssToFile(args: string[], cwd: string, file: string): P
       stdio: ['ignore', fd, 'pipe'],
     });
     let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr += text));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => (stderr += text));
     child.on('error', reject);
     child.on('close', (code) => {
       closeSync(fd);
