@@ -29,6 +29,15 @@ export interface HumanOptions {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** `value` as indented JSON, or a note when JSON cannot hold it (nested too deep, cyclic). */
+function printableJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return '(this value cannot be printed as JSON: it is nested too deep or cyclic)';
+  }
+}
+
 /** Longest piece of an unterminated line `--stream` holds back before printing it. */
 const STREAM_LINE_MAX = 64 * 1024;
 
@@ -144,7 +153,7 @@ export class HumanRenderer {
       const output = value['_output'];
       delete value['_output'];
       if (typeof output === 'string' && output.trim() !== '') lines.push(output.replace(/\n$/, ''));
-      if (Object.keys(value).length > 0 && result.action !== 'upload' && result.action !== 'download') lines.push(JSON.stringify(value, null, 2));
+      if (Object.keys(value).length > 0 && result.action !== 'upload' && result.action !== 'download') lines.push(printableJson(value));
       if (lines.length === 0 && ok) lines.push(`${result.action === 'task' ? 'Task' : 'Step'} completed successfully with no result`);
     }
     return [head, ...lines.map((l) => indent(l, 2))].join('\n');
