@@ -7,7 +7,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
 import { BoundedCapture, DEFAULT_MAX_OUTPUT_BYTES } from '../../src/transports/posix/capture.ts';
 import { parseByteSize } from '../../src/runtime/output-limit.ts';
 import { rivet, makeProject } from '../cli/helpers.ts';
@@ -83,5 +84,41 @@ describe('bounded output (100 MB from one target)', () => {
     expect(parseByteSize('512k')).toBe(524288);
     expect(parseByteSize(0)).toBeUndefined();
     expect(parseByteSize('1.5M')).toBeUndefined();
+  });
+});
+
+describe('bounded output over real sshd', () => {
+  let server: TestSshServer;
+  let project: string;
+  beforeAll(async () => {
+    server = await startTestSshServer();
+    project = await makeProject({
+      'inventory.yaml': [
+        'targets:',
+        '  - name: ssh1',
+        '    uri: 127.0.0.2',
+        'config:',
+        '  ssh:',
+        `    port: ${server.port}`,
+        `    user: ${server.user}`,
+        `    private-key: ${server.clientKeyPath}`,
+        `    known-hosts-file: ${server.knownHostsPath}`,
+        '    load-config: false',
+        '    connect-timeout: 60',
+        '',
+      ].join('\n'),
+    });
+  });
+  afterAll(async () => server?.stop());
+
+  it('X-01: 100 MB over SSH (with run-as too) stays under 300 MB RSS and is truncated with a marker', async () => {
+    for (const extra of [[], ['--run-as', 'root']]) {
+      const r = await rivetWithRss(['command', 'run', FLOOD, '-t', 'ssh1', '--format', 'json', ...extra], project);
+      expect(r.code).toBe(0);
+      expect(r.maxRssKiB).toBeLessThan(RSS_LIMIT_KIB);
+      const stdout = (JSON.parse(r.stdout) as { items: { value: { stdout: string } }[] }).items[0]?.value.stdout ?? '';
+      expect(stdout).toMatch(/\n\[rivet: output truncated: 89514240 more bytes not kept \(max-output 10485760 bytes\)\]\n$/);
+      process.stderr.write(`[faults] 100 MB flood over ssh ${extra.join(' ')}: peak RSS ${Math.round(r.maxRssKiB / 1024)} MiB\n`);
+    }
   });
 });
