@@ -236,10 +236,14 @@ async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortS
   process.exit(controller.signal.aborted && code === 0 ? 130 : code);
 }
 
-/** Resolves once everything written to `stream` so far has been handed to the OS. */
+/** How long exiting waits for a reader that does not read (a stalled pipe). */
+const FLUSH_TIMEOUT_MS = 60_000;
+
+/** Resolves once everything written to `stream` so far has been handed to the OS (or after FLUSH_TIMEOUT_MS). */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
     if (stream.destroyed || !stream.writable) return resolve();
+    setTimeout(resolve, FLUSH_TIMEOUT_MS).unref();
     stream.write('', () => resolve());
   });
 }
