@@ -14,6 +14,7 @@ import { LOG_LEVELS, logLevelEnabled, type LogLevel } from '../core/events.ts';
 import { createRuntime, type CreatedRuntime } from '../runtime/create.ts';
 import type { ConfigOverrides } from '../runtime/inventory/index.ts';
 import { expandTargetArgs } from '../runtime/inventory/index.ts';
+import { parseByteSize } from '../runtime/output-limit.ts';
 import { HumanRenderer } from './render/human.ts';
 import { jsonEnvelope, jsonlRenderer } from './render/json.ts';
 import type { Target } from '../core/target.ts';
@@ -46,6 +47,7 @@ export interface GlobalFlags {
   color?: boolean;
   verbose?: boolean;
   timeout?: number;
+  maxOutput?: number;
 }
 
 function positiveInt(name: string) {
@@ -61,6 +63,14 @@ function positiveNumber(name: string) {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a number of seconds greater than 0, got '${value}'`);
     return n;
+  };
+}
+
+function byteSize(name: string) {
+  return (value: string): number => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) throw new UsageError(`${name} must be a size in bytes such as 1048576 or 10MiB, got '${value}'`);
+    return bytes;
   };
 }
 
@@ -86,6 +96,9 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--sudo-executable <path>', 'sudo program to use (default sudo)')
     .addOption(new Option('-c, --concurrency <n>', 'targets worked on at once (default 100)').argParser(positiveInt('--concurrency')))
     .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
+    .addOption(
+      new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
+    )
     .option('--tmpdir <dir>', 'directory on the target for temporary files (default /tmp)')
     .option('--cleanup', 'remove temporary files from targets (the default)')
     .option('--no-cleanup', 'leave temporary files on targets')
@@ -118,6 +131,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   if (flags.sudoExecutable !== undefined) overrides.sudoExecutable = flags.sudoExecutable;
   if (flags.tmpdir !== undefined) overrides.tmpdir = flags.tmpdir;
   if (flags.cleanup !== undefined) overrides.cleanup = flags.cleanup;
+  if (flags.maxOutput !== undefined) overrides.maxOutput = flags.maxOutput;
   return createRuntime({
     cwd: io.cwd,
     env: io.env,

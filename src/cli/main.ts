@@ -16,6 +16,7 @@ import { ConfigError, ErrorKind, RivetError, UsageError, isRivetError } from '..
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AnyPlan } from '../sdk/plan.ts';
 import type { CliContext } from './context.ts';
+import { redactingIO } from './redact-io.ts';
 import type { CliIO } from './render/writer.ts';
 
 const USAGE_EXIT = 2;
@@ -90,7 +91,8 @@ export async function runPlanCli(plan: AnyPlan, argv: readonly string[], io: Cli
   return runProgram((ctx) => directPlanProgram(ctx, plan).showSuggestionAfterError(true).helpOption('-h, --help', 'show help'), argv, io, signal, false);
 }
 
-async function runProgram(build: (ctx: CliContext, argv: readonly string[]) => Command | Promise<Command>, argv: readonly string[], io: CliIO, signal: AbortSignal, helpWhenEmpty: boolean): Promise<number> {
+async function runProgram(build: (ctx: CliContext, argv: readonly string[]) => Command | Promise<Command>, argv: readonly string[], rawIO: CliIO, signal: AbortSignal, helpWhenEmpty: boolean): Promise<number> {
+  const io = redactingIO(rawIO, argv);
   const runtimes: Runtime[] = [];
   const ctx: CliContext = { io, signal, exitCode: 0, onRuntime: (r) => runtimes.push(r) };
   const program = await build(ctx, argv);
@@ -229,5 +231,19 @@ async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortS
     cwd: process.cwd(),
   };
   const code = await run(process.argv.slice(2), io, controller.signal);
+  // stdout and stderr are asynchronous on pipes: exiting at once would cut a large report short.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(controller.signal.aborted && code === 0 ? 130 : code);
+}
+
+/** How long exiting waits for a reader that does not read (a stalled pipe). */
+const FLUSH_TIMEOUT_MS = 60_000;
+
+/** Resolves once everything written to `stream` so far has been handed to the OS (or after FLUSH_TIMEOUT_MS). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    setTimeout(resolve, FLUSH_TIMEOUT_MS).unref();
+    stream.write('', () => resolve());
+  });
 }

@@ -29,6 +29,8 @@ export interface WorkContext {
   signal: AbortSignal;
   /** Forward live output (emitted as `target_output` events). */
   onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Logs a warning about this target's work (a `log` event at level `warn`). */
+  warn: (text: string) => void;
 }
 
 export interface StepSpec {
@@ -115,6 +117,7 @@ export class Executor {
             connection,
             signal,
             onOutput: (stream, chunk) => this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') }),
+            warn: (text) => this.events.log('warn', text),
           });
           return new Result({ target, action: spec.action, object: spec.object, value, durationMs: performance.now() - started });
         },

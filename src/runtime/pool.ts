@@ -25,6 +25,7 @@ export class ConnectionPool {
   readonly #connections = new Map<string, Promise<Connection>>();
   readonly #options: PoolOptions & { events?: EventBus };
   #closed = false;
+  #warnedHostKeyCheck = false;
 
   constructor(transports: Readonly<Record<string, Transport>>, options: PoolOptions & { events?: EventBus } = {}) {
     this.#transports = transports;
@@ -58,6 +59,7 @@ export class ConnectionPool {
         target: target.name,
       });
     }
+    this.#warnIfHostKeysUnchecked(target);
     const configured = Number(transportOptions(target)['connect-timeout'] ?? this.#options.defaultConnectTimeoutSeconds ?? 10);
     const started = performance.now();
     this.#options.events?.log('debug', `Connecting to ${target.name} (${target.transport})`);
@@ -70,6 +72,16 @@ export class ConnectionPool {
       this.#options.events?.log('debug', `Could not connect to ${target.name}: ${rivetError.message}`);
       throw rivetError;
     }
+  }
+
+  /** `host-key-check: false` trusts any server (a man in the middle too): said once per run. */
+  #warnIfHostKeysUnchecked(target: Target): void {
+    if (this.#warnedHostKeyCheck || target.transport !== 'ssh' || transportOptions(target)['host-key-check'] !== false) return;
+    this.#warnedHostKeyCheck = true;
+    this.#options.events?.log(
+      'warn',
+      `Host key checking is off (host-key-check: false) for ${target.name} and possibly others: any server, including a man in the middle, is trusted with the login`,
+    );
   }
 
   /** Closes every connection; safe to call twice. */

@@ -62,8 +62,13 @@ export interface RunOptions extends OperationOptions {
   runAs?: RunAs | undefined;
   /** Kill the remote process (and its process group) after this long. */
   timeoutMs?: number | undefined;
-  /** Called with output as it arrives (for `--stream`). */
+  /** Called with output as it arrives (for `--stream`), all of it, whatever `maxOutputBytes` says. */
   onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+  /**
+   * Most bytes kept of each of stdout, stderr and the merged output (`max-output`, default 10 MiB);
+   * the rest is dropped and a marker line says how much.
+   */
+  maxOutputBytes?: number | undefined;
 }
 
 /** A file to run from a private temp dir on the target (scripts and tasks). */
@@ -108,6 +113,8 @@ export interface RunResult {
   durationMs: number;
   timedOut: boolean;
   canceled: boolean;
+  /** Bytes of output dropped past `maxOutputBytes` (absent or 0 when all was kept). */
+  droppedBytes?: { stdout: number; stderr: number } | undefined;
 }
 
 export interface TransferOptions extends OperationOptions {

@@ -29,6 +29,18 @@ export interface HumanOptions {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** `value` as indented JSON, or a note when JSON cannot hold it (nested too deep, cyclic). */
+function printableJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return '(this value cannot be printed as JSON: it is nested too deep or cyclic)';
+  }
+}
+
+/** Longest piece of an unterminated line `--stream` holds back before printing it. */
+const STREAM_LINE_MAX = 64 * 1024;
+
 export class HumanRenderer {
   readonly #o: HumanOptions;
   #total = 0;
@@ -179,7 +191,7 @@ export class HumanRenderer {
       const output = value['_output'];
       delete value['_output'];
       if (typeof output === 'string' && output.trim() !== '' && !streamed) lines.push(output.replace(/\n$/, ''));
-      if (Object.keys(value).length > 0 && result.action !== 'upload' && result.action !== 'download') lines.push(JSON.stringify(value, null, 2));
+      if (Object.keys(value).length > 0 && result.action !== 'upload' && result.action !== 'download') lines.push(printableJson(value));
       if (lines.length === 0 && ok) lines.push(`${result.action === 'task' ? 'Task' : 'Step'} completed successfully with no result`);
     }
     return [head, ...lines.map((l) => indent(l, 2))].join('\n');
@@ -203,9 +215,16 @@ export class HumanRenderer {
 
   #streamOutput(target: string, stream: 'stdout' | 'stderr', text: string): void {
     const key = `${target}\0${stream}`;
-    const pending = (this.#partial.get(key) ?? '') + text;
-    const lines = pending.split('\n');
-    this.#partial.set(key, lines.pop() ?? '');
+    const lines = text.split('\n');
+    lines[0] = (this.#partial.get(key) ?? '') + (lines[0] ?? '');
+    let rest = lines.pop() ?? '';
+    // A line without end is printed in pieces of STREAM_LINE_MAX, so it is never held (or
+    // re-scanned) whole: streaming stays linear in time and bounded in memory.
+    while (rest.length >= STREAM_LINE_MAX) {
+      lines.push(rest.slice(0, STREAM_LINE_MAX));
+      rest = rest.slice(STREAM_LINE_MAX);
+    }
+    this.#partial.set(key, rest);
     const tag = stream === 'stdout' ? 'out' : 'err';
     for (const line of lines) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: ${line}`);
   }

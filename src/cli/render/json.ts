@@ -9,7 +9,29 @@ import type { ResultSet } from '../../core/result.ts';
 import type { Writer } from './writer.ts';
 
 export function jsonEnvelope(set: ResultSet, elapsedMs: number): string {
-  return JSON.stringify({ items: set.toJSON(), target_count: set.length, elapsed_time: Math.round(elapsedMs / 1000) }, null, 2);
+  const envelope = (items: unknown[]): string => JSON.stringify({ items, target_count: set.length, elapsed_time: Math.round(elapsedMs / 1000) }, null, 2);
+  const items = set.toJSON();
+  try {
+    return envelope(items);
+  } catch {
+    // One value JSON cannot hold (too deep, cyclic) fails that target, not the whole report.
+    return envelope(items.map((item) => (serializable(item) ? item : { ...item, status: 'failure', value: { _error: unprintable(item.target) } })));
+  }
+}
+
+/** True when `value` can be written as JSON (a value nested too deep cannot: RangeError). */
+function serializable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The error that replaces a result value JSON cannot hold, so the rest of the report survives. */
+function unprintable(target: string): Record<string, unknown> {
+  return { kind: 'rivet/unprintable-result', msg: `The result of ${target} cannot be written as JSON (nested too deep or cyclic)`, details: {} };
 }
 
 /** Writes every event as one JSON line. */

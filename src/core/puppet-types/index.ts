@@ -17,4 +17,5 @@ export * from './parse.ts';
 export * from './format.ts';
 export * from './json-schema.ts';
 export { rubyRegexToJs, RegexTranslationError } from './regex.ts';
+export { linearRegex, linearRegExpEngine, jsToRe2, LinearRegexError, type LinearRegex } from './linear-regex.ts';
 export { suggest, editDistance, closeNames } from './suggest.ts';

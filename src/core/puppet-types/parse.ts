@@ -196,6 +196,8 @@ export interface ParseTypeOptions {
 }
 
 const MAX_ALIAS_DEPTH = 32;
+/** Deepest nesting of type parameters (`Array[Array[...]]`) a type may have. */
+export const MAX_TYPE_DEPTH = 100;
 
 class Parser {
   private pos = 0;
@@ -205,6 +207,8 @@ class Parser {
     private readonly text: string,
     private readonly aliases: Readonly<Record<string, string>>,
     private readonly aliasDepth: number,
+    /** Nesting depth this text starts at (an alias expands inside its user's nesting). */
+    private depth = 0,
   ) {
     this.tokens = tokenize(text);
   }
@@ -297,7 +301,21 @@ class Parser {
     return this.fail(`${name} takes at most ${max} parameters, got ${got} (at column ${column})`, column);
   }
 
+  /** One type; nesting past {@link MAX_TYPE_DEPTH} fails (the parser and every use of the AST recurse). */
   parseType(): PuppetType {
+    if (this.depth >= MAX_TYPE_DEPTH) {
+      const column = this.peek().column;
+      this.fail(`type nested deeper than ${MAX_TYPE_DEPTH} levels (at column ${column})`, column);
+    }
+    this.depth += 1;
+    try {
+      return this.parseNestedType();
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  private parseNestedType(): PuppetType {
     const token = this.peek();
     if (token.kind !== 'typename') {
       const hint = token.kind === 'word' && suggest(token.value, KNOWN_TYPES) !== undefined ? ` (did you mean '${suggest(token.value, KNOWN_TYPES)}'?)` : '';
@@ -462,7 +480,7 @@ class Parser {
       if (this.peek().kind === '[') this.fail(`type alias ${name} takes no parameters (at column ${this.peek().column})`, this.peek().column);
       let type: PuppetType;
       try {
-        type = new Parser(aliasText, this.aliases, this.aliasDepth + 1).parseAll();
+        type = new Parser(aliasText, this.aliases, this.aliasDepth + 1, this.depth).parseAll();
       } catch (error) {
         if (error instanceof PuppetTypeError) this.fail(`in type alias ${name} = ${aliasText}: ${error.reason}`, col);
         throw error;

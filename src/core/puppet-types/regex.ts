@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { linearRegex } from './linear-regex.ts';
 
 /** Raised for a Ruby regex construct JavaScript cannot express; `offset` is within the source. */
 export class RegexTranslationError extends Error {
@@ -154,6 +155,11 @@ export function rubyRegexToJs(source: string): string {
     new RegExp(out, 'u');
   } catch (error) {
     throw new RegexTranslationError(`invalid regex: ${(error as Error).message}`, 0);
+  }
+  try {
+    linearRegex(out);
+  } catch (error) {
+    throw new RegexTranslationError(`unsupported Ruby regex construct: ${(error as Error).message}`, 0);
   }
   return out;
 }

@@ -38,6 +38,8 @@ export interface ConfigOverrides {
   sudoExecutable?: string;
   tmpdir?: string;
   cleanup?: boolean;
+  /** `--max-output`: bytes (or a size such as `10MiB`) kept of each target's output. */
+  maxOutput?: number | string;
 }
 
 const FLAG_KEYS: Record<Exclude<keyof ConfigOverrides, 'transport'>, string> = {
@@ -57,6 +59,7 @@ const FLAG_KEYS: Record<Exclude<keyof ConfigOverrides, 'transport'>, string> = {
   sudoExecutable: 'sudo-executable',
   tmpdir: 'tmpdir',
   cleanup: 'cleanup',
+  maxOutput: 'max-output',
 };
 
 /**

@@ -13,6 +13,7 @@
 import { ErrorKind } from '../../core/index.ts';
 import { parseTargetUri } from './uri.ts';
 import { formatPath, type KeyPath, type YamlSource } from './source.ts';
+import { parseByteSize } from '../output-limit.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ const TARGET_KEYS = [...DATA_KEYS, 'alias', 'name', 'uri'].sort();
 const CONFIG_KEYS = ['transport', ...TRANSPORTS];
 
 /** How one transport option is checked. */
-type OptionType = 'string' | 'integer' | 'port' | 'boolean' | 'strings' | 'map' | 'command' | 'private-key' | readonly string[];
+type OptionType = 'string' | 'integer' | 'port' | 'boolean' | 'strings' | 'map' | 'command' | 'private-key' | 'size' | readonly string[];
 
 const RUN_AS: Record<string, OptionType> = {
   'run-as': 'string',
@@ -77,6 +78,7 @@ export const TRANSPORT_OPTIONS: Record<'ssh' | 'winrm' | 'local', Record<string,
     'keepalive-interval': 'integer',
     'tcp-nodelay': 'boolean',
     'skip-none-probe': 'boolean',
+    'max-output': 'size',
     ...RUN_AS,
   },
   winrm: {
@@ -103,6 +105,8 @@ export const TRANSPORT_OPTIONS: Record<'ssh' | 'winrm' | 'local', Record<string,
     extensions: 'strings',
     interpreters: 'map',
     tmpdir: 'string',
+    // Rivet extension (see docs/configuration.md).
+    'max-output': 'size',
     ...RUN_AS,
   },
 };
@@ -292,6 +296,8 @@ export function checkOption(type: OptionType, value: unknown): string | undefine
       return typeof value === 'string' ? undefined : `must be a string, not ${typeName(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `must be a boolean, not ${typeName(value)}`;
+    case 'size':
+      return parseByteSize(value) !== undefined ? undefined : `must be a size in bytes such as 1048576 or 10MiB, not ${typeName(value)}`;
     case 'integer':
       return Number.isInteger(value) && (value as number) >= 0 ? undefined : `must be a non-negative integer, not ${typeName(value)}`;
     case 'port':

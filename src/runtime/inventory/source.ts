@@ -23,6 +23,48 @@ const PSYCH_BOOL: ScalarTag = {
   resolve: (text) => /^(?:yes|on)$/i.test(text),
 };
 
+/** Most alias expansions one YAML file may make (yaml's `maxAliasCount`): stops alias bombs. */
+export const MAX_ALIAS_COUNT = 1000;
+/** Deepest nesting of maps and lists a YAML file may have. */
+export const MAX_YAML_DEPTH = 200;
+
+/**
+ * A YAML alias that refers to its own ancestor (`a: &x {b: *x}`) makes a cycle, and nesting past
+ * {@link MAX_YAML_DEPTH} is refused: the first such place, or undefined. Recursion is bounded by
+ * the depth limit; a node already checked at the same or a shallower depth is not walked again,
+ * so shared aliases cost nothing.
+ */
+function shapeProblem(data: unknown): { path: (string | number)[]; msg: string } | undefined {
+  const ancestors = new Set<object>();
+  const checkedAt = new Map<object, number>();
+  const path: (string | number)[] = [];
+  const walk = (value: unknown, depth: number): { path: (string | number)[]; msg: string } | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    if (ancestors.has(value)) return { path: [...path], msg: 'YAML alias cycle: this value contains itself through an alias' };
+    if (depth > MAX_YAML_DEPTH) return { path: [...path], msg: `YAML nesting is deeper than ${MAX_YAML_DEPTH} levels` };
+    const seen = checkedAt.get(value);
+    if (seen !== undefined && seen <= depth) return undefined;
+    ancestors.add(value);
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : value instanceof Map
+        ? [...value.entries()].map(([k, v]) => [String(k), v])
+        : value instanceof Set
+          ? [...value].map((v, i) => [i, v])
+          : Object.entries(value);
+    for (const [key, child] of entries) {
+      path.push(key);
+      const found = walk(child, depth + 1);
+      path.pop();
+      if (found) return found;
+    }
+    ancestors.delete(value);
+    checkedAt.set(value, depth);
+    return undefined;
+  };
+  return walk(data, 0);
+}
+
 /** A key path into parsed data: map keys and array indexes. */
 export type KeyPath = readonly (string | number)[];
 
@@ -72,7 +114,21 @@ export class YamlSource {
       const msg = first.message.split('\n')[0] ?? first.message;
       throw new ConfigError(kind, `YAML syntax error: ${msg}`, line === undefined ? { file: name } : { file: name, line });
     }
-    return new YamlSource(name, doc.toJS({ maxAliasCount: 1000 }), doc, lines);
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // yaml throws ReferenceError for an unresolved alias or an alias bomb ("Excessive alias count").
+      const msg = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(kind, `YAML alias error: ${msg}`, { file: name });
+    }
+    const problem = shapeProblem(data);
+    if (problem !== undefined) {
+      const where: { file: string; key?: string } = { file: name };
+      if (problem.path.length > 0) where.key = formatPath(problem.path);
+      throw new ConfigError(kind, problem.msg, where);
+    }
+    return new YamlSource(name, data, doc, lines);
   }
 
   /** Wraps data that did not come from YAML text (no line numbers). */

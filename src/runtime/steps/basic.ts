@@ -16,7 +16,8 @@ import type { ResultSet } from '../../core/result.ts';
 import { commandFor, type ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
 import type { Executor } from '../executor.ts';
-import { commandValue } from './output.ts';
+import { commandValue, warnIfTruncated } from './output.ts';
+import { resolveMaxOutput } from '../output-limit.ts';
 import { resolveCleanup, resolveInterpreter, resolveRunAs, resolveTmpdir, type StepRunOptions } from './options.ts';
 
 export interface CommonStepOptions extends StepRunOptions {
@@ -39,14 +40,17 @@ export function runCommandStep(executor: Executor, command: string | ShellComman
     description: options.description,
     targets,
     signal: options.signal,
-    work: async ({ target, connection, signal, onOutput }) => {
+    work: async ({ target, connection, signal, onOutput, warn }) => {
+      const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.run(commandFor(command, target), {
         signal,
+        maxOutputBytes,
         env: options.env,
         runAs: resolveRunAs(target, options),
         timeoutMs: options.timeoutMs,
         onOutput: options.stream ? onOutput : undefined,
       });
+      warnIfTruncated(run, target.name, maxOutputBytes, warn);
       return commandValue(run, target.name, options.timeoutMs);
     },
   });
@@ -65,9 +69,11 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
     description: options.description,
     targets,
     signal: options.signal,
-    work: async ({ target, connection, signal, onOutput }) => {
+    work: async ({ target, connection, signal, onOutput, warn }) => {
+      const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.runFile({
         signal,
+        maxOutputBytes,
         file: { name, content },
         args: options.arguments,
         interpreter: resolveInterpreter(target, name),
@@ -78,6 +84,7 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
         cleanup: resolveCleanup(target),
         onOutput: options.stream ? onOutput : undefined,
       });
+      warnIfTruncated(run, target.name, maxOutputBytes, warn);
       return commandValue(run, target.name, options.timeoutMs);
     },
   });
@@ -131,13 +138,28 @@ export async function downloadStep(
     targets,
     signal: options.signal,
     work: async ({ target, connection, signal }) => {
-      const dir = join(base, encodeURIComponent(target.name));
+      const dir = join(base, targetDirName(target.name));
       await mkdir(dir, { recursive: true });
       const path = join(dir, basename(source.replace(/\/+$/, '')) || 'root');
       await connection.download(source, path, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
       return { path, _output: `Downloaded '${target.host ?? target.name}:${source}' to '${path}'` };
     },
   });
+}
+
+/**
+ * A target's name as one path component of a download directory: URL-encoded (so `/` cannot nest
+ * or escape), with `.` and `..` (which encoding leaves alone) written as `%2E` and `%2E%2E`.
+ *
+ * @example
+ * ```ts
+ * targetDirName('ssh://web1:22'); // 'ssh%3A%2F%2Fweb1%3A22'
+ * targetDirName('..');            // '%2E%2E'
+ * ```
+ */
+export function targetDirName(name: string): string {
+  const encoded = encodeURIComponent(name);
+  return /^\.+$/.test(encoded) ? encoded.replaceAll('.', '%2E') : encoded;
 }
 
 /** The CLI's destination: `File.expand_path(destination, Dir.pwd)` (`~` is the home directory). */

@@ -12,6 +12,13 @@ import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { CommandValue } from '../../core/result.ts';
 import type { RunResult } from '../../transports/transport.ts';
 import { commandResultValue, taskResultValue } from '../tasks/output.ts';
+import { truncationWarning } from '../output-limit.ts';
+
+/** Warns (through `warn`) when the run's output was cut at `max-output`. */
+export function warnIfTruncated(run: RunResult, target: string, limit: number, warn: (text: string) => void): void {
+  const text = truncationWarning(target, run.droppedBytes, limit);
+  if (text !== undefined) warn(text);
+}
 
 /** The error of a run that timed out or was canceled, or undefined. */
 export function interruptionError(run: RunResult, target: string, timeoutMs: number | undefined): RivetError | undefined {

@@ -22,7 +22,8 @@ import { INVALID_OUTPUT_KIND, checkTaskOutput } from '../tasks/validate.ts';
 import { redactDeep, secretStrings } from '../tasks/redact.ts';
 import type { CommonStepOptions } from './basic.ts';
 import { resolveCleanup, resolveInterpreter, resolveRunAs, resolveTmpdir } from './options.ts';
-import { taskValue } from './output.ts';
+import { taskValue, warnIfTruncated } from './output.ts';
+import { resolveMaxOutput } from '../output-limit.ts';
 
 export interface TaskStepOptions extends Omit<CommonStepOptions, 'env'> {
   /** Run in no-operation mode (`--noop`, T-15/T-43): only for tasks with `supports_noop`. */
@@ -53,7 +54,7 @@ export async function runTaskStep(
     description: options.description,
     targets,
     signal: options.signal,
-    work: async ({ target, connection, signal, onOutput }) => {
+    work: async ({ target, connection, signal, onOutput, warn }) => {
       const prepared = shared ?? prepare(await (params as Exclude<TaskParams, Readonly<Record<string, unknown>>>)(target));
       const features = [...new Set([...connection.features, ...target.features])];
       const implementation = selectImplementation(task, { name: target.name, features });
@@ -67,6 +68,7 @@ export async function runTaskStep(
         tmpdir: resolveTmpdir(target, options),
         cleanup: resolveCleanup(target),
         onOutput: options.stream ? onOutput : undefined,
+        maxOutputBytes: resolveMaxOutput(target),
       };
       const run = implementation.usesInstallDir
         ? await connection.runBundle({
@@ -81,6 +83,7 @@ export async function runTaskStep(
         const content = await catalog.read(implementation.path);
         return connection.runFile({ ...common, file: { name: implementation.name, content }, env: input.env, stdin: input.stdin });
       }
+      warnIfTruncated(run, target.name, common.maxOutputBytes, warn);
       let value = taskValue(run, task.name, target.name, options.timeoutMs);
       // A declared output (extensions.rivet.output) is checked; a mismatch fails this target.
       const why = task.metadata.output === undefined || '_error' in value ? undefined : checkTaskOutput(task.name, task.metadata.output, value);

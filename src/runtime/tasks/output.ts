@@ -111,6 +111,33 @@ export function rubyInspect(value: unknown): string {
   return String(value);
 }
 
+/**
+ * Deepest nesting of task output JSON kept as a value (Ruby's JSON `max_nesting`, which Bolt's
+ * parser uses): deeper output is kept as text in `_output`, as Bolt does.
+ */
+export const MAX_OUTPUT_DEPTH = 100;
+
+/**
+ * True when arrays and objects in `value` nest at most `max` levels (`{}` is 1). Iterative, so
+ * any depth is safe to check.
+ *
+ * @example
+ * ```ts
+ * jsonDepthAtMost({ a: [1] }, 2); // true
+ * jsonDepthAtMost({ a: [[1]] }, 2); // false
+ * ```
+ */
+export function jsonDepthAtMost(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return false;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -143,7 +170,8 @@ export function taskResultValue(output: TaskOutput): Record<string, unknown> {
     } catch {
       parsed = undefined;
     }
-    value = isRecord(parsed) ? parsed : { _output: stdout };
+    // Nested deeper than Ruby's JSON `max_nesting` (Bolt's parser fails, and keeps the text).
+    value = isRecord(parsed) && jsonDepthAtMost(parsed, MAX_OUTPUT_DEPTH) ? parsed : { _output: stdout };
   }
 
   if (output.exitCode !== 0 && (value['_error'] === undefined || value['_error'] === null)) {

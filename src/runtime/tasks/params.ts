@@ -11,7 +11,7 @@
  * @module
  */
 import { RivetError, Sensitive, UsageError } from '../../core/index.ts';
-import { assertTaskParams, matchesType, paramType, type ParamSpec } from './validate.ts';
+import { assertTaskParams, matchesType, paramType, taskParamsMessage, type ParamSpec } from './validate.ts';
 import type { TaskMetadata } from './metadata.ts';
 import type { PuppetType } from '../../core/puppet-types/index.ts';
 
@@ -117,6 +117,7 @@ export function prepareTaskParams(
   params: Readonly<Record<string, unknown>>,
   options: PrepareOptions = {},
 ): { params: Record<string, unknown>; sensitive: string[]; meta: TaskMetaOptions } {
+  assertNoReservedNames(task.name, params);
   const split = splitMetaparameters(params);
   const meta = metaOptions(task.name, split.options);
   const withDefaults = applyDefaults(task.metadata.parameters, split.params);
@@ -137,6 +138,24 @@ export function prepareTaskParams(
   if (options.installdir !== undefined) withDefaults['_installdir'] = options.installdir;
   if (options.target !== undefined) withDefaults['_target'] = options.target;
   return { params: withDefaults, sensitive, meta };
+}
+
+/** Names that mean something to JavaScript objects: refused as parameter names, declared or not. */
+const RESERVED_PARAM_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Refuses `__proto__`, `constructor` and `prototype` (also as `_`-metaparameters) with the same
+ * error as any other unknown parameter name.
+ *
+ * @throws RivetError `bolt/pal-error` / `TYPE_MISMATCH`.
+ */
+function assertNoReservedNames(taskName: string, params: Readonly<Record<string, unknown>>): void {
+  const problems = Object.keys(params)
+    .filter((name) => RESERVED_PARAM_NAMES.has(name) || RESERVED_PARAM_NAMES.has(name.slice(1)))
+    .map((name) => `has no parameter named '${name}' (a reserved name)`);
+  if (problems.length > 0) {
+    throw new RivetError('bolt/pal-error', taskParamsMessage(taskName, problems), { issueCode: 'TYPE_MISMATCH', details: { task: taskName, problems } });
+  }
 }
 
 function metaOptions(taskName: string, options: Readonly<Record<string, unknown>>): TaskMetaOptions {
@@ -206,7 +225,9 @@ export function parseCliParams(
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`Invalid parameter '${pair}': expected name=value`);
     const name = pair.slice(0, eq);
-    out[name] = typeCliValue(pair.slice(eq + 1), parameters?.[name]);
+    const spec = parameters !== undefined && parameters !== null && Object.hasOwn(parameters, name) ? parameters[name] : undefined;
+    // defineProperty: `__proto__=1` becomes an own key (and is then refused), not the prototype.
+    Object.defineProperty(out, name, { value: typeCliValue(pair.slice(eq + 1), spec), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

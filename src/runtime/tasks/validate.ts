@@ -16,6 +16,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { REDACTED, RivetError, Sensitive } from '../../core/index.ts';
+import { linearRegExpEngine } from '../../core/puppet-types/linear-regex.ts';
 import {
   PuppetTypeError,
   acceptsUndef,
@@ -49,7 +50,15 @@ export function createAjv(): Ajv {
   const ajv = createRequire(import.meta.url)('ajv') as { Ajv: typeof Ajv };
   // Strict, so a misspelt keyword in a user's schema is an error; `format` is an annotation only
   // (no format validators are bundled), not a crash.
-  return new ajv.Ajv({ strict: true, strictTuples: false, allowUnionTypes: true, allErrors: false, validateFormats: false });
+  // Every `pattern` runs on a linear-time engine (re2js): a crafted value cannot hang a run.
+  return new ajv.Ajv({
+    strict: true,
+    strictTuples: false,
+    allowUnionTypes: true,
+    allErrors: false,
+    validateFormats: false,
+    code: { regExp: linearRegExpEngine },
+  });
 }
 
 let sharedAjv: Ajv | undefined;

@@ -57,7 +57,8 @@ export class LocalPrimitives implements PosixPrimitives {
 
   async putPath(localPath: string, remotePath: string): Promise<void> {
     await rm(remotePath, { recursive: true, force: true });
-    await cp(localPath, remotePath, { recursive: true, preserveTimestamps: true });
+    // verbatimSymlinks: a link is copied as the same link (not made absolute, never followed).
+    await cp(localPath, remotePath, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   }
 
   async getPath(remotePath: string, localPath: string): Promise<void> {

@@ -31,6 +31,7 @@ import type {
 import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
 import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
 import { shellJoin, shellQuote } from '../../core/shell.ts';
+import { BoundedCapture } from './capture.ts';
 
 /** How long a TERM'd process gets before KILL, and KILL before Rivet stops waiting. */
 const DEFAULT_KILL_GRACE_MS = 2_000;
@@ -260,9 +261,9 @@ export class PosixConnection implements Connection {
     if (options.signal.aborted) return canceledResult(started);
     const proc = await this.#primitives.spawn(protocol.commandLine(runAs), { signal: options.signal });
     return new Promise<RunResult>((resolve, reject) => {
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      const merged: Buffer[] = [];
+      const stdout = new BoundedCapture(options.maxOutputBytes);
+      const stderr = new BoundedCapture(options.maxOutputBytes);
+      const merged = new BoundedCapture(options.maxOutputBytes);
       let ready = runAs === undefined;
       let preReady = '';
       let promptsSeen = 0;
@@ -361,9 +362,10 @@ export class PosixConnection implements Connection {
           const status = await Promise.race([proc.exited, gaveUp]);
           await Promise.race([Promise.all([ended(proc.stdout), ended(proc.stderr)]), delay(STREAM_DRAIN_MS)]);
           const result: RunResult = {
-            stdout: Buffer.concat(stdout),
-            stderr: Buffer.concat(stderr),
-            merged: Buffer.concat(merged),
+            stdout: stdout.toBuffer(),
+            stderr: stderr.toBuffer(),
+            merged: merged.toBuffer(),
+            droppedBytes: { stdout: stdout.dropped, stderr: stderr.dropped },
             exitCode: status?.code ?? null,
             signal: status?.signal ?? null,
             durationMs: performance.now() - started,

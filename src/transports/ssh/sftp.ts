@@ -11,7 +11,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { posix } from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
@@ -109,14 +109,18 @@ export async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, 
   }
   const files: { local: string; remote: string; mode: number }[] = [];
   const dirs: { remote: string; mode: number }[] = [];
+  const links: { remote: string; target: string }[] = [];
   const walk = async (l: string, r: string, mode: number): Promise<void> => {
     checkAbort(signal);
     dirs.push({ remote: r, mode });
     for (const entry of await readdir(l, { withFileTypes: true })) {
       const lp = join(l, entry.name);
       const rp = posix.join(r, entry.name);
-      const est = await stat(lp); // follows symlinks, as scp -r does
-      if (est.isDirectory()) await walk(lp, rp, est.mode);
+      // Symlinks stay symlinks (never followed out of the tree; dangling ones too), as the tar
+      // path (run-as, no SFTP) and the local transport keep them.
+      const est = await lstat(lp);
+      if (est.isSymbolicLink()) links.push({ remote: rp, target: await readlink(lp) });
+      else if (est.isDirectory()) await walk(lp, rp, est.mode);
       else if (est.isFile()) files.push({ local: lp, remote: rp, mode: est.mode });
     }
   };
@@ -127,6 +131,11 @@ export async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, 
     await sftpMkdirP(sftp, d.remote);
   }
   await forEachLimited(files, PARALLEL_FILES, (f) => putFile(sftp, f.local, f.remote, f.mode, signal));
+  for (const link of links) {
+    checkAbort(signal);
+    // ssh2 swaps the arguments for OpenSSH servers, whose SSH_FXP_SYMLINK has them reversed.
+    await promisify<void>((cb) => sftp.symlink(link.target, link.remote, cb));
+  }
   // Directory modes last (a read-only directory would refuse its files).
   for (const d of dirs.reverse()) {
     await promisify<void>((cb) => sftp.chmod(d.remote, d.mode & 0o7777, cb));

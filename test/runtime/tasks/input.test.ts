@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Sensitive } from '../../../src/core/index.ts';
-import { envVars, stdinJson, taskInput } from '../../../src/runtime/tasks/input.ts';
+import { MAX_ENV_ENTRY_BYTES, assertEnvFits, envVars, stdinJson, taskInput } from '../../../src/runtime/tasks/input.ts';
 
 const params = { name: 'web', count: 5, on: true, list: ['a'], obj: { x: 1 }, none: null, secret: new Sensitive('hunter2'), _task: 'demo::x' };
 
@@ -29,5 +29,13 @@ describe('parameter delivery', () => {
     expect(taskInput(p, 'stdin')).toEqual({ stdin: '{"a":"x"}', env: {}, params: p });
     expect(taskInput(p, 'environment')).toEqual({ stdin: undefined, env: { PT_a: 'x' }, params: p });
     expect(taskInput(p, 'powershell')).toEqual({ stdin: undefined, env: {}, params: p });
+  });
+
+  it('T-25: a PT_ variable the kernel would refuse names the parameter and suggests stdin', () => {
+    expect(() => taskInput({ blob: 'x'.repeat(MAX_ENV_ENTRY_BYTES) }, 'environment')).toThrow(/Parameter 'blob' is \d+ bytes as the environment variable PT_blob.*input_method: stdin/);
+    expect(() => taskInput({ blob: 'x'.repeat(MAX_ENV_ENTRY_BYTES) }, 'stdin')).not.toThrow();
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`p${i}`, 'x'.repeat(100_000)]));
+    expect(() => assertEnvFits(envVars(many), 'both')).toThrow(/more than 1048576 bytes \(the largest is 'p\d+'\)/);
+    expect(() => taskInput({ small: 'x' }, 'environment')).not.toThrow();
   });
 });

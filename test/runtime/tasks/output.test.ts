@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Result, Sensitive, type Target } from '../../../src/core/index.ts';
-import { NOEXEC_HINT, commandResultValue, rubyInspect, scrubUtf8, taskResultValue } from '../../../src/runtime/tasks/output.ts';
+import { MAX_OUTPUT_DEPTH, NOEXEC_HINT, commandResultValue, jsonDepthAtMost, rubyInspect, scrubUtf8, taskResultValue } from '../../../src/runtime/tasks/output.ts';
 
 const none = Buffer.alloc(0);
 const run = (stdout: string | Buffer, exitCode: number | null, stderr: string | Buffer = none, extra: object = {}) =>
@@ -151,5 +151,14 @@ describe('command and script output', () => {
 
   it('rubyInspect renders like Ruby', () => {
     expect(rubyInspect([1, 'a', null, true, { k: 1.5 }])).toBe('[1, "a", nil, true, {"k"=>1.5}]');
+  });
+
+  it('T-30: output nested deeper than 100 levels (Ruby max_nesting) is kept as _output', () => {
+    const nested = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    expect(taskResultValue({ stdout: nested(100), stderr: '', exitCode: 0, task: 'demo' })).toHaveProperty('a');
+    expect(taskResultValue({ stdout: nested(101), stderr: '', exitCode: 0, task: 'demo' })).toEqual({ _output: nested(101) });
+    expect(jsonDepthAtMost({ a: [1] }, 2)).toBe(true);
+    expect(jsonDepthAtMost({ a: [[1]] }, 2)).toBe(false);
+    expect(jsonDepthAtMost(JSON.parse(nested(50_000)), MAX_OUTPUT_DEPTH)).toBe(false);
   });
 });

@@ -1,0 +1,68 @@
+/** Helpers for the fault suite: the real `rivet` binary as a child process, with its peak RSS. */
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
+
+export interface BinRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Peak resident set size of the rivet process, in KiB (GNU time's %M). */
+  maxRssKiB: number;
+}
+
+/**
+ * Runs `node bin/rivet.mjs ...args` under `/usr/bin/time -f %M` (GNU time), so the peak RSS of the
+ * controller process is measured by the kernel (getrusage), not sampled. stdout is collected up to
+ * `keepStdout` characters (the rest is counted in `stdoutBytes`).
+ */
+export function rivetWithRss(args: string[], cwd: string, keepStdout = 64 * 1024 * 1024): Promise<BinRun & { stdoutBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'RIVET_MAXRSS=%M', process.execPath, BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stdoutBytes = 0;
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      stdoutBytes += Buffer.byteLength(text);
+      if (stdout.length < keepStdout) stdout += text;
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const m = /RIVET_MAXRSS=(\d+)/.exec(stderr);
+      resolve({ code, stdout, stdoutBytes, stderr: stderr.replace(/RIVET_MAXRSS=\d+\n?/, ''), maxRssKiB: m ? Number(m[1]) : Number.NaN });
+    });
+  });
+}
+
+/**
+ * Like {@link rivetWithRss}, with the binary's stdout going straight to a file (as `> file` in a
+ * shell): returns the file's size instead of the text.
+ */
+export function rivetWithRssToFile(args: string[], cwd: string, file: string): Promise<{ code: number | null; stderr: string; maxRssKiB: number; stdoutBytes: number }> {
+  const fd = openSync(file, 'w');
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'RIVET_MAXRSS=%M', process.execPath, BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      closeSync(fd);
+      const m = /RIVET_MAXRSS=(\d+)/.exec(stderr);
+      resolve({ code, stderr: stderr.replace(/RIVET_MAXRSS=\d+\n?/, ''), maxRssKiB: m ? Number(m[1]) : Number.NaN, stdoutBytes: statSync(file).size });
+    });
+  });
+}
