@@ -28,12 +28,15 @@ import type {
   RunResult,
   TransferOptions,
 } from '../transport.ts';
-import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
+import { MarkerLine } from './marker-line.ts';
+import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, killScript, parsePgid, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
 import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
 import { shellJoin, shellQuote } from './quote.ts';
 
 /** How long a TERM'd process gets before KILL, and KILL before Rivet stops waiting. */
 const DEFAULT_KILL_GRACE_MS = 2_000;
+/** How long the kill exec may take beyond its own grace periods (connecting a channel, sudo). */
+const KILL_EXEC_MS = 15_000;
 /** After the exit status arrives, how long to wait for the output streams to end. */
 const STREAM_DRAIN_MS = 1_000;
 
@@ -45,6 +48,10 @@ interface ExecOptions extends RunOptions {
   stdinStream?: Readable | undefined;
   /** Where stdout goes instead of being collected (used for downloads). */
   stdoutSink?: Writable | undefined;
+  /** The private temp dir the work uses: a kill removes it too. */
+  tempDir?: string | undefined;
+  /** False for the kill exec itself: stopping it sends channel signals only. */
+  groupKill?: boolean | undefined;
 }
 
 export interface PosixConnectionOptions {
@@ -82,11 +89,12 @@ export class PosixConnection implements Connection {
     const pathExpr = shellQuote(`${dir}/${name}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
+    const tempDir = options.cleanup === false ? undefined : dir;
     const makeDir = makeDirSnippet(tmpdir, dir);
 
     if (canInline(options.file.content)) {
       const setup = Buffer.concat([Buffer.from(`${makeDir}\n`), writeFileSnippet(pathExpr, options.file.content, '700')]);
-      return this.#exec({ setup, body: invocation, teardown, shell: 'user' }, options);
+      return this.#exec({ setup, body: invocation, teardown, shell: 'user' }, { ...options, tempDir });
     }
     // Too large (or binary with NUL bytes) to travel inside the script: a first exec makes the
     // directory and streams the file into it, the second runs it.
@@ -95,12 +103,13 @@ export class PosixConnection implements Connection {
         setup: `${makeDir}\ncat > ${pathExpr} || __rivet_fail WRITE_ERROR "Could not write the file"\nchmod 700 ${pathExpr} || __rivet_fail CHMOD_ERROR "Could not make the file executable"`,
         body: 'true',
       },
-      { signal: options.signal, runAs: options.runAs, stdin: options.file.content },
+      { signal: options.signal, runAs: options.runAs, stdin: options.file.content, tempDir },
     );
+    if (prepare.canceled || prepare.timedOut) return prepare;
     if (prepare.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy ${name} to ${tmpdir}: ${prepare.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
-    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, options);
+    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, { ...options, tempDir });
   }
 
   async runBundle(options: RunBundleOptions): Promise<RunResult> {
@@ -108,13 +117,15 @@ export class PosixConnection implements Connection {
     if (entry.length === 0 || entry.includes('..')) throw new RivetError(ErrorKind.TaskFile, `Invalid entry '${options.entry}'`);
     const tmpdir = options.tmpdir ?? '/tmp';
     const dir = privateDirPath(tmpdir);
+    const tempDir = options.cleanup === false ? undefined : dir;
     const unpack = await this.#exec(
       {
         setup: `${makeDirSnippet(tmpdir, dir)}\ntar -xf - -C "$__rivet_d" || { rm -rf "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not unpack the task files into $__rivet_d"; }`,
         body: 'true',
       },
-      { signal: options.signal, runAs: options.runAs, stdin: options.archive },
+      { signal: options.signal, runAs: options.runAs, stdin: options.archive, tempDir },
     );
+    if (unpack.canceled || unpack.timedOut) return unpack;
     if (unpack.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy the task files to ${tmpdir}: ${unpack.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
@@ -124,7 +135,7 @@ export class PosixConnection implements Connection {
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
     return this.#exec(
       { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown, shell: 'user' },
-      { ...options, env: input.env, stdin: input.stdin },
+      { ...options, env: input.env, stdin: input.stdin, tempDir },
     );
   }
 
@@ -305,7 +316,8 @@ export class PosixConnection implements Connection {
         merged.push(chunk);
         if (options.onOutput && !chunk.includes(protocol.failPrefix)) options.onOutput('stderr', chunk);
       };
-      proc.stderr.on('data', (chunk: Buffer) => {
+      const pgidLine = new MarkerLine(protocol.pgidPrefix);
+      const onStderr = (chunk: Buffer): void => {
         if (ready) return takeStderr(chunk);
         preReady += chunk.toString('utf8');
         const markerAt = preReady.indexOf(`${protocol.readyMarker}\n`);
@@ -327,11 +339,27 @@ export class PosixConnection implements Connection {
             proc.stdin.end();
           }
         }
+      };
+      let pgidReported!: (pgid: number | undefined) => void;
+      const pgid = new Promise<number | undefined>((resolvePgid) => (pgidReported = resolvePgid));
+      void proc.exited.then(() => pgidReported(undefined));
+      proc.stderr.on('data', (chunk: Buffer) => {
+        const passed = pgidLine.push(chunk);
+        if (pgidLine.value !== undefined) pgidReported(parsePgid(pgidLine.value));
+        if (passed.length > 0) onStderr(passed);
       });
 
+      // Stopping (timeout, cancel): a channel signal where the server honours it, and a kill exec
+      // on the process group, which also works where it does not (root logins on OpenSSH).
+      let stopRequested!: () => void;
+      const stopping = new Promise<void>((resolveStop) => (stopRequested = resolveStop));
+      let confirmation: Promise<boolean> | undefined;
       const terminate = (): void => {
+        if (confirmation) return;
         proc.kill('SIGTERM');
         timers.push(setTimeout(() => proc.kill('SIGKILL'), this.#killGraceMs));
+        confirmation = options.groupKill === false ? exitedWithin(proc, this.#killGraceMs * 2) : this.#killGroup(proc, pgid, runAs, options.tempDir);
+        stopRequested();
       };
       const onAbort = (): void => {
         canceled = true;
@@ -348,18 +376,20 @@ export class PosixConnection implements Connection {
       }
       if (ready) writeInput();
 
-      const gaveUp = new Promise<null>((resolveGiveUp) => {
-        const check = (): void => {
-          if (timedOut || canceled) timers.push(setTimeout(() => resolveGiveUp(null), this.#killGraceMs * 2));
-        };
-        options.signal.addEventListener('abort', check, { once: true });
-        if (options.timeoutMs) timers.push(setTimeout(check, options.timeoutMs + 1));
-      });
-
       void (async () => {
         try {
-          const status = await Promise.race([proc.exited, gaveUp]);
+          const status = await Promise.race([
+            proc.exited,
+            stopping.then(async () => {
+              await confirmation;
+              return Promise.race([proc.exited, delay(STREAM_DRAIN_MS).then(() => null)]);
+            }),
+          ]);
+          const killed = confirmation === undefined ? undefined : await confirmation;
           await Promise.race([Promise.all([ended(proc.stdout), ended(proc.stderr)]), delay(STREAM_DRAIN_MS)]);
+          const rest = pgidLine.flush();
+          if (rest.length > 0) onStderr(rest);
+          if (status?.lost && !timedOut && !canceled) return reject(status.lost);
           const result: RunResult = {
             stdout: Buffer.concat(stdout),
             stderr: Buffer.concat(stderr),
@@ -369,6 +399,7 @@ export class PosixConnection implements Connection {
             durationMs: performance.now() - started,
             timedOut,
             canceled,
+            ...(killed === undefined ? {} : { killed }),
           };
           if (!ready && !timedOut && !canceled) return reject(escalationError(preReady, protocol.prompt, runAs, this.target.name, passwordSent));
           if (result.exitCode === SETUP_FAILURE_EXIT) {
@@ -386,6 +417,32 @@ export class PosixConnection implements Connection {
       })();
     });
   }
+
+  /**
+   * Kills process group `pgid` (the exec's bootstrap reported it) through a second exec on this
+   * connection, as the same user (run-as included): TERM, then KILL after the grace period, then
+   * removes `tempDir`. Resolves true only when that exec confirmed the group is gone. A group id
+   * not reported yet is waited for up to the grace period; without one (the target has neither
+   * /proc nor `ps`), true when the channel signal ended the process.
+   */
+  async #killGroup(proc: RemoteProcess, reported: Promise<number | undefined>, runAs: RunAs | undefined, tempDir: string | undefined): Promise<boolean> {
+    const pgid = await Promise.race([reported, delay(this.#killGraceMs).then(() => undefined)]);
+    if (pgid === undefined) return exitedWithin(proc, this.#killGraceMs * 2);
+    try {
+      const kill = await this.#exec(
+        { body: killScript(pgid, this.#killGraceMs, tempDir), shell: 'sh' },
+        { signal: AbortSignal.timeout(this.#killGraceMs * 2 + KILL_EXEC_MS), runAs, groupKill: false },
+      );
+      return kill.exitCode === 0;
+    } catch {
+      return false; // Connection lost, sudo refused: not confirmed.
+    }
+  }
+}
+
+/** True when the process exits within `ms`. */
+async function exitedWithin(proc: RemoteProcess, ms: number): Promise<boolean> {
+  return Promise.race([proc.exited.then(() => true), delay(ms).then(() => false)]);
 }
 
 /** `[interpreter...] <path> [args...]`, with the path a shell expression and the rest quoted. */
