@@ -44,6 +44,12 @@ export interface SshdOptions {
   maxSessions?: number;
   /** Highest 127.0.0.x to list in known_hosts (default 60). */
   lastAddress?: number;
+  /**
+   * Also let root log in with the client key (`PermitRootLogin prohibit-password`). OpenSSH then
+   * refuses channel signals for root's sessions, as on a real fleet. Root's `.bashrc` is slow here:
+   * use it for a few sessions only.
+   */
+  rootLogin?: boolean;
 }
 
 export interface SshdServer extends AsyncDisposable {
@@ -108,7 +114,7 @@ export function knownHostsLines(hostPublicKey: string, port: number, last = 60):
   return `${lines.join('\n')}\n`;
 }
 
-function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: number, extra: readonly string[]): string {
+function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: number, extra: readonly string[], rootLogin: boolean): string {
   return [
     `Port ${port}`,
     'ListenAddress 0.0.0.0',
@@ -120,9 +126,9 @@ function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: numbe
     'PubkeyAuthentication yes',
     'PasswordAuthentication yes',
     'KbdInteractiveAuthentication no',
-    'PermitRootLogin no',
+    rootLogin ? 'PermitRootLogin prohibit-password' : 'PermitRootLogin no',
     'PermitEmptyPasswords no',
-    `AllowUsers ${Object.values(TEST_USERS).map((u) => `${u}@127.0.0.0/8`).join(' ')}`,
+    `AllowUsers ${[...Object.values(TEST_USERS), ...(rootLogin ? ['root'] : [])].map((u) => `${u}@127.0.0.0/8`).join(' ')}`,
     'AllowTcpForwarding yes',
     'X11Forwarding no',
     'PrintMotd no',
@@ -161,7 +167,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   let port = 0;
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     port = await freePort();
-    await writeFile(configPath, sshdConfig(dir, port, sftp, options.maxSessions ?? 50, options.extraConfig ?? []));
+    await writeFile(configPath, sshdConfig(dir, port, sftp, options.maxSessions ?? 50, options.extraConfig ?? [], options.rootLogin ?? false));
     await writeFile(logPath, '');
     // sshd runs under a tiny sh watchdog that kills it when our end of its stdin closes: on
     // stop(), and also when the test process dies without stopping it (no leaked sshd).

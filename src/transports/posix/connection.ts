@@ -422,11 +422,12 @@ export class PosixConnection implements Connection {
    * Kills process group `pgid` (the exec's bootstrap reported it) through a second exec on this
    * connection, as the same user (run-as included): TERM, then KILL after the grace period, then
    * removes `tempDir`. Resolves true only when that exec confirmed the group is gone. A group id
-   * not reported yet is waited for up to the grace period; without one (the target has neither
-   * /proc nor `ps`), true when the channel signal ended the process.
+   * not reported yet (a slow login shell, sudo) is waited for, as the work starts after it; without
+   * one (the process ended first, or the target has neither /proc nor `ps`), true when the
+   * process ended.
    */
   async #killGroup(proc: RemoteProcess, reported: Promise<number | undefined>, runAs: RunAs | undefined, tempDir: string | undefined): Promise<boolean> {
-    const pgid = await Promise.race([reported, delay(this.#killGraceMs).then(() => undefined)]);
+    const pgid = await Promise.race([reported, delay(KILL_EXEC_MS).then(() => undefined)]);
     if (pgid === undefined) return exitedWithin(proc, this.#killGraceMs * 2);
     try {
       const kill = await this.#exec(

@@ -172,7 +172,11 @@ export function killScript(pgid: number, graceMs: number, tempDir: string | unde
   if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new RangeError(`Not a process group to kill: ${pgid}`);
   const ticks = Math.max(1, Math.ceil(graceMs / 100));
   return [
-    `__rivet_alive() { kill -0 -${pgid} 2>/dev/null; }`,
+    // Alive: a member that is not a zombie (killed children of a killed parent wait for init to
+    // reap them, which a container's init may never do). Without /proc, whatever `kill -0` says.
+    `__rivet_alive() { kill -0 -${pgid} 2>/dev/null || return 1; [ -r /proc/self/stat ] || return 0; ` +
+      `for __rivet_f in /proc/[0-9]*/stat; do IFS= read -r __rivet_l 2>/dev/null <"$__rivet_f" || continue; __rivet_l=\${__rivet_l##*) }; ` +
+      `set -- $__rivet_l; [ "$3" = ${pgid} ] && [ "$1" != Z ] && return 0; done; return 1; }`,
     // Tenths of a second where `sleep` takes fractions (GNU, busybox), whole seconds elsewhere.
     '__rivet_wait() { __rivet_i=0; while __rivet_alive && [ "$__rivet_i" -lt "$1" ]; do sleep 0.1 2>/dev/null || sleep 1; __rivet_i=$((__rivet_i + 1)); done; }',
     `kill -TERM -${pgid} 2>/dev/null`,
