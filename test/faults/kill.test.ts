@@ -16,9 +16,11 @@ import { PosixConnection } from '../../src/transports/posix/connection.ts';
 import type { RunAs, RunResult } from '../../src/transports/transport.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
 import { TEST_USERS } from '../harness/users.ts';
+import { makeProject } from '../cli/helpers.ts';
 import { connect, fakeHome, sshTarget } from '../transports/ssh/helpers.ts';
 
 const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
 const skip = sshdSkipReason();
 
 /** A `sleep` whose argument no other process on the machine has, so pgrep finds only ours. */
@@ -167,6 +169,32 @@ describe.skipIf(skip !== undefined)('kills without channel signals, verified wit
     const archive = await taskArchive(`#!/bin/sh\n${taskSleep}\n`);
     const task = await cancelWhenStarted(taskSleep, (signal) => conn.runBundle({ signal, runAs, tmpdir: dir, archive, entry: 'mod/tasks/hang.sh', input: () => ({}) }));
     await expectKilled(task, taskSleep, dir);
+  });
+
+  it('the issue\'s case: `rivet command run \'sleep ...\' -t root@host --timeout 1` kills the sleep and says so', async () => {
+    const sleep = uniqueSleep();
+    const project = await makeProject({
+      'bolt-project.yaml': 'name: killroot\n',
+      'inventory.yaml': [
+        'targets:',
+        '  - uri: root@127.0.0.18',
+        'config:',
+        '  ssh:',
+        `    port: ${server.port}`,
+        `    private-key: ${server.clientKeyPath}`,
+        `    known-hosts-file: ${server.knownHostsPath}`,
+        '    load-config: false',
+        '',
+      ].join('\n'),
+    });
+    const r = await run(process.execPath, [BIN, 'command', 'run', sleep, '-t', 'root@127.0.0.18', '--timeout', '1', '--format', 'json'], { cwd: project }).catch(
+      (error: { stdout: string; code: number }) => error,
+    );
+    expect(r).toMatchObject({ code: 1 });
+    const doc = JSON.parse(r.stdout) as { items: { value: { _error: { kind: string; msg: string; details: Record<string, unknown> } } }[] };
+    expect(doc.items[0]!.value._error).toMatchObject({ kind: 'rivet/timeout', details: { killed: true } });
+    expect(doc.items[0]!.value._error.msg).toContain('the remote process was killed');
+    expect(await pgrep(sleep)).toEqual([]);
   });
 
   it('X-02: run-as root from a non-root login: the kill runs under sudo too', async () => {
