@@ -20,7 +20,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +46,8 @@ export interface SshdOptions {
   lastAddress?: number;
   /**
    * Also let root log in with the client key (`PermitRootLogin prohibit-password`). OpenSSH then
-   * refuses channel signals for root's sessions, as on a real fleet. Root's `.bashrc` is slow here:
-   * use it for a few sessions only.
+   * refuses channel signals for root's sessions, as on a real fleet. Sessions get
+   * `HOME=<dir>/root-home` (empty), so root's own `.bashrc` is not read.
    */
   rootLogin?: boolean;
 }
@@ -139,7 +139,9 @@ function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: numbe
     'MaxAuthTries 10',
     'LoginGraceTime 30',
     'LogLevel VERBOSE',
-    'SetEnv LC_ALL=C.UTF-8',
+    // Root's sessions get an empty HOME: root's real .bashrc here runs `pyenv init`, whose lock a
+    // killed session would leave behind for every later root shell on the machine.
+    rootLogin ? `SetEnv LC_ALL=C.UTF-8 HOME=${join(dir, 'root-home')}` : 'SetEnv LC_ALL=C.UTF-8',
     ...(sftp ? ['Subsystem sftp internal-sftp'] : []),
     ...extra,
     '',
@@ -153,6 +155,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   await ensureTestUsers();
   const sftp = options.sftp ?? true;
   const dir = await mkdtemp(join(tmpdir(), 'rivet-sshd-'));
+  if (options.rootLogin) await mkdir(join(dir, 'root-home'), { mode: 0o700 });
   await chmod(dir, 0o755); // sshd reads AuthorizedKeysFile as the logging-in user
   const hostKeyPath = join(dir, 'host_ed25519');
   const clientKeyPath = join(dir, 'client_ed25519');

@@ -280,6 +280,8 @@ export class PosixConnection implements Connection {
       let passwordSent = false;
       let timedOut = false;
       let canceled = false;
+      /** Set once stopping started: resolves true when the kill was confirmed. */
+      let confirmation: Promise<boolean> | undefined;
       const timers: NodeJS.Timeout[] = [];
 
       proc.stdin.on('error', () => {
@@ -325,7 +327,9 @@ export class PosixConnection implements Connection {
           ready = true;
           const rest = preReady.slice(markerAt + protocol.readyMarker.length + 1);
           if (rest) takeStderr(Buffer.from(rest));
-          writeInput();
+          // Stopped while sudo was still asking: the work never starts (the bootstrap reads EOF).
+          if (confirmation) proc.stdin.end();
+          else writeInput();
           return;
         }
         const prompts = preReady.split(protocol.prompt).length - 1;
@@ -353,15 +357,17 @@ export class PosixConnection implements Connection {
       // on the process group, which also works where it does not (root logins on OpenSSH).
       let stopRequested!: () => void;
       const stopping = new Promise<void>((resolveStop) => (stopRequested = resolveStop));
-      let confirmation: Promise<boolean> | undefined;
+      let exited = false;
+      void proc.exited.then(() => (exited = true));
       const terminate = (): void => {
-        if (confirmation) return;
+        if (confirmation || exited) return;
         proc.kill('SIGTERM');
         timers.push(setTimeout(() => proc.kill('SIGKILL'), this.#killGraceMs));
         confirmation = options.groupKill === false ? exitedWithin(proc, this.#killGraceMs * 2) : this.#killGroup(proc, pgid, runAs, options.tempDir);
         stopRequested();
       };
       const onAbort = (): void => {
+        if (exited) return;
         canceled = true;
         terminate();
       };
@@ -369,6 +375,7 @@ export class PosixConnection implements Connection {
       if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
         timers.push(
           setTimeout(() => {
+            if (exited) return;
             timedOut = true;
             terminate();
           }, options.timeoutMs),

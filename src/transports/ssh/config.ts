@@ -7,9 +7,9 @@
  * `host-key-check`, `known-hosts-file` (Rivet extension), `connect-timeout` (s, default 10),
  * `disconnect-timeout` (s, default 5),
  * `proxyjump`, `load-config`, `max-sessions` (Rivet extension, default 10), `keepalive-interval`
- * (Rivet extension, s, default 10; 0 turns keepalives off), `keepalive-count-max` (Rivet
- * extension, default 2: a connection is declared lost after that many unanswered keepalives, so
- * a dead one is noticed within (count + 1) x interval = 30 s by default), `ssh-config-file` (Rivet extension, default `~/.ssh/config`),
+ * (Rivet extension, s, default 5; 0 turns keepalives off), `keepalive-count-max` (Rivet
+ * extension, default 4: a connection is declared lost after that many unanswered keepalives, so
+ * a dead one is noticed within (count + 1) x interval = 25 s by default), `ssh-config-file` (Rivet extension, default `~/.ssh/config`),
  * `encryption-algorithms`, `host-key-algorithms`, `kex-algorithms`, `mac-algorithms` (lists; an
  * entry `defaults` means ssh2's defaults plus the others).
  * From ssh_config: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
@@ -347,8 +347,8 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
   const connectTimeoutS = num(o, 'connect-timeout', target) ?? (loadConfig ? numOr(first(c, 'ConnectTimeout')) : undefined) ?? 10;
   const maxSessions = num(o, 'max-sessions', target) ?? 10;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) throw optionError(target, 'max-sessions', 'must be a positive integer');
-  const keepaliveS = num(o, 'keepalive-interval', target) ?? 10;
-  const keepaliveCountMax = num(o, 'keepalive-count-max', target) ?? 2;
+  const keepaliveS = num(o, 'keepalive-interval', target) ?? 5;
+  const keepaliveCountMax = num(o, 'keepalive-count-max', target) ?? 4;
   if (!Number.isInteger(keepaliveCountMax)) throw optionError(target, 'keepalive-count-max', 'must be a non-negative integer');
 
   return {
