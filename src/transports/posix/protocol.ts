@@ -188,7 +188,16 @@ export function killScript(pgid: number, graceMs: number, tempDir: string | unde
   ].join('\n');
 }
 
-/** The process group id in the bootstrap's report, or undefined when it is not usable. */
+/**
+ * The process group id in the bootstrap's report, or undefined when it is not usable (only a plain
+ * id above 1 is ever killed: `kill -0` would mean the killer's own group, `-1` every process).
+ *
+ * @example
+ * ```ts
+ * parsePgid(' 4242'); // 4242
+ * parsePgid('1');     // undefined
+ * ```
+ */
 export function parsePgid(reported: string | undefined): number | undefined {
   const text = reported?.trim() ?? '';
   if (!/^[1-9][0-9]{0,9}$/.test(text)) return undefined;
