@@ -109,7 +109,7 @@ export class PosixConnection implements Connection {
     if (prepare.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy ${name} to ${tmpdir}: ${prepare.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
-    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, { ...options, tempDir });
+    return this.#secondExec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, { ...options, tempDir });
   }
 
   async runBundle(options: RunBundleOptions): Promise<RunResult> {
@@ -133,10 +133,22 @@ export class PosixConnection implements Connection {
     const pathExpr = shellQuote(`${dir}/${entry.join('/')}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
-    return this.#exec(
+    return this.#secondExec(
       { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown, shell: 'user' },
       { ...options, env: input.env, stdin: input.stdin, tempDir },
     );
+  }
+
+  /**
+   * The run that follows a first exec which filled the temp dir. Canceled in between, it does not
+   * start, and the temp dir is removed (so a Ctrl-C during a task's upload leaves nothing behind).
+   */
+  async #secondExec(parts: ExecParts, options: ExecOptions): Promise<RunResult> {
+    if (options.signal.aborted && options.tempDir !== undefined) {
+      const signal = AbortSignal.timeout(KILL_EXEC_MS);
+      await this.#exec({ body: `rm -rf -- ${shellQuote(options.tempDir)}`, shell: 'sh' }, { signal, runAs: options.runAs, groupKill: false }).catch(() => undefined);
+    }
+    return this.#exec(parts, options);
   }
 
   /**

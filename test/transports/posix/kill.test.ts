@@ -4,13 +4,16 @@
  * local process groups.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LocalTransport } from '../../../src/transports/local/index.ts';
 import { MarkerLine } from '../../../src/transports/posix/marker-line.ts';
 import { ExecProtocol, killScript, parsePgid } from '../../../src/transports/posix/protocol.ts';
+import { makeTarget } from '../../helpers/targets.ts';
 
 const PREFIX = 'RIVET_0123456789abcdef_PGID:';
 
@@ -80,5 +83,36 @@ describe('killScript', () => {
     child.stdin.end(protocol.header({ body: 'true' }));
     await new Promise((resolve) => child.on('close', resolve));
     expect(stderr).toBe(`${protocol.pgidPrefix}${child.pid}\n`);
+  });
+});
+
+describe('a cancel between the two execs of a task with files (T-19)', () => {
+  it('does not start the run, and removes the temp dir the upload made', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'rivet-between-'));
+    const src = await mkdtemp(join(tmpdir(), 'rivet-between-src-'));
+    await mkdir(join(src, 'mod', 'tasks'), { recursive: true });
+    await writeFile(join(src, 'mod', 'tasks', 'run.sh'), '#!/bin/sh\necho ran\n');
+    const tar = await import('tar');
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar.c({ cwd: src, portable: true }, ['mod']) as unknown as AsyncIterable<Buffer>) chunks.push(chunk as Buffer);
+    const conn = await new LocalTransport().connect(makeTarget({ name: 'localhost', config: { transport: 'local' } }), { signal: new AbortController().signal });
+    const controller = new AbortController();
+    let unpacked = 0;
+    const r = await conn.runBundle({
+      signal: controller.signal,
+      tmpdir: tmp,
+      archive: Buffer.concat(chunks),
+      entry: 'mod/tasks/run.sh',
+      input: () => {
+        unpacked = readdirSync(tmp).length;
+        controller.abort(); // Ctrl-C right after the upload, before the run starts.
+        return {};
+      },
+    });
+    await conn.close();
+    expect(unpacked).toBe(1);
+    expect(r.canceled).toBe(true);
+    expect(r.stdout.toString()).toBe('');
+    expect(await readdir(tmp)).toEqual([]);
   });
 });
