@@ -5,8 +5,8 @@
  * Bolt's `lib/bolt/cli.rb` `fatal_error` and `exe/bolt` (`Bolt::Error#error_code` is 1): see
  * {@link jsonErrorDocument}.
  * {@link main} wires it to the process: the only place that calls `process.exit`, and that
- * handles Ctrl-C (first: cancel, kill remote processes, clean temp dirs, print what finished;
- * second: exit at once).
+ * handles Ctrl-C, SIGTERM and SIGHUP alike (first: cancel, kill remote processes, clean temp dirs,
+ * print what finished and what was canceled; second: exit at once).
  *
  * @module
  */
@@ -205,19 +205,29 @@ export function mainPlan(plan: AnyPlan): Promise<never> {
   return mainWith((argv, io, signal) => runPlanCli(plan, argv, io, signal));
 }
 
+/** Signals that stop a run as Ctrl-C does, with the exit code a process killed by them has. */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const satisfies Partial<Record<NodeJS.Signals, number>>;
+
 async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortSignal) => Promise<number>): Promise<never> {
   const controller = new AbortController();
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\nStopping: canceling remote processes and cleaning up (Ctrl-C again to exit at once)...\n');
-      controller.abort();
-    } else {
-      process.stderr.write('Exiting now; processes may be left running on targets.\n');
-      process.exit(130);
-    }
-  });
+  let stoppedBy: keyof typeof STOP_SIGNALS | undefined;
+  // SIGINT (Ctrl-C), SIGTERM and SIGHUP: the first cancels, kills the remote processes, cleans up
+  // and prints what finished (and what was canceled); a second one exits at once.
+  for (const name of Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[]) {
+    process.on(name, () => {
+      if (stoppedBy === undefined) {
+        stoppedBy = name;
+        const how = name === 'SIGINT' ? 'Ctrl-C' : name;
+        process.stderr.write(`\nStopping: canceling remote processes and cleaning up (${how} again to exit at once)...\n`);
+        controller.abort();
+      } else {
+        process.stderr.write('Exiting now; processes may be left running on targets.\n');
+        process.exit(STOP_SIGNALS[name]);
+      }
+    });
+  }
+  // After SIGHUP the terminal may be gone: a failed write must not crash the cleanup.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const io: CliIO = {
     out: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
     err: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
@@ -233,7 +243,7 @@ async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortS
   const code = await run(process.argv.slice(2), io, controller.signal);
   // stdout and stderr are asynchronous on pipes: exiting at once would cut a large report short.
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-  process.exit(controller.signal.aborted && code === 0 ? 130 : code);
+  process.exit(stoppedBy !== undefined && code === 0 ? STOP_SIGNALS[stoppedBy] : code);
 }
 
 /** How long exiting waits for a reader that does not read (a stalled pipe). */

@@ -38,6 +38,8 @@ export const ErrorKind = {
   WildcardError: 'bolt.inventory/wildcard-error',
   Timeout: 'rivet/timeout',
   Canceled: 'rivet/canceled',
+  /** The connection dropped while a command ran (keepalive timeout, reset): its outcome is unknown. */
+  ConnectionLost: 'rivet/connection-lost',
   Usage: 'rivet/usage-error',
   Project: 'rivet/project-error',
   Validation: 'rivet/validation-error',

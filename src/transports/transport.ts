@@ -20,12 +20,18 @@
  * @module
  */
 import type { Readable, Writable } from 'node:stream';
+import type { RivetError } from '../core/errors.ts';
 import type { Target, TransportName } from '../core/target.ts';
 
 export interface ExitStatus {
   /** The exit code, or null when the process died of a signal or the exit was never reported. */
   code: number | null;
   signal: string | null;
+  /**
+   * Set when the exit was never reported because the connection was lost (kind
+   * `rivet/connection-lost`): the command's outcome is unknown.
+   */
+  lost?: RivetError | undefined;
 }
 
 /** A process started on a target by {@link Connection.spawn}. */
@@ -60,7 +66,10 @@ export interface RunOptions extends OperationOptions {
   /** Bytes for the command's stdin, which is then closed. */
   stdin?: string | Buffer | undefined;
   runAs?: RunAs | undefined;
-  /** Kill the remote process (and its process group) after this long. */
+  /**
+   * Kill the remote process and its process group after this long (TERM, then KILL after a grace
+   * period, through a second exec: see `posix/protocol.ts`).
+   */
   timeoutMs?: number | undefined;
   /** Called with output as it arrives (for `--stream`), all of it, whatever `maxOutputBytes` says. */
   onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
@@ -115,6 +124,11 @@ export interface RunResult {
   canceled: boolean;
   /** Bytes of output dropped past `maxOutputBytes` (absent or 0 when all was kept). */
   droppedBytes?: { stdout: number; stderr: number } | undefined;
+  /**
+   * Set when the run timed out or was canceled: true only when Rivet confirmed that the process
+   * and its whole process group are gone (and the temp dir removed); false when it could not.
+   */
+  killed?: boolean | undefined;
 }
 
 export interface TransferOptions extends OperationOptions {

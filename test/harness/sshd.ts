@@ -20,7 +20,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,12 @@ export interface SshdOptions {
   maxSessions?: number;
   /** Highest 127.0.0.x to list in known_hosts (default 60). */
   lastAddress?: number;
+  /**
+   * Also let root log in with the client key (`PermitRootLogin prohibit-password`). OpenSSH then
+   * refuses channel signals for root's sessions, as on a real fleet. Sessions get
+   * `HOME=<dir>/root-home` (empty), so root's own `.bashrc` is not read.
+   */
+  rootLogin?: boolean;
 }
 
 export interface SshdServer extends AsyncDisposable {
@@ -108,7 +114,7 @@ export function knownHostsLines(hostPublicKey: string, port: number, last = 60):
   return `${lines.join('\n')}\n`;
 }
 
-function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: number, extra: readonly string[]): string {
+function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: number, extra: readonly string[], rootLogin: boolean): string {
   return [
     `Port ${port}`,
     'ListenAddress 0.0.0.0',
@@ -120,9 +126,9 @@ function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: numbe
     'PubkeyAuthentication yes',
     'PasswordAuthentication yes',
     'KbdInteractiveAuthentication no',
-    'PermitRootLogin no',
+    rootLogin ? 'PermitRootLogin prohibit-password' : 'PermitRootLogin no',
     'PermitEmptyPasswords no',
-    `AllowUsers ${Object.values(TEST_USERS).map((u) => `${u}@127.0.0.0/8`).join(' ')}`,
+    `AllowUsers ${[...Object.values(TEST_USERS), ...(rootLogin ? ['root'] : [])].map((u) => `${u}@127.0.0.0/8`).join(' ')}`,
     'AllowTcpForwarding yes',
     'X11Forwarding no',
     'PrintMotd no',
@@ -133,7 +139,9 @@ function sshdConfig(dir: string, port: number, sftp: boolean, maxSessions: numbe
     'MaxAuthTries 10',
     'LoginGraceTime 30',
     'LogLevel VERBOSE',
-    'SetEnv LC_ALL=C.UTF-8',
+    // Root's sessions get an empty HOME: root's real .bashrc here runs `pyenv init`, whose lock a
+    // killed session would leave behind for every later root shell on the machine.
+    rootLogin ? `SetEnv LC_ALL=C.UTF-8 HOME=${join(dir, 'root-home')}` : 'SetEnv LC_ALL=C.UTF-8',
     ...(sftp ? ['Subsystem sftp internal-sftp'] : []),
     ...extra,
     '',
@@ -147,6 +155,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   await ensureTestUsers();
   const sftp = options.sftp ?? true;
   const dir = await mkdtemp(join(tmpdir(), 'rivet-sshd-'));
+  if (options.rootLogin) await mkdir(join(dir, 'root-home'), { mode: 0o700 });
   await chmod(dir, 0o755); // sshd reads AuthorizedKeysFile as the logging-in user
   const hostKeyPath = join(dir, 'host_ed25519');
   const clientKeyPath = join(dir, 'client_ed25519');
@@ -161,7 +170,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   let port = 0;
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     port = await freePort();
-    await writeFile(configPath, sshdConfig(dir, port, sftp, options.maxSessions ?? 50, options.extraConfig ?? []));
+    await writeFile(configPath, sshdConfig(dir, port, sftp, options.maxSessions ?? 50, options.extraConfig ?? [], options.rootLogin ?? false));
     await writeFile(logPath, '');
     // sshd runs under a tiny sh watchdog that kills it when our end of its stdin closes: on
     // stop(), and also when the test process dies without stopping it (no leaked sshd).

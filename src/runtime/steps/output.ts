@@ -22,15 +22,23 @@ export function warnIfTruncated(run: RunResult, target: string, limit: number, w
 
 /** The error of a run that timed out or was canceled, or undefined. */
 export function interruptionError(run: RunResult, target: string, timeoutMs: number | undefined): RivetError | undefined {
+  if (!run.timedOut && !run.canceled) return undefined;
+  // "killed" only when the transport confirmed the process group is gone (see RunResult.killed).
+  const outcome =
+    run.killed === true
+      ? 'the remote process was killed'
+      : run.killed === false
+        ? 'Rivet could not confirm that the remote process stopped; it may still be running'
+        : 'no remote process was running';
+  const killed = run.killed === true;
   if (run.timedOut) {
-    return new RivetError(ErrorKind.Timeout, `Timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s on ${target}; the remote process was killed`, {
+    return new RivetError(ErrorKind.Timeout, `Timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s on ${target}; ${outcome}`, {
       issueCode: 'TIMEOUT',
       target,
-      details: { timeout_ms: timeoutMs },
+      details: { timeout_ms: timeoutMs, killed },
     });
   }
-  if (run.canceled) return new RivetError(ErrorKind.Canceled, `Canceled on ${target}; the remote process was killed`, { target });
-  return undefined;
+  return new RivetError(ErrorKind.Canceled, `Canceled on ${target}; ${outcome}`, { target, details: { killed } });
 }
 
 /** A command's or script's value (T-37), or the timeout/cancel error with the output so far. */

@@ -28,13 +28,16 @@ import type {
   RunResult,
   TransferOptions,
 } from '../transport.ts';
-import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
+import { MarkerLine } from './marker-line.ts';
+import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, killScript, parsePgid, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
 import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
 import { shellJoin, shellQuote } from '../../core/shell.ts';
 import { BoundedCapture } from './capture.ts';
 
 /** How long a TERM'd process gets before KILL, and KILL before Rivet stops waiting. */
 const DEFAULT_KILL_GRACE_MS = 2_000;
+/** How long the kill exec may take beyond its own grace periods (connecting a channel, sudo). */
+const KILL_EXEC_MS = 15_000;
 /** After the exit status arrives, how long to wait for the output streams to end. */
 const STREAM_DRAIN_MS = 1_000;
 
@@ -46,6 +49,10 @@ interface ExecOptions extends RunOptions {
   stdinStream?: Readable | undefined;
   /** Where stdout goes instead of being collected (used for downloads). */
   stdoutSink?: Writable | undefined;
+  /** The private temp dir the work uses: a kill removes it too. */
+  tempDir?: string | undefined;
+  /** False for the kill exec itself: stopping it sends channel signals only. */
+  groupKill?: boolean | undefined;
 }
 
 export interface PosixConnectionOptions {
@@ -83,11 +90,12 @@ export class PosixConnection implements Connection {
     const pathExpr = shellQuote(`${dir}/${name}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
+    const tempDir = options.cleanup === false ? undefined : dir;
     const makeDir = makeDirSnippet(tmpdir, dir);
 
     if (canInline(options.file.content)) {
       const setup = Buffer.concat([Buffer.from(`${makeDir}\n`), writeFileSnippet(pathExpr, options.file.content, '700')]);
-      return this.#exec({ setup, body: invocation, teardown, shell: 'user' }, options);
+      return this.#exec({ setup, body: invocation, teardown, shell: 'user' }, { ...options, tempDir });
     }
     // Too large (or binary with NUL bytes) to travel inside the script: a first exec makes the
     // directory and streams the file into it, the second runs it.
@@ -96,12 +104,13 @@ export class PosixConnection implements Connection {
         setup: `${makeDir}\ncat > ${pathExpr} || __rivet_fail WRITE_ERROR "Could not write the file"\nchmod 700 ${pathExpr} || __rivet_fail CHMOD_ERROR "Could not make the file executable"`,
         body: 'true',
       },
-      { signal: options.signal, runAs: options.runAs, stdin: options.file.content },
+      { signal: options.signal, runAs: options.runAs, stdin: options.file.content, tempDir },
     );
+    if (prepare.canceled || prepare.timedOut) return prepare;
     if (prepare.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy ${name} to ${tmpdir}: ${prepare.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
-    return this.#exec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, options);
+    return this.#secondExec({ setup: `__rivet_d=${shellQuote(dir)}`, body: invocation, teardown, shell: 'user' }, { ...options, tempDir });
   }
 
   async runBundle(options: RunBundleOptions): Promise<RunResult> {
@@ -109,13 +118,15 @@ export class PosixConnection implements Connection {
     if (entry.length === 0 || entry.includes('..')) throw new RivetError(ErrorKind.TaskFile, `Invalid entry '${options.entry}'`);
     const tmpdir = options.tmpdir ?? '/tmp';
     const dir = privateDirPath(tmpdir);
+    const tempDir = options.cleanup === false ? undefined : dir;
     const unpack = await this.#exec(
       {
         setup: `${makeDirSnippet(tmpdir, dir)}\ntar -xf - -C "$__rivet_d" || { rm -rf "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not unpack the task files into $__rivet_d"; }`,
         body: 'true',
       },
-      { signal: options.signal, runAs: options.runAs, stdin: options.archive },
+      { signal: options.signal, runAs: options.runAs, stdin: options.archive, tempDir },
     );
+    if (unpack.canceled || unpack.timedOut) return unpack;
     if (unpack.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy the task files to ${tmpdir}: ${unpack.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
@@ -123,10 +134,22 @@ export class PosixConnection implements Connection {
     const pathExpr = shellQuote(`${dir}/${entry.join('/')}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;
-    return this.#exec(
+    return this.#secondExec(
       { setup: `__rivet_d=${shellQuote(dir)}\nchmod u+x ${pathExpr} 2>/dev/null`, body: invocation, teardown, shell: 'user' },
-      { ...options, env: input.env, stdin: input.stdin },
+      { ...options, env: input.env, stdin: input.stdin, tempDir },
     );
+  }
+
+  /**
+   * The run that follows a first exec which filled the temp dir. Canceled in between, it does not
+   * start, and the temp dir is removed (so a Ctrl-C during a task's upload leaves nothing behind).
+   */
+  async #secondExec(parts: ExecParts, options: ExecOptions): Promise<RunResult> {
+    if (options.signal.aborted && options.tempDir !== undefined) {
+      const signal = AbortSignal.timeout(KILL_EXEC_MS);
+      await this.#exec({ body: `rm -rf -- ${shellQuote(options.tempDir)}`, shell: 'sh' }, { signal, runAs: options.runAs, groupKill: false }).catch(() => undefined);
+    }
+    return this.#exec(parts, options);
   }
 
   /**
@@ -270,6 +293,8 @@ export class PosixConnection implements Connection {
       let passwordSent = false;
       let timedOut = false;
       let canceled = false;
+      /** Set once stopping started: resolves true when the kill was confirmed. */
+      let confirmation: Promise<boolean> | undefined;
       const timers: NodeJS.Timeout[] = [];
 
       proc.stdin.on('error', () => {
@@ -306,7 +331,8 @@ export class PosixConnection implements Connection {
         merged.push(chunk);
         if (options.onOutput && !chunk.includes(protocol.failPrefix)) options.onOutput('stderr', chunk);
       };
-      proc.stderr.on('data', (chunk: Buffer) => {
+      const pgidLine = new MarkerLine(protocol.pgidPrefix);
+      const onStderr = (chunk: Buffer): void => {
         if (ready) return takeStderr(chunk);
         preReady += chunk.toString('utf8');
         const markerAt = preReady.indexOf(`${protocol.readyMarker}\n`);
@@ -314,7 +340,9 @@ export class PosixConnection implements Connection {
           ready = true;
           const rest = preReady.slice(markerAt + protocol.readyMarker.length + 1);
           if (rest) takeStderr(Buffer.from(rest));
-          writeInput();
+          // Stopped while sudo was still asking: the work never starts (the bootstrap reads EOF).
+          if (confirmation) proc.stdin.end();
+          else writeInput();
           return;
         }
         const prompts = preReady.split(protocol.prompt).length - 1;
@@ -328,13 +356,31 @@ export class PosixConnection implements Connection {
             proc.stdin.end();
           }
         }
+      };
+      let pgidReported!: (pgid: number | undefined) => void;
+      const pgid = new Promise<number | undefined>((resolvePgid) => (pgidReported = resolvePgid));
+      void proc.exited.then(() => pgidReported(undefined));
+      proc.stderr.on('data', (chunk: Buffer) => {
+        const passed = pgidLine.push(chunk);
+        if (pgidLine.value !== undefined) pgidReported(parsePgid(pgidLine.value));
+        if (passed.length > 0) onStderr(passed);
       });
 
+      // Stopping (timeout, cancel): a channel signal where the server honours it, and a kill exec
+      // on the process group, which also works where it does not (root logins on OpenSSH).
+      let stopRequested!: () => void;
+      const stopping = new Promise<void>((resolveStop) => (stopRequested = resolveStop));
+      let exited = false;
+      void proc.exited.then(() => (exited = true));
       const terminate = (): void => {
+        if (confirmation || exited) return;
         proc.kill('SIGTERM');
         timers.push(setTimeout(() => proc.kill('SIGKILL'), this.#killGraceMs));
+        confirmation = options.groupKill === false ? exitedWithin(proc, this.#killGraceMs * 2) : this.#killGroup(proc, pgid, runAs, options.tempDir);
+        stopRequested();
       };
       const onAbort = (): void => {
+        if (exited) return;
         canceled = true;
         terminate();
       };
@@ -342,6 +388,7 @@ export class PosixConnection implements Connection {
       if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
         timers.push(
           setTimeout(() => {
+            if (exited) return;
             timedOut = true;
             terminate();
           }, options.timeoutMs),
@@ -349,18 +396,20 @@ export class PosixConnection implements Connection {
       }
       if (ready) writeInput();
 
-      const gaveUp = new Promise<null>((resolveGiveUp) => {
-        const check = (): void => {
-          if (timedOut || canceled) timers.push(setTimeout(() => resolveGiveUp(null), this.#killGraceMs * 2));
-        };
-        options.signal.addEventListener('abort', check, { once: true });
-        if (options.timeoutMs) timers.push(setTimeout(check, options.timeoutMs + 1));
-      });
-
       void (async () => {
         try {
-          const status = await Promise.race([proc.exited, gaveUp]);
+          const status = await Promise.race([
+            proc.exited,
+            stopping.then(async () => {
+              await confirmation;
+              return Promise.race([proc.exited, delay(STREAM_DRAIN_MS).then(() => null)]);
+            }),
+          ]);
+          const killed = confirmation === undefined ? undefined : await confirmation;
           await Promise.race([Promise.all([ended(proc.stdout), ended(proc.stderr)]), delay(STREAM_DRAIN_MS)]);
+          const rest = pgidLine.flush();
+          if (rest.length > 0) onStderr(rest);
+          if (status?.lost && !timedOut && !canceled) return reject(status.lost);
           const result: RunResult = {
             stdout: stdout.toBuffer(),
             stderr: stderr.toBuffer(),
@@ -371,6 +420,7 @@ export class PosixConnection implements Connection {
             durationMs: performance.now() - started,
             timedOut,
             canceled,
+            ...(killed === undefined ? {} : { killed }),
           };
           if (!ready && !timedOut && !canceled) return reject(escalationError(preReady, protocol.prompt, runAs, this.target.name, passwordSent));
           if (result.exitCode === SETUP_FAILURE_EXIT) {
@@ -388,6 +438,33 @@ export class PosixConnection implements Connection {
       })();
     });
   }
+
+  /**
+   * Kills process group `pgid` (the exec's bootstrap reported it) through a second exec on this
+   * connection, as the same user (run-as included): TERM, then KILL after the grace period, then
+   * removes `tempDir`. Resolves true only when that exec confirmed the group is gone. A group id
+   * not reported yet (a slow login shell, sudo) is waited for, as the work starts after it; without
+   * one (the process ended first, or the target has neither /proc nor `ps`), true when the
+   * process ended.
+   */
+  async #killGroup(proc: RemoteProcess, reported: Promise<number | undefined>, runAs: RunAs | undefined, tempDir: string | undefined): Promise<boolean> {
+    const pgid = await Promise.race([reported, delay(KILL_EXEC_MS).then(() => undefined)]);
+    if (pgid === undefined) return exitedWithin(proc, this.#killGraceMs * 2);
+    try {
+      const kill = await this.#exec(
+        { body: killScript(pgid, this.#killGraceMs, tempDir), shell: 'sh' },
+        { signal: AbortSignal.timeout(this.#killGraceMs * 2 + KILL_EXEC_MS), runAs, groupKill: false },
+      );
+      return kill.exitCode === 0;
+    } catch {
+      return false; // Connection lost, sudo refused: not confirmed.
+    }
+  }
+}
+
+/** True when the process exits within `ms`. */
+async function exitedWithin(proc: RemoteProcess, ms: number): Promise<boolean> {
+  return Promise.race([proc.exited.then(() => true), delay(ms).then(() => false)]);
 }
 
 /** `[interpreter...] <path> [args...]`, with the path a shell expression and the rest quoted. */

@@ -10,6 +10,12 @@
  * the trap kills the whole process group, cleans the temp dir and exits 143), and removes the temp
  * dir.
  *
+ * Before anything else the bootstrap reports its process group id on stderr
+ * (`<token>_PGID:<id>`, read from `/proc/$$/stat`, else `ps`). A timeout or cancel then stops the
+ * work without channel signals, which OpenSSH refuses for root sessions ("session signalling
+ * requires privilege separation"): a second exec on the same connection sends TERM, then KILL, to
+ * that group and removes the temp dir ({@link ExecProtocol.killScript}).
+ *
  * With run-as, the bootstrap runs under `sudo -S -p <unique prompt>`. Rivet writes the sudo
  * password only when that prompt appears on stderr, and writes the script only after the
  * bootstrap's ready marker appears on stderr. The password therefore goes to sudo and to nothing
@@ -86,6 +92,10 @@ export class ExecProtocol {
   get readyMarker(): string {
     return `${this.token}_READY`;
   }
+  /** The prefix of the line, first on stderr, that reports the bootstrap's process group id. */
+  get pgidPrefix(): string {
+    return `${this.token}_PGID:`;
+  }
   /** The prefix of a setup-failure line on stderr: `<token>_FAIL:<ISSUE_CODE>:<message>`. */
   get failPrefix(): string {
     return `${this.token}_FAIL:`;
@@ -94,8 +104,13 @@ export class ExecProtocol {
   /** The fixed bootstrap; it contains no data, only the token. */
   bootstrap(announce: boolean): string {
     const ready = announce ? `printf '%s\\n' ${this.readyMarker} >&2; ` : '';
+    // Field 5 of /proc/$$/stat, counted after the `)` that ends the command name.
+    const pgid =
+      `__rivet_g=; if [ -r /proc/$$/stat ]; then IFS= read -r __rivet_g </proc/$$/stat; __rivet_g=\${__rivet_g##*) }; ` +
+      `set -- $__rivet_g; __rivet_g=$3; else __rivet_g=$(ps -o pgid= -p $$ 2>/dev/null); fi; ` +
+      `printf '%s%s\\n' ${this.pgidPrefix} $__rivet_g >&2; `;
     return (
-      `${ready}__rivet_n=; IFS= read -r __rivet_n || exit ${SETUP_FAILURE_EXIT}; __rivet_s=; ` +
+      `${pgid}${ready}__rivet_n=; IFS= read -r __rivet_n || exit ${SETUP_FAILURE_EXIT}; __rivet_s=; ` +
       `while [ "$__rivet_n" -gt 0 ]; do IFS= read -r __rivet_l; __rivet_s="$__rivet_s$__rivet_l\n"; ` +
       `__rivet_n=$((__rivet_n - 1)); done; eval "$__rivet_s"`
     );
@@ -121,7 +136,7 @@ export class ExecProtocol {
     }
     const fail = this.failPrefix;
     const pieces: (string | Buffer)[] = [
-      'unset __rivet_n __rivet_l __rivet_s',
+      'unset __rivet_n __rivet_l __rivet_s __rivet_g',
       `__rivet_fail() { printf '%s%s:%s\\n' ${shellQuote(fail)} "$1" "$2" >&2; exit ${SETUP_FAILURE_EXIT}; }`,
       `__rivet_cleanup() { :; ${parts.teardown ?? ''}\n}`,
       `trap '__rivet_cleanup; trap "" TERM; kill -TERM 0 2>/dev/null; exit 143' TERM HUP INT`,
@@ -142,6 +157,53 @@ export class ExecProtocol {
     for (const byte of script) if (byte === 0x0a) lines++;
     return Buffer.concat([Buffer.from(`${lines}\n`), script]);
   }
+}
+
+/**
+ * The script of the kill exec: TERM to process group `pgid`, KILL after `graceMs` if any of it is
+ * left, then (once the group is gone) `rm -rf` of `tempDir`. Exits 0 only when the group is gone,
+ * so a zero exit is the confirmation that the work was killed.
+ *
+ * @example
+ * ```ts
+ * killScript(4242, 2000, '/tmp/rivet.0123abcd'); // run with `/bin/sh -c`
+ * ```
+ */
+export function killScript(pgid: number, graceMs: number, tempDir: string | undefined): string {
+  if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new RangeError(`Not a process group to kill: ${pgid}`);
+  const ticks = Math.max(1, Math.ceil(graceMs / 100));
+  return [
+    // Alive: a member that is not a zombie (killed children of a killed parent wait for init to
+    // reap them, which a container's init may never do). Without /proc, whatever `kill -0` says.
+    `__rivet_alive() { kill -0 -${pgid} 2>/dev/null || return 1; [ -r /proc/self/stat ] || return 0; ` +
+      `for __rivet_f in /proc/[0-9]*/stat; do IFS= read -r __rivet_l 2>/dev/null <"$__rivet_f" || continue; __rivet_l=\${__rivet_l##*) }; ` +
+      `set -- $__rivet_l; [ "$3" = ${pgid} ] && [ "$1" != Z ] && return 0; done; return 1; }`,
+    // Tenths of a second where `sleep` takes fractions (GNU, busybox), whole seconds elsewhere.
+    '__rivet_wait() { __rivet_i=0; while __rivet_alive && [ "$__rivet_i" -lt "$1" ]; do sleep 0.1 2>/dev/null || sleep 1; __rivet_i=$((__rivet_i + 1)); done; }',
+    `kill -TERM -${pgid} 2>/dev/null`,
+    `__rivet_wait ${ticks}`,
+    `if __rivet_alive; then kill -KILL -${pgid} 2>/dev/null; __rivet_wait ${ticks}; fi`,
+    'if __rivet_alive; then exit 1; fi',
+    ...(tempDir === undefined ? [] : [`rm -rf -- ${shellQuote(tempDir)}`]),
+    'exit 0',
+  ].join('\n');
+}
+
+/**
+ * The process group id in the bootstrap's report, or undefined when it is not usable (only a plain
+ * id above 1 is ever killed: `kill -0` would mean the killer's own group, `-1` every process).
+ *
+ * @example
+ * ```ts
+ * parsePgid(' 4242'); // 4242
+ * parsePgid('1');     // undefined
+ * ```
+ */
+export function parsePgid(reported: string | undefined): number | undefined {
+  const text = reported?.trim() ?? '';
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) return undefined;
+  const pgid = Number(text);
+  return pgid > 1 ? pgid : undefined;
 }
 
 /**

@@ -7,7 +7,9 @@
  * `host-key-check`, `known-hosts-file` (Rivet extension), `connect-timeout` (s, default 10),
  * `disconnect-timeout` (s, default 5),
  * `proxyjump`, `load-config`, `max-sessions` (Rivet extension, default 10), `keepalive-interval`
- * (Rivet extension, s, default 15), `ssh-config-file` (Rivet extension, default `~/.ssh/config`),
+ * (Rivet extension, s, default 5; 0 turns keepalives off), `keepalive-count-max` (Rivet
+ * extension, default 4: a connection is declared lost after that many unanswered keepalives, so
+ * a dead one is noticed within (count + 1) x interval = 25 s by default), `ssh-config-file` (Rivet extension, default `~/.ssh/config`),
  * `encryption-algorithms`, `host-key-algorithms`, `kex-algorithms`, `mac-algorithms` (lists; an
  * entry `defaults` means ssh2's defaults plus the others).
  * From ssh_config: HostName, User, Port, IdentityFile, ProxyJump, UserKnownHostsFile,
@@ -62,7 +64,10 @@ export interface ResolvedSshConfig {
   /** How long close() waits for the server to acknowledge the disconnect (`disconnect-timeout`, s, default 5). */
   disconnectTimeoutMs: number;
   maxSessions: number;
+  /** Seconds between keepalives x 1000 (`keepalive-interval`); 0: none. */
   keepaliveIntervalMs: number;
+  /** Unanswered keepalives after which the connection is lost (`keepalive-count-max`). */
+  keepaliveCountMax: number;
   /** TCP_NODELAY on the socket (Rivet extension `tcp-nodelay`, default true; off only for benchmarks). */
   noDelay: boolean;
   /** Offer only the configured auth methods (no `none` probe). Off only for benchmarks. */
@@ -342,7 +347,9 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
   const connectTimeoutS = num(o, 'connect-timeout', target) ?? (loadConfig ? numOr(first(c, 'ConnectTimeout')) : undefined) ?? 10;
   const maxSessions = num(o, 'max-sessions', target) ?? 10;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) throw optionError(target, 'max-sessions', 'must be a positive integer');
-  const keepaliveS = num(o, 'keepalive-interval', target) ?? 15;
+  const keepaliveS = num(o, 'keepalive-interval', target) ?? 5;
+  const keepaliveCountMax = num(o, 'keepalive-count-max', target) ?? 4;
+  if (!Number.isInteger(keepaliveCountMax)) throw optionError(target, 'keepalive-count-max', 'must be a non-negative integer');
 
   return {
     hops,
@@ -352,6 +359,7 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
     disconnectTimeoutMs: (num(o, 'disconnect-timeout', target) ?? 5) * 1000,
     maxSessions,
     keepaliveIntervalMs: keepaliveS * 1000,
+    keepaliveCountMax,
     noDelay: bool(o, 'tcp-nodelay', target) ?? true,
     skipNoneProbe: bool(o, 'skip-none-probe', target) ?? true,
     algorithms: algorithmOptions(o, target),

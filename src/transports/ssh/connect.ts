@@ -236,7 +236,7 @@ async function loginHop(
       username: hop.user,
       readyTimeout: Math.max(1, deadline - Date.now()) + 1000, // our own timer fires first
       keepaliveInterval: cfg.keepaliveIntervalMs,
-      keepaliveCountMax: 3,
+      keepaliveCountMax: cfg.keepaliveCountMax,
       hostVerifier,
     };
     if (cfg.skipNoneProbe) config.authHandler = authHandler as unknown as ConnectConfig['authHandler'];

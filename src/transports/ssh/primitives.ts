@@ -163,11 +163,13 @@ export class SshPrimitives implements PosixPrimitives {
       this.lostReason ??= error.message;
     });
     client.on('close', () => {
+      const lost = !this.closed; // Not a close() of ours: the server or the network dropped it.
       this.lostReason ??= 'connection closed';
       this.closed = true;
       this.slots.failAll(this.lostError());
       // ssh2 only emits a channel's 'close' once its output was read: settle exits now.
-      for (const settle of this.open.values()) settle({ code: null, signal: null });
+      const status = { code: null, signal: null, ...(lost ? { lost: this.connectionLostError() } : {}) };
+      for (const settle of this.open.values()) settle(status);
     });
   }
 
@@ -190,6 +192,16 @@ export class SshPrimitives implements PosixPrimitives {
       issueCode: 'CONNECT_ERROR',
       target: this.target.name,
     });
+  }
+
+  /** A running command's connection dropped (keepalive timeout, reset, server gone): outcome unknown. */
+  private connectionLostError(): RivetError {
+    const last = this.config.hops[this.config.hops.length - 1]!;
+    return new RivetError(
+      ErrorKind.ConnectionLost,
+      `ssh ${this.target.name} (${last.host}:${last.port}): connection lost while the command ran (${this.lostReason ?? 'closed'}); its outcome is unknown`,
+      { issueCode: 'CONNECTION_LOST', target: this.target.name, details: { reason: this.lostReason ?? 'closed' } },
+    );
   }
 
   private canceledError(what: string): RivetError {

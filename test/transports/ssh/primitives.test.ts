@@ -243,12 +243,12 @@ describe('ssh faults (in-process ssh2 server)', () => {
     await q.close();
   });
 
-  it('fails pending work with CONNECT_ERROR when the connection drops', async () => {
+  it('settles running work as lost (CONNECTION_LOST) and fails new work with CONNECT_ERROR when the connection drops', async () => {
     const srv = await startSsh2Server();
     const q = await connect(sshTarget(srv, {}, { host: '127.0.0.1' }), env);
     const proc = await q.spawn('sleep 30', { signal: never() });
     await srv.stop();
-    expect(await proc.exited).toEqual({ code: null, signal: null });
+    expect(await proc.exited).toMatchObject({ code: null, signal: null, lost: { kind: 'rivet/connection-lost', issueCode: 'CONNECTION_LOST' } });
     await expect(q.spawn('true', { signal: never() })).rejects.toMatchObject({ issueCode: 'CONNECT_ERROR', message: expect.stringContaining('connection lost') });
     await q.close();
   });
