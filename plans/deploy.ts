@@ -45,7 +45,9 @@ export default definePlan({
       async (batch) => {
         // 3. Upload the release (a directory from the site module) and write its VERSION file.
         //    `sh` quotes every value for the target's shell: a root with spaces or quotes is safe.
-        await runCommand(sh`mkdir -p ${root}/releases`, batch, { description: 'prepare directories' });
+        //    A version deployed again is replaced: an upload onto an existing directory would nest
+        //    inside it (Bolt's semantics), so the release directory is removed first.
+        await runCommand(sh`mkdir -p ${root}/releases && rm -rf ${release}`, batch, { description: 'prepare directories' });
         await uploadFile('site/www', release, batch);
         await writeFile(`version=${version}\n`, `${release}/VERSION`, batch);
 

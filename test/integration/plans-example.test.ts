@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,10 @@ describe('example::deploy', () => {
     ]);
     expect(await readlink(join(site, 'current'))).toBe('releases/3.1.0');
     expect(r.stderr).toContain('Deploying version 3.1.0 to 1 target(s)');
+    // The README's command run again deploys the same version again: the release is replaced.
+    const again = await rivet(['plan', 'run', 'example::deploy', `root=${site}`, 'version=3.1.0', '--format', 'json'], { cwd: ROOT });
+    expect(again.code, again.stderr).toBe(0);
+    expect((await readdir(join(site, 'releases/3.1.0'))).sort()).toEqual(['VERSION', 'index.html', 'style.css']);
   });
 
   it("sh: a root with spaces, quotes and $() is one literal path; --typecheck passes; the rollout shows in the output", async () => {

@@ -23,7 +23,7 @@ describe('MockPlanEnvironment', () => {
     expect(result.names).toEqual(['w1', 'w2']);
     // The rollout: a canary batch (w1), then the rest (w2), each checked by site::health; then site::verify.
     const batch = (target: string): unknown[] => [
-      `command mkdir -p /srv/site/releases ${target}`,
+      `command mkdir -p /srv/site/releases && rm -rf /srv/site/releases/2.0 ${target}`,
       expect.stringMatching(new RegExp(`^upload .*modules/site/files/www ${target}$`)),
       expect.stringMatching(new RegExp(`^upload .*VERSION ${target}$`)),
       `command ln -sfn releases/2.0 /srv/site/current ${target}`,
