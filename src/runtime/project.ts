@@ -23,7 +23,7 @@ import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
 import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
-import { planFilesOf } from './plans/discovery.ts';
+import { planFilesOf } from './plans/files.ts';
 
 /** Project file names, preferred first. */
 export const PROJECT_FILES = ['rivet-project.yaml', 'bolt-project.yaml'] as const;

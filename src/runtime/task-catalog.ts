@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RivetError, isRivetError } from '../core/errors.ts';
-import { discoverTasks, listTasks, loadTask, type DiscoverOptions, type TaskDefinition, type TaskListing } from './tasks/discovery.ts';
+import type { DiscoverOptions, TaskDefinition, TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 
 /** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, like Bolt's packaged modules (T-09). */
@@ -44,7 +44,7 @@ export class TaskCatalog {
   load(name: string): Promise<TaskDefinition> {
     let task = this.#tasks.get(name);
     if (task === undefined) {
-      task = loadTask(name, this.modulepath, this.#discover);
+      task = loadDiscovery().then(({ loadTask }) => loadTask(name, this.modulepath, this.#discover));
       this.#tasks.set(name, task);
       task.catch(() => this.#tasks.delete(name));
     }
@@ -69,12 +69,14 @@ export class TaskCatalog {
    * Every visible task with its description (C-11, T-20: private tasks hidden), and which of
    * them are Rivet's built-in tasks (a project module of the same name wins over those).
    */
-  list(): Promise<TaskListing> {
+  async list(): Promise<TaskListing> {
+    const { listTasks } = await loadDiscovery();
     return listTasks(this.modulepath, { ...this.#discover, builtinDir: BUILTIN_MODULES_DIR });
   }
 
   /** Every task, private ones included. */
-  all(): Promise<Map<string, TaskDefinition>> {
+  async all(): Promise<Map<string, TaskDefinition>> {
+    const { discoverTasks } = await loadDiscovery();
     return discoverTasks(this.modulepath, this.#discover);
   }
 
@@ -101,6 +103,14 @@ export class TaskCatalog {
     }
     return archive;
   }
+}
+
+/**
+ * Task discovery (metadata checks, the Puppet type parser) is loaded with the first task: a run of
+ * ad-hoc commands never needs it.
+ */
+function loadDiscovery(): Promise<typeof import('./tasks/discovery.ts')> {
+  return import('./tasks/discovery.ts');
 }
 
 /** True for a task from Rivet's own modules (`facts`, `package`, `service`). */

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { ErrorKind, RivetError } from '../../core/index.ts';
+import { ErrorKind, RivetError } from '../../core/errors.ts';
 
 /** The parts of a target URI. Absent parts are `undefined`. */
 export interface TargetUri {

@@ -11,13 +11,16 @@
  * ```
  * @module
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { closeNames } from '../../core/puppet-types/suggest.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
+import { PLAN_FILE, planFilesOf } from './files.ts';
 import { ensureTypeScriptLoader } from './typescript.ts';
+
+export { planFilesOf } from './files.ts';
 
 export interface PlanEntry {
   name: string;
@@ -37,44 +40,6 @@ export interface PlanSources {
 }
 
 const SEGMENT = /^[a-z][a-z0-9_]*$/;
-const PLAN_FILE = /\.(ts|mts)$/;
-const NOT_PLANS = /\.(d|gen|test|spec)\.(ts|mts)$/;
-
-function walk(dir: string, out: string[]): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const path = join(dir, name);
-    let isDir = false;
-    try {
-      isDir = statSync(path).isDirectory();
-    } catch {
-      continue;
-    }
-    if (isDir) walk(path, out);
-    else if (PLAN_FILE.test(name) && !NOT_PLANS.test(name)) out.push(path);
-  }
-}
-
-/**
- * The plan files under `<moduleDir>/plans` (any depth, sorted), named validly or not: for a
- * project, the plans it would have with a name.
- *
- * @example
- * ```ts
- * planFilesOf('/srv/site'); // ['/srv/site/plans/deploy.ts']
- * ```
- */
-export function planFilesOf(moduleDir: string): string[] {
-  const files: string[] = [];
-  walk(join(moduleDir, 'plans'), files);
-  return files;
-}
-
 /** The plan name of a file under `<moduleDir>/plans`, or undefined when a segment is invalid. */
 export function planNameFor(module: string, plansDir: string, file: string): string | undefined {
   const segments = relative(plansDir, file).replace(PLAN_FILE, '').split(sep);
@@ -86,9 +51,7 @@ export function planNameFor(module: string, plansDir: string, file: string): str
 function modulePlans(module: string, moduleDir: string, seen: Set<string>, out: PlanEntry[]): void {
   const plansDir = join(moduleDir, 'plans');
   if (!existsSync(plansDir)) return;
-  const files: string[] = [];
-  walk(plansDir, files);
-  for (const file of files) {
+  for (const file of planFilesOf(moduleDir)) {
     const name = planNameFor(module, plansDir, file);
     if (name === undefined || seen.has(name)) continue;
     seen.add(name);

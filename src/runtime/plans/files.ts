@@ -1,0 +1,52 @@
+/**
+ * Plan files on disk: `plans/**\/*.ts` (and `.mts`) under a module or project, without
+ * declaration, generated and test files. Kept apart from plan loading so that the project file
+ * checks (which warn about plans a nameless project ignores) do not load the SDK.
+ *
+ * @example
+ * ```ts
+ * planFilesOf('/srv/site'); // ['/srv/site/plans/deploy.ts']
+ * ```
+ * @module
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PLAN_FILE = /\.(ts|mts)$/;
+const NOT_PLANS = /\.(d|gen|test|spec)\.(ts|mts)$/;
+
+function walk(dir: string, out: string[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      continue;
+    }
+    if (isDir) walk(path, out);
+    else if (PLAN_FILE.test(name) && !NOT_PLANS.test(name)) out.push(path);
+  }
+}
+
+/**
+ * The plan files under `<moduleDir>/plans` (any depth, sorted), named validly or not: for a
+ * project, the plans it would have with a name.
+ *
+ * @example
+ * ```ts
+ * planFilesOf('/srv/site'); // ['/srv/site/plans/deploy.ts']
+ * ```
+ */
+export function planFilesOf(moduleDir: string): string[] {
+  const files: string[] = [];
+  walk(join(moduleDir, 'plans'), files);
+  return files;
+}
+
