@@ -18,6 +18,7 @@ import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
 import { TEST_USERS } from '../harness/users.ts';
 import { makeProject } from '../cli/helpers.ts';
 import { connect, fakeHome, sshTarget } from '../transports/ssh/helpers.ts';
+import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
@@ -178,12 +179,7 @@ describe.skipIf(skip !== undefined)('kills without channel signals, verified wit
       'inventory.yaml': [
         'targets:',
         '  - uri: root@127.0.0.18',
-        'config:',
-        '  ssh:',
-        `    port: ${server.port}`,
-        `    private-key: ${server.clientKeyPath}`,
-        `    known-hosts-file: ${server.knownHostsPath}`,
-        '    load-config: false',
+        ...sshConfigLines(server, { user: undefined }),
         '',
       ].join('\n'),
     });

@@ -13,6 +13,7 @@ import { BoundedCapture, DEFAULT_MAX_OUTPUT_BYTES } from '../../src/transports/p
 import { parseByteSize } from '../../src/runtime/output-limit.ts';
 import { rivet, makeProject } from '../cli/helpers.ts';
 import { rivetWithRss, rivetWithRssToFile } from './helpers.ts';
+import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const FLOOD = "head -c 100000000 /dev/zero | tr '\\0' x";
 const RSS_LIMIT_KIB = 300 * 1024;
@@ -97,14 +98,7 @@ describe('bounded output over real sshd', () => {
         'targets:',
         '  - name: ssh1',
         '    uri: 127.0.0.2',
-        'config:',
-        '  ssh:',
-        `    port: ${server.port}`,
-        `    user: ${server.user}`,
-        `    private-key: ${server.clientKeyPath}`,
-        `    known-hosts-file: ${server.knownHostsPath}`,
-        '    load-config: false',
-        '    connect-timeout: 60',
+        ...sshConfigLines(server, { 'connect-timeout': 60 }),
         '',
       ].join('\n'),
     });

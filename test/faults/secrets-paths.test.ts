@@ -11,6 +11,7 @@ import { targetDirName } from '../../src/runtime/steps/basic.ts';
 import { uriPasswordRedactor } from '../../src/cli/redact-io.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
 import { makeProject, rivet } from '../cli/helpers.ts';
+import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const SECRET = 'hunter2xyz';
 
@@ -98,14 +99,7 @@ describe('directory uploads keep symlinks as links (P-05)', () => {
         '    config: { transport: local }',
         '  - name: ssh1',
         '    uri: 127.0.0.2',
-        'config:',
-        '  ssh:',
-        `    port: ${server.port}`,
-        `    user: ${server.user}`,
-        `    private-key: ${server.clientKeyPath}`,
-        `    known-hosts-file: ${server.knownHostsPath}`,
-        '    load-config: false',
-        '    connect-timeout: 60',
+        ...sshConfigLines(server, { 'connect-timeout': 60 }),
         '',
       ].join('\n'),
     });

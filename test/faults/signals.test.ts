@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../cli/helpers.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
+import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
@@ -63,14 +64,7 @@ describe.skipIf(skip !== undefined)('SIGTERM and SIGHUP stop a run as Ctrl-C doe
         '  - name: loop',
         '    targets:',
         targets,
-        'config:',
-        '  ssh:',
-        `    port: ${server.port}`,
-        `    user: ${server.user}`,
-        `    private-key: ${server.clientKeyPath}`,
-        `    known-hosts-file: ${server.knownHostsPath}`,
-        '    load-config: false',
-        `    tmpdir: ${remoteTmp}`,
+        ...sshConfigLines(server, { tmpdir: remoteTmp }),
         '',
       ].join('\n'),
     });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
 import { TEST_USERS } from '../harness/users.ts';
 import { makeProject } from '../cli/helpers.ts';
+import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
@@ -47,14 +48,7 @@ describe('rivet CLI over SSH', () => {
         '    targets:',
         '      - uri: 127.0.0.1:1',
         '        name: refused',
-        'config:',
-        '  ssh:',
-        `    port: ${server.port}`,
-        `    user: ${server.user}`,
-        `    private-key: ${server.clientKeyPath}`,
-        `    known-hosts-file: ${server.knownHostsPath}`,
-        '    load-config: false',
-        '    connect-timeout: 30',
+        ...sshConfigLines(server, { 'connect-timeout': 30 }),
         '',
       ].join('\n'),
       'hello.sh': '#!/bin/sh\necho "hello from $(id -un) with $#: $*"\n',

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanRecording } from '../../src/runtime/plans/index.ts';
 import { makeProject } from '../cli/helpers.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
+import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const pexec = promisify(execFile);
 const SDK = fileURLToPath(new URL('../../src/sdk/index.ts', import.meta.url));
@@ -63,14 +64,7 @@ describe('issue 16: preview, record and replay over SSH', () => {
         'groups:',
         '  - name: web',
         '    targets: [127.0.0.2, 127.0.0.3]',
-        'config:',
-        '  ssh:',
-        `    port: ${server.port}`,
-        `    user: ${server.user}`,
-        `    private-key: ${server.clientKeyPath}`,
-        `    known-hosts-file: ${server.knownHostsPath}`,
-        '    load-config: false',
-        '    connect-timeout: 30',
+        ...sshConfigLines(server, { 'connect-timeout': 30 }),
         '',
       ].join('\n'),
       'tasks/login.json': JSON.stringify({ parameters: { user: { type: 'String' }, password: { type: 'String', sensitive: true } } }),
