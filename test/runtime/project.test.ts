@@ -168,6 +168,7 @@ describe('project file (I-22)', () => {
     expect(errorOf('name: a\nformat: xml\n').message).toBe('bolt-project.yaml:2: format: must be one of human, json, rainbow, not string "xml"');
     expect(errorOf('modulepath: 5\n').message).toMatch(/^bolt-project.yaml:1: modulepath: must be a string or an array of strings/);
     expect(errorOf('tasks: a\n').message).toMatch(/^bolt-project.yaml:1: tasks: must be an array of strings/);
+    expect(errorOf('typecheck: yes please\n').message).toBe('bolt-project.yaml:1: typecheck: must be a boolean, not string "yes please"');
     expect(errorOf('modules:\n  - {name: a, versoin: 1}\n').message).toMatch(/^bolt-project.yaml:2: modules\[0\].versoin: unknown key 'versoin' in a module/);
     expect(errorOf('modules:\n  - git: https://x\n').message).toBe("bolt-project.yaml:2: modules[0].git: a git module needs a 'ref'");
     expect(errorOf('log:\n  console:\n    level: loud\n').message).toMatch(/^bolt-project.yaml:3: log.console.level: must be one of trace/);
