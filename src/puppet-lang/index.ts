@@ -34,6 +34,16 @@ interface PegError {
   location: { start: { offset: number; line: number; column: number } };
 }
 
+const OPERATORS = new Set(
+  ['.', '<<|', '<|', 'in', '=~', '!~', '*', '/', '%', '+', '-', '<<', '>>', '==', '!=', '<=', '>=', '<', '>', '?', 'and', 'or', '->', '~>', '<-', '<~', '=', '+=', '-='].map((o) => JSON.stringify(o)),
+);
+
+/** The first tokens of an expression: named together as "an expression". */
+const EXPRESSION_STARTS = new Set([
+  ...['@@', '@', 'class', '!', '-', '*', '[', '{', '(', 'if', 'unless', 'case', 'plan', 'function', 'define', 'node', 'type', 'apply', 'true', 'false', 'undef', 'default', 'private', 'attr'].map((o) => JSON.stringify(o)),
+  'variable', 'string', 'heredoc', 'number', 'regular expression', 'type name', 'name', 'bare word',
+]);
+
 /** Expectations that only say "more whitespace would do": not worth naming. */
 const NOISE = new Set(['whitespace']);
 
@@ -54,8 +64,13 @@ function describe(e: PegExpectation): string | undefined {
 
 function toSyntaxError(error: PegError, file: string): PuppetSyntaxError {
   const where = { file, line: error.location.start.line, column: error.location.start.column };
-  if (!error.expected) return new PuppetSyntaxError(where, `expected ${error.message}`, [error.message], '');
-  const expected = [...new Set(error.expected.map(describe).filter((d): d is string => d !== undefined))];
+  if (!error.expected) return new PuppetSyntaxError(where, error.message, [], '');
+  let expected = [...new Set(error.expected.map(describe).filter((d): d is string => d !== undefined))];
+  // After an expression, every infix operator could follow: name them as one.
+  const operators = expected.filter((e) => OPERATORS.has(e));
+  if (operators.length > 3) expected = [...expected.filter((e) => !OPERATORS.has(e)), 'an operator'];
+  const starts = expected.filter((e) => EXPRESSION_STARTS.has(e));
+  if (starts.length > 3) expected = ['an expression', ...expected.filter((e) => !EXPRESSION_STARTS.has(e))];
   const found = error.found === null ? 'end of input' : JSON.stringify(error.found);
   const list = expected.length <= 1 ? (expected[0] ?? 'something else') : `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)}`;
   return new PuppetSyntaxError(where, `expected ${list}, found ${found}`, expected, found);

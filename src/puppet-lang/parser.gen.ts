@@ -636,24 +636,25 @@ function peg$parse(input, options) {
   function peg$f102(name, type) {
     return { kind: 'TypeAlias', name: name.name, type, typeSource: sourceOf(type), loc: loc() };
   }
-  function peg$f103(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
-  function peg$f104(name) {    return { name, loc: loc() };  }
-  function peg$f105(params) {    return params ?? [];  }
-  function peg$f106(head, tail) {    return [head, ...tail];  }
-  function peg$f107(type, splat, name, defaultValue) {
+  function peg$f103() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
+  function peg$f104(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
+  function peg$f105(name) {    return { name, loc: loc() };  }
+  function peg$f106(params) {    return params ?? [];  }
+  function peg$f107(head, tail) {    return [head, ...tail];  }
+  function peg$f108(type, splat, name, defaultValue) {
     return param(type, splat, name, defaultValue);
   }
-  function peg$f108(target, keys) {
+  function peg$f109(target, keys) {
     return keys ? { kind: 'AccessExpression', target, keys: mergeHashArgs(keys), loc: loc() } : target;
   }
-  function peg$f109(args, body) {
+  function peg$f110(args, body) {
     return { kind: 'ApplyExpression', args, body, loc: loc() };
   }
-  function peg$f110() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
-  function peg$f111() {    return offset() < jumpEnd;  }
-  function peg$f112(text) {    addComment('line', text.replace(/\r$/, ''));  }
-  function peg$f113(text) {    addComment('block', text);  }
-  function peg$f114() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
+  function peg$f111() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
+  function peg$f112() {    return offset() < jumpEnd;  }
+  function peg$f113(text) {    addComment('line', text.replace(/\r$/, ''));  }
+  function peg$f114(text) {    addComment('block', text);  }
+  function peg$f115() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -4238,43 +4239,23 @@ function peg$parse(input, options) {
                                     if (s0 === peg$FAILED) {
                                       s0 = peg$parseTypeAlias();
                                       if (s0 === peg$FAILED) {
-                                        s0 = peg$parseApplyExpression();
+                                        s0 = peg$parseTypeCallName();
                                         if (s0 === peg$FAILED) {
-                                          s0 = peg$currPos;
-                                          if (input.substr(peg$currPos, 4) === peg$c49) {
-                                            s1 = peg$c49;
-                                            peg$currPos += 4;
-                                          } else {
-                                            s1 = peg$FAILED;
-                                            if (peg$silentFails === 0) { peg$fail(peg$e59); }
-                                          }
-                                          if (s1 !== peg$FAILED) {
-                                            s2 = peg$parseKwEnd();
-                                            if (s2 !== peg$FAILED) {
-                                              peg$savedPos = s0;
-                                              s0 = peg$f62();
-                                            } else {
-                                              peg$currPos = s0;
-                                              s0 = peg$FAILED;
-                                            }
-                                          } else {
-                                            peg$currPos = s0;
-                                            s0 = peg$FAILED;
-                                          }
+                                          s0 = peg$parseApplyExpression();
                                           if (s0 === peg$FAILED) {
                                             s0 = peg$currPos;
-                                            if (input.substr(peg$currPos, 5) === peg$c50) {
-                                              s1 = peg$c50;
-                                              peg$currPos += 5;
+                                            if (input.substr(peg$currPos, 4) === peg$c49) {
+                                              s1 = peg$c49;
+                                              peg$currPos += 4;
                                             } else {
                                               s1 = peg$FAILED;
-                                              if (peg$silentFails === 0) { peg$fail(peg$e60); }
+                                              if (peg$silentFails === 0) { peg$fail(peg$e59); }
                                             }
                                             if (s1 !== peg$FAILED) {
                                               s2 = peg$parseKwEnd();
                                               if (s2 !== peg$FAILED) {
                                                 peg$savedPos = s0;
-                                                s0 = peg$f63();
+                                                s0 = peg$f62();
                                               } else {
                                                 peg$currPos = s0;
                                                 s0 = peg$FAILED;
@@ -4285,18 +4266,18 @@ function peg$parse(input, options) {
                                             }
                                             if (s0 === peg$FAILED) {
                                               s0 = peg$currPos;
-                                              if (input.substr(peg$currPos, 5) === peg$c51) {
-                                                s1 = peg$c51;
+                                              if (input.substr(peg$currPos, 5) === peg$c50) {
+                                                s1 = peg$c50;
                                                 peg$currPos += 5;
                                               } else {
                                                 s1 = peg$FAILED;
-                                                if (peg$silentFails === 0) { peg$fail(peg$e61); }
+                                                if (peg$silentFails === 0) { peg$fail(peg$e60); }
                                               }
                                               if (s1 !== peg$FAILED) {
                                                 s2 = peg$parseKwEnd();
                                                 if (s2 !== peg$FAILED) {
                                                   peg$savedPos = s0;
-                                                  s0 = peg$f64();
+                                                  s0 = peg$f63();
                                                 } else {
                                                   peg$currPos = s0;
                                                   s0 = peg$FAILED;
@@ -4307,18 +4288,18 @@ function peg$parse(input, options) {
                                               }
                                               if (s0 === peg$FAILED) {
                                                 s0 = peg$currPos;
-                                                if (input.substr(peg$currPos, 7) === peg$c52) {
-                                                  s1 = peg$c52;
-                                                  peg$currPos += 7;
+                                                if (input.substr(peg$currPos, 5) === peg$c51) {
+                                                  s1 = peg$c51;
+                                                  peg$currPos += 5;
                                                 } else {
                                                   s1 = peg$FAILED;
-                                                  if (peg$silentFails === 0) { peg$fail(peg$e62); }
+                                                  if (peg$silentFails === 0) { peg$fail(peg$e61); }
                                                 }
                                                 if (s1 !== peg$FAILED) {
                                                   s2 = peg$parseKwEnd();
                                                   if (s2 !== peg$FAILED) {
                                                     peg$savedPos = s0;
-                                                    s0 = peg$f65();
+                                                    s0 = peg$f64();
                                                   } else {
                                                     peg$currPos = s0;
                                                     s0 = peg$FAILED;
@@ -4329,33 +4310,18 @@ function peg$parse(input, options) {
                                                 }
                                                 if (s0 === peg$FAILED) {
                                                   s0 = peg$currPos;
-                                                  s1 = peg$currPos;
-                                                  if (input.substr(peg$currPos, 7) === peg$c53) {
-                                                    s2 = peg$c53;
+                                                  if (input.substr(peg$currPos, 7) === peg$c52) {
+                                                    s1 = peg$c52;
                                                     peg$currPos += 7;
                                                   } else {
-                                                    s2 = peg$FAILED;
-                                                    if (peg$silentFails === 0) { peg$fail(peg$e63); }
-                                                  }
-                                                  if (s2 === peg$FAILED) {
-                                                    if (input.substr(peg$currPos, 4) === peg$c54) {
-                                                      s2 = peg$c54;
-                                                      peg$currPos += 4;
-                                                    } else {
-                                                      s2 = peg$FAILED;
-                                                      if (peg$silentFails === 0) { peg$fail(peg$e64); }
-                                                    }
-                                                  }
-                                                  if (s2 !== peg$FAILED) {
-                                                    s1 = input.substring(s1, peg$currPos);
-                                                  } else {
-                                                    s1 = s2;
+                                                    s1 = peg$FAILED;
+                                                    if (peg$silentFails === 0) { peg$fail(peg$e62); }
                                                   }
                                                   if (s1 !== peg$FAILED) {
                                                     s2 = peg$parseKwEnd();
                                                     if (s2 !== peg$FAILED) {
                                                       peg$savedPos = s0;
-                                                      s0 = peg$f66(s1);
+                                                      s0 = peg$f65();
                                                     } else {
                                                       peg$currPos = s0;
                                                       s0 = peg$FAILED;
@@ -4365,11 +4331,49 @@ function peg$parse(input, options) {
                                                     s0 = peg$FAILED;
                                                   }
                                                   if (s0 === peg$FAILED) {
-                                                    s0 = peg$parseTypeReference();
+                                                    s0 = peg$currPos;
+                                                    s1 = peg$currPos;
+                                                    if (input.substr(peg$currPos, 7) === peg$c53) {
+                                                      s2 = peg$c53;
+                                                      peg$currPos += 7;
+                                                    } else {
+                                                      s2 = peg$FAILED;
+                                                      if (peg$silentFails === 0) { peg$fail(peg$e63); }
+                                                    }
+                                                    if (s2 === peg$FAILED) {
+                                                      if (input.substr(peg$currPos, 4) === peg$c54) {
+                                                        s2 = peg$c54;
+                                                        peg$currPos += 4;
+                                                      } else {
+                                                        s2 = peg$FAILED;
+                                                        if (peg$silentFails === 0) { peg$fail(peg$e64); }
+                                                      }
+                                                    }
+                                                    if (s2 !== peg$FAILED) {
+                                                      s1 = input.substring(s1, peg$currPos);
+                                                    } else {
+                                                      s1 = s2;
+                                                    }
+                                                    if (s1 !== peg$FAILED) {
+                                                      s2 = peg$parseKwEnd();
+                                                      if (s2 !== peg$FAILED) {
+                                                        peg$savedPos = s0;
+                                                        s0 = peg$f66(s1);
+                                                      } else {
+                                                        peg$currPos = s0;
+                                                        s0 = peg$FAILED;
+                                                      }
+                                                    } else {
+                                                      peg$currPos = s0;
+                                                      s0 = peg$FAILED;
+                                                    }
                                                     if (s0 === peg$FAILED) {
-                                                      s0 = peg$parseQualifiedName();
+                                                      s0 = peg$parseTypeReference();
                                                       if (s0 === peg$FAILED) {
-                                                        s0 = peg$parseBareWord();
+                                                        s0 = peg$parseQualifiedName();
+                                                        if (s0 === peg$FAILED) {
+                                                          s0 = peg$parseBareWord();
+                                                        }
                                                       }
                                                     }
                                                   }
@@ -7974,6 +7978,64 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseTypeCallName() {
+    let s0, s1, s2, s3, s4, s5, s6;
+
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 4) === peg$c48) {
+      s1 = peg$c48;
+      peg$currPos += 4;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e58); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$parseKwEnd();
+      if (s2 !== peg$FAILED) {
+        s3 = peg$currPos;
+        peg$silentFails++;
+        s4 = peg$currPos;
+        s5 = peg$parseInline();
+        if (input.charCodeAt(peg$currPos) === 40) {
+          s6 = peg$c13;
+          peg$currPos++;
+        } else {
+          s6 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e16); }
+        }
+        if (s6 !== peg$FAILED) {
+          s5 = [s5, s6];
+          s4 = s5;
+        } else {
+          peg$currPos = s4;
+          s4 = peg$FAILED;
+        }
+        peg$silentFails--;
+        if (s4 !== peg$FAILED) {
+          peg$currPos = s3;
+          s3 = undefined;
+        } else {
+          s3 = peg$FAILED;
+        }
+        if (s3 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f103();
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseTypeWithHash() {
     let s0, s1, s2, s3;
 
@@ -7984,7 +8046,7 @@ function peg$parse(input, options) {
       s3 = peg$parseHashLiteral();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f103(s1, s3);
+        s0 = peg$f104(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8158,7 +8220,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f104(s1);
+        s0 = peg$f105(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8229,7 +8291,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f105(s3);
+        s0 = peg$f106(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8297,7 +8359,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f106(s1, s2);
+      s0 = peg$f107(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8426,7 +8488,7 @@ function peg$parse(input, options) {
           s5 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f107(s1, s2, s4, s5);
+        s0 = peg$f108(s1, s2, s4, s5);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8507,7 +8569,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f108(s1, s2);
+      s0 = peg$f109(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8582,7 +8644,7 @@ function peg$parse(input, options) {
             s10 = peg$parseBlock();
             if (s10 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f109(s6, s10);
+              s0 = peg$f110(s6, s10);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -8719,7 +8781,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     peg$savedPos = peg$currPos;
-    s1 = peg$f110();
+    s1 = peg$f111();
     if (s1) {
       s1 = undefined;
     } else {
@@ -8729,7 +8791,7 @@ function peg$parse(input, options) {
       s2 = [];
       s3 = peg$currPos;
       peg$savedPos = peg$currPos;
-      s4 = peg$f111();
+      s4 = peg$f112();
       if (s4) {
         s4 = undefined;
       } else {
@@ -8758,7 +8820,7 @@ function peg$parse(input, options) {
         s2.push(s3);
         s3 = peg$currPos;
         peg$savedPos = peg$currPos;
-        s4 = peg$f111();
+        s4 = peg$f112();
         if (s4) {
           s4 = undefined;
         } else {
@@ -8827,7 +8889,7 @@ function peg$parse(input, options) {
       }
       s2 = input.substring(s2, peg$currPos);
       peg$savedPos = s0;
-      s0 = peg$f112(s2);
+      s0 = peg$f113(s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8929,7 +8991,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f113(s2);
+          s0 = peg$f114(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -8949,7 +9011,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f114();
+          s1 = peg$f115();
         }
         s0 = s1;
       }
@@ -9001,7 +9063,7 @@ function peg$parse(input, options) {
   }
 
   function fail(message, start, end) {
-    error(message, pegLocation(mapOffset(start), mapOffset(end ?? start)));
+    error(`expected ${message}`, pegLocation(mapOffset(start), mapOffset(end ?? start)));
   }
 
   function addComment(style, text) {
@@ -9041,9 +9103,11 @@ function peg$parse(input, options) {
           loc: locAt(prev.loc.start, last.loc.end),
         };
       } else if (st.list) {
-        const at = st.list[1].loc;
-        error(`arguments without parentheses can only follow a statement function (${[...STATEMENT_CALLS].join(', ')})`,
-          pegLocation(at.start, at.end));
+        const at = st.list[0].loc;
+        const head = prev && prev.kind === 'QualifiedName'
+          ? `'${prev.name}' is not a statement function (notice, return, include...): write ${prev.name}(...)`
+          : 'a list of expressions here';
+        error(`arguments without parentheses: ${head}`, pegLocation(at.start, at.end));
       } else {
         out.push(st);
       }
