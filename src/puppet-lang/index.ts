@@ -40,7 +40,7 @@ const OPERATORS = new Set(
 
 /** The first tokens of an expression: named together as "an expression". */
 const EXPRESSION_STARTS = new Set([
-  ...['@@', '@', 'class', '!', '-', '*', '[', '{', '(', 'if', 'unless', 'case', 'plan', 'function', 'define', 'node', 'type', 'apply', 'true', 'false', 'undef', 'default', 'private', 'attr'].map((o) => JSON.stringify(o)),
+  ...['"', "'", '@@', '@', 'class', '!', '-', '*', '[', '{', '(', 'if', 'unless', 'case', 'plan', 'function', 'define', 'node', 'type', 'apply', 'true', 'false', 'undef', 'default', 'private', 'attr'].map((o) => JSON.stringify(o)),
   'variable', 'string', 'heredoc', 'number', 'regular expression', 'type name', 'name', 'bare word',
 ]);
 

@@ -419,34 +419,33 @@ function peg$parse(input, options) {
   const peg$e80 = peg$otherExpectation("regular expression");
   const peg$e81 = peg$classExpectation(["/", "\\", "\n"], true, false, false);
   const peg$e82 = peg$literalExpectation("\\", false);
-  const peg$e83 = peg$otherExpectation("string");
-  const peg$e84 = peg$literalExpectation("'", false);
-  const peg$e85 = peg$classExpectation(["'", "\\"], true, false, false);
-  const peg$e86 = peg$literalExpectation("\"", false);
-  const peg$e87 = peg$classExpectation(["\"", "\\", "$"], true, false, false);
-  const peg$e88 = peg$literalExpectation("${", false);
-  const peg$e89 = peg$otherExpectation("heredoc");
-  const peg$e90 = peg$literalExpectation("@(", false);
-  const peg$e91 = peg$classExpectation([")", "\n"], true, false, false);
-  const peg$e92 = peg$literalExpectation("if", false);
-  const peg$e93 = peg$literalExpectation("elsif", false);
-  const peg$e94 = peg$literalExpectation("else", false);
-  const peg$e95 = peg$literalExpectation("unless", false);
-  const peg$e96 = peg$literalExpectation("case", false);
-  const peg$e97 = peg$literalExpectation("plan", false);
-  const peg$e98 = peg$literalExpectation("inherits", false);
-  const peg$e99 = peg$literalExpectation("define", false);
-  const peg$e100 = peg$literalExpectation("node", false);
-  const peg$e101 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_", "-"], false, false, false);
-  const peg$e102 = peg$otherExpectation("parameter");
-  const peg$e103 = peg$literalExpectation("apply", false);
-  const peg$e104 = peg$classExpectation([" ", "\t", "\r"], false, false, false);
-  const peg$e105 = peg$classExpectation([" ", "\t", "\r", "\xA0", "\u1680", ["\u2000", "\u200A"], "\u202F", "\u205F", "\u3000", "\uFEFF"], false, false, false);
-  const peg$e106 = peg$literalExpectation("\n", false);
-  const peg$e107 = peg$literalExpectation("#", false);
-  const peg$e108 = peg$classExpectation(["\n"], true, false, false);
-  const peg$e109 = peg$literalExpectation("/*", false);
-  const peg$e110 = peg$literalExpectation("*/", false);
+  const peg$e83 = peg$literalExpectation("'", false);
+  const peg$e84 = peg$classExpectation(["'", "\\"], true, false, false);
+  const peg$e85 = peg$literalExpectation("\"", false);
+  const peg$e86 = peg$classExpectation(["\"", "\\", "$"], true, false, false);
+  const peg$e87 = peg$literalExpectation("${", false);
+  const peg$e88 = peg$otherExpectation("heredoc");
+  const peg$e89 = peg$literalExpectation("@(", false);
+  const peg$e90 = peg$classExpectation([")", "\n"], true, false, false);
+  const peg$e91 = peg$literalExpectation("if", false);
+  const peg$e92 = peg$literalExpectation("elsif", false);
+  const peg$e93 = peg$literalExpectation("else", false);
+  const peg$e94 = peg$literalExpectation("unless", false);
+  const peg$e95 = peg$literalExpectation("case", false);
+  const peg$e96 = peg$literalExpectation("plan", false);
+  const peg$e97 = peg$literalExpectation("inherits", false);
+  const peg$e98 = peg$literalExpectation("define", false);
+  const peg$e99 = peg$literalExpectation("node", false);
+  const peg$e100 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_", "-"], false, false, false);
+  const peg$e101 = peg$otherExpectation("parameter");
+  const peg$e102 = peg$literalExpectation("apply", false);
+  const peg$e103 = peg$classExpectation([" ", "\t", "\r"], false, false, false);
+  const peg$e104 = peg$classExpectation([" ", "\t", "\r", "\xA0", "\u1680", ["\u2000", "\u200A"], "\u202F", "\u205F", "\u3000", "\uFEFF"], false, false, false);
+  const peg$e105 = peg$literalExpectation("\n", false);
+  const peg$e106 = peg$literalExpectation("#", false);
+  const peg$e107 = peg$classExpectation(["\n"], true, false, false);
+  const peg$e108 = peg$literalExpectation("/*", false);
+  const peg$e109 = peg$literalExpectation("*/", false);
 
   function peg$f0(body) {    return finishProgram(body);  }
   function peg$f1(head, tail) {    return transformCalls([head, ...tail]);  }
@@ -583,8 +582,14 @@ function peg$parse(input, options) {
   function peg$f74(word) {    return { kind: 'StringLiteral', value: word, quote: 'bare', loc: loc() };  }
   function peg$f75(raw) {    return numberNode(raw);  }
   function peg$f76(body) {    return { kind: 'RegexLiteral', pattern: body.replace(/\\\//g, '/'), loc: loc() };  }
-  function peg$f77(raw) {    return { kind: 'StringLiteral', value: unescapeSingle(raw), quote: 'single', loc: loc() };  }
-  function peg$f78(parts) {    return stringParts(parts, 'double');  }
+  function peg$f77(raw, close) {
+    if (close === undefined) fail("a closing ' for the string that starts here", range().start, range().start + 1);
+    return { kind: 'StringLiteral', value: unescapeSingle(raw), quote: 'single', loc: loc() };
+  }
+  function peg$f78(parts, close) {
+    if (close === undefined) fail('a closing " for the string that starts here', range().start, range().start + 1);
+    return stringParts(parts, 'double');
+  }
   function peg$f79(raw) {    return { kind: 'TextSegment', value: unescape(raw, DQ_ESCAPES), loc: loc() };  }
   function peg$f80(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
   function peg$f81(name) {
@@ -5779,14 +5784,13 @@ function peg$parse(input, options) {
   function peg$parseSqString() {
     let s0, s1, s2, s3, s4, s5, s6;
 
-    peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 39) {
       s1 = peg$c59;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e84); }
+      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -5824,7 +5828,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e85); }
+          if (peg$silentFails === 0) { peg$fail(peg$e84); }
         }
       }
       while (s4 !== peg$FAILED) {
@@ -5862,7 +5866,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e85); }
+            if (peg$silentFails === 0) { peg$fail(peg$e84); }
           }
         }
       }
@@ -5872,11 +5876,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e84); }
+        if (peg$silentFails === 0) { peg$fail(peg$e83); }
+      }
+      if (s3 === peg$FAILED) {
+        s3 = peg$parseEOF();
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f77(s2);
+        s0 = peg$f77(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5885,11 +5892,6 @@ function peg$parse(input, options) {
       peg$currPos = s0;
       s0 = peg$FAILED;
     }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e83); }
-    }
 
     return s0;
   }
@@ -5897,14 +5899,13 @@ function peg$parse(input, options) {
   function peg$parseDqString() {
     let s0, s1, s2, s3;
 
-    peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
       s1 = peg$c60;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e86); }
+      if (peg$silentFails === 0) { peg$fail(peg$e85); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -5924,11 +5925,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e86); }
+        if (peg$silentFails === 0) { peg$fail(peg$e85); }
+      }
+      if (s3 === peg$FAILED) {
+        s3 = peg$parseEOF();
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f78(s2);
+        s0 = peg$f78(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5936,11 +5940,6 @@ function peg$parse(input, options) {
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
-    }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
 
     return s0;
@@ -5985,7 +5984,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e87); }
+        if (peg$silentFails === 0) { peg$fail(peg$e86); }
       }
       if (s3 === peg$FAILED) {
         s3 = peg$currPos;
@@ -6065,7 +6064,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e87); }
+            if (peg$silentFails === 0) { peg$fail(peg$e86); }
           }
           if (s3 === peg$FAILED) {
             s3 = peg$currPos;
@@ -6136,7 +6135,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e88); }
+      if (peg$silentFails === 0) { peg$fail(peg$e87); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -6367,7 +6366,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e90); }
+      if (peg$silentFails === 0) { peg$fail(peg$e89); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -6377,7 +6376,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e91); }
+        if (peg$silentFails === 0) { peg$fail(peg$e90); }
       }
       while (s4 !== peg$FAILED) {
         s3.push(s4);
@@ -6386,7 +6385,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e91); }
+          if (peg$silentFails === 0) { peg$fail(peg$e90); }
         }
       }
       s2 = input.substring(s2, peg$currPos);
@@ -6411,7 +6410,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e89); }
+      if (peg$silentFails === 0) { peg$fail(peg$e88); }
     }
 
     return s0;
@@ -6919,7 +6918,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e92); }
+      if (peg$silentFails === 0) { peg$fail(peg$e91); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -6988,7 +6987,7 @@ function peg$parse(input, options) {
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e93); }
+      if (peg$silentFails === 0) { peg$fail(peg$e92); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7016,7 +7015,7 @@ function peg$parse(input, options) {
         peg$currPos += 4;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e94); }
+        if (peg$silentFails === 0) { peg$fail(peg$e93); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$parseKwEnd();
@@ -7051,7 +7050,7 @@ function peg$parse(input, options) {
       peg$currPos += 6;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e95); }
+      if (peg$silentFails === 0) { peg$fail(peg$e94); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7069,7 +7068,7 @@ function peg$parse(input, options) {
               peg$currPos += 4;
             } else {
               s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e94); }
+              if (peg$silentFails === 0) { peg$fail(peg$e93); }
             }
             if (s9 !== peg$FAILED) {
               s10 = peg$parseKwEnd();
@@ -7124,7 +7123,7 @@ function peg$parse(input, options) {
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e96); }
+      if (peg$silentFails === 0) { peg$fail(peg$e95); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7340,7 +7339,7 @@ function peg$parse(input, options) {
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e97); }
+      if (peg$silentFails === 0) { peg$fail(peg$e96); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7487,7 +7486,7 @@ function peg$parse(input, options) {
             peg$currPos += 8;
           } else {
             s8 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e98); }
+            if (peg$silentFails === 0) { peg$fail(peg$e97); }
           }
           if (s8 !== peg$FAILED) {
             s9 = peg$parseKwEnd();
@@ -7568,7 +7567,7 @@ function peg$parse(input, options) {
       peg$currPos += 6;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e99); }
+      if (peg$silentFails === 0) { peg$fail(peg$e98); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7622,7 +7621,7 @@ function peg$parse(input, options) {
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e100); }
+      if (peg$silentFails === 0) { peg$fail(peg$e99); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7704,7 +7703,7 @@ function peg$parse(input, options) {
             peg$currPos += 8;
           } else {
             s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e98); }
+            if (peg$silentFails === 0) { peg$fail(peg$e97); }
           }
           if (s9 !== peg$FAILED) {
             s10 = peg$parseKwEnd();
@@ -7877,7 +7876,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e100); }
       }
       while (s3 !== peg$FAILED) {
         s2.push(s3);
@@ -7886,7 +7885,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e101); }
+          if (peg$silentFails === 0) { peg$fail(peg$e100); }
         }
       }
       s1 = [s1, s2];
@@ -8090,7 +8089,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e100); }
       }
       while (s6 !== peg$FAILED) {
         s5.push(s6);
@@ -8099,7 +8098,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e101); }
+          if (peg$silentFails === 0) { peg$fail(peg$e100); }
         }
       }
       s6 = [];
@@ -8126,7 +8125,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s11 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e101); }
+            if (peg$silentFails === 0) { peg$fail(peg$e100); }
           }
           while (s11 !== peg$FAILED) {
             s10.push(s11);
@@ -8135,7 +8134,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s11 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e101); }
+              if (peg$silentFails === 0) { peg$fail(peg$e100); }
             }
           }
           s8 = [s8, s9, s10];
@@ -8173,7 +8172,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s11 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e101); }
+              if (peg$silentFails === 0) { peg$fail(peg$e100); }
             }
             while (s11 !== peg$FAILED) {
               s10.push(s11);
@@ -8182,7 +8181,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s11 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e101); }
+                if (peg$silentFails === 0) { peg$fail(peg$e100); }
               }
             }
             s8 = [s8, s9, s10];
@@ -8500,7 +8499,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e102); }
+      if (peg$silentFails === 0) { peg$fail(peg$e101); }
     }
 
     return s0;
@@ -8615,7 +8614,7 @@ function peg$parse(input, options) {
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e103); }
+      if (peg$silentFails === 0) { peg$fail(peg$e102); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -8705,7 +8704,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e104); }
+      if (peg$silentFails === 0) { peg$fail(peg$e103); }
     }
     while (s1 !== peg$FAILED) {
       s0.push(s1);
@@ -8714,7 +8713,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e104); }
+        if (peg$silentFails === 0) { peg$fail(peg$e103); }
       }
     }
 
@@ -8730,7 +8729,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e105); }
+      if (peg$silentFails === 0) { peg$fail(peg$e104); }
     }
     if (s1 !== peg$FAILED) {
       while (s1 !== peg$FAILED) {
@@ -8740,7 +8739,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e105); }
+          if (peg$silentFails === 0) { peg$fail(peg$e104); }
         }
       }
     } else {
@@ -8759,7 +8758,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e106); }
+      if (peg$silentFails === 0) { peg$fail(peg$e105); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseHeredocJump();
@@ -8865,7 +8864,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e107); }
+      if (peg$silentFails === 0) { peg$fail(peg$e106); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -8875,7 +8874,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e108); }
+        if (peg$silentFails === 0) { peg$fail(peg$e107); }
       }
       while (s4 !== peg$FAILED) {
         s3.push(s4);
@@ -8884,7 +8883,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e108); }
+          if (peg$silentFails === 0) { peg$fail(peg$e107); }
         }
       }
       s2 = input.substring(s2, peg$currPos);
@@ -8901,7 +8900,7 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e109); }
+        if (peg$silentFails === 0) { peg$fail(peg$e108); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -8914,7 +8913,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e110); }
+          if (peg$silentFails === 0) { peg$fail(peg$e109); }
         }
         peg$silentFails--;
         if (s6 === peg$FAILED) {
@@ -8952,7 +8951,7 @@ function peg$parse(input, options) {
             peg$currPos += 2;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e110); }
+            if (peg$silentFails === 0) { peg$fail(peg$e109); }
           }
           peg$silentFails--;
           if (s6 === peg$FAILED) {
@@ -8987,7 +8986,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e110); }
+          if (peg$silentFails === 0) { peg$fail(peg$e109); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
@@ -9007,7 +9006,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e109); }
+          if (peg$silentFails === 0) { peg$fail(peg$e108); }
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
