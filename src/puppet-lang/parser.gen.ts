@@ -53,10 +53,15 @@ function unescapeSingle(raw) {
   return raw.includes('\\') ? raw.replace(/\\([\\'])/g, '$1') : raw;
 }
 
-// `${x}`, `${x[0]}`, `${x.y}`: the leading bare name is a variable (InterpolationSupport#enqueue_until).
+// `${x}`, `${x[0]}`, `${x.y}`: the leading bare name (NAME, WORD, NUMBER or keyword token) is a
+// variable (InterpolationSupport#enqueue_until, transform_to_variable).
 function bareNameToVariable(expr) {
   if (expr.kind === 'QualifiedName') return { kind: 'Variable', name: expr.name, loc: expr.loc };
   if (expr.kind === 'NumberLiteral' && expr.radix === 10 && !expr.isFloat) return { kind: 'Variable', name: expr.raw, loc: expr.loc };
+  if (expr.kind === 'StringLiteral' && expr.quote === 'bare') return { kind: 'Variable', name: expr.value, loc: expr.loc };
+  if (expr.kind === 'BooleanLiteral') return { kind: 'Variable', name: String(expr.value), loc: expr.loc };
+  if (expr.kind === 'UndefLiteral') return { kind: 'Variable', name: 'undef', loc: expr.loc };
+  if (expr.kind === 'DefaultLiteral') return { kind: 'Variable', name: 'default', loc: expr.loc };
   if (expr.kind === 'AccessExpression') {
     const target = bareNameToVariable(expr.target);
     return target === expr.target ? expr : { ...expr, target };

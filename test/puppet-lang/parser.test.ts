@@ -95,6 +95,12 @@ describe('literals', () => {
     });
   });
 
+  it('${} turns a leading bare word or keyword into a variable too, as Puppet does', () => {
+    expect(value('"${_x} ${true} ${x + 1}"')).toMatchObject({
+      parts: [{ expression: v('_x') }, { value: ' ' }, { expression: v('true') }, { value: ' ' }, { expression: bin('+', name('x'), num(1)) }],
+    });
+  });
+
   it('"$x[0]" interpolates only $x (the rest is text); strings nest inside ${}', () => {
     expect(value('"$x[0]"')).toMatchObject({ parts: [{ expression: v('x') }, { value: '[0]' }] });
     expect(value('"a${"b${c}"}d"')).toMatchObject({
