@@ -596,75 +596,81 @@ function peg$parse(input, options) {
     return stringParts(parts, 'double');
   }
   function peg$f79(raw) {    return { kind: 'TextSegment', value: unescape(raw, DQ_ESCAPES), loc: loc() };  }
-  function peg$f80(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
-  function peg$f81(name) {
+  function peg$f80(name) {
+    const r = range();
+    const l = loc();
+    const at = r.start + input.slice(r.start).indexOf(name);
+    return { kind: 'Interpolation', expression: { kind: 'Variable', name, loc: locAt(mapOffset(at), mapOffset(at + name.length)) }, braced: true, loc: l };
+  }
+  function peg$f81(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
+  function peg$f82(name) {
     const l = loc();
     return { kind: 'Interpolation', expression: { kind: 'Variable', name, loc: l }, braced: false, loc: l };
   }
-  function peg$f82(spec) {    const r = range(); return heredoc(spec, r.start, r.end);  }
-  function peg$f83(parts) {    return stringParts(parts, 'heredoc');  }
-  function peg$f84(c) {    return c !== '$' || options.escapes.has('$');  }
-  function peg$f85(raw) {
+  function peg$f83(spec) {    const r = range(); return heredoc(spec, r.start, r.end);  }
+  function peg$f84(parts) {    return stringParts(parts, 'heredoc');  }
+  function peg$f85(c) {    return c !== '$' || options.escapes.has('$');  }
+  function peg$f86(raw) {
     return { kind: 'TextSegment', value: unescape(raw, options.escapes), loc: loc() };
   }
-  function peg$f86(elements) {    return { kind: 'ArrayLiteral', elements: elements ?? [], loc: loc() };  }
-  function peg$f87(entries) {    return { kind: 'HashLiteral', entries: entries ?? [], braces: true, loc: loc() };  }
-  function peg$f88(head, tail) {    return [head, ...tail];  }
-  function peg$f89(key, value) {
+  function peg$f87(elements) {    return { kind: 'ArrayLiteral', elements: elements ?? [], loc: loc() };  }
+  function peg$f88(entries) {    return { kind: 'HashLiteral', entries: entries ?? [], braces: true, loc: loc() };  }
+  function peg$f89(head, tail) {    return [head, ...tail];  }
+  function peg$f90(key, value) {
     return { kind: 'HashEntry', key, value, loc: loc() };
   }
-  function peg$f90(test, consequent, alternate) {
+  function peg$f91(test, consequent, alternate) {
     return { kind: 'IfExpression', test, consequent, alternate: alternate ?? undefined, loc: loc() };
   }
-  function peg$f91(test, consequent, alternate) {
+  function peg$f92(test, consequent, alternate) {
     return { kind: 'UnlessExpression', test, consequent, alternate: alternate ?? undefined, loc: loc() };
   }
-  function peg$f92(subject, options) {
+  function peg$f93(subject, options) {
     return { kind: 'CaseExpression', subject, options, loc: loc() };
   }
-  function peg$f93(head, tail, body) {
+  function peg$f94(head, tail, body) {
     return { kind: 'CaseOption', values: [head, ...tail], body, loc: loc() };
   }
-  function peg$f94(name, params, body) {
+  function peg$f95(name, params, body) {
     return { kind: 'PlanDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], body, loc: loc() };
   }
-  function peg$f95(name, params, returnType, body) {
+  function peg$f96(name, params, returnType, body) {
     return { kind: 'FunctionDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], returnType: returnType ?? undefined, body, loc: loc() };
   }
-  function peg$f96(name, params) {    return { name: 'default' };  }
-  function peg$f97(name, params, parent, body) {
+  function peg$f97(name, params) {    return { name: 'default' };  }
+  function peg$f98(name, params, parent, body) {
     return { kind: 'ClassDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], parent: parent ? parent.name : undefined, body, loc: loc() };
   }
-  function peg$f98(name, params, body) {
+  function peg$f99(name, params, body) {
     return { kind: 'DefineDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], body, loc: loc() };
   }
-  function peg$f99(head, tail, parent, body) {
+  function peg$f100(head, tail, parent, body) {
     return { kind: 'NodeDefinition', hostnames: [head, ...tail], parent: parent ?? undefined, body, loc: loc() };
   }
-  function peg$f100() {    return { kind: 'DefaultLiteral', loc: loc() };  }
-  function peg$f101(name) {    return { kind: 'StringLiteral', value: name, quote: 'bare', loc: loc() };  }
-  function peg$f102(name, type) {
+  function peg$f101() {    return { kind: 'DefaultLiteral', loc: loc() };  }
+  function peg$f102(name) {    return { kind: 'StringLiteral', value: name, quote: 'bare', loc: loc() };  }
+  function peg$f103(name, type) {
     return { kind: 'TypeAlias', name: name.name, type, typeSource: sourceOf(type), loc: loc() };
   }
-  function peg$f103() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
-  function peg$f104(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
-  function peg$f105(name) {    return { name, loc: loc() };  }
-  function peg$f106(params) {    return params ?? [];  }
-  function peg$f107(head, tail) {    return [head, ...tail];  }
-  function peg$f108(type, splat, name, defaultValue) {
+  function peg$f104() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
+  function peg$f105(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
+  function peg$f106(name) {    return { name, loc: loc() };  }
+  function peg$f107(params) {    return params ?? [];  }
+  function peg$f108(head, tail) {    return [head, ...tail];  }
+  function peg$f109(type, splat, name, defaultValue) {
     return param(type, splat, name, defaultValue);
   }
-  function peg$f109(target, keys) {
+  function peg$f110(target, keys) {
     return keys ? { kind: 'AccessExpression', target, keys: mergeHashArgs(keys), loc: loc() } : target;
   }
-  function peg$f110(args, body) {
+  function peg$f111(args, body) {
     return { kind: 'ApplyExpression', args, body, loc: loc() };
   }
-  function peg$f111() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
-  function peg$f112() {    return offset() < jumpEnd;  }
-  function peg$f113(text) {    addComment('line', text.replace(/\r$/, ''));  }
-  function peg$f114(text) {    addComment('block', text);  }
-  function peg$f115() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
+  function peg$f112() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
+  function peg$f113() {    return offset() < jumpEnd;  }
+  function peg$f114(text) {    addComment('line', text.replace(/\r$/, ''));  }
+  function peg$f115(text) {    addComment('block', text);  }
+  function peg$f116() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -6132,7 +6138,7 @@ function peg$parse(input, options) {
   }
 
   function peg$parseInterpolation() {
-    let s0, s1, s2, s3, s4, s5, s6, s7, s8;
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12;
 
     s0 = peg$currPos;
     if (input.substr(peg$currPos, 2) === peg$c61) {
@@ -6144,7 +6150,139 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      s3 = peg$parseAssignment();
+      s3 = peg$currPos;
+      s4 = peg$currPos;
+      s5 = input.charAt(peg$currPos);
+      if (peg$r7.test(s5)) {
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e71); }
+      }
+      if (s5 !== peg$FAILED) {
+        s6 = [];
+        s7 = input.charAt(peg$currPos);
+        if (peg$r2.test(s7)) {
+          peg$currPos++;
+        } else {
+          s7 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        }
+        while (s7 !== peg$FAILED) {
+          s6.push(s7);
+          s7 = input.charAt(peg$currPos);
+          if (peg$r2.test(s7)) {
+            peg$currPos++;
+          } else {
+            s7 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          }
+        }
+        s7 = [];
+        s8 = peg$currPos;
+        if (input.substr(peg$currPos, 2) === peg$c19) {
+          s9 = peg$c19;
+          peg$currPos += 2;
+        } else {
+          s9 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e25); }
+        }
+        if (s9 !== peg$FAILED) {
+          s10 = input.charAt(peg$currPos);
+          if (peg$r7.test(s10)) {
+            peg$currPos++;
+          } else {
+            s10 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e71); }
+          }
+          if (s10 !== peg$FAILED) {
+            s11 = [];
+            s12 = input.charAt(peg$currPos);
+            if (peg$r2.test(s12)) {
+              peg$currPos++;
+            } else {
+              s12 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e24); }
+            }
+            while (s12 !== peg$FAILED) {
+              s11.push(s12);
+              s12 = input.charAt(peg$currPos);
+              if (peg$r2.test(s12)) {
+                peg$currPos++;
+              } else {
+                s12 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+            }
+            s9 = [s9, s10, s11];
+            s8 = s9;
+          } else {
+            peg$currPos = s8;
+            s8 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s8;
+          s8 = peg$FAILED;
+        }
+        while (s8 !== peg$FAILED) {
+          s7.push(s8);
+          s8 = peg$currPos;
+          if (input.substr(peg$currPos, 2) === peg$c19) {
+            s9 = peg$c19;
+            peg$currPos += 2;
+          } else {
+            s9 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e25); }
+          }
+          if (s9 !== peg$FAILED) {
+            s10 = input.charAt(peg$currPos);
+            if (peg$r7.test(s10)) {
+              peg$currPos++;
+            } else {
+              s10 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e71); }
+            }
+            if (s10 !== peg$FAILED) {
+              s11 = [];
+              s12 = input.charAt(peg$currPos);
+              if (peg$r2.test(s12)) {
+                peg$currPos++;
+              } else {
+                s12 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+              while (s12 !== peg$FAILED) {
+                s11.push(s12);
+                s12 = input.charAt(peg$currPos);
+                if (peg$r2.test(s12)) {
+                  peg$currPos++;
+                } else {
+                  s12 = peg$FAILED;
+                  if (peg$silentFails === 0) { peg$fail(peg$e24); }
+                }
+              }
+              s9 = [s9, s10, s11];
+              s8 = s9;
+            } else {
+              peg$currPos = s8;
+              s8 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s8;
+            s8 = peg$FAILED;
+          }
+        }
+        s5 = [s5, s6, s7];
+        s4 = s5;
+      } else {
+        peg$currPos = s4;
+        s4 = peg$FAILED;
+      }
+      if (s4 !== peg$FAILED) {
+        s3 = input.substring(s3, peg$currPos);
+      } else {
+        s3 = s4;
+      }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 125) {
@@ -6171,71 +6309,63 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.charCodeAt(peg$currPos) === 36) {
-        s1 = peg$c55;
-        peg$currPos++;
+      if (input.substr(peg$currPos, 2) === peg$c61) {
+        s1 = peg$c61;
+        peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e66); }
+        if (peg$silentFails === 0) { peg$fail(peg$e87); }
       }
       if (s1 !== peg$FAILED) {
-        s2 = peg$currPos;
-        s3 = peg$currPos;
-        if (input.substr(peg$currPos, 2) === peg$c19) {
-          s4 = peg$c19;
-          peg$currPos += 2;
+        s2 = peg$parse_();
+        s3 = peg$parseAssignment();
+        if (s3 !== peg$FAILED) {
+          s4 = peg$parse_();
+          if (input.charCodeAt(peg$currPos) === 125) {
+            s5 = peg$c3;
+            peg$currPos++;
+          } else {
+            s5 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e5); }
+          }
+          if (s5 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f81(s3);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
-          s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e25); }
+          peg$currPos = s0;
+          s0 = peg$FAILED;
         }
-        if (s4 === peg$FAILED) {
-          s4 = null;
-        }
-        s5 = [];
-        s6 = peg$currPos;
-        s7 = [];
-        s8 = input.charAt(peg$currPos);
-        if (peg$r2.test(s8)) {
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+      if (s0 === peg$FAILED) {
+        s0 = peg$currPos;
+        if (input.charCodeAt(peg$currPos) === 36) {
+          s1 = peg$c55;
           peg$currPos++;
         } else {
-          s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          s1 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e66); }
         }
-        if (s8 !== peg$FAILED) {
-          while (s8 !== peg$FAILED) {
-            s7.push(s8);
-            s8 = input.charAt(peg$currPos);
-            if (peg$r2.test(s8)) {
-              peg$currPos++;
-            } else {
-              s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e24); }
-            }
-          }
-        } else {
-          s7 = peg$FAILED;
-        }
-        if (s7 !== peg$FAILED) {
+        if (s1 !== peg$FAILED) {
+          s2 = peg$currPos;
+          s3 = peg$currPos;
           if (input.substr(peg$currPos, 2) === peg$c19) {
-            s8 = peg$c19;
+            s4 = peg$c19;
             peg$currPos += 2;
           } else {
-            s8 = peg$FAILED;
+            s4 = peg$FAILED;
             if (peg$silentFails === 0) { peg$fail(peg$e25); }
           }
-          if (s8 !== peg$FAILED) {
-            s7 = [s7, s8];
-            s6 = s7;
-          } else {
-            peg$currPos = s6;
-            s6 = peg$FAILED;
+          if (s4 === peg$FAILED) {
+            s4 = null;
           }
-        } else {
-          peg$currPos = s6;
-          s6 = peg$FAILED;
-        }
-        while (s6 !== peg$FAILED) {
-          s5.push(s6);
+          s5 = [];
           s6 = peg$currPos;
           s7 = [];
           s8 = input.charAt(peg$currPos);
@@ -6278,51 +6408,96 @@ function peg$parse(input, options) {
             peg$currPos = s6;
             s6 = peg$FAILED;
           }
-        }
-        s6 = [];
-        s7 = input.charAt(peg$currPos);
-        if (peg$r2.test(s7)) {
-          peg$currPos++;
-        } else {
-          s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
-        }
-        if (s7 !== peg$FAILED) {
-          while (s7 !== peg$FAILED) {
-            s6.push(s7);
-            s7 = input.charAt(peg$currPos);
-            if (peg$r2.test(s7)) {
+          while (s6 !== peg$FAILED) {
+            s5.push(s6);
+            s6 = peg$currPos;
+            s7 = [];
+            s8 = input.charAt(peg$currPos);
+            if (peg$r2.test(s8)) {
               peg$currPos++;
             } else {
-              s7 = peg$FAILED;
+              s8 = peg$FAILED;
               if (peg$silentFails === 0) { peg$fail(peg$e24); }
             }
+            if (s8 !== peg$FAILED) {
+              while (s8 !== peg$FAILED) {
+                s7.push(s8);
+                s8 = input.charAt(peg$currPos);
+                if (peg$r2.test(s8)) {
+                  peg$currPos++;
+                } else {
+                  s8 = peg$FAILED;
+                  if (peg$silentFails === 0) { peg$fail(peg$e24); }
+                }
+              }
+            } else {
+              s7 = peg$FAILED;
+            }
+            if (s7 !== peg$FAILED) {
+              if (input.substr(peg$currPos, 2) === peg$c19) {
+                s8 = peg$c19;
+                peg$currPos += 2;
+              } else {
+                s8 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e25); }
+              }
+              if (s8 !== peg$FAILED) {
+                s7 = [s7, s8];
+                s6 = s7;
+              } else {
+                peg$currPos = s6;
+                s6 = peg$FAILED;
+              }
+            } else {
+              peg$currPos = s6;
+              s6 = peg$FAILED;
+            }
           }
-        } else {
-          s6 = peg$FAILED;
-        }
-        if (s6 !== peg$FAILED) {
-          s4 = [s4, s5, s6];
-          s3 = s4;
-        } else {
-          peg$currPos = s3;
-          s3 = peg$FAILED;
-        }
-        if (s3 !== peg$FAILED) {
-          s2 = input.substring(s2, peg$currPos);
-        } else {
-          s2 = s3;
-        }
-        if (s2 !== peg$FAILED) {
-          peg$savedPos = s0;
-          s0 = peg$f81(s2);
+          s6 = [];
+          s7 = input.charAt(peg$currPos);
+          if (peg$r2.test(s7)) {
+            peg$currPos++;
+          } else {
+            s7 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          }
+          if (s7 !== peg$FAILED) {
+            while (s7 !== peg$FAILED) {
+              s6.push(s7);
+              s7 = input.charAt(peg$currPos);
+              if (peg$r2.test(s7)) {
+                peg$currPos++;
+              } else {
+                s7 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+            }
+          } else {
+            s6 = peg$FAILED;
+          }
+          if (s6 !== peg$FAILED) {
+            s4 = [s4, s5, s6];
+            s3 = s4;
+          } else {
+            peg$currPos = s3;
+            s3 = peg$FAILED;
+          }
+          if (s3 !== peg$FAILED) {
+            s2 = input.substring(s2, peg$currPos);
+          } else {
+            s2 = s3;
+          }
+          if (s2 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f82(s2);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
         }
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
       }
     }
 
@@ -6403,7 +6578,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f82(s2);
+        s0 = peg$f83(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6440,7 +6615,7 @@ function peg$parse(input, options) {
     s2 = peg$parseEOF();
     if (s2 !== peg$FAILED) {
       peg$savedPos = s0;
-      s0 = peg$f83(s1);
+      s0 = peg$f84(s1);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6473,7 +6648,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = peg$currPos;
-        s6 = peg$f84(s5);
+        s6 = peg$f85(s5);
         if (s6) {
           s6 = undefined;
         } else {
@@ -6576,7 +6751,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = peg$currPos;
-            s6 = peg$f84(s5);
+            s6 = peg$f85(s5);
             if (s6) {
               s6 = undefined;
             } else {
@@ -6669,7 +6844,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f85(s1);
+      s1 = peg$f86(s1);
     }
     s0 = s1;
 
@@ -6729,7 +6904,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f86(s3);
+        s0 = peg$f87(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6795,7 +6970,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f87(s3);
+        s0 = peg$f88(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6863,7 +7038,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f88(s1, s2);
+      s0 = peg$f89(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6897,7 +7072,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f89(s1, s5);
+          s0 = peg$f90(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6970,7 +7145,7 @@ function peg$parse(input, options) {
           s4 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f90(s1, s3, s4);
+        s0 = peg$f91(s1, s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -7098,7 +7273,7 @@ function peg$parse(input, options) {
               s7 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f91(s4, s6, s7);
+            s0 = peg$f92(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7182,7 +7357,7 @@ function peg$parse(input, options) {
               }
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f92(s4, s8);
+                s0 = peg$f93(s4, s8);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -7314,7 +7489,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f93(s1, s2, s8);
+            s0 = peg$f94(s1, s2, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7368,7 +7543,7 @@ function peg$parse(input, options) {
           s7 = peg$parseBlock();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f94(s4, s6, s7);
+            s0 = peg$f95(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7434,7 +7609,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f95(s4, s6, s7, s8);
+            s0 = peg$f96(s4, s6, s7, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7511,7 +7686,7 @@ function peg$parse(input, options) {
                   s13 = peg$parseKwEnd();
                   if (s13 !== peg$FAILED) {
                     peg$savedPos = s11;
-                    s11 = peg$f96(s4, s6);
+                    s11 = peg$f97(s4, s6);
                   } else {
                     peg$currPos = s11;
                     s11 = peg$FAILED;
@@ -7542,7 +7717,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f97(s4, s6, s7, s8);
+            s0 = peg$f98(s4, s6, s7, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7596,7 +7771,7 @@ function peg$parse(input, options) {
           s7 = peg$parseBlock();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f98(s4, s6, s7);
+            s0 = peg$f99(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7736,7 +7911,7 @@ function peg$parse(input, options) {
           s9 = peg$parseBlock();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f99(s4, s5, s8, s9);
+            s0 = peg$f100(s4, s5, s8, s9);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7778,7 +7953,7 @@ function peg$parse(input, options) {
             s2 = peg$parseKwEnd();
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f100();
+              s0 = peg$f101();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -7852,7 +8027,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f101(s1);
+              s1 = peg$f102(s1);
             }
             s0 = s1;
           }
@@ -7953,7 +8128,7 @@ function peg$parse(input, options) {
               }
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f102(s4, s9);
+                s0 = peg$f103(s4, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -8023,7 +8198,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f103();
+          s0 = peg$f104();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -8050,7 +8225,7 @@ function peg$parse(input, options) {
       s3 = peg$parseHashLiteral();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f104(s1, s3);
+        s0 = peg$f105(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8224,7 +8399,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f105(s1);
+        s0 = peg$f106(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8295,7 +8470,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f106(s3);
+        s0 = peg$f107(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8363,7 +8538,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f107(s1, s2);
+      s0 = peg$f108(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8492,7 +8667,7 @@ function peg$parse(input, options) {
           s5 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f108(s1, s2, s4, s5);
+        s0 = peg$f109(s1, s2, s4, s5);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8573,7 +8748,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f109(s1, s2);
+      s0 = peg$f110(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8648,7 +8823,7 @@ function peg$parse(input, options) {
             s10 = peg$parseBlock();
             if (s10 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f110(s6, s10);
+              s0 = peg$f111(s6, s10);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -8785,7 +8960,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     peg$savedPos = peg$currPos;
-    s1 = peg$f111();
+    s1 = peg$f112();
     if (s1) {
       s1 = undefined;
     } else {
@@ -8795,7 +8970,7 @@ function peg$parse(input, options) {
       s2 = [];
       s3 = peg$currPos;
       peg$savedPos = peg$currPos;
-      s4 = peg$f112();
+      s4 = peg$f113();
       if (s4) {
         s4 = undefined;
       } else {
@@ -8824,7 +8999,7 @@ function peg$parse(input, options) {
         s2.push(s3);
         s3 = peg$currPos;
         peg$savedPos = peg$currPos;
-        s4 = peg$f112();
+        s4 = peg$f113();
         if (s4) {
           s4 = undefined;
         } else {
@@ -8893,7 +9068,7 @@ function peg$parse(input, options) {
       }
       s2 = input.substring(s2, peg$currPos);
       peg$savedPos = s0;
-      s0 = peg$f113(s2);
+      s0 = peg$f114(s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8995,7 +9170,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f114(s2);
+          s0 = peg$f115(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -9015,7 +9190,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f115();
+          s1 = peg$f116();
         }
         s0 = s1;
       }

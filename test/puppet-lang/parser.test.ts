@@ -96,8 +96,8 @@ describe('literals', () => {
   });
 
   it('${} turns a leading bare word or keyword into a variable too, as Puppet does', () => {
-    expect(value('"${_x} ${true} ${x + 1}"')).toMatchObject({
-      parts: [{ expression: v('_x') }, { value: ' ' }, { expression: v('true') }, { value: ' ' }, { expression: bin('+', name('x'), num(1)) }],
+    expect(value('"${_x} ${true} ${x + 1} ${type}"')).toMatchObject({
+      parts: [{ expression: v('_x') }, { value: ' ' }, { expression: v('true') }, { value: ' ' }, { expression: bin('+', name('x'), num(1)) }, { value: ' ' }, { expression: v('type') }],
     });
   });
 
