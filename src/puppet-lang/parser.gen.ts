@@ -9206,6 +9206,9 @@ function peg$parse(input, options) {
     file: options.grammarSource ?? '',
     source: input,
     lineStarts: lineStartsOf(input),
+    // Where `input` starts in the file (code embedded in another file, e.g. a YAML plan step).
+    firstLine: options.firstLine ?? 1,
+    firstColumn: options.firstColumn ?? 1,
     comments: new Map(),
     jumps: new Map(),
     heredocs: new Map(),
@@ -9221,7 +9224,7 @@ function peg$parse(input, options) {
       const mid = (lo + hi + 1) >> 1;
       if (starts[mid] <= offset) lo = mid; else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - starts[lo] + 1 };
+    return { line: lo + state.firstLine, column: offset - starts[lo] + (lo === 0 ? state.firstColumn : 1) };
   }
 
   function locAt(start, end) {
@@ -9238,7 +9241,9 @@ function peg$parse(input, options) {
   function pegLocation(start, end) {
     const s = position(start);
     const e = position(end);
-    return { source: state.file, start: { offset: start, ...s }, end: { offset: end, ...e } };
+    // `positioned`: line and column already count from options.firstLine/firstColumn (Peggy's own
+    // errors count from the start of the input).
+    return { source: state.file, start: { offset: start, ...s }, end: { offset: end, ...e }, positioned: true };
   }
 
   function fail(message, start, end) {
@@ -9405,11 +9410,9 @@ function peg$parse(input, options) {
       try {
         value = peg$parse(text, { startRule: 'HeredocBody', state, mapOffset: toFile, escapes: escapeSet, grammarSource: state.file });
       } catch (e) {
-        if (e instanceof peg$SyntaxError && e.location && !e.location.mapped) {
+        if (e instanceof peg$SyntaxError && e.location && !e.location.positioned) {
           const s = toFile(e.location.start.offset);
-          const loc2 = pegLocation(s, toFile(e.location.end.offset));
-          loc2.mapped = true;
-          throw new peg$SyntaxError(e.message, e.expected, e.found, loc2);
+          throw new peg$SyntaxError(e.message, e.expected, e.found, pegLocation(s, toFile(e.location.end.offset)));
         }
         throw e;
       }

@@ -51,4 +51,11 @@ describe('syntax errors', () => {
     expect(error.message).toContain(`site/plans/p.pp:${at}: syntax error: `);
     expect(error.message).toContain(text);
   });
+
+  it('for code embedded in another file, name that file and the lines and columns there', () => {
+    expect(() => parsePuppet('$a +\n  ', 'plans/deploy.yaml', { line: 12, column: 11 })).toThrow('plans/deploy.yaml:13:3: syntax error: expected an expression, found end of input');
+    expect(() => parsePuppet('$a + )', 'plans/deploy.yaml', { line: 12, column: 11 })).toThrow('plans/deploy.yaml:12:16: syntax error');
+    const { program } = parsePuppet('$a + "${b}"', 'plans/deploy.yaml', { line: 12, column: 11 });
+    expect(program.body[0]?.loc).toMatchObject({ file: 'plans/deploy.yaml', line: 12, column: 11, endColumn: 22, start: 0, end: 11 });
+  });
 });
