@@ -586,91 +586,92 @@ function peg$parse(input, options) {
   }
   function peg$f74(word) {    return { kind: 'StringLiteral', value: word, quote: 'bare', loc: loc() };  }
   function peg$f75(raw) {    return numberNode(raw);  }
-  function peg$f76(body) {    return { kind: 'RegexLiteral', pattern: body.replace(/\\\//g, '/'), loc: loc() };  }
-  function peg$f77(raw, close) {
+  function peg$f76(raw) {    fail(`a number (decimal, 0x hexadecimal or 0 octal), not "${raw}"`, range().start, range().end);  }
+  function peg$f77(body) {    return { kind: 'RegexLiteral', pattern: body.replace(/\\\//g, '/'), loc: loc() };  }
+  function peg$f78(raw, close) {
     if (close === undefined) fail("a closing ' for the string that starts here", range().start, range().start + 1);
     return { kind: 'StringLiteral', value: unescapeSingle(raw), quote: 'single', loc: loc() };
   }
-  function peg$f78(parts, close) {
+  function peg$f79(parts, close) {
     if (close === undefined) fail('a closing " for the string that starts here', range().start, range().start + 1);
     return stringParts(parts, 'double');
   }
-  function peg$f79(raw) {    return { kind: 'TextSegment', value: unescape(raw, DQ_ESCAPES), loc: loc() };  }
-  function peg$f80(name) {
+  function peg$f80(raw) {    return { kind: 'TextSegment', value: unescape(raw, DQ_ESCAPES), loc: loc() };  }
+  function peg$f81(name) {
     const r = range();
     const l = loc();
     const at = r.start + input.slice(r.start).indexOf(name);
     return { kind: 'Interpolation', expression: { kind: 'Variable', name, loc: locAt(mapOffset(at), mapOffset(at + name.length)) }, braced: true, loc: l };
   }
-  function peg$f81(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
-  function peg$f82(name) {
+  function peg$f82(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
+  function peg$f83(name) {
     const l = loc();
     return { kind: 'Interpolation', expression: { kind: 'Variable', name, loc: l }, braced: false, loc: l };
   }
-  function peg$f83(spec) {    const r = range(); return heredoc(spec, r.start, r.end);  }
-  function peg$f84(parts) {    return stringParts(parts, 'heredoc');  }
-  function peg$f85(c) {    return c !== '$' || options.escapes.has('$');  }
-  function peg$f86(raw) {
+  function peg$f84(spec) {    const r = range(); return heredoc(spec, r.start, r.end);  }
+  function peg$f85(parts) {    return stringParts(parts, 'heredoc');  }
+  function peg$f86(c) {    return c !== '$' || options.escapes.has('$');  }
+  function peg$f87(raw) {
     return { kind: 'TextSegment', value: unescape(raw, options.escapes), loc: loc() };
   }
-  function peg$f87(elements) {    return { kind: 'ArrayLiteral', elements: elements ?? [], loc: loc() };  }
-  function peg$f88(entries) {    return { kind: 'HashLiteral', entries: entries ?? [], braces: true, loc: loc() };  }
-  function peg$f89(head, tail) {    return [head, ...tail];  }
-  function peg$f90(key, value) {
+  function peg$f88(elements) {    return { kind: 'ArrayLiteral', elements: elements ?? [], loc: loc() };  }
+  function peg$f89(entries) {    return { kind: 'HashLiteral', entries: entries ?? [], braces: true, loc: loc() };  }
+  function peg$f90(head, tail) {    return [head, ...tail];  }
+  function peg$f91(key, value) {
     return { kind: 'HashEntry', key, value, loc: loc() };
   }
-  function peg$f91(test, consequent, alternate) {
+  function peg$f92(test, consequent, alternate) {
     return { kind: 'IfExpression', test, consequent, alternate: alternate ?? undefined, loc: loc() };
   }
-  function peg$f92(test, consequent, alternate) {
+  function peg$f93(test, consequent, alternate) {
     return { kind: 'UnlessExpression', test, consequent, alternate: alternate ?? undefined, loc: loc() };
   }
-  function peg$f93(subject, options) {
+  function peg$f94(subject, options) {
     return { kind: 'CaseExpression', subject, options, loc: loc() };
   }
-  function peg$f94(head, tail, body) {
+  function peg$f95(head, tail, body) {
     return { kind: 'CaseOption', values: [head, ...tail], body, loc: loc() };
   }
-  function peg$f95(name, params, body) {
+  function peg$f96(name, params, body) {
     return { kind: 'PlanDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], body, loc: loc() };
   }
-  function peg$f96(name, params, returnType, body) {
+  function peg$f97(name, params, returnType, body) {
     return { kind: 'FunctionDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], returnType: returnType ?? undefined, body, loc: loc() };
   }
-  function peg$f97(name, params) {    return { name: 'default' };  }
-  function peg$f98(name, params, parent, body) {
+  function peg$f98(name, params) {    return { name: 'default' };  }
+  function peg$f99(name, params, parent, body) {
     return { kind: 'ClassDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], parent: parent ? parent.name : undefined, body, loc: loc() };
   }
-  function peg$f99(name, params, body) {
+  function peg$f100(name, params, body) {
     return { kind: 'DefineDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], body, loc: loc() };
   }
-  function peg$f100(head, tail, parent, body) {
+  function peg$f101(head, tail, parent, body) {
     return { kind: 'NodeDefinition', hostnames: [head, ...tail], parent: parent ?? undefined, body, loc: loc() };
   }
-  function peg$f101() {    return { kind: 'DefaultLiteral', loc: loc() };  }
-  function peg$f102(name) {    return { kind: 'StringLiteral', value: name, quote: 'bare', loc: loc() };  }
-  function peg$f103(name, type) {
+  function peg$f102() {    return { kind: 'DefaultLiteral', loc: loc() };  }
+  function peg$f103(name) {    return { kind: 'StringLiteral', value: name, quote: 'bare', loc: loc() };  }
+  function peg$f104(name, type) {
     return { kind: 'TypeAlias', name: name.name, type, typeSource: sourceOf(type), loc: loc() };
   }
-  function peg$f104() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
-  function peg$f105(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
-  function peg$f106(name) {    return { name, loc: loc() };  }
-  function peg$f107(params) {    return params ?? [];  }
-  function peg$f108(head, tail) {    return [head, ...tail];  }
-  function peg$f109(type, splat, name, defaultValue) {
+  function peg$f105() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
+  function peg$f106(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
+  function peg$f107(name) {    return { name, loc: loc() };  }
+  function peg$f108(params) {    return params ?? [];  }
+  function peg$f109(head, tail) {    return [head, ...tail];  }
+  function peg$f110(type, splat, name, defaultValue) {
     return param(type, splat, name, defaultValue);
   }
-  function peg$f110(target, keys) {
+  function peg$f111(target, keys) {
     return keys ? { kind: 'AccessExpression', target, keys: mergeHashArgs(keys), loc: loc() } : target;
   }
-  function peg$f111(args, body) {
+  function peg$f112(args, body) {
     return { kind: 'ApplyExpression', args, body, loc: loc() };
   }
-  function peg$f112() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
-  function peg$f113() {    return offset() < jumpEnd;  }
-  function peg$f114(text) {    addComment('line', text.replace(/\r$/, ''));  }
-  function peg$f115(text) {    addComment('block', text);  }
-  function peg$f116() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
+  function peg$f113() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
+  function peg$f114() {    return offset() < jumpEnd;  }
+  function peg$f115(text) {    addComment('line', text.replace(/\r$/, ''));  }
+  function peg$f116(text) {    addComment('block', text);  }
+  function peg$f117() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -4195,35 +4196,41 @@ function peg$parse(input, options) {
           if (s0 === peg$FAILED) {
             s0 = peg$parseNumber();
             if (s0 === peg$FAILED) {
-              s0 = peg$parseRegex();
+              s0 = peg$parseBadNumber();
               if (s0 === peg$FAILED) {
-                s0 = peg$parseArrayLiteral();
+                s0 = peg$parseRegex();
                 if (s0 === peg$FAILED) {
-                  s0 = peg$parseHashLiteral();
+                  s0 = peg$parseArrayLiteral();
                   if (s0 === peg$FAILED) {
-                    s0 = peg$currPos;
-                    if (input.charCodeAt(peg$currPos) === 40) {
-                      s1 = peg$c13;
-                      peg$currPos++;
-                    } else {
-                      s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e16); }
-                    }
-                    if (s1 !== peg$FAILED) {
-                      s2 = peg$parse_();
-                      s3 = peg$parseAssignment();
-                      if (s3 !== peg$FAILED) {
-                        s4 = peg$parse_();
-                        if (input.charCodeAt(peg$currPos) === 41) {
-                          s5 = peg$c43;
-                          peg$currPos++;
-                        } else {
-                          s5 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e52); }
-                        }
-                        if (s5 !== peg$FAILED) {
-                          peg$savedPos = s0;
-                          s0 = peg$f61(s3);
+                    s0 = peg$parseHashLiteral();
+                    if (s0 === peg$FAILED) {
+                      s0 = peg$currPos;
+                      if (input.charCodeAt(peg$currPos) === 40) {
+                        s1 = peg$c13;
+                        peg$currPos++;
+                      } else {
+                        s1 = peg$FAILED;
+                        if (peg$silentFails === 0) { peg$fail(peg$e16); }
+                      }
+                      if (s1 !== peg$FAILED) {
+                        s2 = peg$parse_();
+                        s3 = peg$parseAssignment();
+                        if (s3 !== peg$FAILED) {
+                          s4 = peg$parse_();
+                          if (input.charCodeAt(peg$currPos) === 41) {
+                            s5 = peg$c43;
+                            peg$currPos++;
+                          } else {
+                            s5 = peg$FAILED;
+                            if (peg$silentFails === 0) { peg$fail(peg$e52); }
+                          }
+                          if (s5 !== peg$FAILED) {
+                            peg$savedPos = s0;
+                            s0 = peg$f61(s3);
+                          } else {
+                            peg$currPos = s0;
+                            s0 = peg$FAILED;
+                          }
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -4232,68 +4239,42 @@ function peg$parse(input, options) {
                         peg$currPos = s0;
                         s0 = peg$FAILED;
                       }
-                    } else {
-                      peg$currPos = s0;
-                      s0 = peg$FAILED;
-                    }
-                    if (s0 === peg$FAILED) {
-                      s0 = peg$parseIfExpression();
                       if (s0 === peg$FAILED) {
-                        s0 = peg$parseUnlessExpression();
+                        s0 = peg$parseIfExpression();
                         if (s0 === peg$FAILED) {
-                          s0 = peg$parseCaseExpression();
+                          s0 = peg$parseUnlessExpression();
                           if (s0 === peg$FAILED) {
-                            s0 = peg$parsePlanDefinition();
+                            s0 = peg$parseCaseExpression();
                             if (s0 === peg$FAILED) {
-                              s0 = peg$parseFunctionDefinition();
+                              s0 = peg$parsePlanDefinition();
                               if (s0 === peg$FAILED) {
-                                s0 = peg$parseClassDefinition();
+                                s0 = peg$parseFunctionDefinition();
                                 if (s0 === peg$FAILED) {
-                                  s0 = peg$parseDefineDefinition();
+                                  s0 = peg$parseClassDefinition();
                                   if (s0 === peg$FAILED) {
-                                    s0 = peg$parseNodeDefinition();
+                                    s0 = peg$parseDefineDefinition();
                                     if (s0 === peg$FAILED) {
-                                      s0 = peg$parseTypeAlias();
+                                      s0 = peg$parseNodeDefinition();
                                       if (s0 === peg$FAILED) {
-                                        s0 = peg$parseTypeCallName();
+                                        s0 = peg$parseTypeAlias();
                                         if (s0 === peg$FAILED) {
-                                          s0 = peg$parseApplyExpression();
+                                          s0 = peg$parseTypeCallName();
                                           if (s0 === peg$FAILED) {
-                                            s0 = peg$currPos;
-                                            if (input.substr(peg$currPos, 4) === peg$c49) {
-                                              s1 = peg$c49;
-                                              peg$currPos += 4;
-                                            } else {
-                                              s1 = peg$FAILED;
-                                              if (peg$silentFails === 0) { peg$fail(peg$e59); }
-                                            }
-                                            if (s1 !== peg$FAILED) {
-                                              s2 = peg$parseKwEnd();
-                                              if (s2 !== peg$FAILED) {
-                                                peg$savedPos = s0;
-                                                s0 = peg$f62();
-                                              } else {
-                                                peg$currPos = s0;
-                                                s0 = peg$FAILED;
-                                              }
-                                            } else {
-                                              peg$currPos = s0;
-                                              s0 = peg$FAILED;
-                                            }
+                                            s0 = peg$parseApplyExpression();
                                             if (s0 === peg$FAILED) {
                                               s0 = peg$currPos;
-                                              if (input.substr(peg$currPos, 5) === peg$c50) {
-                                                s1 = peg$c50;
-                                                peg$currPos += 5;
+                                              if (input.substr(peg$currPos, 4) === peg$c49) {
+                                                s1 = peg$c49;
+                                                peg$currPos += 4;
                                               } else {
                                                 s1 = peg$FAILED;
-                                                if (peg$silentFails === 0) { peg$fail(peg$e60); }
+                                                if (peg$silentFails === 0) { peg$fail(peg$e59); }
                                               }
                                               if (s1 !== peg$FAILED) {
                                                 s2 = peg$parseKwEnd();
                                                 if (s2 !== peg$FAILED) {
                                                   peg$savedPos = s0;
-                                                  s0 = peg$f63();
+                                                  s0 = peg$f62();
                                                 } else {
                                                   peg$currPos = s0;
                                                   s0 = peg$FAILED;
@@ -4304,18 +4285,18 @@ function peg$parse(input, options) {
                                               }
                                               if (s0 === peg$FAILED) {
                                                 s0 = peg$currPos;
-                                                if (input.substr(peg$currPos, 5) === peg$c51) {
-                                                  s1 = peg$c51;
+                                                if (input.substr(peg$currPos, 5) === peg$c50) {
+                                                  s1 = peg$c50;
                                                   peg$currPos += 5;
                                                 } else {
                                                   s1 = peg$FAILED;
-                                                  if (peg$silentFails === 0) { peg$fail(peg$e61); }
+                                                  if (peg$silentFails === 0) { peg$fail(peg$e60); }
                                                 }
                                                 if (s1 !== peg$FAILED) {
                                                   s2 = peg$parseKwEnd();
                                                   if (s2 !== peg$FAILED) {
                                                     peg$savedPos = s0;
-                                                    s0 = peg$f64();
+                                                    s0 = peg$f63();
                                                   } else {
                                                     peg$currPos = s0;
                                                     s0 = peg$FAILED;
@@ -4326,18 +4307,18 @@ function peg$parse(input, options) {
                                                 }
                                                 if (s0 === peg$FAILED) {
                                                   s0 = peg$currPos;
-                                                  if (input.substr(peg$currPos, 7) === peg$c52) {
-                                                    s1 = peg$c52;
-                                                    peg$currPos += 7;
+                                                  if (input.substr(peg$currPos, 5) === peg$c51) {
+                                                    s1 = peg$c51;
+                                                    peg$currPos += 5;
                                                   } else {
                                                     s1 = peg$FAILED;
-                                                    if (peg$silentFails === 0) { peg$fail(peg$e62); }
+                                                    if (peg$silentFails === 0) { peg$fail(peg$e61); }
                                                   }
                                                   if (s1 !== peg$FAILED) {
                                                     s2 = peg$parseKwEnd();
                                                     if (s2 !== peg$FAILED) {
                                                       peg$savedPos = s0;
-                                                      s0 = peg$f65();
+                                                      s0 = peg$f64();
                                                     } else {
                                                       peg$currPos = s0;
                                                       s0 = peg$FAILED;
@@ -4348,33 +4329,18 @@ function peg$parse(input, options) {
                                                   }
                                                   if (s0 === peg$FAILED) {
                                                     s0 = peg$currPos;
-                                                    s1 = peg$currPos;
-                                                    if (input.substr(peg$currPos, 7) === peg$c53) {
-                                                      s2 = peg$c53;
+                                                    if (input.substr(peg$currPos, 7) === peg$c52) {
+                                                      s1 = peg$c52;
                                                       peg$currPos += 7;
                                                     } else {
-                                                      s2 = peg$FAILED;
-                                                      if (peg$silentFails === 0) { peg$fail(peg$e63); }
-                                                    }
-                                                    if (s2 === peg$FAILED) {
-                                                      if (input.substr(peg$currPos, 4) === peg$c54) {
-                                                        s2 = peg$c54;
-                                                        peg$currPos += 4;
-                                                      } else {
-                                                        s2 = peg$FAILED;
-                                                        if (peg$silentFails === 0) { peg$fail(peg$e64); }
-                                                      }
-                                                    }
-                                                    if (s2 !== peg$FAILED) {
-                                                      s1 = input.substring(s1, peg$currPos);
-                                                    } else {
-                                                      s1 = s2;
+                                                      s1 = peg$FAILED;
+                                                      if (peg$silentFails === 0) { peg$fail(peg$e62); }
                                                     }
                                                     if (s1 !== peg$FAILED) {
                                                       s2 = peg$parseKwEnd();
                                                       if (s2 !== peg$FAILED) {
                                                         peg$savedPos = s0;
-                                                        s0 = peg$f66(s1);
+                                                        s0 = peg$f65();
                                                       } else {
                                                         peg$currPos = s0;
                                                         s0 = peg$FAILED;
@@ -4384,11 +4350,49 @@ function peg$parse(input, options) {
                                                       s0 = peg$FAILED;
                                                     }
                                                     if (s0 === peg$FAILED) {
-                                                      s0 = peg$parseTypeReference();
+                                                      s0 = peg$currPos;
+                                                      s1 = peg$currPos;
+                                                      if (input.substr(peg$currPos, 7) === peg$c53) {
+                                                        s2 = peg$c53;
+                                                        peg$currPos += 7;
+                                                      } else {
+                                                        s2 = peg$FAILED;
+                                                        if (peg$silentFails === 0) { peg$fail(peg$e63); }
+                                                      }
+                                                      if (s2 === peg$FAILED) {
+                                                        if (input.substr(peg$currPos, 4) === peg$c54) {
+                                                          s2 = peg$c54;
+                                                          peg$currPos += 4;
+                                                        } else {
+                                                          s2 = peg$FAILED;
+                                                          if (peg$silentFails === 0) { peg$fail(peg$e64); }
+                                                        }
+                                                      }
+                                                      if (s2 !== peg$FAILED) {
+                                                        s1 = input.substring(s1, peg$currPos);
+                                                      } else {
+                                                        s1 = s2;
+                                                      }
+                                                      if (s1 !== peg$FAILED) {
+                                                        s2 = peg$parseKwEnd();
+                                                        if (s2 !== peg$FAILED) {
+                                                          peg$savedPos = s0;
+                                                          s0 = peg$f66(s1);
+                                                        } else {
+                                                          peg$currPos = s0;
+                                                          s0 = peg$FAILED;
+                                                        }
+                                                      } else {
+                                                        peg$currPos = s0;
+                                                        s0 = peg$FAILED;
+                                                      }
                                                       if (s0 === peg$FAILED) {
-                                                        s0 = peg$parseQualifiedName();
+                                                        s0 = peg$parseTypeReference();
                                                         if (s0 === peg$FAILED) {
-                                                          s0 = peg$parseBareWord();
+                                                          s0 = peg$parseQualifiedName();
+                                                          if (s0 === peg$FAILED) {
+                                                            s0 = peg$parseBareWord();
+                                                          }
                                                         }
                                                       }
                                                     }
@@ -5653,6 +5657,146 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseBadNumber() {
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9;
+
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    s2 = peg$currPos;
+    s3 = input.charAt(peg$currPos);
+    if (peg$r11.test(s3)) {
+      peg$currPos++;
+    } else {
+      s3 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e78); }
+    }
+    if (s3 !== peg$FAILED) {
+      s4 = [];
+      s5 = input.charAt(peg$currPos);
+      if (peg$r2.test(s5)) {
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e24); }
+      }
+      while (s5 !== peg$FAILED) {
+        s4.push(s5);
+        s5 = input.charAt(peg$currPos);
+        if (peg$r2.test(s5)) {
+          peg$currPos++;
+        } else {
+          s5 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        }
+      }
+      s5 = [];
+      s6 = peg$currPos;
+      if (input.charCodeAt(peg$currPos) === 46) {
+        s7 = peg$c42;
+        peg$currPos++;
+      } else {
+        s7 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e51); }
+      }
+      if (s7 !== peg$FAILED) {
+        s8 = [];
+        s9 = input.charAt(peg$currPos);
+        if (peg$r2.test(s9)) {
+          peg$currPos++;
+        } else {
+          s9 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        }
+        if (s9 !== peg$FAILED) {
+          while (s9 !== peg$FAILED) {
+            s8.push(s9);
+            s9 = input.charAt(peg$currPos);
+            if (peg$r2.test(s9)) {
+              peg$currPos++;
+            } else {
+              s9 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e24); }
+            }
+          }
+        } else {
+          s8 = peg$FAILED;
+        }
+        if (s8 !== peg$FAILED) {
+          s7 = [s7, s8];
+          s6 = s7;
+        } else {
+          peg$currPos = s6;
+          s6 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s6;
+        s6 = peg$FAILED;
+      }
+      while (s6 !== peg$FAILED) {
+        s5.push(s6);
+        s6 = peg$currPos;
+        if (input.charCodeAt(peg$currPos) === 46) {
+          s7 = peg$c42;
+          peg$currPos++;
+        } else {
+          s7 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e51); }
+        }
+        if (s7 !== peg$FAILED) {
+          s8 = [];
+          s9 = input.charAt(peg$currPos);
+          if (peg$r2.test(s9)) {
+            peg$currPos++;
+          } else {
+            s9 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          }
+          if (s9 !== peg$FAILED) {
+            while (s9 !== peg$FAILED) {
+              s8.push(s9);
+              s9 = input.charAt(peg$currPos);
+              if (peg$r2.test(s9)) {
+                peg$currPos++;
+              } else {
+                s9 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+            }
+          } else {
+            s8 = peg$FAILED;
+          }
+          if (s8 !== peg$FAILED) {
+            s7 = [s7, s8];
+            s6 = s7;
+          } else {
+            peg$currPos = s6;
+            s6 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s6;
+          s6 = peg$FAILED;
+        }
+      }
+      s3 = [s3, s4, s5];
+      s2 = s3;
+    } else {
+      peg$currPos = s2;
+      s2 = peg$FAILED;
+    }
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
+    } else {
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = s0;
+      s1 = peg$f76(s1);
+    }
+    s0 = s1;
+
+    return s0;
+  }
+
   function peg$parseRegex() {
     let s0, s1, s2, s3, s4, s5, s6, s7;
 
@@ -5770,7 +5914,7 @@ function peg$parse(input, options) {
         }
         if (s4 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f76(s3);
+          s0 = peg$f77(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5894,7 +6038,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f77(s2, s3);
+        s0 = peg$f78(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5943,7 +6087,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f78(s2, s3);
+        s0 = peg$f79(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6130,7 +6274,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f79(s1);
+      s1 = peg$f80(s1);
     }
     s0 = s1;
 
@@ -6294,7 +6438,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f80(s3);
+          s0 = peg$f81(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6330,7 +6474,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f81(s3);
+            s0 = peg$f82(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -6489,7 +6633,7 @@ function peg$parse(input, options) {
           }
           if (s2 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f82(s2);
+            s0 = peg$f83(s2);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -6578,7 +6722,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f83(s2);
+        s0 = peg$f84(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6615,7 +6759,7 @@ function peg$parse(input, options) {
     s2 = peg$parseEOF();
     if (s2 !== peg$FAILED) {
       peg$savedPos = s0;
-      s0 = peg$f84(s1);
+      s0 = peg$f85(s1);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6648,7 +6792,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = peg$currPos;
-        s6 = peg$f85(s5);
+        s6 = peg$f86(s5);
         if (s6) {
           s6 = undefined;
         } else {
@@ -6751,7 +6895,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = peg$currPos;
-            s6 = peg$f85(s5);
+            s6 = peg$f86(s5);
             if (s6) {
               s6 = undefined;
             } else {
@@ -6844,7 +6988,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f86(s1);
+      s1 = peg$f87(s1);
     }
     s0 = s1;
 
@@ -6904,7 +7048,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f87(s3);
+        s0 = peg$f88(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6970,7 +7114,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f88(s3);
+        s0 = peg$f89(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -7038,7 +7182,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f89(s1, s2);
+      s0 = peg$f90(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -7072,7 +7216,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f90(s1, s5);
+          s0 = peg$f91(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -7145,7 +7289,7 @@ function peg$parse(input, options) {
           s4 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f91(s1, s3, s4);
+        s0 = peg$f92(s1, s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -7273,7 +7417,7 @@ function peg$parse(input, options) {
               s7 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f92(s4, s6, s7);
+            s0 = peg$f93(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7357,7 +7501,7 @@ function peg$parse(input, options) {
               }
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f93(s4, s8);
+                s0 = peg$f94(s4, s8);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -7489,7 +7633,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f94(s1, s2, s8);
+            s0 = peg$f95(s1, s2, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7543,7 +7687,7 @@ function peg$parse(input, options) {
           s7 = peg$parseBlock();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f95(s4, s6, s7);
+            s0 = peg$f96(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7609,7 +7753,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f96(s4, s6, s7, s8);
+            s0 = peg$f97(s4, s6, s7, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7686,7 +7830,7 @@ function peg$parse(input, options) {
                   s13 = peg$parseKwEnd();
                   if (s13 !== peg$FAILED) {
                     peg$savedPos = s11;
-                    s11 = peg$f97(s4, s6);
+                    s11 = peg$f98(s4, s6);
                   } else {
                     peg$currPos = s11;
                     s11 = peg$FAILED;
@@ -7717,7 +7861,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f98(s4, s6, s7, s8);
+            s0 = peg$f99(s4, s6, s7, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7771,7 +7915,7 @@ function peg$parse(input, options) {
           s7 = peg$parseBlock();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f99(s4, s6, s7);
+            s0 = peg$f100(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7911,7 +8055,7 @@ function peg$parse(input, options) {
           s9 = peg$parseBlock();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f100(s4, s5, s8, s9);
+            s0 = peg$f101(s4, s5, s8, s9);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7953,7 +8097,7 @@ function peg$parse(input, options) {
             s2 = peg$parseKwEnd();
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f101();
+              s0 = peg$f102();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -8027,7 +8171,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f102(s1);
+              s1 = peg$f103(s1);
             }
             s0 = s1;
           }
@@ -8128,7 +8272,7 @@ function peg$parse(input, options) {
               }
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f103(s4, s9);
+                s0 = peg$f104(s4, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -8198,7 +8342,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f104();
+          s0 = peg$f105();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -8225,7 +8369,7 @@ function peg$parse(input, options) {
       s3 = peg$parseHashLiteral();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f105(s1, s3);
+        s0 = peg$f106(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8399,7 +8543,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f106(s1);
+        s0 = peg$f107(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8470,7 +8614,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f107(s3);
+        s0 = peg$f108(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8538,7 +8682,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f108(s1, s2);
+      s0 = peg$f109(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8667,7 +8811,7 @@ function peg$parse(input, options) {
           s5 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f109(s1, s2, s4, s5);
+        s0 = peg$f110(s1, s2, s4, s5);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8748,7 +8892,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f110(s1, s2);
+      s0 = peg$f111(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8823,7 +8967,7 @@ function peg$parse(input, options) {
             s10 = peg$parseBlock();
             if (s10 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f111(s6, s10);
+              s0 = peg$f112(s6, s10);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -8960,7 +9104,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     peg$savedPos = peg$currPos;
-    s1 = peg$f112();
+    s1 = peg$f113();
     if (s1) {
       s1 = undefined;
     } else {
@@ -8970,7 +9114,7 @@ function peg$parse(input, options) {
       s2 = [];
       s3 = peg$currPos;
       peg$savedPos = peg$currPos;
-      s4 = peg$f113();
+      s4 = peg$f114();
       if (s4) {
         s4 = undefined;
       } else {
@@ -8999,7 +9143,7 @@ function peg$parse(input, options) {
         s2.push(s3);
         s3 = peg$currPos;
         peg$savedPos = peg$currPos;
-        s4 = peg$f113();
+        s4 = peg$f114();
         if (s4) {
           s4 = undefined;
         } else {
@@ -9068,7 +9212,7 @@ function peg$parse(input, options) {
       }
       s2 = input.substring(s2, peg$currPos);
       peg$savedPos = s0;
-      s0 = peg$f114(s2);
+      s0 = peg$f115(s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -9170,7 +9314,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f115(s2);
+          s0 = peg$f116(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -9190,7 +9334,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f116();
+          s1 = peg$f117();
         }
         s0 = s1;
       }

@@ -38,6 +38,7 @@ describe('syntax errors', () => {
     ['a heredoc without its end tag', '$x = @(END)\ntext\n', '1:6', 'expected a line ending the heredoc with its tag "END"'],
     ['an error inside an interpolating heredoc (at its place in the file)', '$x = @("END")\n  ${ 1 + }\n  END\n', '2:10', 'expected an expression'],
     ['a bad octal number', '$x = 09', '1:6', 'expected an octal number (digits 0-7), found "09"'],
+    ['digits run into letters', '$x = 1abc', '1:6', 'expected a number (decimal, 0x hexadecimal or 0 octal), not "1abc"'],
     ['an unclosed block', 'plan p() {\n  if $a {\n}\n', '4:1', 'found end of input'],
     ['a missing value', 'plan p() { $a = }', '1:17', 'expected an expression, found "}"'],
     ['arguments without parentheses to a function that needs them', 'run_task "x", $t', '1:10', "'run_task' is not a statement function"],
