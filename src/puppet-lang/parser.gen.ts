@@ -667,7 +667,7 @@ function peg$parse(input, options) {
   function peg$f112(args, body) {
     return { kind: 'ApplyExpression', args, body, loc: loc() };
   }
-  function peg$f113() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
+  function peg$f113() {    const to = jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
   function peg$f114() {    return offset() < jumpEnd;  }
   function peg$f115(text) {    addComment('line', text.replace(/\r$/, ''));  }
   function peg$f116(text) {    addComment('block', text);  }
@@ -9354,9 +9354,11 @@ function peg$parse(input, options) {
     firstLine: options.firstLine ?? 1,
     firstColumn: options.firstColumn ?? 1,
     comments: new Map(),
-    jumps: new Map(),
     heredocs: new Map(),
   };
+  // Heredoc text to jump over at a line start: offsets in this parse's own input (a heredoc
+  // body's nested parse has its own).
+  const jumps = new Map();
   const mapOffset = options.mapOffset ?? ((o) => o);
   let jumpEnd = 0;
 
@@ -9485,7 +9487,7 @@ function peg$parse(input, options) {
   // A heredoc `@(TAG:syntax/escapes)` at [start, end): finds its text on the lines after the
   // current one (after any earlier heredoc's text on the same line) and parses it.
   function heredoc(spec, start, end) {
-    const cached = state.heredocs.get(start);
+    const cached = state.heredocs.get(mapOffset(start));
     if (cached) return cached;
     const md = /^([^:/\r\n)]+)(?::[ \t]*([a-z][a-zA-Z0-9_+]+)[ \t]*)?(?:\/((?:\w|[$])*)[ \t]*)?$/.exec(spec);
     if (!md) fail('a heredoc tag @(TAG), @("TAG"), @(TAG:syntax) or @(TAG/escapes)', start, end);
@@ -9511,7 +9513,7 @@ function peg$parse(input, options) {
     const newline = input.indexOf('\n', end);
     if (newline < 0) fail('the heredoc text on the lines after @(' + spec + ')', start, end);
     const jumpKey = newline + 1;
-    const bodyStart = state.jumps.get(jumpKey) ?? jumpKey;
+    const bodyStart = jumps.get(jumpKey) ?? jumpKey;
     const escTag = tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const endLine = new RegExp(`^([ \\t]*)(?:(\\|)[ \\t]*)?(?:(-)[ \\t]*)?${escTag}[ \\t]*\\r?$`);
     const lines = [];
@@ -9530,7 +9532,7 @@ function peg$parse(input, options) {
       pos = lineEnd;
     }
     if (!found) fail(`a line ending the heredoc with its tag "${tag}"`, start, end);
-    state.jumps.set(jumpKey, found.after);
+    jumps.set(jumpKey, found.after);
 
     // Margin and trailing line break, as HeredocSupport#heredoc_text; with a map from offsets in the
     // processed text back to the file.
@@ -9564,7 +9566,7 @@ function peg$parse(input, options) {
       value = { kind: 'StringLiteral', value: unescape(text, escapeSet), quote: 'heredoc', loc: locAt(toFile(0), toFile(text.length)) };
     }
     const node = { kind: 'Heredoc', tag, syntax, escapes, interpolated, value, loc: locAt(mapOffset(start), mapOffset(end)) };
-    state.heredocs.set(start, node);
+    state.heredocs.set(mapOffset(start), node);
     return node;
   }
 

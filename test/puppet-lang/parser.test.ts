@@ -196,6 +196,15 @@ describe('heredocs', () => {
     expect(notice).toMatchObject({ kind: 'CallFunction', name: 'notice', loc: { line: 5 } });
   });
 
+  it('a heredoc inside an interpolation of a heredoc', () => {
+    const src = '$x = @("A")\n  a ${f(@(B))\n    b\n    |- B\n  } c\n  |- A\n$y = 2\n';
+    const parsed = body(src);
+    expect(parsed).toHaveLength(2);
+    expect(strip(parsed[0])).toMatchObject({
+      value: { value: { parts: [{ value: 'a ' }, { expression: { name: 'f', args: [{ kind: 'Heredoc', value: str('b', 'heredoc') }] } }, { value: ' c' }] } },
+    });
+  });
+
   it('two heredocs on one line take their texts in order', () => {
     const parsed = body('f(@(A), @(B))\na\n|-A\nb\n|-B\n$z = 1');
     expect(strip(parsed[0])).toMatchObject({ args: [{ value: { value: 'a' } }, { value: { value: 'b' } }] });
