@@ -5,6 +5,10 @@
  * The grammar is `puppet.peggy` (Peggy), following Puppet's `egrammar.ra` and `lexer2.rb`;
  * `parser.gen.ts` is generated from it (`npm run gen:puppet-parser`).
  *
+ * Not covered: EPP templates, `type Name { }` / `type Name inherits Other { }` object type
+ * definitions (type aliases are), and the checks of Puppet's validator (it is a parser). A heredoc
+ * ends only at a line holding just its end tag; columns count UTF-16 code units.
+ *
  * @example
  * ```ts
  * import { parsePuppet } from './puppet-lang/index.ts';
