@@ -12,7 +12,7 @@
  * print its path), `put` (upload with Bolt's move semantics), `get` (download as a framed stream),
  * `kill` (taskkill /T of a process tree, confirmed).
  *
- * First line on stderr is `RIVET_PID:<pid>` (the bootstrap's process id, for `kill`); a setup
+ * First line on stderr is `RIVET_PID:<pid>[:<temp dir>]` (for `kill` and its clean-up); a setup
  * failure is `RIVET_<token>_ERROR:<ISSUE_CODE>:<message>` on stderr with exit code 125.
  *
  * @example
@@ -91,7 +91,6 @@ export const STAGE1_PS1 =
 export const BOOTSTRAP_PS1 = String.raw`# rivet-bootstrap v1
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-[Console]::Error.WriteLine("RIVET_PID:$PID")
 $in = $i
 function Read-Exact([long]$n) {
   $buf = New-Object byte[] $n; $o = 0
@@ -105,6 +104,7 @@ function Copy-Exact([long]$n, [IO.Stream]$to) {
 $pre = [Text.Encoding]::ASCII.GetString((Read-Exact 17))
 if (-not $pre.StartsWith('RIVET1')) { exit 124 }
 $h = [Text.Encoding]::UTF8.GetString((Read-Exact ([long]$pre.Substring(6, 10)))) | ConvertFrom-Json
+function Say-Pid($dir) { [Console]::Error.WriteLine("RIVET_PID:$PID" + $(if ($dir) { ":$dir" } else { '' })) }
 function Fail([string]$code, [string]$msg) { [Console]::Error.WriteLine("RIVET_$($h.token)_ERROR:$($code):$msg"); exit 125 }
 function New-TempDir($parent) {
   if (-not $parent) { $parent = [IO.Path]::GetTempPath() }
@@ -134,7 +134,7 @@ $psArgs = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass')
 switch ($h.op) {
   'run' {
     $pr = $h.program; $dir = $h.dir
-    if (-not $dir -and $pr.kind -ne 'cmd') { $dir = New-TempDir $h.tmpdir; Write-Files $dir $h.files @() }
+    if (-not $dir -and $pr.kind -ne 'cmd') { $dir = New-TempDir $h.tmpdir; Say-Pid $dir; Write-Files $dir $h.files @() } else { Say-Pid $null }
     try {
       switch ($pr.kind) {
         'cmd' { $psi = New-Object Diagnostics.ProcessStartInfo; $code = 0
@@ -155,9 +155,9 @@ switch ($h.op) {
     } finally { if ($h.cleanup -and $dir) { Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue } }
     exit $code
   }
-  'unpack' { $dir = New-TempDir $h.tmpdir; Write-Files $dir $h.files $h.dirs; [Console]::Out.Write($dir); exit 0 }
+  'unpack' { Say-Pid $null; $dir = New-TempDir $h.tmpdir; Write-Files $dir $h.files $h.dirs; [Console]::Out.Write($dir); exit 0 }
   'put' {
-    $dir = New-TempDir $h.tmpdir
+    $dir = New-TempDir $h.tmpdir; Say-Pid $dir
     try {
       $root = Join-Path $dir $h.name
       if ($h.isDir) { [void](New-Item -ItemType Directory -Force -Path $root); Write-Files $root $h.files $h.dirs } else { Write-Files $dir $h.files @() }
@@ -166,6 +166,7 @@ switch ($h.op) {
     exit 0
   }
   'get' {
+    Say-Pid $null
     if (-not (Test-Path -LiteralPath $h.path)) { Fail 'COPY_ERROR' "$($h.path) does not exist" }
     $out = [Console]::OpenStandardOutput(); $item = Get-Item -LiteralPath $h.path -Force
     $items = if ($item.PSIsContainer) { @($item) + @(Get-ChildItem -LiteralPath $h.path -Recurse -Force) } else { @($item) }
@@ -180,6 +181,7 @@ switch ($h.op) {
     $out.Flush(); exit 0
   }
   'kill' {
+    Say-Pid $null
     & "$env:SystemRoot\System32\taskkill.exe" /F /T /PID $h.pid 2>&1 | Out-Null
     for ($n = 0; $n -lt 100 -and (Get-Process -Id $h.pid -ErrorAction SilentlyContinue); $n++) { Start-Sleep -Milliseconds 100 }
     if ($h.dir) { Remove-Item -LiteralPath $h.dir -Recurse -Force -ErrorAction SilentlyContinue }

@@ -182,13 +182,15 @@ export class WinrmConnection implements Connection {
     let pid: number | undefined;
     let head = Buffer.alloc(0); // stderr until the PID line has been seen
     let killed: boolean | undefined;
+    let remoteDir: string | undefined = run.tempDir;
     const onStderr = (chunk: Buffer): void => {
       if (pid === undefined) {
         head = Buffer.concat([head, chunk]);
         const nl = head.indexOf(0x0a);
         if (nl < 0) return;
-        const match = /^RIVET_PID:(\d+)\r?$/.exec(head.subarray(0, nl).toString('latin1'));
+        const match = /^RIVET_PID:(\d+)(?::(.*?))?\r?$/.exec(head.subarray(0, nl).toString('utf8'));
         pid = match ? Number(match[1]) : -1;
+        if (match?.[2]) remoteDir = match[2];
         chunk = match ? head.subarray(nl + 1) : head;
         if (chunk.length === 0) return;
       }
@@ -211,7 +213,7 @@ export class WinrmConnection implements Connection {
           options.onOutput?.('stdout', chunk);
         },
         beforeTerminate: async () => {
-          killed = await this.#kill(pid, run.tempDir ?? (run.header.op === 'run' ? run.header.dir : undefined));
+          killed = await this.#kill(pid, remoteDir);
         },
       });
       exitCode = result.exitCode;
