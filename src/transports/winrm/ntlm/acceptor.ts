@@ -4,7 +4,7 @@
  *
  * Accepts NTLMv2 only (NTLMv1 and anonymous logons are refused). Verifies the NTProofStr against
  * the password returned by `lookupPassword`, the MIC when the client says it sent one, and, when
- * configured, the channel bindings. The challenge offers what the client asked for among Unicode,
+ * configured, the channel bindings. The challenge offers what the client asked for among Unicode (else OEM),
  * signing, sealing, 128/56-bit keys, key exchange and extended session security, with target info
  * (NetBIOS and DNS names, timestamp) so that clients send a MIC.
  *
@@ -71,11 +71,13 @@ export class NtlmAcceptor {
   /** Answers a NEGOTIATE_MESSAGE with a CHALLENGE_MESSAGE (fresh 8-byte server challenge). */
   challenge(negotiateToken: Buffer): Buffer {
     const negotiate = decodeNegotiate(negotiateToken);
-    if (!(negotiate.flags & F.Unicode)) throw ntlmError('NTLM_PROTOCOL_ERROR', 'NTLM client did not offer Unicode strings');
+    // Unicode strings if offered, else OEM (python3-ntlm-auth, pywinrm's NTLM library, offers only OEM).
+    const charset = negotiate.flags & F.Unicode ? F.Unicode : negotiate.flags & F.Oem ? F.Oem : 0;
+    if (charset === 0) throw ntlmError('NTLM_PROTOCOL_ERROR', 'NTLM client offered neither Unicode nor OEM strings');
     const computer = this.#options.computerName ?? hostname().split('.')[0]!.toUpperCase();
     const domain = this.#options.domainName ?? computer;
     const flags =
-      ((negotiate.flags & GRANTABLE) | F.Unicode | F.Ntlm | F.TargetInfo | F.Version | (negotiate.flags & F.RequestTarget ? F.RequestTarget | F.TargetTypeServer : 0)) >>>
+      ((negotiate.flags & GRANTABLE) | charset | F.Ntlm | F.TargetInfo | F.Version | (negotiate.flags & F.RequestTarget ? F.RequestTarget | F.TargetTypeServer : 0)) >>>
       0;
     const serverChallenge = randomBytes(8);
     const targetInfo = encodeAvPairs([

@@ -16,9 +16,9 @@
  *
  * With `maxChunk`, a long message is cut into several such part pairs under
  * `multipart/x-multi-encrypted` (as pywinrm does for CredSSP). The decoder walks the parts by
- * their declared lengths rather than by searching for the boundary, so ciphertext that happens to
- * contain the boundary cannot confuse it; each part is unsealed (which verifies its signature) and
- * its length checked against `OriginalContent`.
+ * their declared lengths (NTLM sealing keeps the length) rather than by searching for the boundary,
+ * so ciphertext that happens to contain the boundary cannot confuse it; each part is unsealed
+ * (which verifies its signature) and its length checked against `OriginalContent`.
  *
  * @example
  * ```ts
@@ -43,8 +43,8 @@ export interface MessageSealer {
 
 /** Whether a reply's Content-Type says it is NTLM/SPNEGO-encrypted (else it is plain SOAP). */
 export function isEncryptedContentType(contentType: string): boolean {
-  const lower = contentType.toLowerCase();
-  return /^\s*multipart\/(x-multi-)?encrypted\s*;/.test(lower) && lower.includes(`protocol="${SPNEGO_ENCRYPTED_PROTOCOL.toLowerCase()}"`);
+  // pywinrm looks only at the protocol parameter; so does Rivet.
+  return contentType.toLowerCase().includes(`protocol="${SPNEGO_ENCRYPTED_PROTOCOL.toLowerCase()}"`);
 }
 
 /**
@@ -126,19 +126,21 @@ export function decryptMessage(session: MessageSealer, body: Buffer, contentType
     if (pos + 4 > body.length) throw malformed('truncated before the signature length');
     const signatureLength = body.readUInt32LE(pos);
     pos += 4;
-    if (signatureLength > MAX_SIGNATURE || pos + signatureLength + length > body.length) {
-      throw malformed('the signature and sealed data run past the end of the body (encrypted length does not match OriginalContent Length)');
-    }
+    if (signatureLength > MAX_SIGNATURE || pos + signatureLength > body.length) throw malformed('truncated inside the signature');
     const signature = body.subarray(pos, pos + signatureLength);
     pos += signatureLength;
-    const sealed = body.subarray(pos, pos + length);
-    pos += length;
-    if (body.subarray(pos, pos + 2).equals(crlf) && body.subarray(pos + 2, pos + 2 + delimiter.length).equals(delimiter)) pos += 2;
-    if (!body.subarray(pos, pos + delimiter.length).equals(delimiter)) {
-      throw malformed('the sealed data is not followed by a boundary (encrypted length does not match OriginalContent Length)');
+    // NTLM sealing keeps the length, so the sealed bytes are exactly OriginalContent's Length long.
+    // If no boundary follows them, fall back to the next boundary, as pywinrm does: the signature
+    // check and the length check below refuse anything that was split wrongly.
+    let end = pos + length;
+    if (end > body.length || !body.subarray(end, end + delimiter.length).equals(delimiter)) {
+      end = body.indexOf(delimiter, pos);
+      if (end < 0) throw malformed('the sealed data is not followed by a boundary');
     }
+    const sealed = body.subarray(pos, end);
+    pos = end;
     const plain = session.unseal(Buffer.from(sealed), Buffer.from(signature));
-    if (plain.length !== length) throw malformed('decrypted length does not match OriginalContent Length');
+    if (plain.length !== length) throw malformed(`decrypted length ${plain.length} does not match OriginalContent Length=${length}`);
     messages.push(plain);
     const after = body.subarray(pos + delimiter.length);
     // The closing delimiter is `--boundary--`; a body that ends after a plain delimiter line is accepted too (pywinrm does).
