@@ -48,7 +48,7 @@ export class WinrmConnection implements Connection {
     private readonly http: WsmanHttp,
   ) {}
 
-  run(command: string, options: RunOptions): Promise<RunResult> {
+  async run(command: string, options: RunOptions): Promise<RunResult> {
     this.#noRunAs(options);
     return this.#bootstrap({
       header: { op: 'run', token: token(), cleanup: false, files: [], program: { kind: 'cmd', command }, env: this.#env(options.env) },
@@ -58,7 +58,7 @@ export class WinrmConnection implements Connection {
     });
   }
 
-  runFile(options: RunFileOptions): Promise<RunResult> {
+  async runFile(options: RunFileOptions): Promise<RunResult> {
     this.#noRunAs(options);
     const name = basename(options.file.name.replaceAll('\\', '/'));
     if (name === '' || name === '.' || name === '..') throw new RivetError(ErrorKind.TaskFile, `Invalid file name '${options.file.name}'`, { target: this.target.name });
@@ -212,6 +212,7 @@ export class WinrmConnection implements Connection {
           merged.push(chunk);
           options.onOutput?.('stdout', chunk);
         },
+        receiveAfterAbort: () => pid === undefined,
         beforeTerminate: async () => {
           killed = await this.#kill(pid, remoteDir);
         },
@@ -252,8 +253,10 @@ export class WinrmConnection implements Connection {
         stdin: frame({ op: 'kill', token: token(), pid, dir }, []),
         consoleModeStdin: false,
       });
+      if (process.env['RIVET_DEBUG_WINRM']) console.error('kill result', r);
       return r.exitCode === 0;
-    } catch {
+    } catch (e) {
+      if (process.env['RIVET_DEBUG_WINRM']) console.error('kill error', e);
       return false;
     }
   }

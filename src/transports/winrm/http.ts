@@ -181,6 +181,7 @@ export class WsmanHttp {
         fail(e);
       });
       request.on('response', (res) => {
+        const socket = res.socket as Socket; // released to the agent (null on res) after 'end'
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -193,7 +194,7 @@ export class WsmanHttp {
           if (settled) return;
           settled = true;
           cleanup();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket: res.socket as Socket });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket });
         });
       });
       request.end(body);

@@ -77,8 +77,8 @@ function offered(res: RawResponse): string {
 
 /** `tls-server-end-point` bindings of the server certificate (RFC 5929), over HTTPS only. */
 function channelBindings(res: RawResponse): Buffer | undefined {
-  const socket = res.socket as Partial<TLSSocket>;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const socket = res.socket as Partial<TLSSocket> | null;
+  if (typeof socket?.getPeerCertificate !== 'function') return undefined;
   const raw = socket.getPeerCertificate().raw;
   return raw === undefined ? undefined : tlsServerEndPoint(raw);
 }

@@ -31,9 +31,10 @@ import { commandIdOf, parseReply, receiveResultOf, shellIdOf, TIMED_OUT_CODE, ty
 export const DEFAULT_MAX_ENVELOPE_SIZE = 153_600;
 /**
  * OperationTimeout of a Receive, seconds. Short, because the target's one socket is shared by all
- * its commands: a Receive waiting for silent output holds it that long.
+ * its commands, and a timeout or cancel waits for the Receive in flight: a Receive waiting for
+ * silent output holds the socket that long.
  */
-export const DEFAULT_OPERATION_TIMEOUT_S = 5;
+export const DEFAULT_OPERATION_TIMEOUT_S = 3;
 
 export interface WinrsOptions {
   http: WsmanHttp;
@@ -52,6 +53,11 @@ export interface ExecuteOptions {
   onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
   /** `WINRS_CONSOLEMODE_STDIN` (default true); false gives the process a pipe (binary-safe). */
   consoleModeStdin?: boolean | undefined;
+  /**
+   * After an abort, keep receiving while this says so (at most a few Receives), e.g. until the
+   * process id the command prints first has arrived.
+   */
+  receiveAfterAbort?: (() => boolean) | undefined;
   /** Runs after an abort, before the command is signalled to terminate (to kill its tree first). */
   beforeTerminate?: (() => Promise<void>) | undefined;
 }
@@ -78,31 +84,35 @@ export class Winrs {
    * is signalled to terminate, the shell deleted, and the result says `aborted`.
    */
   async execute(command: string, args: readonly string[], options: ExecuteOptions): Promise<ExecuteResult> {
-    const shellId = shellIdOf(await this.#call('Create', createShellEnvelope(this.#header(), options.shell), options.signal));
+    // Requests are never cut off by the abort (a reply in flight may carry output the caller
+    // needs, and a destroyed socket loses the NTLM context); the abort is checked between them.
+    const requests = AbortSignal.timeout(24 * 3600 * 1000);
+    const aborted = (): boolean => options.signal.aborted;
+    if (aborted()) return { exitCode: undefined, aborted: true };
+    const shellId = shellIdOf(await this.#call('Create', createShellEnvelope(this.#header(), options.shell), requests));
     let commandId: string | undefined;
     try {
-      commandId = commandIdOf(await this.#call('Command', commandEnvelope(this.#header(shellId), command, args, { consoleModeStdin: options.consoleModeStdin }), options.signal));
+      if (aborted()) return { exitCode: undefined, aborted: true };
+      commandId = commandIdOf(await this.#call('Command', commandEnvelope(this.#header(shellId), command, args, { consoleModeStdin: options.consoleModeStdin }), requests));
       const chunk = maxSendChunk(this.#options.maxEnvelopeSize);
       const stdin = options.stdin ?? Buffer.alloc(0);
       let offset = 0;
       do {
         const piece = stdin.subarray(offset, offset + chunk);
         offset += piece.length;
-        await this.#call('Send', sendEnvelope(this.#header(shellId), commandId, piece, offset >= stdin.length), options.signal);
-      } while (offset < stdin.length);
-      for (;;) {
-        const reply = await this.#call('Receive', receiveEnvelope(this.#header(shellId), commandId), options.signal, { allowTimedOut: true });
+        await this.#call('Send', sendEnvelope(this.#header(shellId), commandId, piece, offset >= stdin.length), requests);
+      } while (offset < stdin.length && !aborted());
+      for (let extra = 0; !aborted() || (extra++ < 3 && options.receiveAfterAbort?.() === true); ) {
+        const reply = await this.#call('Receive', receiveEnvelope(this.#header(shellId), commandId), requests, { allowTimedOut: true });
         if (reply === undefined) continue; // OperationTimeout: nothing yet, ask again.
         const result = receiveResultOf(reply);
         for (const s of result.streams) if (s.data.length > 0) options.onOutput?.(s.name, s.data);
         if (result.done) return { exitCode: result.exitCode ?? 0, aborted: false };
       }
-    } catch (error) {
-      if (options.signal.aborted && !(error instanceof RivetError && error.kind !== ErrorKind.Canceled)) return { exitCode: undefined, aborted: true };
-      throw error;
+      return { exitCode: undefined, aborted: true };
     } finally {
+      if (aborted()) await options.beforeTerminate?.().catch(() => undefined);
       // MS-WSMV 3.1.4.14: a final Signal for every command, even one that finished; then Delete.
-      if (options.signal.aborted) await options.beforeTerminate?.().catch(() => undefined);
       const quiet = AbortSignal.timeout(30_000);
       if (commandId !== undefined) await this.#call('Signal', signalEnvelope(this.#header(shellId), commandId), quiet).catch(() => undefined);
       await this.#call('Delete', deleteShellEnvelope(this.#header(shellId)), quiet).catch(() => undefined);
