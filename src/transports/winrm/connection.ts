@@ -253,10 +253,8 @@ export class WinrmConnection implements Connection {
         stdin: frame({ op: 'kill', token: token(), pid, dir }, []),
         consoleModeStdin: false,
       });
-      if (process.env['RIVET_DEBUG_WINRM']) console.error('kill result', r);
       return r.exitCode === 0;
-    } catch (e) {
-      if (process.env['RIVET_DEBUG_WINRM']) console.error('kill error', e);
+    } catch {
       return false;
     }
   }
