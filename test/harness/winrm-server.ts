@@ -125,7 +125,7 @@ export async function startWinrmTestServer(options: WinrmTestServerOptions): Pro
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= maxRequest + 4096) chunks.push(c);
+      if (size <= 16 * 1024 * 1024) chunks.push(c); // beyond that the request is refused anyway
     });
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks), size).catch((error: Error) => {
