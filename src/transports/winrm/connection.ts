@@ -19,7 +19,7 @@ import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
 import { BoundedCapture, DEFAULT_MAX_OUTPUT_BYTES } from '../posix/capture.ts';
 import type { Connection, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
-import { bootstrapCommandLine, frame, type FramedFile, type Header } from './bootstrap.ts';
+import { bootstrapCommandLine, frame, type FramedFile, type Header, type Program } from './bootstrap.ts';
 import type { WsmanHttp } from './http.ts';
 import type { Winrs } from './shell.ts';
 
@@ -147,7 +147,8 @@ export class WinrmConnection implements Connection {
     await this.http.close();
   }
 
-  #program(name: string, options: { interpreter?: readonly string[] | undefined; args?: readonly string[] | undefined }) {
+  #program(name: string, options: { interpreter?: readonly string[] | undefined; args?: readonly string[] | undefined; splatParams?: boolean | undefined }): Program {
+    if (options.splatParams) return { kind: 'splat', path: name };
     return { kind: 'file' as const, path: name, args: [...(options.args ?? [])], interpreter: options.interpreter ? [...options.interpreter] : undefined };
   }
 
