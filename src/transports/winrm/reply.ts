@@ -75,13 +75,20 @@ function parseFault(fault: Node): WsmanFault {
   const detail = (fault['Detail'] ?? {}) as Node;
   const wsmanFault = detail['WSManFault'] as Node | undefined;
   const wsmanCode = wsmanFault?.['@_Code'] === undefined ? undefined : String(wsmanFault['@_Code']);
-  let message: string | undefined;
-  if (wsmanFault !== undefined) {
-    const m = wsmanFault['Message'];
-    // Either text, or a ProviderFault with text (winrscmd.dll faults).
-    message = typeof m === 'object' && m !== null ? (textOf((m as Node)['ProviderFault']) ?? textOf(m)) : textOf(m);
+  const message = wsmanFault === undefined ? undefined : faultMessage(wsmanFault['Message']);
+  return { subcode, wsmanCode, message: (message ?? reason ?? 'unknown WS-Management fault').replace(/\s+/g, ' ').trim() };
+}
+
+/** A WSManFault's message: text, or the innermost message of a provider's nested fault. */
+function faultMessage(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null) return textOf(message);
+  const node = message as Node;
+  const provider = node['ProviderFault'] as Node | undefined;
+  if (provider !== undefined && typeof provider === 'object') {
+    const inner = provider['WSManFault'] as Node | undefined;
+    return (inner ? faultMessage(inner['Message']) : undefined) ?? textOf(provider);
   }
-  return { subcode, wsmanCode, message: (message ?? reason ?? 'unknown WS-Management fault').trim() };
+  return textOf(node);
 }
 
 /** The ShellId of a Create reply (`ResourceCreated` selector, or `rsp:Shell/ShellId`). */
