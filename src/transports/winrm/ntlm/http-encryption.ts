@@ -113,7 +113,7 @@ export function decryptMessage(session: MessageSealer, body: Buffer, contentType
   for (;;) {
     expect(Buffer.concat([delimiter, crlf]), 'a boundary');
     const headers = headersUntilDelimiter();
-    if (!headers.toLowerCase().includes(`content-type: ${SPNEGO_ENCRYPTED_PROTOCOL.toLowerCase()}`)) throw malformed('the first part of a pair is not the encryption header');
+    if (!/content-type:\s*application\/http-spnego-session-encrypted/i.test(headers)) throw malformed('the first part of a pair is not the encryption header');
     const lengthMatch = /Length=(\d+)/i.exec(headers);
     if (!lengthMatch) throw malformed('OriginalContent has no Length');
     const length = Number(lengthMatch[1]);

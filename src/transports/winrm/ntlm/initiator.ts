@@ -108,8 +108,10 @@ export class NtlmInitiator {
   /**
    * Answers the server's CHALLENGE_MESSAGE with the AUTHENTICATE_MESSAGE. Throws an
    * `NTLM_PROTOCOL_ERROR` if the challenge is malformed or refuses what Rivet requires.
+   * `options.channelBindings` overrides the constructor's: over HTTPS the server certificate is
+   * known only once the first request has been answered, and channel bindings first matter here.
    */
-  authenticate(challengeToken: Buffer): Buffer {
+  authenticate(challengeToken: Buffer, options: { channelBindings?: Buffer } = {}): Buffer {
     const negotiate = this.#negotiate;
     if (negotiate === undefined) throw ntlmError('NTLM_PROTOCOL_ERROR', 'NTLM authenticate() called before negotiate()');
     const challenge = decodeChallenge(challengeToken);
@@ -128,7 +130,7 @@ export class NtlmInitiator {
     const avFlags = Buffer.alloc(4);
     avFlags.writeUInt32LE(((serverAvFlags?.length === 4 ? serverAvFlags.readUInt32LE(0) : 0) | (timestamp ? AvFlags.MicProvided : 0)) >>> 0);
     pairs.push({ id: AvId.Flags, value: avFlags });
-    const bindings = this.#options.channelBindings;
+    const bindings = options.channelBindings ?? this.#options.channelBindings;
     pairs.push({ id: AvId.ChannelBindings, value: bindings ? channelBindingsHash(bindings) : Buffer.alloc(16) });
     if (this.#options.targetName !== undefined) pairs.push({ id: AvId.TargetName, value: utf16(this.#options.targetName) });
 

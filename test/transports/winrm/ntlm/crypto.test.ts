@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { channelBindingsHash, ntlmv2ClientChallenge, ntlmv2Response, ntowfv1, ntowfv2, sealKey, signKey } from '../../../../src/transports/winrm/ntlm/crypto.ts';
 import { md4 } from '../../../../src/transports/winrm/ntlm/md4.ts';
-import { NegotiateFlags as F, utf16 } from '../../../../src/transports/winrm/ntlm/messages.ts';
+import { AvId, NegotiateFlags as F, decodeAuthenticate, decodeAvPairs, decodeChallenge, encodeAuthenticate, utf16 } from '../../../../src/transports/winrm/ntlm/messages.ts';
 import { Rc4, rc4k } from '../../../../src/transports/winrm/ntlm/rc4.ts';
 import { NtlmSession } from '../../../../src/transports/winrm/ntlm/session.ts';
 
@@ -145,5 +145,55 @@ describe('channel bindings hash', () => {
     const app = Buffer.from('tls-server-end-point:abc');
     const struct = Buffer.concat([Buffer.alloc(16), Buffer.from([app.length, 0, 0, 0]), app]);
     expect(channelBindingsHash(app)).toEqual(createHash('md5').update(struct).digest());
+  });
+});
+
+describe('MS-NLMP 4.2.4.3 messages (bytes as in pyspnego tests/_ntlm_raw/test_messages.py)', () => {
+  const challengeBytes = hex(`
+    4e544c4d53535000 02000000 0c000c00 38000000 33828ae2 0123456789abcdef 0000000000000000
+    24002400 44000000 060070170000000f
+    530065007200760065007200
+    02000c0044006f006d00610069006e00 01000c00530065007200760065007200 00000000`);
+  const authenticateBytes = hex(`
+    4e544c4d53535000 03000000 18001800 6c000000 54005400 84000000 0c000c00 48000000
+    08000800 54000000 10001000 5c000000 10001000 d8000000 358288e2 0501280a0000000f
+    44006f006d00610069006e00 5500730065007200 43004f004d00500055005400450052
+    00
+    86c35097ac9cec102554764a57cccc19 aaaaaaaaaaaaaaaa
+    68cd0ab851e51c96aabc927bebef6a1c 0101 0000 00000000 0000000000000000 aaaaaaaaaaaaaaaa 00000000
+    02000c0044006f006d00610069006e00 01000c00530065007200760065007200 00000000 00000000
+    c5dad2544fc9799094ce1ce90bc9d03e`);
+
+  it('decodes the CHALLENGE_MESSAGE', () => {
+    const challenge = decodeChallenge(challengeBytes);
+    expect(challenge.flags >>> 0).toBe(0xe28a8233);
+    expect(challenge.targetName).toBe('Server');
+    expect(challenge.serverChallenge.toString('hex')).toBe('0123456789abcdef');
+    expect(decodeAvPairs(challenge.targetInfo).map((p) => [p.id, p.value.toString('utf16le')])).toEqual([
+      [AvId.NbDomainName, 'Domain'],
+      [AvId.NbComputerName, 'Server'],
+    ]);
+  });
+
+  it('decodes the AUTHENTICATE_MESSAGE, whose responses and session key verify with the password', () => {
+    const auth = decodeAuthenticate(authenticateBytes);
+    expect(auth.flags >>> 0).toBe(0xe2888235);
+    expect([auth.domain, auth.user, auth.workstation]).toEqual(['Domain', 'User', 'COMPUTER']);
+    expect(auth.mic).toBeUndefined(); // payload starts at 0x48: no room for a MIC
+    const responseKey = ntowfv2('Password', auth.user, auth.domain);
+    const serverChallenge = decodeChallenge(challengeBytes).serverChallenge;
+    const temp = auth.ntChallengeResponse.subarray(16);
+    const recomputed = ntlmv2Response(responseKey, serverChallenge, Buffer.alloc(8, 0xaa), temp);
+    expect(recomputed.ntChallengeResponse).toEqual(auth.ntChallengeResponse);
+    expect(recomputed.lmChallengeResponse).toEqual(auth.lmChallengeResponse);
+    expect(rc4k(recomputed.sessionBaseKey, auth.encryptedRandomSessionKey)).toEqual(Buffer.alloc(16, 0x55));
+  });
+
+  it('Rivet encodes an AUTHENTICATE_MESSAGE that decodes to the same fields (with Version and MIC)', () => {
+    const auth = decodeAuthenticate(authenticateBytes);
+    const encoded = encodeAuthenticate(auth);
+    const again = decodeAuthenticate(encoded);
+    expect(again.mic).toEqual(Buffer.alloc(16));
+    expect({ ...again, raw: undefined, mic: undefined }).toEqual({ ...auth, raw: undefined, mic: undefined });
   });
 });

@@ -161,6 +161,11 @@ describe('NTLM handshake, Rivet initiator <-> Rivet acceptor', () => {
       message: expect.stringContaining('channel bindings'),
     });
     expect(errorOf(handshake({ user: 'vagrant', password: PASSWORD }, strict()).accept)).toMatchObject({ issueCode: 'AUTH_ERROR' });
+    // The bindings may also be given to authenticate(), once the TLS certificate is known.
+    const late = new NtlmInitiator({ user: 'vagrant', password: PASSWORD });
+    const acceptor = strict();
+    const challenge = acceptor.challenge(late.negotiate());
+    expect(acceptor.accept(late.authenticate(challenge, { channelBindings: bindings })).user).toBe('vagrant');
     // Not strict: a client without bindings is accepted (Windows' CbtHardeningLevel=Relaxed).
     const relaxed = new NtlmAcceptor(lookup, { channelBindings: bindings });
     expect(handshake({ user: 'vagrant', password: PASSWORD }, relaxed).accept().user).toBe('vagrant');

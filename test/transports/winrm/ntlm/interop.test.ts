@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRivetError } from '../../../../src/core/errors.ts';
-import { NtlmAcceptor, NtlmInitiator, type NtlmSession } from '../../../../src/transports/winrm/ntlm/index.ts';
+import { NtlmAcceptor, NtlmInitiator, decryptMessage, encryptMessage, type NtlmSession } from '../../../../src/transports/winrm/ntlm/index.ts';
 import { AvFlags, AvId, MIC_OFFSET, decodeAuthenticate, decodeAvPairs } from '../../../../src/transports/winrm/ntlm/messages.ts';
 import { PeerError, PythonPeer, peerUnavailable, type PeerMode } from './python-peer.ts';
 
@@ -148,3 +148,25 @@ for (const mode of ['gss-init', 'ntlmauth-init'] as const) {
     });
   });
 }
+
+describe('pywinrm encryption framing (winrm.encryption over python3-ntlm-auth) <-> Rivet framing over Rivet acceptor', () => {
+  const unavailable = peerUnavailable('ntlmauth-init');
+  beforeEach((ctx) => ctx.skip(unavailable !== undefined, unavailable));
+
+  it('bodies framed by pywinrm decrypt with decryptMessage, and encryptMessage bodies decrypt in pywinrm', async () => {
+    const peer = await start('ntlmauth-init', { user: USER, domain: DOMAIN, password: PASSWORD });
+    const acceptor = new NtlmAcceptor((user) => (user === USER ? PASSWORD : undefined));
+    const negotiate = await peer.step(Buffer.alloc(0));
+    const session = acceptor.accept((await peer.step(acceptor.challenge(negotiate.token))).token).session;
+    const contentType = 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"';
+    for (let i = 0; i < 10; i++) {
+      const request = Buffer.from(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>${'é'.repeat(i * 300)}${i}</s:Body></s:Envelope>`);
+      const body = await peer.frame(request);
+      expect(decryptMessage(session, body, contentType).equals(request)).toBe(true);
+      const reply = Buffer.from(`<s:Envelope>reply ${i} ${'ü'.repeat(i * 500)}</s:Envelope>`);
+      const framed = encryptMessage(session, reply);
+      expect(framed.contentType).toBe(contentType);
+      expect((await peer.unframe(framed.body)).equals(reply)).toBe(true);
+    }
+  });
+});

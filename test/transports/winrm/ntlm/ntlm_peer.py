@@ -12,7 +12,9 @@ Optional NTLM_PEER_CBT: hex of the gss_channel_bindings application data.
 
 Commands, one per line, data in hex: "STEP <token>" (empty token to start an initiator) answers
 "TOKEN <token> <complete 0|1> <user>" ("-" for an empty token or user; the user, in hex, is
-the acceptor's authenticated initiator name); "WRAP <data>" / "UNWRAP <signature+sealed>" answer "DATA <hex>".
+the acceptor's authenticated initiator name); "WRAP <data>" / "UNWRAP <signature+sealed>" answer "DATA <hex>"; ntlmauth-init also has
+"FRAME <soap>" / "UNFRAME <body>": pywinrm's own winrm.encryption.Encryption framing
+(application/HTTP-SPNEGO-session-encrypted) over ntlm-auth's session.
 Failures answer "ERROR <message>". Credentials never go on the command line.
 """
 import os
@@ -89,6 +91,24 @@ class NtlmAuth:
     def unwrap(self, data):
         return self.ctx.unwrap(data)
 
+    def _encryption(self):
+        from types import SimpleNamespace
+
+        from winrm.encryption import Encryption
+
+        session = SimpleNamespace(auth=SimpleNamespace(session_security=self.ctx._session_security))
+        return Encryption(session, "ntlm")
+
+    def frame(self, data):
+        # What pywinrm's Encryption.prepare_encrypted_request puts in the body.
+        encryption = self._encryption()
+        return encryption._encrypt_message(data, "server.example") + encryption.MIME_BOUNDARY + b"--\r\n"
+
+    def unframe(self, body):
+        from types import SimpleNamespace
+
+        return self._encryption()._decrypt_response(SimpleNamespace(content=body), "server.example")
+
 
 def main():
     mode = sys.argv[1]
@@ -109,6 +129,10 @@ def main():
                 out("DATA", peer.wrap(data).hex())
             elif command == "UNWRAP":
                 out("DATA", peer.unwrap(data).hex())
+            elif command == "FRAME":
+                out("DATA", peer.frame(data).hex())
+            elif command == "UNFRAME":
+                out("DATA", peer.unframe(data).hex())
             else:
                 out("ERROR", "unknown command " + command)
         except Exception as err:  # noqa: BLE001 - reported to the test

@@ -125,6 +125,16 @@ export class PythonPeer {
     return Buffer.from((await this.#command('UNWRAP', token))[1]!, 'hex');
   }
 
+  /** ntlmauth-init only: pywinrm's encrypted HTTP body for `soap`. */
+  async frame(soap: Buffer): Promise<Buffer> {
+    return Buffer.from((await this.#command('FRAME', soap))[1]!, 'hex');
+  }
+
+  /** ntlmauth-init only: pywinrm's decryption of an encrypted HTTP body. */
+  async unframe(body: Buffer): Promise<Buffer> {
+    return Buffer.from((await this.#command('UNFRAME', body))[1]!, 'hex');
+  }
+
   close(): void {
     this.#child.stdin.end();
     this.#child.kill();
