@@ -84,6 +84,27 @@ describe('X-10: WinRM auth and TLS', () => {
   });
 });
 
+describe('one socket, many steps', () => {
+  it('concurrent steps on one target share its socket and all complete (requests are serialised)', async () => {
+    const s = await server();
+    const conn = await new WinrmTransport().connect(winrmTarget(s), { signal: never() });
+    const runs = await Promise.all([conn.run('sleep 1; echo slow', { signal: never() }), ...[1, 2, 3].map((i) => conn.run(`echo fast${i}`, { signal: never() }))]);
+    await conn.close();
+    expect(runs.map((r) => r.stdout.toString())).toEqual(['slow\n', 'fast1\n', 'fast2\n', 'fast3\n']);
+    expect(s.stats.connections).toBe(1);
+  });
+
+  it('a step canceled before it starts reports canceled without running anything', async () => {
+    const s = await server();
+    const conn = await new WinrmTransport().connect(winrmTarget(s), { signal: never() });
+    const before = s.stats.actions.length;
+    const r = await conn.run('echo never', { signal: AbortSignal.abort() });
+    await conn.close();
+    expect(r).toMatchObject({ canceled: true, exitCode: null });
+    expect(s.stats.actions.length).toBe(before);
+  });
+});
+
 describe('WS-Management limits and faults', () => {
   it('a Receive that times out (w:TimedOut fault) is re-issued until the command ends', async () => {
     const s = await server({ maxOperationTimeoutMs: 100 });
