@@ -225,7 +225,7 @@ export class WinrmConnection implements Connection {
     }
     if (pid === undefined && head.length > 0) onStderr(Buffer.from('\n')); // no PID line at all: keep what came
     const errText = stderr.toBuffer().toString('utf8');
-    const marker = new RegExp(`RIVET_${'header' in run ? run.header.token : ''}_ERROR:([A-Z_]+):(.*)`).exec(errText);
+    const marker = new RegExp(`RIVET_${run.header.token}_ERROR:([A-Z_]+):(.*)`).exec(errText);
     if (exitCode === SETUP_FAILURE_EXIT && marker) {
       throw new RivetError(ErrorKind.TaskFile, marker[2]!.trim(), { issueCode: marker[1], target: this.target.name });
     }
