@@ -29,6 +29,8 @@ export interface GlobalFlags {
   passwordPrompt?: boolean;
   privateKey?: string;
   hostKeyCheck?: boolean;
+  ssl?: boolean;
+  sslVerify?: boolean;
   transport?: string;
   connectTimeout?: number;
   runAs?: string;
@@ -88,6 +90,10 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--private-key <path>', 'private key file for SSH')
     .option('--host-key-check', 'check host keys against known_hosts (the default)')
     .option('--no-host-key-check', 'do not check host keys (trust any host key)')
+    .option('--ssl', 'WinRM over HTTPS, port 5986 (the default)')
+    .option('--no-ssl', 'WinRM over HTTP, port 5985, with NTLM message encryption')
+    .option('--ssl-verify', "verify WinRM targets' HTTPS certificates (the default)")
+    .option('--no-ssl-verify', "do not verify WinRM targets' HTTPS certificates")
     .addOption(new Option('--transport <name>', 'default transport for targets without one').choices(['ssh', 'local', 'winrm']))
     .addOption(new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser(positiveNumber('--connect-timeout')))
     .option('--run-as <user>', 'user to run as, via sudo')
@@ -123,6 +129,8 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   if (flags.passwordPrompt) overrides.password = await promptSecret('Password: ', io);
   if (flags.privateKey !== undefined) overrides.privateKey = flags.privateKey;
   if (flags.hostKeyCheck !== undefined) overrides.hostKeyCheck = flags.hostKeyCheck;
+  if (flags.ssl !== undefined) overrides.ssl = flags.ssl;
+  if (flags.sslVerify !== undefined) overrides.sslVerify = flags.sslVerify;
   if (flags.transport !== undefined) overrides.transport = flags.transport;
   if (flags.connectTimeout !== undefined) overrides.connectTimeout = flags.connectTimeout;
   if (flags.runAs !== undefined) overrides.runAs = flags.runAs;

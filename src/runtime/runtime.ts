@@ -130,8 +130,9 @@ function loadTaskStep(): Promise<typeof import('./steps/task.ts')> {
 }
 
 let sshTransport: Transport | undefined;
+let winrmTransport: Transport | undefined;
 
-/** Local and SSH. The SSH transport is loaded on first use only (keeps `rivet --help` fast). */
+/** Local, SSH and WinRM. SSH and WinRM are loaded on first use only (keeps `rivet --help` fast). */
 export function defaultTransports(): Record<string, Transport> {
   return {
     local: new LocalTransport(),
@@ -143,6 +144,16 @@ export function defaultTransports(): Record<string, Transport> {
           sshTransport = new SshTransport();
         }
         return sshTransport.connect(target, options);
+      },
+    },
+    winrm: {
+      name: 'winrm',
+      async connect(target, options) {
+        if (winrmTransport === undefined) {
+          const { WinrmTransport } = await import('../transports/winrm/index.ts');
+          winrmTransport = new WinrmTransport();
+        }
+        return winrmTransport.connect(target, options);
       },
     },
   };

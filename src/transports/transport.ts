@@ -91,6 +91,11 @@ export interface RunFileOptions extends RunOptions {
   tmpdir?: string | undefined;
   /** Remove the temp dir afterwards (`cleanup`, default true). */
   cleanup?: boolean | undefined;
+  /**
+   * input_method `powershell` (WinRM only): stdin is the JSON of the task's parameters, and those
+   * the `.ps1` declares in `param()` are splatted into it.
+   */
+  splatParams?: boolean | undefined;
 }
 
 /**
@@ -106,6 +111,8 @@ export interface RunBundleOptions extends Omit<RunOptions, 'env' | 'stdin'> {
   interpreter?: readonly string[] | undefined;
   tmpdir?: string | undefined;
   cleanup?: boolean | undefined;
+  /** As {@link RunFileOptions.splatParams}. */
+  splatParams?: boolean | undefined;
   /** The env and stdin of the run, which may depend on where the tree was unpacked. */
   input: (installDir: string) => { env?: Readonly<Record<string, string>> | undefined; stdin?: string | Buffer | undefined };
 }

@@ -58,7 +58,13 @@ export async function runTaskStep(
       const prepared = shared ?? prepare(await (params as Exclude<TaskParams, Readonly<Record<string, unknown>>>)(target));
       const features = [...new Set([...connection.features, ...target.features])];
       const implementation = selectImplementation(task, { name: target.name, features });
-      if (implementation.inputMethod === 'powershell') throw noPowerShell(task, target);
+      const splatParams = implementation.inputMethod === 'powershell';
+      if (splatParams && !connection.features.includes('powershell')) throw noPowerShell(task, target);
+      // input_method powershell: the parameters travel as JSON on stdin and are splatted (WinRM).
+      const inputFor = (params: Readonly<Record<string, unknown>>) => {
+        const input = taskInput(params, implementation.inputMethod);
+        return splatParams ? { env: input.env, stdin: JSON.stringify(input.params) } : input;
+      };
       const common = {
         signal,
         interpreter: resolveInterpreter(target, implementation.name),
@@ -67,6 +73,7 @@ export async function runTaskStep(
         timeoutMs: options.timeoutMs,
         tmpdir: resolveTmpdir(target, options),
         cleanup: resolveCleanup(target),
+        ...(splatParams ? { splatParams } : {}),
         onOutput: options.stream ? onOutput : undefined,
         maxOutputBytes: resolveMaxOutput(target),
       };
@@ -75,11 +82,11 @@ export async function runTaskStep(
             ...common,
             archive: await catalog.bundle(task, implementation),
             entry: implementation.installPath,
-            input: (installDir) => taskInput({ ...prepared.params, _installdir: installDir }, implementation.inputMethod),
+            input: (installDir) => inputFor({ ...prepared.params, _installdir: installDir }),
           })
         : await runSingleFile();
       async function runSingleFile() {
-        const input = taskInput(prepared.params, implementation.inputMethod);
+        const input = inputFor(prepared.params);
         const content = await catalog.read(implementation.path);
         return connection.runFile({ ...common, file: { name: implementation.name, content }, env: input.env, stdin: input.stdin });
       }
