@@ -66,7 +66,7 @@ export function convertPlanSource(source: string, file: string, options: Convert
       }
       throw error;
     }
-    return translatePlan(parsed.program, [], {
+    return translatePlan(parsed.program, parsed.comments, {
       source: puppet.source,
       file: shown,
       sdk: options.sdk,

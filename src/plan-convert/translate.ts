@@ -826,7 +826,7 @@ export class Translator {
       case '<=':
       case '>':
       case '>=': {
-        if (bothNumbers) return compound(`${l.code} ${e.operator} ${r.code}`, 'boolean', true);
+        if (bothNumbers || (isNumeric(l, e.left) && isNumeric(r, e.right))) return compound(`${paren(l)} ${e.operator} ${paren(r)}`, 'boolean', true);
         const fn = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' }[e.operator];
         return atom(`${this.#pp(fn)}(${l.code}, ${r.code})`, 'boolean', true);
       }
@@ -842,7 +842,7 @@ export class Translator {
       case '*':
       case '/':
       case '%': {
-        if (bothNumbers && e.operator !== '/' && e.operator !== '%') return compound(`${l.code} ${e.operator} ${r.code}`, 'number');
+        if ((bothNumbers || (isNumeric(l, e.left) && isNumeric(r, e.right))) && e.operator !== '/' && e.operator !== '%') return compound(`${paren(l)} ${e.operator} ${paren(r)}`, 'number');
         const fn = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod' }[e.operator];
         const shape = e.operator === '+' || e.operator === '-' ? (l.shape === 'array' || l.shape === 'hash' ? l.shape : l.shape === 'number' ? 'number' : undefined) : 'number';
         return atom(`${this.#pp(fn)}(${l.code}, ${r.code})`, shape);
@@ -1179,6 +1179,11 @@ export class Translator {
 
 // ------------------------------------------------------------------------------------ helpers
 
+/** A number for sure: a number literal, or a value whose shape is known to be a number. */
+function isNumeric(v: Expr, e: Expression): boolean {
+  return e.kind === 'NumberLiteral' || v.shape === 'number';
+}
+
 /** True for expressions that are values (not statements) in TypeScript. */
 function isPureExpression(e: Expression): boolean {
   if (e.kind === 'AssignmentExpression' || e.kind === 'IfExpression' || e.kind === 'UnlessExpression' || e.kind === 'CaseExpression') return false;
@@ -1277,7 +1282,7 @@ export function parseDocComments(comments: readonly Comment[]): DocComments {
     if (tag) {
       close();
       if (tag[1] === 'param') {
-        const m = /^\[?[^\s\]]*\]?\s*(\$?\w+)\s*(.*)$/.exec(tag[2]!) ?? /^(\$?\w+)\s*(.*)$/.exec(tag[2]!);
+        const m = /^(?:\[[^\]]*\]\s*)?(\$?\w+)\s*(.*)$/.exec(tag[2]!);
         current = { tag: 'param', name: m?.[1], lines: [m?.[2] ?? ''] };
       } else current = { tag: tag[1]!, lines: [tag[2]!] };
     } else if (current && /^\s+\S/.test(line)) current.lines.push(line.trim());
