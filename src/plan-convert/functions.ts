@@ -120,7 +120,7 @@ export const MEMBER_METHODS: Record<string, string> = {
   ok: '.ok',
   status: '.status',
   value: '.value',
-  error: '.error()',
+  error: '.error()!',
   message: '.message',
   target: '.target',
   action: '.action',

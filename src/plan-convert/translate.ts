@@ -104,6 +104,14 @@ interface Expr {
   shape?: Shape;
   /** A boolean already (no `pp.truthy` needed in conditions). */
   bool?: boolean;
+  /** For compound expressions: the operator at the top (decides parentheses in `&&`/`||`). */
+  prec?: 'cmp' | 'not' | 'and' | 'or';
+}
+
+/** `code` as an operand of `&&` (`op = 'and'`) or `||`. */
+function logicOperand(e: Expr, op: 'and' | 'or'): string {
+  if (e.atomic || e.prec === 'cmp' || e.prec === 'not' || e.prec === 'and' || (op === 'or' && e.prec === 'or')) return e.code;
+  return `(${e.code})`;
 }
 
 const atom = (code: string, shape?: Shape, bool?: boolean): Expr => ({ code, atomic: true, ...(shape ? { shape } : {}), ...(bool ? { bool } : {}) });
@@ -114,7 +122,8 @@ function quote(text: string): string {
 }
 
 function templateText(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
+  // Line breaks are escaped: the emitter indents lines, which must not change a string.
+  return text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -303,7 +312,7 @@ export class Translator {
       let type = p.typeSource?.replace(/\s+/g, ' ').trim() ?? 'Any';
       const description = doc.params.get(p.name);
       let defaultCode: string | undefined;
-      if (p.defaultValue !== undefined) {
+      if (p.defaultValue !== undefined && !(p.defaultValue.kind === 'UndefLiteral' && /^Optional\[/.test(type))) {
         const literal = literalValue(p.defaultValue);
         if (literal.ok) defaultCode = this.#expr(p.defaultValue).code;
         else {
@@ -458,7 +467,7 @@ export class Translator {
         this.#line(`${this.#lookup(target.name)} = ${computed.code};`);
         return;
       }
-      const ts = this.#declare(target.name, computed.shape);
+      const ts = this.#declare(target.name, computed.bool ? 'boolean' : computed.shape);
       this.#line(`const ${ts} = ${computed.code};`);
       return;
     }
@@ -580,6 +589,7 @@ export class Translator {
         return `${this.#pp('match')}(${subject.code}, ${this.#expr(option).code})`;
       case 'TypeReference':
       case 'AccessExpression':
+        if (option.kind === 'TypeReference' && this.#typeGuard(option.name, subject.code) !== undefined) return this.#typeGuard(option.name, subject.code)!;
         if (option.kind === 'TypeReference' || option.target.kind === 'TypeReference') return `${this.#typeValue(option)}.matches(${subject.code})`;
         break;
       default:
@@ -751,7 +761,7 @@ export class Translator {
 
   #variable(e: { name: string } & Node): Expr {
     const ts = this.#lookup(e.name);
-    if (ts !== undefined) return atom(ts, this.#shapeOf(e.name));
+    if (ts !== undefined) return atom(ts, this.#shapeOf(e.name), this.#shapeOf(e.name) === 'boolean');
     if (/^\d+$/.test(e.name)) return this.#todoExpr(e, `$${e.name}`, 'regexp capture variables are not supported');
     if (e.name === 'facts' || e.name === '::facts' || e.name === 'trusted' || e.name.startsWith('::')) return this.#todoExpr(e, `$${e.name}`, 'is a Puppet top-scope variable that plans do not have');
     // Bolt: an unknown variable is undef (with a warning); keep the name visible.
@@ -772,7 +782,8 @@ export class Translator {
       if (key.kind === 'StringLiteral' || key.kind === 'QualifiedName') k = propertyKey(key.kind === 'StringLiteral' ? key.value : key.name);
       else if (key.kind === 'NumberLiteral') k = String(key.value);
       else k = `[${this.#pp('text')}(${this.#expr(key).code})]`;
-      return `${k}: ${this.#expr(entry.value).code}`;
+      const value = this.#expr(entry.value).code;
+      return k === value ? k : `${k}: ${value}`;
     });
     const flat = `{ ${parts.join(', ')} }`;
     return flat.length <= 90 && !flat.includes('\n') ? flat : `{\n${parts.map((p) => `  ${indentRest(p, 2)},`).join('\n')}\n}`;
@@ -792,11 +803,18 @@ export class Translator {
     return `${this.#pp('type')}(${quote(this.#sourceOf(e).replace(/\s+/g, ' '))})`;
   }
 
+  /** Bolt's object types as TypeScript type guards (so the branch knows the type). */
+  #typeGuard(type: string, value: string): string | undefined {
+    if (type === 'Error') return `${this.#sdk('isRivetError')}(${value})`;
+    if (type === 'ResultSet' || type === 'Result') return `${value} instanceof ${this.#sdk(type)}`;
+    return undefined;
+  }
+
   #unary(e: Extract<Expression, { kind: 'UnaryExpression' }>): Expr {
-    if (e.operator === '!') return compound(this.#not(e.operand), 'boolean', true);
+    if (e.operator === '!') return { ...compound(this.#not(e.operand), 'boolean', true), prec: 'not' };
     if (e.operator === '-') {
       const v = this.#expr(e.operand);
-      if (e.operand.kind === 'NumberLiteral') return compound(`-${v.code}`, 'number');
+      if (e.operand.kind === 'NumberLiteral' || v.shape === 'number') return compound(`-${paren(v)}`, 'number');
       return atom(`${this.#pp('neg')}(${v.code})`, 'number');
     }
     return this.#todoExpr(e, 'splat (*)', 'is only supported in arrays and argument lists');
@@ -808,32 +826,34 @@ export class Translator {
     const bothNumbers = e.left.kind === 'NumberLiteral' && e.right.kind === 'NumberLiteral';
     switch (e.operator) {
       case 'and':
-        return compound(`${l.bool ? paren(l) : `${this.#pp('truthy')}(${l.code})`} && ${r.bool ? paren(r) : `${this.#pp('truthy')}(${r.code})`}`, 'boolean', true);
-      case 'or':
-        return compound(`${l.bool ? paren(l) : `${this.#pp('truthy')}(${l.code})`} || ${r.bool ? paren(r) : `${this.#pp('truthy')}(${r.code})`}`, 'boolean', true);
+      case 'or': {
+        const operand = (x: Expr): string => (x.bool ? logicOperand(x, e.operator as 'and' | 'or') : `${this.#pp('truthy')}(${x.code})`);
+        return { ...compound(`${operand(l)} ${e.operator === 'and' ? '&&' : '||'} ${operand(r)}`, 'boolean', true), prec: e.operator };
+      }
       case '==':
       case '!=': {
         const neg = e.operator === '!=';
         if (e.right.kind === 'UndefLiteral' || e.left.kind === 'UndefLiteral') {
           const other = e.right.kind === 'UndefLiteral' ? l : r;
-          return compound(`${paren(other)} ${neg ? '!=' : '=='} null`, 'boolean', true);
+          return { ...compound(`${paren(other)} ${neg ? '!=' : '=='} null`, 'boolean', true), prec: 'cmp' };
         }
         const literalKinds = ['NumberLiteral', 'BooleanLiteral'];
-        if (literalKinds.includes(e.right.kind) || literalKinds.includes(e.left.kind)) return compound(`${paren(l)} ${neg ? '!==' : '==='} ${paren(r)}`, 'boolean', true);
-        return atom(`${neg ? '!' : ''}${this.#pp('eq')}(${l.code}, ${r.code})`, 'boolean', true);
+        if (literalKinds.includes(e.right.kind) || literalKinds.includes(e.left.kind)) return { ...compound(`${paren(l)} ${neg ? '!==' : '==='} ${paren(r)}`, 'boolean', true), prec: 'cmp' };
+        return neg ? { ...compound(`!${this.#pp('eq')}(${l.code}, ${r.code})`, 'boolean', true), prec: 'not' } : atom(`${this.#pp('eq')}(${l.code}, ${r.code})`, 'boolean', true);
       }
       case '<':
       case '<=':
       case '>':
       case '>=': {
-        if (bothNumbers || (isNumeric(l, e.left) && isNumeric(r, e.right))) return compound(`${paren(l)} ${e.operator} ${paren(r)}`, 'boolean', true);
+        if (bothNumbers || (isNumeric(l, e.left) && isNumeric(r, e.right))) return { ...compound(`${paren(l)} ${e.operator} ${paren(r)}`, 'boolean', true), prec: 'cmp' };
         const fn = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' }[e.operator];
         return atom(`${this.#pp(fn)}(${l.code}, ${r.code})`, 'boolean', true);
       }
       case '=~':
       case '!~': {
-        const test = e.right.kind === 'TypeReference' || (e.right.kind === 'AccessExpression' && e.right.target.kind === 'TypeReference') ? `${r.code}.matches(${l.code})` : `${this.#pp('match')}(${l.code}, ${r.code})`;
-        return e.operator === '=~' ? atom(test, 'boolean', true) : compound(`!${test}`, 'boolean', true);
+        const guard = e.right.kind === 'TypeReference' ? this.#typeGuard(e.right.name, l.code) : undefined;
+        const test = guard !== undefined ? guard : e.right.kind === 'TypeReference' || (e.right.kind === 'AccessExpression' && e.right.target.kind === 'TypeReference') ? `${r.code}.matches(${l.code})` : `${this.#pp('match')}(${l.code}, ${r.code})`;
+        return e.operator === '=~' ? atom(test, 'boolean', true) : { ...compound(`!${test}`, 'boolean', true), prec: 'not' };
       }
       case 'in':
         return atom(`${this.#pp('isIn')}(${l.code}, ${r.code})`, 'boolean', true);
@@ -897,7 +917,9 @@ export class Translator {
         const single = stmts.length === 1 && isPureExpression(stmts[0]!) && !this.#commentsWithin(lambda.body);
         if (single) {
           const v = this.#expr(stmts[0]!);
-          const code = how.boolean && !v.bool ? `${this.#pp('truthy')}(${v.code})` : v.code;
+          let code = how.boolean && !v.bool ? `${this.#pp('truthy')}(${v.code})` : v.code;
+          // `async (t) => await f(t)` is `async (t) => f(t)`.
+          if (code.startsWith('await ') && !/^await [\s\S]*\bawait\b/.test(code) && v.atomic === false && /^await [\w.]+\([\s\S]*\)$/.test(code)) code = code.slice(6);
           return code.startsWith('{') ? `(${code})` : code;
         }
         const lines = this.#capture(() => {
@@ -1048,7 +1070,8 @@ export class Translator {
         return atom(`${this.#sdk('out')}.${name === 'out::message' ? 'message' : 'verbose'}(${arg(0)})`);
       case 'fail_plan': {
         if (args.length === 1) return atom(`${this.#sdk('failPlan')}(${arg(0)})`);
-        return atom(`${this.#sdk('failPlan')}(${args.map((_, i) => (i === 0 ? `${this.#pp('text')}(${arg(0)})` : arg(i))).join(', ')})`);
+        const first = args[0]!.kind === 'StringLiteral' || args[0]!.kind === 'InterpolatedString' ? arg(0) : `${this.#pp('text')}(${arg(0)})`;
+        return atom(`${this.#sdk('failPlan')}(${[first, ...args.slice(1).map((_, i) => arg(i + 1))].join(', ')})`);
       }
       case 'fail':
         return atom(`${this.#sdk('failPlan')}(${this.#pp('text')}(${args.map((_, i) => arg(i)).join(' + ') || "''"}), 'bolt/evaluation-error')`);
@@ -1075,9 +1098,19 @@ export class Translator {
         return this.#await(`${this.#sdk('ctrl')}.sleep(${args[0]?.kind === 'NumberLiteral' ? String(args[0].value * 1000) : `${this.#pp('ms')}(${arg(0)})`})`);
       case 'ctrl::do_until': {
         if (!lambda) return this.#todoExpr(node, 'ctrl::do_until', 'needs a block');
-        const opts = this.#options(args[0], []);
-        const fixed = opts?.replace('interval: ', `interval: ${this.#pp('ms')}(`).replace(/(interval: pp\.ms\([^,}]*)/, '$1)');
-        return this.#await(`${this.#sdk('ctrl')}.doUntil(${this.#args([this.#lambda(lambda, {}), fixed])})`);
+        const parts: string[] = [];
+        const hash = args[0];
+        if (hash?.kind === 'HashLiteral') {
+          for (const entry of hash.entries) {
+            const key = entry.key.kind === 'StringLiteral' ? entry.key.value : entry.key.kind === 'QualifiedName' ? entry.key.name : '';
+            const value = this.#expr(entry.value).code;
+            if (key === 'limit') parts.push(`limit: ${value}`);
+            else if (key === 'interval') parts.push(`interval: ${entry.value.kind === 'NumberLiteral' ? String(entry.value.value * 1000) : `${this.#pp('ms')}(${value})`}`);
+            else this.#todo(entry, `ctrl::do_until option '${key}'`, 'is not supported');
+          }
+        } else if (hash !== undefined) this.#todo(hash, 'ctrl::do_until options', 'must be a literal hash');
+        const opts = parts.length ? `{ ${parts.join(', ')} }` : undefined;
+        return this.#await(`${this.#sdk('ctrl')}.doUntil(${this.#args([this.#lambda(lambda, {}), opts])})`);
       }
       case 'prompt': {
         const opts = this.#options(args[1], []);

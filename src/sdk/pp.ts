@@ -351,8 +351,8 @@ export class PuppetTypeRef {
   constructor(text: string) {
     this.text = text;
   }
-  /** True when the value is an instance of the type. */
-  matches(value: unknown): boolean {
+  /** True when the value is an instance of the type (the value is then `any`, as Puppet's is untyped). */
+  matches(value: unknown): value is any {
     return matchesNamed(this.text.trim(), value, () => {
       if (this.#parsed === undefined) {
         try {
