@@ -2,19 +2,79 @@
  * The Puppet-language parser: turns a `.pp` file (a Bolt plan) into a typed AST with source
  * positions and the file's comments. Imports only `src/core`.
  *
+ * The grammar is `puppet.peggy` (Peggy), following Puppet's `egrammar.ra` and `lexer2.rb`;
+ * `parser.gen.ts` is generated from it (`npm run gen:puppet-parser`).
+ *
  * @example
  * ```ts
  * import { parsePuppet } from './puppet-lang/index.ts';
- * const { program, comments } = parsePuppet(source, 'site/plans/deploy.pp');
+ * const { program, comments } = parsePuppet("plan hi(String $who) { notice(\"hi ${who}\") }", 'hi.pp');
+ * program.body[0]?.kind; // 'PlanDefinition'
  * ```
  * @module
  */
 import type { ParseResult } from './ast.ts';
 import { PuppetSyntaxError } from './errors.ts';
+import { parse, SyntaxError as PegSyntaxError } from './parser.gen.ts';
 
 export type * from './ast.ts';
 export { PuppetSyntaxError, PUPPET_SYNTAX_ERROR } from './errors.ts';
 export { childNodes, walk } from './walk.ts';
+
+interface PegExpectation {
+  type: 'literal' | 'class' | 'any' | 'end' | 'other';
+  text?: string;
+  description?: string;
+}
+
+interface PegError {
+  message: string;
+  expected: PegExpectation[] | null;
+  found: string | null;
+  location: { start: { offset: number; line: number; column: number } };
+}
+
+const OPERATORS = new Set(
+  ['.', '<<|', '<|', 'in', '=~', '!~', '*', '/', '%', '+', '-', '<<', '>>', '==', '!=', '<=', '>=', '<', '>', '?', 'and', 'or', '->', '~>', '<-', '<~', '=', '+=', '-='].map((o) => JSON.stringify(o)),
+);
+
+/** The first tokens of an expression: named together as "an expression". */
+const EXPRESSION_STARTS = new Set([
+  ...['@@', '@', 'class', '!', '-', '*', '[', '{', '(', 'if', 'unless', 'case', 'plan', 'function', 'define', 'node', 'type', 'apply', 'true', 'false', 'undef', 'default', 'private', 'attr'].map((o) => JSON.stringify(o)),
+  'variable', 'string', 'heredoc', 'number', 'regular expression', 'type name', 'name', 'bare word',
+]);
+
+/** Expectations that only say "more whitespace would do": not worth naming. */
+const NOISE = new Set(['whitespace']);
+
+function describe(e: PegExpectation): string | undefined {
+  switch (e.type) {
+    case 'literal':
+      return JSON.stringify(e.text);
+    case 'end':
+      return 'end of input';
+    case 'any':
+      return 'any character';
+    case 'other':
+      return e.description !== undefined && !NOISE.has(e.description) ? e.description : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function toSyntaxError(error: PegError, file: string): PuppetSyntaxError {
+  const where = { file, line: error.location.start.line, column: error.location.start.column };
+  if (!error.expected) return new PuppetSyntaxError(where, error.message, [], '');
+  let expected = [...new Set(error.expected.map(describe).filter((d): d is string => d !== undefined))];
+  // After an expression, every infix operator could follow: name them as one.
+  const operators = expected.filter((e) => OPERATORS.has(e));
+  if (operators.length > 3) expected = [...expected.filter((e) => !OPERATORS.has(e)), 'an operator'];
+  const starts = expected.filter((e) => EXPRESSION_STARTS.has(e));
+  if (starts.length > 3) expected = ['an expression', ...expected.filter((e) => !EXPRESSION_STARTS.has(e))];
+  const found = error.found === null ? 'end of input' : JSON.stringify(error.found);
+  const list = expected.length <= 1 ? (expected[0] ?? 'something else') : `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)}`;
+  return new PuppetSyntaxError(where, `expected ${list}, found ${found}`, expected, found);
+}
 
 /**
  * Parses Puppet-language source. `file` names the source in locations and errors.
@@ -23,6 +83,10 @@ export { childNodes, walk } from './walk.ts';
  * and what was expected there.
  */
 export function parsePuppet(source: string, file: string): ParseResult {
-  void source;
-  throw new PuppetSyntaxError({ file, line: 1, column: 1 }, 'the Puppet parser is not written yet', [], '');
+  try {
+    return parse(source, { grammarSource: file }) as ParseResult;
+  } catch (error) {
+    if (error instanceof PegSyntaxError) throw toSyntaxError(error as unknown as PegError, file);
+    throw error;
+  }
 }
