@@ -126,7 +126,7 @@ export const MEMBER_METHODS: Record<string, string> = {
   action: '.action',
   ok_set: '.okSet',
   error_set: '.errorSet',
-  first: '.first',
+  first: '.first!',
   names: '.names',
   targets: '.targets',
   to_data: '.toJSON()',
@@ -146,4 +146,5 @@ export const MEMBER_METHODS: Record<string, string> = {
   msg: '.msg',
   details: '.details',
   issue_code: '.issueCode',
+  unwrap: '.unwrap()',
 };

@@ -620,6 +620,11 @@ export class Translator {
         this.#line(`return ${args[0] ? this.#expr(args[0]).code : 'undefined'};`);
         return true;
       }
+      if (this.#frame.callback && name === 'break') {
+        // Ends the map/filter/reduce the callback belongs to, with what it has so far.
+        this.#line(`throw ${this.#pp('BREAK')};`);
+        return true;
+      }
       this.#todoStatement(call, `${name}()`, 'outside an each loop is not supported');
       return true;
     }
@@ -764,8 +769,8 @@ export class Translator {
     if (ts !== undefined) return atom(ts, this.#shapeOf(e.name), this.#shapeOf(e.name) === 'boolean');
     if (/^\d+$/.test(e.name)) return this.#todoExpr(e, `$${e.name}`, 'regexp capture variables are not supported');
     if (e.name === 'facts' || e.name === '::facts' || e.name === 'trusted' || e.name.startsWith('::')) return this.#todoExpr(e, `$${e.name}`, 'is a Puppet top-scope variable that plans do not have');
-    // Bolt: an unknown variable is undef (with a warning); keep the name visible.
-    return this.#todoExpr(e, `$${e.name}`, 'is not assigned before this point');
+    // Bolt: a variable that is not set is undef.
+    return atom(`undefined /* $${e.name} is not set here: undef, as in Bolt */`);
   }
 
   #element(e: Expression): string {
@@ -896,7 +901,7 @@ export class Translator {
     }
     if (e.name === 'find' && e.args.length === 1 && !e.lambda) {
       const receiver = this.#expr(e.receiver);
-      return atom(`${paren(receiver)}.find(${this.#expr(e.args[0]!).code})`);
+      return atom(`${paren(receiver)}.find(${this.#expr(e.args[0]!).code})!`);
     }
     if (e.receiver.kind === 'TypeReference' && e.name === 'new') {
       return this.#call(e.receiver.name, e.args, e.lambda, e, true, true);
@@ -1008,8 +1013,12 @@ export class Translator {
     const description = (e: Expression | undefined): string[] => (e ? [`description: ${this.#expr(e).code}`] : []);
 
     if (isType) {
-      if (name === 'Target' && isNew) return atom(`${this.#sdk('createTarget')}(${arg(0)})`, 'target');
-      if (name === 'Error' && isNew) return atom(`${this.#pp('error')}(${args.map((_, i) => arg(i)).join(', ')})`);
+      const all = args.map((_, i) => arg(i)).join(', ');
+      if (name === 'Target') return atom(`${this.#sdk('createTarget')}(${arg(0)})`, 'target');
+      if (name === 'Error') return atom(`${this.#pp('error')}(${all})`);
+      if (name === 'Result') return atom(`${this.#pp('result')}(${all})`);
+      if (name === 'ResultSet') return atom(`${this.#pp('resultSet')}(${all})`, 'resultset');
+      if (name === 'Timestamp' && args.length === 0) return atom(`${this.#pp('timestamp')}()`, 'number');
       if (['String', 'Integer', 'Float', 'Numeric', 'Boolean', 'Array', 'Hash'].includes(name)) {
         return atom(`${this.#pp('convert')}(${quote(name)}, ${arg(0)})`, name === 'String' ? 'string' : name === 'Array' ? 'array' : name === 'Hash' ? 'hash' : name === 'Boolean' ? 'boolean' : 'number', name === 'Boolean');
       }
@@ -1116,6 +1125,19 @@ export class Translator {
         const opts = this.#options(args[1], []);
         return this.#await(`${this.#sdk('prompt')}(${this.#args([arg(0), opts])})`);
       }
+      case 'without_default_logging': {
+        // Rivet logs no step at a level this would lower: the block just runs.
+        if (!lambda) return this.#todoExpr(node, name, 'needs a block');
+        const fn = this.#lambda(lambda, {});
+        return fn.startsWith('async') ? this.#await(`(${fn})()`) : atom(`(${fn})()`);
+      }
+      case 'reverse':
+        return atom(`[...${this.#pp('items')}(${arg(0)})].reverse()`, 'array');
+      case 'match':
+        return atom(`${this.#pp('captures')}(${arg(0)}, ${arg(1)})`);
+      case 'parseyaml':
+      case 'parsejson':
+        return atom(`${this.#pp(name === 'parseyaml' ? 'parseYaml' : 'parseJson')}(${args.map((_, i) => arg(i)).join(', ')})`);
       case 'prompt::menu':
         return this.#todoExpr(node, 'prompt::menu', 'has no Rivet equivalent yet');
       case 'with': {

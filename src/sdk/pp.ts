@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
 import { ErrorKind, RivetError, isRivetError, toRivetError } from '../core/errors.ts';
 import { parseType, type PuppetType } from '../core/puppet-types/index.ts';
@@ -45,6 +46,7 @@ export function truthy(value: unknown): boolean {
 
 /** Puppet's `==`: strings ignore case, numbers compare by value, arrays and hashes deeply. */
 export function eq(a: unknown, b: unknown): boolean {
+  if (a instanceof PuppetTypeRef || b instanceof PuppetTypeRef) return String(a) === String(b);
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
@@ -242,23 +244,42 @@ export function pairs(value: unknown): [any, any][] {
   return items(value).map((v, i) => [i, v]);
 }
 
+/**
+ * Thrown by `break()` inside a `map`/`filter`/`reduce`/`any`/`all` lambda: the iteration ends and
+ * returns what it has so far (Puppet's semantics).
+ */
+export const BREAK: unique symbol = Symbol('break');
+
+async function iterate(list: readonly unknown[], step: (item: unknown, index: number) => Promise<boolean | void>): Promise<void> {
+  try {
+    for (const [i, item] of list.entries()) if ((await step(item, i)) === false) return;
+  } catch (error) {
+    if (error !== BREAK) throw error;
+  }
+}
+
 /** Puppet's `filter`: an array filters to an array, a hash to a hash. */
 export async function filter(value: unknown, fn: (...args: any[]) => unknown): Promise<any> {
   if (isHash(value)) {
     const kept: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (truthy(await (fn.length >= 2 ? fn(k, v) : fn([k, v])))) kept[k] = v;
+    await iterate(Object.entries(value), async (pair) => {
+      const [k, v] = pair as [string, unknown];
+      if (truthy(await (fn.length >= 2 ? fn(k, v) : fn([k, v])))) kept[k] = v;
+    });
     return kept;
   }
   const kept: unknown[] = [];
-  for (const [i, v] of items(value).entries()) if (truthy(await (fn.length >= 2 ? fn(i, v) : fn(v)))) kept.push(v);
+  await iterate(items(value), async (v, i) => {
+    if (truthy(await (fn.length >= 2 ? fn(i, v) : fn(v)))) kept.push(v);
+  });
   return value instanceof ResultSet ? new ResultSet(kept as Result[]) : kept;
 }
 
 /** Puppet's `map`, run one item at a time. */
 export async function map(value: unknown, fn: (...args: any[]) => unknown): Promise<any[]> {
   const out: unknown[] = [];
-  if (fn.length >= 2) for (const [k, v] of pairs(value)) out.push(await fn(k, v));
-  else for (const v of items(value)) out.push(await fn(v));
+  if (fn.length >= 2) await iterate(pairs(value), async (pair) => void out.push(await fn(...(pair as [unknown, unknown]))));
+  else await iterate(items(value), async (v) => void out.push(await fn(v)));
   return out;
 }
 
@@ -267,18 +288,28 @@ export async function reduce(value: unknown, ...args: [fn: (memo: any, item: any
   const list = items(value);
   const fn = (args.length === 2 ? args[1] : args[0]) as (memo: unknown, item: unknown) => unknown;
   let memo: unknown = args.length === 2 ? args[0] : list.shift();
-  for (const item of list) memo = await fn(memo, item);
+  await iterate(list, async (item) => {
+    memo = await fn(memo, item);
+  });
   return memo;
 }
 
 /** Puppet's `any`/`all`. */
 export async function some(value: unknown, fn: (...args: any[]) => unknown): Promise<boolean> {
-  for (const [k, v] of pairs(value)) if (truthy(await (fn.length >= 2 ? fn(k, v) : fn(isHash(value) ? [k, v] : v)))) return true;
-  return false;
+  let found = false;
+  await iterate(pairs(value), async (pair) => {
+    const [k, v] = pair as [unknown, unknown];
+    if (truthy(await (fn.length >= 2 ? fn(k, v) : fn(isHash(value) ? [k, v] : v)))) return !(found = true);
+  });
+  return found;
 }
 export async function every(value: unknown, fn: (...args: any[]) => unknown): Promise<boolean> {
-  for (const [k, v] of pairs(value)) if (!truthy(await (fn.length >= 2 ? fn(k, v) : fn(isHash(value) ? [k, v] : v)))) return false;
-  return true;
+  let all = true;
+  await iterate(pairs(value), async (pair) => {
+    const [k, v] = pair as [unknown, unknown];
+    if (!truthy(await (fn.length >= 2 ? fn(k, v) : fn(isHash(value) ? [k, v] : v)))) return (all = false);
+  });
+  return all;
 }
 
 /** Puppet's `length`/`size`/`count` without a lambda. */
@@ -602,4 +633,47 @@ export async function wait(given?: Future | readonly Future[], options: { catchE
     throw new RivetError('bolt/parallel-failure', `Plan aborted: ${failed.length} background block(s) failed`, { details: { results: values.map((v) => (isRivetError(v) ? v.toJSON() : v)), failed_indices: failed } });
   }
   return values;
+}
+
+/** Bolt's `Result.new(target, value)`. */
+export function result(target: unknown, value: unknown = {}): Result {
+  const v = isHash(value) ? value : { value };
+  return new Result({ target: target as never, action: 'plan', value: v as never });
+}
+
+/** Bolt's `ResultSet.new(results)`. */
+export function resultSet(results: unknown = []): ResultSet {
+  return new ResultSet(items(results) as Result[]);
+}
+
+/** Puppet's `Timestamp()`: now, in seconds (differences are Timespans in seconds). */
+export function timestamp(): number {
+  return Date.now() / 1000;
+}
+
+/** Puppet's `match(string, regexp)`: the match and its captures, or undef. */
+export function captures(value: unknown, pattern: unknown): string[] | undefined {
+  const m = toRegExp(pattern).exec(text(value));
+  return m === null ? undefined : [...m].map((x) => x ?? undefined) as string[];
+}
+
+/** stdlib's `parsejson(text, default?)`. */
+export function parseJson(value: unknown, fallback?: unknown): any {
+  try {
+    return JSON.parse(text(value));
+  } catch (error) {
+    if (fallback !== undefined) return fallback;
+    throw evalError(`parsejson(): ${(error as Error).message}`);
+  }
+}
+
+/** stdlib's `parseyaml(text, default?)` (the yaml package, loaded on first use). */
+export function parseYaml(value: unknown, fallback?: unknown): any {
+  try {
+    const yaml = createRequire(import.meta.url)('yaml') as { parse(text: string): unknown };
+    return yaml.parse(text(value));
+  } catch (error) {
+    if (fallback !== undefined) return fallback;
+    throw evalError(`parseyaml(): ${(error as Error).message}`);
+  }
 }
