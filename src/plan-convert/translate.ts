@@ -867,6 +867,9 @@ export class Translator {
       case '*':
       case '/':
       case '%': {
+        // A Float literal makes `/` a float division (JavaScript cannot tell 7.0 from 7).
+        const floatLiteral = (x: Expression): boolean => x.kind === 'NumberLiteral' && x.isFloat;
+        if (e.operator === '/' && (floatLiteral(e.left) || floatLiteral(e.right))) return compound(`${paren(l)} / ${paren(r)}`, 'number');
         if ((bothNumbers || (isNumeric(l, e.left) && isNumeric(r, e.right))) && e.operator !== '/' && e.operator !== '%') return compound(`${paren(l)} ${e.operator} ${paren(r)}`, 'number');
         const fn = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod' }[e.operator];
         const shape = e.operator === '+' || e.operator === '-' ? (l.shape === 'array' || l.shape === 'hash' ? l.shape : l.shape === 'number' ? 'number' : undefined) : 'number';
