@@ -98,7 +98,9 @@ function invalid(file: string, line: number | undefined, msg: string): RivetErro
 /** Reads and checks a YAML plan; a RivetError (`bolt/invalid-plan`) naming the file and line otherwise. */
 export function readYamlPlan(name: string, source: string, file: string): YamlPlan {
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, version: '1.1', uniqueKeys: false, keepSourceTokens: false });
+  // YAML 1.2's core schema, plus the yes/no/on/off booleans of Psych (Bolt's YAML 1.1 parser,
+  // which does not read `y`/`n` as booleans).
+  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: false, keepSourceTokens: false });
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
     const line = error.linePos?.[0]?.line;
@@ -110,6 +112,8 @@ export function readYamlPlan(name: string, source: string, file: string): YamlPl
     if (isScalar(node)) {
       const value = node.value;
       if (typeof value !== 'string') return value === undefined ? null : (value as YamlValue);
+      if (node.type === Scalar.PLAIN && /^(yes|on)$/i.test(value)) return true;
+      if (node.type === Scalar.PLAIN && /^(no|off)$/i.test(value)) return false;
       switch (node.type) {
         case Scalar.QUOTE_SINGLE:
         case Scalar.BLOCK_FOLDED:
