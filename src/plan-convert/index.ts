@@ -94,6 +94,25 @@ export async function convertPlanFile(file: string, options: ConvertOptions = {}
   return convertPlanSource(source, file, options);
 }
 
+/** One parameter of a Bolt plan, as `rivet types` declares it. */
+export interface BoltPlanParam {
+  name: string;
+  /** The Puppet type (`Any` when none is written). */
+  type: string;
+  hasDefault: boolean;
+}
+
+/** The parameters of a `.pp` or `.yaml` plan file, without translating its body. */
+export async function boltPlanParams(file: string): Promise<BoltPlanParam[]> {
+  const source = await readFile(file, 'utf8');
+  if (/\.ya?ml$/.test(file)) {
+    return readYamlPlan(planNameFromPath(file), source, file).parameters.map((p) => ({ name: p.name, type: p.type ?? 'Any', hasDefault: p.hasDefault }));
+  }
+  const plan = parsePuppet(source, file).program.body.find((e) => e.kind === 'PlanDefinition');
+  if (plan === undefined || plan.kind !== 'PlanDefinition') throw new RivetError('bolt/invalid-plan', `${file}: no plan definition found`, { details: { file } });
+  return plan.params.map((p) => ({ name: p.name, type: p.typeSource?.replace(/\s+/g, ' ').trim() ?? 'Any', hasDefault: p.defaultValue !== undefined }));
+}
+
 /** The TODO report: one `file:line: message` line per construct left untranslated. */
 export function todoReport(todos: readonly Todo[]): string {
   return todos.map((t) => `${t.file}:${t.line}: TODO ${t.message}`).join('\n');

@@ -122,6 +122,10 @@ plan site::half(TargetSpec $targets = 'localhost', Integer $n = 7) {
     const out = await rivet(['plan', 'convert', 'plans/greet.yaml', '--out', 'plans/greet.ts'], { cwd });
     expect(out.code).toBe(0);
     expect(await readFile(join(cwd, 'plans/greet.ts'), 'utf8')).toContain('export default definePlan({');
+    const types = await rivet(['types'], { cwd });
+    expect(types.code).toBe(0);
+    const declarations = await readFile(join(cwd, '.rivet/tasks.gen.ts'), 'utf8');
+    expect(declarations).toContain("'site::half': {\n    params: CallerParams<{ 'targets': { type: 'TargetSpec'; default: unknown }; 'n': { type: 'Integer'; default: unknown } }>;");
     const again = await rivet(['plan', 'convert', 'plans/greet.yaml', '--out', 'plans/greet.ts'], { cwd });
     expect(again).toMatchObject({ code: 2 });
     expect(again.stderr).toMatch(/exists; pass --force/);
