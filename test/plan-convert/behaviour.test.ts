@@ -186,6 +186,17 @@ return:
     expect(e.calls[1]).toMatchObject({ object: 'package', targets: ['w2'], params: { action: 'install', name: 'app' }, options: { runAs: 'root' } });
     expect(e.messages).toEqual(['checking 2.0']);
   });
+
+  it('runPlan from a TypeScript plan runs a YAML plan and a .pp plan by name, with their parameters checked', async () => {
+    const e = await project({
+      'plans/sub.yaml': 'parameters:\n  n:\n    type: Integer\nsteps:\n  - name: doubled\n    eval: $n * 2\nreturn: $doubled\n',
+      'plans/sub2.pp': 'plan site::sub2(String $s) { return $s.upcase }\n',
+    });
+    const { definePlan, runPlan } = await import('rivetops');
+    const parent = definePlan({ run: async () => [await runPlan('site::sub', { n: 21 }), await runPlan('site::sub2', { s: 'x' })] });
+    expect(await e.run(parent)).toEqual([42, 'X']);
+    await expect(e.run(definePlan({ run: () => runPlan('site::sub', { n: 'x' }) }))).rejects.toThrow(/n/);
+  });
 });
 
 describe('plans that cannot be translated fail before anything runs', () => {
