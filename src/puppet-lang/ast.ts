@@ -200,6 +200,8 @@ export interface InterpolatedString extends NodeBase {
 /**
  * `@("END":json/tn)` ... `|- END`. `value` is the processed text (margin removed, escapes applied,
  * trailing line break removed with `-`); it interpolates only when the tag was quoted.
+ * The heredoc's own `loc` is the `@(...)` tag, as in Puppet; `value.loc` (and the positions inside
+ * it) are on the lines of text below.
  */
 export interface Heredoc extends NodeBase {
   kind: 'Heredoc';

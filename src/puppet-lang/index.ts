@@ -5,6 +5,10 @@
  * The grammar is `puppet.peggy` (Peggy), following Puppet's `egrammar.ra` and `lexer2.rb`;
  * `parser.gen.ts` is generated from it (`npm run gen:puppet-parser`).
  *
+ * Not covered: EPP templates, `type Name { }` / `type Name inherits Other { }` object type
+ * definitions (type aliases are), and the checks of Puppet's validator (it is a parser). A heredoc
+ * ends only at a line holding just its end tag; columns count UTF-16 code units.
+ *
  * @example
  * ```ts
  * import { parsePuppet } from './puppet-lang/index.ts';
@@ -31,7 +35,7 @@ interface PegError {
   message: string;
   expected: PegExpectation[] | null;
   found: string | null;
-  location: { start: { offset: number; line: number; column: number } };
+  location: { start: { line: number; column: number }; positioned?: boolean };
 }
 
 const OPERATORS = new Set(
@@ -40,7 +44,7 @@ const OPERATORS = new Set(
 
 /** The first tokens of an expression: named together as "an expression". */
 const EXPRESSION_STARTS = new Set([
-  ...['@@', '@', 'class', '!', '-', '*', '[', '{', '(', 'if', 'unless', 'case', 'plan', 'function', 'define', 'node', 'type', 'apply', 'true', 'false', 'undef', 'default', 'private', 'attr'].map((o) => JSON.stringify(o)),
+  ...['"', "'", '@@', '@', 'class', '!', '-', '*', '[', '{', '(', 'if', 'unless', 'case', 'plan', 'function', 'define', 'node', 'type', 'apply', 'true', 'false', 'undef', 'default', 'private', 'attr'].map((o) => JSON.stringify(o)),
   'variable', 'string', 'heredoc', 'number', 'regular expression', 'type name', 'name', 'bare word',
 ]);
 
@@ -62,8 +66,11 @@ function describe(e: PegExpectation): string | undefined {
   }
 }
 
-function toSyntaxError(error: PegError, file: string): PuppetSyntaxError {
-  const where = { file, line: error.location.start.line, column: error.location.start.column };
+function toSyntaxError(error: PegError, file: string, first: { line: number; column: number }): PuppetSyntaxError {
+  const { line, column } = error.location.start;
+  const where = error.location.positioned
+    ? { file, line, column }
+    : { file, line: line + first.line - 1, column: line === 1 ? column + first.column - 1 : column };
   if (!error.expected) return new PuppetSyntaxError(where, error.message, [], '');
   let expected = [...new Set(error.expected.map(describe).filter((d): d is string => d !== undefined))];
   // After an expression, every infix operator could follow: name them as one.
@@ -76,17 +83,33 @@ function toSyntaxError(error: PegError, file: string): PuppetSyntaxError {
   return new PuppetSyntaxError(where, `expected ${list}, found ${found}`, expected, found);
 }
 
+/** Where the source starts in `file` when it is code embedded in another file. */
+export interface ParsePuppetOptions {
+  /** The line of `file` on which the source's first character is (1-based). Default 1. */
+  line?: number;
+  /** The column of `file` at which the source's first character is (1-based). Default 1. */
+  column?: number;
+}
+
 /**
- * Parses Puppet-language source. `file` names the source in locations and errors.
+ * Parses Puppet-language source. `file` names the source in locations and errors. For Puppet code
+ * embedded in another file (a YAML plan's `eval` step), `options` says where it starts there, so
+ * lines and columns in the AST and in errors are the other file's (offsets stay the source's own).
  *
+ * @example
+ * ```ts
+ * // A YAML plan's step value on line 12, column 11 of plans/deploy.yaml:
+ * parsePuppet('$a + 1', 'plans/deploy.yaml', { line: 12, column: 11 });
+ * ```
  * @throws {@link PuppetSyntaxError} (kind `rivet/puppet-syntax-error`) naming `file:line:column`
  * and what was expected there.
  */
-export function parsePuppet(source: string, file: string): ParseResult {
+export function parsePuppet(source: string, file: string, options: ParsePuppetOptions = {}): ParseResult {
+  const first = { line: options.line ?? 1, column: options.column ?? 1 };
   try {
-    return parse(source, { grammarSource: file }) as ParseResult;
+    return parse(source, { grammarSource: file, firstLine: first.line, firstColumn: first.column }) as ParseResult;
   } catch (error) {
-    if (error instanceof PegSyntaxError) throw toSyntaxError(error as unknown as PegError, file);
+    if (error instanceof PegSyntaxError) throw toSyntaxError(error as unknown as PegError, file, first);
     throw error;
   }
 }

@@ -53,10 +53,15 @@ function unescapeSingle(raw) {
   return raw.includes('\\') ? raw.replace(/\\([\\'])/g, '$1') : raw;
 }
 
-// `${x}`, `${x[0]}`, `${x.y}`: the leading bare name is a variable (InterpolationSupport#enqueue_until).
+// `${x}`, `${x[0]}`, `${x.y}`: the leading bare name (NAME, WORD, NUMBER or keyword token) is a
+// variable (InterpolationSupport#enqueue_until, transform_to_variable).
 function bareNameToVariable(expr) {
   if (expr.kind === 'QualifiedName') return { kind: 'Variable', name: expr.name, loc: expr.loc };
   if (expr.kind === 'NumberLiteral' && expr.radix === 10 && !expr.isFloat) return { kind: 'Variable', name: expr.raw, loc: expr.loc };
+  if (expr.kind === 'StringLiteral' && expr.quote === 'bare') return { kind: 'Variable', name: expr.value, loc: expr.loc };
+  if (expr.kind === 'BooleanLiteral') return { kind: 'Variable', name: String(expr.value), loc: expr.loc };
+  if (expr.kind === 'UndefLiteral') return { kind: 'Variable', name: 'undef', loc: expr.loc };
+  if (expr.kind === 'DefaultLiteral') return { kind: 'Variable', name: 'default', loc: expr.loc };
   if (expr.kind === 'AccessExpression') {
     const target = bareNameToVariable(expr.target);
     return target === expr.target ? expr : { ...expr, target };
@@ -419,34 +424,33 @@ function peg$parse(input, options) {
   const peg$e80 = peg$otherExpectation("regular expression");
   const peg$e81 = peg$classExpectation(["/", "\\", "\n"], true, false, false);
   const peg$e82 = peg$literalExpectation("\\", false);
-  const peg$e83 = peg$otherExpectation("string");
-  const peg$e84 = peg$literalExpectation("'", false);
-  const peg$e85 = peg$classExpectation(["'", "\\"], true, false, false);
-  const peg$e86 = peg$literalExpectation("\"", false);
-  const peg$e87 = peg$classExpectation(["\"", "\\", "$"], true, false, false);
-  const peg$e88 = peg$literalExpectation("${", false);
-  const peg$e89 = peg$otherExpectation("heredoc");
-  const peg$e90 = peg$literalExpectation("@(", false);
-  const peg$e91 = peg$classExpectation([")", "\n"], true, false, false);
-  const peg$e92 = peg$literalExpectation("if", false);
-  const peg$e93 = peg$literalExpectation("elsif", false);
-  const peg$e94 = peg$literalExpectation("else", false);
-  const peg$e95 = peg$literalExpectation("unless", false);
-  const peg$e96 = peg$literalExpectation("case", false);
-  const peg$e97 = peg$literalExpectation("plan", false);
-  const peg$e98 = peg$literalExpectation("inherits", false);
-  const peg$e99 = peg$literalExpectation("define", false);
-  const peg$e100 = peg$literalExpectation("node", false);
-  const peg$e101 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_", "-"], false, false, false);
-  const peg$e102 = peg$otherExpectation("parameter");
-  const peg$e103 = peg$literalExpectation("apply", false);
-  const peg$e104 = peg$classExpectation([" ", "\t", "\r"], false, false, false);
-  const peg$e105 = peg$classExpectation([" ", "\t", "\r", "\xA0", "\u1680", ["\u2000", "\u200A"], "\u202F", "\u205F", "\u3000", "\uFEFF"], false, false, false);
-  const peg$e106 = peg$literalExpectation("\n", false);
-  const peg$e107 = peg$literalExpectation("#", false);
-  const peg$e108 = peg$classExpectation(["\n"], true, false, false);
-  const peg$e109 = peg$literalExpectation("/*", false);
-  const peg$e110 = peg$literalExpectation("*/", false);
+  const peg$e83 = peg$literalExpectation("'", false);
+  const peg$e84 = peg$classExpectation(["'", "\\"], true, false, false);
+  const peg$e85 = peg$literalExpectation("\"", false);
+  const peg$e86 = peg$classExpectation(["\"", "\\", "$"], true, false, false);
+  const peg$e87 = peg$literalExpectation("${", false);
+  const peg$e88 = peg$otherExpectation("heredoc");
+  const peg$e89 = peg$literalExpectation("@(", false);
+  const peg$e90 = peg$classExpectation([")", "\n"], true, false, false);
+  const peg$e91 = peg$literalExpectation("if", false);
+  const peg$e92 = peg$literalExpectation("elsif", false);
+  const peg$e93 = peg$literalExpectation("else", false);
+  const peg$e94 = peg$literalExpectation("unless", false);
+  const peg$e95 = peg$literalExpectation("case", false);
+  const peg$e96 = peg$literalExpectation("plan", false);
+  const peg$e97 = peg$literalExpectation("inherits", false);
+  const peg$e98 = peg$literalExpectation("define", false);
+  const peg$e99 = peg$literalExpectation("node", false);
+  const peg$e100 = peg$classExpectation([["a", "z"], ["A", "Z"], ["0", "9"], "_", "-"], false, false, false);
+  const peg$e101 = peg$otherExpectation("parameter");
+  const peg$e102 = peg$literalExpectation("apply", false);
+  const peg$e103 = peg$classExpectation([" ", "\t", "\r"], false, false, false);
+  const peg$e104 = peg$classExpectation([" ", "\t", "\r", "\xA0", "\u1680", ["\u2000", "\u200A"], "\u202F", "\u205F", "\u3000", "\uFEFF"], false, false, false);
+  const peg$e105 = peg$literalExpectation("\n", false);
+  const peg$e106 = peg$literalExpectation("#", false);
+  const peg$e107 = peg$classExpectation(["\n"], true, false, false);
+  const peg$e108 = peg$literalExpectation("/*", false);
+  const peg$e109 = peg$literalExpectation("*/", false);
 
   function peg$f0(body) {    return finishProgram(body);  }
   function peg$f1(head, tail) {    return transformCalls([head, ...tail]);  }
@@ -582,79 +586,92 @@ function peg$parse(input, options) {
   }
   function peg$f74(word) {    return { kind: 'StringLiteral', value: word, quote: 'bare', loc: loc() };  }
   function peg$f75(raw) {    return numberNode(raw);  }
-  function peg$f76(body) {    return { kind: 'RegexLiteral', pattern: body.replace(/\\\//g, '/'), loc: loc() };  }
-  function peg$f77(raw) {    return { kind: 'StringLiteral', value: unescapeSingle(raw), quote: 'single', loc: loc() };  }
-  function peg$f78(parts) {    return stringParts(parts, 'double');  }
-  function peg$f79(raw) {    return { kind: 'TextSegment', value: unescape(raw, DQ_ESCAPES), loc: loc() };  }
-  function peg$f80(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
+  function peg$f76(raw) {    fail(`a number (decimal, 0x hexadecimal or 0 octal), not "${raw}"`, range().start, range().end);  }
+  function peg$f77(body) {    return { kind: 'RegexLiteral', pattern: body.replace(/\\\//g, '/'), loc: loc() };  }
+  function peg$f78(raw, close) {
+    if (close === undefined) fail("a closing ' for the string that starts here", range().start, range().start + 1);
+    return { kind: 'StringLiteral', value: unescapeSingle(raw), quote: 'single', loc: loc() };
+  }
+  function peg$f79(parts, close) {
+    if (close === undefined) fail('a closing " for the string that starts here', range().start, range().start + 1);
+    return stringParts(parts, 'double');
+  }
+  function peg$f80(raw) {    return { kind: 'TextSegment', value: unescape(raw, DQ_ESCAPES), loc: loc() };  }
   function peg$f81(name) {
+    const r = range();
+    const l = loc();
+    const at = r.start + input.slice(r.start).indexOf(name);
+    return { kind: 'Interpolation', expression: { kind: 'Variable', name, loc: locAt(mapOffset(at), mapOffset(at + name.length)) }, braced: true, loc: l };
+  }
+  function peg$f82(e) {    return { kind: 'Interpolation', expression: bareNameToVariable(e), braced: true, loc: loc() };  }
+  function peg$f83(name) {
     const l = loc();
     return { kind: 'Interpolation', expression: { kind: 'Variable', name, loc: l }, braced: false, loc: l };
   }
-  function peg$f82(spec) {    const r = range(); return heredoc(spec, r.start, r.end);  }
-  function peg$f83(parts) {    return stringParts(parts, 'heredoc');  }
-  function peg$f84(c) {    return c !== '$' || options.escapes.has('$');  }
-  function peg$f85(raw) {
+  function peg$f84(spec) {    const r = range(); return heredoc(spec, r.start, r.end);  }
+  function peg$f85(parts) {    return stringParts(parts, 'heredoc');  }
+  function peg$f86(c) {    return c !== '$' || options.escapes.has('$');  }
+  function peg$f87(raw) {
     return { kind: 'TextSegment', value: unescape(raw, options.escapes), loc: loc() };
   }
-  function peg$f86(elements) {    return { kind: 'ArrayLiteral', elements: elements ?? [], loc: loc() };  }
-  function peg$f87(entries) {    return { kind: 'HashLiteral', entries: entries ?? [], braces: true, loc: loc() };  }
-  function peg$f88(head, tail) {    return [head, ...tail];  }
-  function peg$f89(key, value) {
+  function peg$f88(elements) {    return { kind: 'ArrayLiteral', elements: elements ?? [], loc: loc() };  }
+  function peg$f89(entries) {    return { kind: 'HashLiteral', entries: entries ?? [], braces: true, loc: loc() };  }
+  function peg$f90(head, tail) {    return [head, ...tail];  }
+  function peg$f91(key, value) {
     return { kind: 'HashEntry', key, value, loc: loc() };
   }
-  function peg$f90(test, consequent, alternate) {
+  function peg$f92(test, consequent, alternate) {
     return { kind: 'IfExpression', test, consequent, alternate: alternate ?? undefined, loc: loc() };
   }
-  function peg$f91(test, consequent, alternate) {
+  function peg$f93(test, consequent, alternate) {
     return { kind: 'UnlessExpression', test, consequent, alternate: alternate ?? undefined, loc: loc() };
   }
-  function peg$f92(subject, options) {
+  function peg$f94(subject, options) {
     return { kind: 'CaseExpression', subject, options, loc: loc() };
   }
-  function peg$f93(head, tail, body) {
+  function peg$f95(head, tail, body) {
     return { kind: 'CaseOption', values: [head, ...tail], body, loc: loc() };
   }
-  function peg$f94(name, params, body) {
+  function peg$f96(name, params, body) {
     return { kind: 'PlanDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], body, loc: loc() };
   }
-  function peg$f95(name, params, returnType, body) {
+  function peg$f97(name, params, returnType, body) {
     return { kind: 'FunctionDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], returnType: returnType ?? undefined, body, loc: loc() };
   }
-  function peg$f96(name, params) {    return { name: 'default' };  }
-  function peg$f97(name, params, parent, body) {
+  function peg$f98(name, params) {    return { name: 'default' };  }
+  function peg$f99(name, params, parent, body) {
     return { kind: 'ClassDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], parent: parent ? parent.name : undefined, body, loc: loc() };
   }
-  function peg$f98(name, params, body) {
+  function peg$f100(name, params, body) {
     return { kind: 'DefineDefinition', name: name.name, nameLoc: name.loc, params: params ?? [], body, loc: loc() };
   }
-  function peg$f99(head, tail, parent, body) {
+  function peg$f101(head, tail, parent, body) {
     return { kind: 'NodeDefinition', hostnames: [head, ...tail], parent: parent ?? undefined, body, loc: loc() };
   }
-  function peg$f100() {    return { kind: 'DefaultLiteral', loc: loc() };  }
-  function peg$f101(name) {    return { kind: 'StringLiteral', value: name, quote: 'bare', loc: loc() };  }
-  function peg$f102(name, type) {
+  function peg$f102() {    return { kind: 'DefaultLiteral', loc: loc() };  }
+  function peg$f103(name) {    return { kind: 'StringLiteral', value: name, quote: 'bare', loc: loc() };  }
+  function peg$f104(name, type) {
     return { kind: 'TypeAlias', name: name.name, type, typeSource: sourceOf(type), loc: loc() };
   }
-  function peg$f103() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
-  function peg$f104(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
-  function peg$f105(name) {    return { name, loc: loc() };  }
-  function peg$f106(params) {    return params ?? [];  }
-  function peg$f107(head, tail) {    return [head, ...tail];  }
-  function peg$f108(type, splat, name, defaultValue) {
+  function peg$f105() {    return { kind: 'QualifiedName', name: 'type', loc: loc() };  }
+  function peg$f106(target, hash) {    return { kind: 'AccessExpression', target, keys: [hash], loc: loc() };  }
+  function peg$f107(name) {    return { name, loc: loc() };  }
+  function peg$f108(params) {    return params ?? [];  }
+  function peg$f109(head, tail) {    return [head, ...tail];  }
+  function peg$f110(type, splat, name, defaultValue) {
     return param(type, splat, name, defaultValue);
   }
-  function peg$f109(target, keys) {
+  function peg$f111(target, keys) {
     return keys ? { kind: 'AccessExpression', target, keys: mergeHashArgs(keys), loc: loc() } : target;
   }
-  function peg$f110(args, body) {
+  function peg$f112(args, body) {
     return { kind: 'ApplyExpression', args, body, loc: loc() };
   }
-  function peg$f111() {    const to = state.jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
-  function peg$f112() {    return offset() < jumpEnd;  }
-  function peg$f113(text) {    addComment('line', text.replace(/\r$/, ''));  }
-  function peg$f114(text) {    addComment('block', text);  }
-  function peg$f115() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
+  function peg$f113() {    const to = jumps.get(offset()); if (to === undefined) return false; jumpEnd = to; return true;  }
+  function peg$f114() {    return offset() < jumpEnd;  }
+  function peg$f115(text) {    addComment('line', text.replace(/\r$/, ''));  }
+  function peg$f116(text) {    addComment('block', text);  }
+  function peg$f117() {    fail('the end of this /* comment (*/)', range().start, range().end);  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -4179,35 +4196,41 @@ function peg$parse(input, options) {
           if (s0 === peg$FAILED) {
             s0 = peg$parseNumber();
             if (s0 === peg$FAILED) {
-              s0 = peg$parseRegex();
+              s0 = peg$parseBadNumber();
               if (s0 === peg$FAILED) {
-                s0 = peg$parseArrayLiteral();
+                s0 = peg$parseRegex();
                 if (s0 === peg$FAILED) {
-                  s0 = peg$parseHashLiteral();
+                  s0 = peg$parseArrayLiteral();
                   if (s0 === peg$FAILED) {
-                    s0 = peg$currPos;
-                    if (input.charCodeAt(peg$currPos) === 40) {
-                      s1 = peg$c13;
-                      peg$currPos++;
-                    } else {
-                      s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e16); }
-                    }
-                    if (s1 !== peg$FAILED) {
-                      s2 = peg$parse_();
-                      s3 = peg$parseAssignment();
-                      if (s3 !== peg$FAILED) {
-                        s4 = peg$parse_();
-                        if (input.charCodeAt(peg$currPos) === 41) {
-                          s5 = peg$c43;
-                          peg$currPos++;
-                        } else {
-                          s5 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e52); }
-                        }
-                        if (s5 !== peg$FAILED) {
-                          peg$savedPos = s0;
-                          s0 = peg$f61(s3);
+                    s0 = peg$parseHashLiteral();
+                    if (s0 === peg$FAILED) {
+                      s0 = peg$currPos;
+                      if (input.charCodeAt(peg$currPos) === 40) {
+                        s1 = peg$c13;
+                        peg$currPos++;
+                      } else {
+                        s1 = peg$FAILED;
+                        if (peg$silentFails === 0) { peg$fail(peg$e16); }
+                      }
+                      if (s1 !== peg$FAILED) {
+                        s2 = peg$parse_();
+                        s3 = peg$parseAssignment();
+                        if (s3 !== peg$FAILED) {
+                          s4 = peg$parse_();
+                          if (input.charCodeAt(peg$currPos) === 41) {
+                            s5 = peg$c43;
+                            peg$currPos++;
+                          } else {
+                            s5 = peg$FAILED;
+                            if (peg$silentFails === 0) { peg$fail(peg$e52); }
+                          }
+                          if (s5 !== peg$FAILED) {
+                            peg$savedPos = s0;
+                            s0 = peg$f61(s3);
+                          } else {
+                            peg$currPos = s0;
+                            s0 = peg$FAILED;
+                          }
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -4216,68 +4239,42 @@ function peg$parse(input, options) {
                         peg$currPos = s0;
                         s0 = peg$FAILED;
                       }
-                    } else {
-                      peg$currPos = s0;
-                      s0 = peg$FAILED;
-                    }
-                    if (s0 === peg$FAILED) {
-                      s0 = peg$parseIfExpression();
                       if (s0 === peg$FAILED) {
-                        s0 = peg$parseUnlessExpression();
+                        s0 = peg$parseIfExpression();
                         if (s0 === peg$FAILED) {
-                          s0 = peg$parseCaseExpression();
+                          s0 = peg$parseUnlessExpression();
                           if (s0 === peg$FAILED) {
-                            s0 = peg$parsePlanDefinition();
+                            s0 = peg$parseCaseExpression();
                             if (s0 === peg$FAILED) {
-                              s0 = peg$parseFunctionDefinition();
+                              s0 = peg$parsePlanDefinition();
                               if (s0 === peg$FAILED) {
-                                s0 = peg$parseClassDefinition();
+                                s0 = peg$parseFunctionDefinition();
                                 if (s0 === peg$FAILED) {
-                                  s0 = peg$parseDefineDefinition();
+                                  s0 = peg$parseClassDefinition();
                                   if (s0 === peg$FAILED) {
-                                    s0 = peg$parseNodeDefinition();
+                                    s0 = peg$parseDefineDefinition();
                                     if (s0 === peg$FAILED) {
-                                      s0 = peg$parseTypeAlias();
+                                      s0 = peg$parseNodeDefinition();
                                       if (s0 === peg$FAILED) {
-                                        s0 = peg$parseTypeCallName();
+                                        s0 = peg$parseTypeAlias();
                                         if (s0 === peg$FAILED) {
-                                          s0 = peg$parseApplyExpression();
+                                          s0 = peg$parseTypeCallName();
                                           if (s0 === peg$FAILED) {
-                                            s0 = peg$currPos;
-                                            if (input.substr(peg$currPos, 4) === peg$c49) {
-                                              s1 = peg$c49;
-                                              peg$currPos += 4;
-                                            } else {
-                                              s1 = peg$FAILED;
-                                              if (peg$silentFails === 0) { peg$fail(peg$e59); }
-                                            }
-                                            if (s1 !== peg$FAILED) {
-                                              s2 = peg$parseKwEnd();
-                                              if (s2 !== peg$FAILED) {
-                                                peg$savedPos = s0;
-                                                s0 = peg$f62();
-                                              } else {
-                                                peg$currPos = s0;
-                                                s0 = peg$FAILED;
-                                              }
-                                            } else {
-                                              peg$currPos = s0;
-                                              s0 = peg$FAILED;
-                                            }
+                                            s0 = peg$parseApplyExpression();
                                             if (s0 === peg$FAILED) {
                                               s0 = peg$currPos;
-                                              if (input.substr(peg$currPos, 5) === peg$c50) {
-                                                s1 = peg$c50;
-                                                peg$currPos += 5;
+                                              if (input.substr(peg$currPos, 4) === peg$c49) {
+                                                s1 = peg$c49;
+                                                peg$currPos += 4;
                                               } else {
                                                 s1 = peg$FAILED;
-                                                if (peg$silentFails === 0) { peg$fail(peg$e60); }
+                                                if (peg$silentFails === 0) { peg$fail(peg$e59); }
                                               }
                                               if (s1 !== peg$FAILED) {
                                                 s2 = peg$parseKwEnd();
                                                 if (s2 !== peg$FAILED) {
                                                   peg$savedPos = s0;
-                                                  s0 = peg$f63();
+                                                  s0 = peg$f62();
                                                 } else {
                                                   peg$currPos = s0;
                                                   s0 = peg$FAILED;
@@ -4288,18 +4285,18 @@ function peg$parse(input, options) {
                                               }
                                               if (s0 === peg$FAILED) {
                                                 s0 = peg$currPos;
-                                                if (input.substr(peg$currPos, 5) === peg$c51) {
-                                                  s1 = peg$c51;
+                                                if (input.substr(peg$currPos, 5) === peg$c50) {
+                                                  s1 = peg$c50;
                                                   peg$currPos += 5;
                                                 } else {
                                                   s1 = peg$FAILED;
-                                                  if (peg$silentFails === 0) { peg$fail(peg$e61); }
+                                                  if (peg$silentFails === 0) { peg$fail(peg$e60); }
                                                 }
                                                 if (s1 !== peg$FAILED) {
                                                   s2 = peg$parseKwEnd();
                                                   if (s2 !== peg$FAILED) {
                                                     peg$savedPos = s0;
-                                                    s0 = peg$f64();
+                                                    s0 = peg$f63();
                                                   } else {
                                                     peg$currPos = s0;
                                                     s0 = peg$FAILED;
@@ -4310,18 +4307,18 @@ function peg$parse(input, options) {
                                                 }
                                                 if (s0 === peg$FAILED) {
                                                   s0 = peg$currPos;
-                                                  if (input.substr(peg$currPos, 7) === peg$c52) {
-                                                    s1 = peg$c52;
-                                                    peg$currPos += 7;
+                                                  if (input.substr(peg$currPos, 5) === peg$c51) {
+                                                    s1 = peg$c51;
+                                                    peg$currPos += 5;
                                                   } else {
                                                     s1 = peg$FAILED;
-                                                    if (peg$silentFails === 0) { peg$fail(peg$e62); }
+                                                    if (peg$silentFails === 0) { peg$fail(peg$e61); }
                                                   }
                                                   if (s1 !== peg$FAILED) {
                                                     s2 = peg$parseKwEnd();
                                                     if (s2 !== peg$FAILED) {
                                                       peg$savedPos = s0;
-                                                      s0 = peg$f65();
+                                                      s0 = peg$f64();
                                                     } else {
                                                       peg$currPos = s0;
                                                       s0 = peg$FAILED;
@@ -4332,33 +4329,18 @@ function peg$parse(input, options) {
                                                   }
                                                   if (s0 === peg$FAILED) {
                                                     s0 = peg$currPos;
-                                                    s1 = peg$currPos;
-                                                    if (input.substr(peg$currPos, 7) === peg$c53) {
-                                                      s2 = peg$c53;
+                                                    if (input.substr(peg$currPos, 7) === peg$c52) {
+                                                      s1 = peg$c52;
                                                       peg$currPos += 7;
                                                     } else {
-                                                      s2 = peg$FAILED;
-                                                      if (peg$silentFails === 0) { peg$fail(peg$e63); }
-                                                    }
-                                                    if (s2 === peg$FAILED) {
-                                                      if (input.substr(peg$currPos, 4) === peg$c54) {
-                                                        s2 = peg$c54;
-                                                        peg$currPos += 4;
-                                                      } else {
-                                                        s2 = peg$FAILED;
-                                                        if (peg$silentFails === 0) { peg$fail(peg$e64); }
-                                                      }
-                                                    }
-                                                    if (s2 !== peg$FAILED) {
-                                                      s1 = input.substring(s1, peg$currPos);
-                                                    } else {
-                                                      s1 = s2;
+                                                      s1 = peg$FAILED;
+                                                      if (peg$silentFails === 0) { peg$fail(peg$e62); }
                                                     }
                                                     if (s1 !== peg$FAILED) {
                                                       s2 = peg$parseKwEnd();
                                                       if (s2 !== peg$FAILED) {
                                                         peg$savedPos = s0;
-                                                        s0 = peg$f66(s1);
+                                                        s0 = peg$f65();
                                                       } else {
                                                         peg$currPos = s0;
                                                         s0 = peg$FAILED;
@@ -4368,11 +4350,49 @@ function peg$parse(input, options) {
                                                       s0 = peg$FAILED;
                                                     }
                                                     if (s0 === peg$FAILED) {
-                                                      s0 = peg$parseTypeReference();
+                                                      s0 = peg$currPos;
+                                                      s1 = peg$currPos;
+                                                      if (input.substr(peg$currPos, 7) === peg$c53) {
+                                                        s2 = peg$c53;
+                                                        peg$currPos += 7;
+                                                      } else {
+                                                        s2 = peg$FAILED;
+                                                        if (peg$silentFails === 0) { peg$fail(peg$e63); }
+                                                      }
+                                                      if (s2 === peg$FAILED) {
+                                                        if (input.substr(peg$currPos, 4) === peg$c54) {
+                                                          s2 = peg$c54;
+                                                          peg$currPos += 4;
+                                                        } else {
+                                                          s2 = peg$FAILED;
+                                                          if (peg$silentFails === 0) { peg$fail(peg$e64); }
+                                                        }
+                                                      }
+                                                      if (s2 !== peg$FAILED) {
+                                                        s1 = input.substring(s1, peg$currPos);
+                                                      } else {
+                                                        s1 = s2;
+                                                      }
+                                                      if (s1 !== peg$FAILED) {
+                                                        s2 = peg$parseKwEnd();
+                                                        if (s2 !== peg$FAILED) {
+                                                          peg$savedPos = s0;
+                                                          s0 = peg$f66(s1);
+                                                        } else {
+                                                          peg$currPos = s0;
+                                                          s0 = peg$FAILED;
+                                                        }
+                                                      } else {
+                                                        peg$currPos = s0;
+                                                        s0 = peg$FAILED;
+                                                      }
                                                       if (s0 === peg$FAILED) {
-                                                        s0 = peg$parseQualifiedName();
+                                                        s0 = peg$parseTypeReference();
                                                         if (s0 === peg$FAILED) {
-                                                          s0 = peg$parseBareWord();
+                                                          s0 = peg$parseQualifiedName();
+                                                          if (s0 === peg$FAILED) {
+                                                            s0 = peg$parseBareWord();
+                                                          }
                                                         }
                                                       }
                                                     }
@@ -5637,6 +5657,146 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseBadNumber() {
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9;
+
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    s2 = peg$currPos;
+    s3 = input.charAt(peg$currPos);
+    if (peg$r11.test(s3)) {
+      peg$currPos++;
+    } else {
+      s3 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e78); }
+    }
+    if (s3 !== peg$FAILED) {
+      s4 = [];
+      s5 = input.charAt(peg$currPos);
+      if (peg$r2.test(s5)) {
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e24); }
+      }
+      while (s5 !== peg$FAILED) {
+        s4.push(s5);
+        s5 = input.charAt(peg$currPos);
+        if (peg$r2.test(s5)) {
+          peg$currPos++;
+        } else {
+          s5 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        }
+      }
+      s5 = [];
+      s6 = peg$currPos;
+      if (input.charCodeAt(peg$currPos) === 46) {
+        s7 = peg$c42;
+        peg$currPos++;
+      } else {
+        s7 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e51); }
+      }
+      if (s7 !== peg$FAILED) {
+        s8 = [];
+        s9 = input.charAt(peg$currPos);
+        if (peg$r2.test(s9)) {
+          peg$currPos++;
+        } else {
+          s9 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        }
+        if (s9 !== peg$FAILED) {
+          while (s9 !== peg$FAILED) {
+            s8.push(s9);
+            s9 = input.charAt(peg$currPos);
+            if (peg$r2.test(s9)) {
+              peg$currPos++;
+            } else {
+              s9 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e24); }
+            }
+          }
+        } else {
+          s8 = peg$FAILED;
+        }
+        if (s8 !== peg$FAILED) {
+          s7 = [s7, s8];
+          s6 = s7;
+        } else {
+          peg$currPos = s6;
+          s6 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s6;
+        s6 = peg$FAILED;
+      }
+      while (s6 !== peg$FAILED) {
+        s5.push(s6);
+        s6 = peg$currPos;
+        if (input.charCodeAt(peg$currPos) === 46) {
+          s7 = peg$c42;
+          peg$currPos++;
+        } else {
+          s7 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e51); }
+        }
+        if (s7 !== peg$FAILED) {
+          s8 = [];
+          s9 = input.charAt(peg$currPos);
+          if (peg$r2.test(s9)) {
+            peg$currPos++;
+          } else {
+            s9 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          }
+          if (s9 !== peg$FAILED) {
+            while (s9 !== peg$FAILED) {
+              s8.push(s9);
+              s9 = input.charAt(peg$currPos);
+              if (peg$r2.test(s9)) {
+                peg$currPos++;
+              } else {
+                s9 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+            }
+          } else {
+            s8 = peg$FAILED;
+          }
+          if (s8 !== peg$FAILED) {
+            s7 = [s7, s8];
+            s6 = s7;
+          } else {
+            peg$currPos = s6;
+            s6 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s6;
+          s6 = peg$FAILED;
+        }
+      }
+      s3 = [s3, s4, s5];
+      s2 = s3;
+    } else {
+      peg$currPos = s2;
+      s2 = peg$FAILED;
+    }
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
+    } else {
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = s0;
+      s1 = peg$f76(s1);
+    }
+    s0 = s1;
+
+    return s0;
+  }
+
   function peg$parseRegex() {
     let s0, s1, s2, s3, s4, s5, s6, s7;
 
@@ -5754,7 +5914,7 @@ function peg$parse(input, options) {
         }
         if (s4 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f76(s3);
+          s0 = peg$f77(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5779,14 +5939,13 @@ function peg$parse(input, options) {
   function peg$parseSqString() {
     let s0, s1, s2, s3, s4, s5, s6;
 
-    peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 39) {
       s1 = peg$c59;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e84); }
+      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -5824,7 +5983,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e85); }
+          if (peg$silentFails === 0) { peg$fail(peg$e84); }
         }
       }
       while (s4 !== peg$FAILED) {
@@ -5862,7 +6021,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e85); }
+            if (peg$silentFails === 0) { peg$fail(peg$e84); }
           }
         }
       }
@@ -5872,11 +6031,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e84); }
+        if (peg$silentFails === 0) { peg$fail(peg$e83); }
+      }
+      if (s3 === peg$FAILED) {
+        s3 = peg$parseEOF();
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f77(s2);
+        s0 = peg$f78(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5885,11 +6047,6 @@ function peg$parse(input, options) {
       peg$currPos = s0;
       s0 = peg$FAILED;
     }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e83); }
-    }
 
     return s0;
   }
@@ -5897,14 +6054,13 @@ function peg$parse(input, options) {
   function peg$parseDqString() {
     let s0, s1, s2, s3;
 
-    peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
       s1 = peg$c60;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e86); }
+      if (peg$silentFails === 0) { peg$fail(peg$e85); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -5924,11 +6080,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e86); }
+        if (peg$silentFails === 0) { peg$fail(peg$e85); }
+      }
+      if (s3 === peg$FAILED) {
+        s3 = peg$parseEOF();
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f78(s2);
+        s0 = peg$f79(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5936,11 +6095,6 @@ function peg$parse(input, options) {
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
-    }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
 
     return s0;
@@ -5985,7 +6139,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e87); }
+        if (peg$silentFails === 0) { peg$fail(peg$e86); }
       }
       if (s3 === peg$FAILED) {
         s3 = peg$currPos;
@@ -6065,7 +6219,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e87); }
+            if (peg$silentFails === 0) { peg$fail(peg$e86); }
           }
           if (s3 === peg$FAILED) {
             s3 = peg$currPos;
@@ -6120,7 +6274,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f79(s1);
+      s1 = peg$f80(s1);
     }
     s0 = s1;
 
@@ -6128,7 +6282,7 @@ function peg$parse(input, options) {
   }
 
   function peg$parseInterpolation() {
-    let s0, s1, s2, s3, s4, s5, s6, s7, s8;
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12;
 
     s0 = peg$currPos;
     if (input.substr(peg$currPos, 2) === peg$c61) {
@@ -6136,11 +6290,143 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e88); }
+      if (peg$silentFails === 0) { peg$fail(peg$e87); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      s3 = peg$parseAssignment();
+      s3 = peg$currPos;
+      s4 = peg$currPos;
+      s5 = input.charAt(peg$currPos);
+      if (peg$r7.test(s5)) {
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e71); }
+      }
+      if (s5 !== peg$FAILED) {
+        s6 = [];
+        s7 = input.charAt(peg$currPos);
+        if (peg$r2.test(s7)) {
+          peg$currPos++;
+        } else {
+          s7 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        }
+        while (s7 !== peg$FAILED) {
+          s6.push(s7);
+          s7 = input.charAt(peg$currPos);
+          if (peg$r2.test(s7)) {
+            peg$currPos++;
+          } else {
+            s7 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          }
+        }
+        s7 = [];
+        s8 = peg$currPos;
+        if (input.substr(peg$currPos, 2) === peg$c19) {
+          s9 = peg$c19;
+          peg$currPos += 2;
+        } else {
+          s9 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e25); }
+        }
+        if (s9 !== peg$FAILED) {
+          s10 = input.charAt(peg$currPos);
+          if (peg$r7.test(s10)) {
+            peg$currPos++;
+          } else {
+            s10 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e71); }
+          }
+          if (s10 !== peg$FAILED) {
+            s11 = [];
+            s12 = input.charAt(peg$currPos);
+            if (peg$r2.test(s12)) {
+              peg$currPos++;
+            } else {
+              s12 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e24); }
+            }
+            while (s12 !== peg$FAILED) {
+              s11.push(s12);
+              s12 = input.charAt(peg$currPos);
+              if (peg$r2.test(s12)) {
+                peg$currPos++;
+              } else {
+                s12 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+            }
+            s9 = [s9, s10, s11];
+            s8 = s9;
+          } else {
+            peg$currPos = s8;
+            s8 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s8;
+          s8 = peg$FAILED;
+        }
+        while (s8 !== peg$FAILED) {
+          s7.push(s8);
+          s8 = peg$currPos;
+          if (input.substr(peg$currPos, 2) === peg$c19) {
+            s9 = peg$c19;
+            peg$currPos += 2;
+          } else {
+            s9 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e25); }
+          }
+          if (s9 !== peg$FAILED) {
+            s10 = input.charAt(peg$currPos);
+            if (peg$r7.test(s10)) {
+              peg$currPos++;
+            } else {
+              s10 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e71); }
+            }
+            if (s10 !== peg$FAILED) {
+              s11 = [];
+              s12 = input.charAt(peg$currPos);
+              if (peg$r2.test(s12)) {
+                peg$currPos++;
+              } else {
+                s12 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+              while (s12 !== peg$FAILED) {
+                s11.push(s12);
+                s12 = input.charAt(peg$currPos);
+                if (peg$r2.test(s12)) {
+                  peg$currPos++;
+                } else {
+                  s12 = peg$FAILED;
+                  if (peg$silentFails === 0) { peg$fail(peg$e24); }
+                }
+              }
+              s9 = [s9, s10, s11];
+              s8 = s9;
+            } else {
+              peg$currPos = s8;
+              s8 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s8;
+            s8 = peg$FAILED;
+          }
+        }
+        s5 = [s5, s6, s7];
+        s4 = s5;
+      } else {
+        peg$currPos = s4;
+        s4 = peg$FAILED;
+      }
+      if (s4 !== peg$FAILED) {
+        s3 = input.substring(s3, peg$currPos);
+      } else {
+        s3 = s4;
+      }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 125) {
@@ -6152,7 +6438,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f80(s3);
+          s0 = peg$f81(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6167,71 +6453,63 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.charCodeAt(peg$currPos) === 36) {
-        s1 = peg$c55;
-        peg$currPos++;
+      if (input.substr(peg$currPos, 2) === peg$c61) {
+        s1 = peg$c61;
+        peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e66); }
+        if (peg$silentFails === 0) { peg$fail(peg$e87); }
       }
       if (s1 !== peg$FAILED) {
-        s2 = peg$currPos;
-        s3 = peg$currPos;
-        if (input.substr(peg$currPos, 2) === peg$c19) {
-          s4 = peg$c19;
-          peg$currPos += 2;
+        s2 = peg$parse_();
+        s3 = peg$parseAssignment();
+        if (s3 !== peg$FAILED) {
+          s4 = peg$parse_();
+          if (input.charCodeAt(peg$currPos) === 125) {
+            s5 = peg$c3;
+            peg$currPos++;
+          } else {
+            s5 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e5); }
+          }
+          if (s5 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f82(s3);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
-          s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e25); }
+          peg$currPos = s0;
+          s0 = peg$FAILED;
         }
-        if (s4 === peg$FAILED) {
-          s4 = null;
-        }
-        s5 = [];
-        s6 = peg$currPos;
-        s7 = [];
-        s8 = input.charAt(peg$currPos);
-        if (peg$r2.test(s8)) {
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+      if (s0 === peg$FAILED) {
+        s0 = peg$currPos;
+        if (input.charCodeAt(peg$currPos) === 36) {
+          s1 = peg$c55;
           peg$currPos++;
         } else {
-          s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          s1 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e66); }
         }
-        if (s8 !== peg$FAILED) {
-          while (s8 !== peg$FAILED) {
-            s7.push(s8);
-            s8 = input.charAt(peg$currPos);
-            if (peg$r2.test(s8)) {
-              peg$currPos++;
-            } else {
-              s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e24); }
-            }
-          }
-        } else {
-          s7 = peg$FAILED;
-        }
-        if (s7 !== peg$FAILED) {
+        if (s1 !== peg$FAILED) {
+          s2 = peg$currPos;
+          s3 = peg$currPos;
           if (input.substr(peg$currPos, 2) === peg$c19) {
-            s8 = peg$c19;
+            s4 = peg$c19;
             peg$currPos += 2;
           } else {
-            s8 = peg$FAILED;
+            s4 = peg$FAILED;
             if (peg$silentFails === 0) { peg$fail(peg$e25); }
           }
-          if (s8 !== peg$FAILED) {
-            s7 = [s7, s8];
-            s6 = s7;
-          } else {
-            peg$currPos = s6;
-            s6 = peg$FAILED;
+          if (s4 === peg$FAILED) {
+            s4 = null;
           }
-        } else {
-          peg$currPos = s6;
-          s6 = peg$FAILED;
-        }
-        while (s6 !== peg$FAILED) {
-          s5.push(s6);
+          s5 = [];
           s6 = peg$currPos;
           s7 = [];
           s8 = input.charAt(peg$currPos);
@@ -6274,51 +6552,96 @@ function peg$parse(input, options) {
             peg$currPos = s6;
             s6 = peg$FAILED;
           }
-        }
-        s6 = [];
-        s7 = input.charAt(peg$currPos);
-        if (peg$r2.test(s7)) {
-          peg$currPos++;
-        } else {
-          s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
-        }
-        if (s7 !== peg$FAILED) {
-          while (s7 !== peg$FAILED) {
-            s6.push(s7);
-            s7 = input.charAt(peg$currPos);
-            if (peg$r2.test(s7)) {
+          while (s6 !== peg$FAILED) {
+            s5.push(s6);
+            s6 = peg$currPos;
+            s7 = [];
+            s8 = input.charAt(peg$currPos);
+            if (peg$r2.test(s8)) {
               peg$currPos++;
             } else {
-              s7 = peg$FAILED;
+              s8 = peg$FAILED;
               if (peg$silentFails === 0) { peg$fail(peg$e24); }
             }
+            if (s8 !== peg$FAILED) {
+              while (s8 !== peg$FAILED) {
+                s7.push(s8);
+                s8 = input.charAt(peg$currPos);
+                if (peg$r2.test(s8)) {
+                  peg$currPos++;
+                } else {
+                  s8 = peg$FAILED;
+                  if (peg$silentFails === 0) { peg$fail(peg$e24); }
+                }
+              }
+            } else {
+              s7 = peg$FAILED;
+            }
+            if (s7 !== peg$FAILED) {
+              if (input.substr(peg$currPos, 2) === peg$c19) {
+                s8 = peg$c19;
+                peg$currPos += 2;
+              } else {
+                s8 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e25); }
+              }
+              if (s8 !== peg$FAILED) {
+                s7 = [s7, s8];
+                s6 = s7;
+              } else {
+                peg$currPos = s6;
+                s6 = peg$FAILED;
+              }
+            } else {
+              peg$currPos = s6;
+              s6 = peg$FAILED;
+            }
           }
-        } else {
-          s6 = peg$FAILED;
-        }
-        if (s6 !== peg$FAILED) {
-          s4 = [s4, s5, s6];
-          s3 = s4;
-        } else {
-          peg$currPos = s3;
-          s3 = peg$FAILED;
-        }
-        if (s3 !== peg$FAILED) {
-          s2 = input.substring(s2, peg$currPos);
-        } else {
-          s2 = s3;
-        }
-        if (s2 !== peg$FAILED) {
-          peg$savedPos = s0;
-          s0 = peg$f81(s2);
+          s6 = [];
+          s7 = input.charAt(peg$currPos);
+          if (peg$r2.test(s7)) {
+            peg$currPos++;
+          } else {
+            s7 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          }
+          if (s7 !== peg$FAILED) {
+            while (s7 !== peg$FAILED) {
+              s6.push(s7);
+              s7 = input.charAt(peg$currPos);
+              if (peg$r2.test(s7)) {
+                peg$currPos++;
+              } else {
+                s7 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e24); }
+              }
+            }
+          } else {
+            s6 = peg$FAILED;
+          }
+          if (s6 !== peg$FAILED) {
+            s4 = [s4, s5, s6];
+            s3 = s4;
+          } else {
+            peg$currPos = s3;
+            s3 = peg$FAILED;
+          }
+          if (s3 !== peg$FAILED) {
+            s2 = input.substring(s2, peg$currPos);
+          } else {
+            s2 = s3;
+          }
+          if (s2 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f83(s2);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
         }
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
       }
     }
 
@@ -6367,7 +6690,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e90); }
+      if (peg$silentFails === 0) { peg$fail(peg$e89); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -6377,7 +6700,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e91); }
+        if (peg$silentFails === 0) { peg$fail(peg$e90); }
       }
       while (s4 !== peg$FAILED) {
         s3.push(s4);
@@ -6386,7 +6709,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e91); }
+          if (peg$silentFails === 0) { peg$fail(peg$e90); }
         }
       }
       s2 = input.substring(s2, peg$currPos);
@@ -6399,7 +6722,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f82(s2);
+        s0 = peg$f84(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6411,7 +6734,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e89); }
+      if (peg$silentFails === 0) { peg$fail(peg$e88); }
     }
 
     return s0;
@@ -6436,7 +6759,7 @@ function peg$parse(input, options) {
     s2 = peg$parseEOF();
     if (s2 !== peg$FAILED) {
       peg$savedPos = s0;
-      s0 = peg$f83(s1);
+      s0 = peg$f85(s1);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6469,7 +6792,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = peg$currPos;
-        s6 = peg$f84(s5);
+        s6 = peg$f86(s5);
         if (s6) {
           s6 = undefined;
         } else {
@@ -6572,7 +6895,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = peg$currPos;
-            s6 = peg$f84(s5);
+            s6 = peg$f86(s5);
             if (s6) {
               s6 = undefined;
             } else {
@@ -6665,7 +6988,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f85(s1);
+      s1 = peg$f87(s1);
     }
     s0 = s1;
 
@@ -6725,7 +7048,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f86(s3);
+        s0 = peg$f88(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6791,7 +7114,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f87(s3);
+        s0 = peg$f89(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6859,7 +7182,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f88(s1, s2);
+      s0 = peg$f90(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6893,7 +7216,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f89(s1, s5);
+          s0 = peg$f91(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6919,7 +7242,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e92); }
+      if (peg$silentFails === 0) { peg$fail(peg$e91); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -6966,7 +7289,7 @@ function peg$parse(input, options) {
           s4 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f90(s1, s3, s4);
+        s0 = peg$f92(s1, s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -6988,7 +7311,7 @@ function peg$parse(input, options) {
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e93); }
+      if (peg$silentFails === 0) { peg$fail(peg$e92); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7016,7 +7339,7 @@ function peg$parse(input, options) {
         peg$currPos += 4;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e94); }
+        if (peg$silentFails === 0) { peg$fail(peg$e93); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$parseKwEnd();
@@ -7051,7 +7374,7 @@ function peg$parse(input, options) {
       peg$currPos += 6;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e95); }
+      if (peg$silentFails === 0) { peg$fail(peg$e94); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7069,7 +7392,7 @@ function peg$parse(input, options) {
               peg$currPos += 4;
             } else {
               s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e94); }
+              if (peg$silentFails === 0) { peg$fail(peg$e93); }
             }
             if (s9 !== peg$FAILED) {
               s10 = peg$parseKwEnd();
@@ -7094,7 +7417,7 @@ function peg$parse(input, options) {
               s7 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f91(s4, s6, s7);
+            s0 = peg$f93(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7124,7 +7447,7 @@ function peg$parse(input, options) {
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e96); }
+      if (peg$silentFails === 0) { peg$fail(peg$e95); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7178,7 +7501,7 @@ function peg$parse(input, options) {
               }
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f92(s4, s8);
+                s0 = peg$f94(s4, s8);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -7310,7 +7633,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f93(s1, s2, s8);
+            s0 = peg$f95(s1, s2, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7340,7 +7663,7 @@ function peg$parse(input, options) {
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e97); }
+      if (peg$silentFails === 0) { peg$fail(peg$e96); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7364,7 +7687,7 @@ function peg$parse(input, options) {
           s7 = peg$parseBlock();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f94(s4, s6, s7);
+            s0 = peg$f96(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7430,7 +7753,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f95(s4, s6, s7, s8);
+            s0 = peg$f97(s4, s6, s7, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7487,7 +7810,7 @@ function peg$parse(input, options) {
             peg$currPos += 8;
           } else {
             s8 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e98); }
+            if (peg$silentFails === 0) { peg$fail(peg$e97); }
           }
           if (s8 !== peg$FAILED) {
             s9 = peg$parseKwEnd();
@@ -7507,7 +7830,7 @@ function peg$parse(input, options) {
                   s13 = peg$parseKwEnd();
                   if (s13 !== peg$FAILED) {
                     peg$savedPos = s11;
-                    s11 = peg$f96(s4, s6);
+                    s11 = peg$f98(s4, s6);
                   } else {
                     peg$currPos = s11;
                     s11 = peg$FAILED;
@@ -7538,7 +7861,7 @@ function peg$parse(input, options) {
           s8 = peg$parseBlock();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f97(s4, s6, s7, s8);
+            s0 = peg$f99(s4, s6, s7, s8);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7568,7 +7891,7 @@ function peg$parse(input, options) {
       peg$currPos += 6;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e99); }
+      if (peg$silentFails === 0) { peg$fail(peg$e98); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7592,7 +7915,7 @@ function peg$parse(input, options) {
           s7 = peg$parseBlock();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f98(s4, s6, s7);
+            s0 = peg$f100(s4, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7622,7 +7945,7 @@ function peg$parse(input, options) {
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e100); }
+      if (peg$silentFails === 0) { peg$fail(peg$e99); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -7704,7 +8027,7 @@ function peg$parse(input, options) {
             peg$currPos += 8;
           } else {
             s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e98); }
+            if (peg$silentFails === 0) { peg$fail(peg$e97); }
           }
           if (s9 !== peg$FAILED) {
             s10 = peg$parseKwEnd();
@@ -7732,7 +8055,7 @@ function peg$parse(input, options) {
           s9 = peg$parseBlock();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f99(s4, s5, s8, s9);
+            s0 = peg$f101(s4, s5, s8, s9);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7774,7 +8097,7 @@ function peg$parse(input, options) {
             s2 = peg$parseKwEnd();
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f100();
+              s0 = peg$f102();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -7848,7 +8171,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f101(s1);
+              s1 = peg$f103(s1);
             }
             s0 = s1;
           }
@@ -7877,7 +8200,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e100); }
       }
       while (s3 !== peg$FAILED) {
         s2.push(s3);
@@ -7886,7 +8209,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e101); }
+          if (peg$silentFails === 0) { peg$fail(peg$e100); }
         }
       }
       s1 = [s1, s2];
@@ -7949,7 +8272,7 @@ function peg$parse(input, options) {
               }
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f102(s4, s9);
+                s0 = peg$f104(s4, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -8019,7 +8342,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f103();
+          s0 = peg$f105();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -8046,7 +8369,7 @@ function peg$parse(input, options) {
       s3 = peg$parseHashLiteral();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f104(s1, s3);
+        s0 = peg$f106(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8090,7 +8413,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e100); }
       }
       while (s6 !== peg$FAILED) {
         s5.push(s6);
@@ -8099,7 +8422,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e101); }
+          if (peg$silentFails === 0) { peg$fail(peg$e100); }
         }
       }
       s6 = [];
@@ -8126,7 +8449,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s11 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e101); }
+            if (peg$silentFails === 0) { peg$fail(peg$e100); }
           }
           while (s11 !== peg$FAILED) {
             s10.push(s11);
@@ -8135,7 +8458,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s11 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e101); }
+              if (peg$silentFails === 0) { peg$fail(peg$e100); }
             }
           }
           s8 = [s8, s9, s10];
@@ -8173,7 +8496,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s11 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e101); }
+              if (peg$silentFails === 0) { peg$fail(peg$e100); }
             }
             while (s11 !== peg$FAILED) {
               s10.push(s11);
@@ -8182,7 +8505,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s11 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e101); }
+                if (peg$silentFails === 0) { peg$fail(peg$e100); }
               }
             }
             s8 = [s8, s9, s10];
@@ -8220,7 +8543,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f105(s1);
+        s0 = peg$f107(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8291,7 +8614,7 @@ function peg$parse(input, options) {
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f106(s3);
+        s0 = peg$f108(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8359,7 +8682,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f107(s1, s2);
+      s0 = peg$f109(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8488,7 +8811,7 @@ function peg$parse(input, options) {
           s5 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f108(s1, s2, s4, s5);
+        s0 = peg$f110(s1, s2, s4, s5);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8500,7 +8823,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e102); }
+      if (peg$silentFails === 0) { peg$fail(peg$e101); }
     }
 
     return s0;
@@ -8569,7 +8892,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f109(s1, s2);
+      s0 = peg$f111(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8615,7 +8938,7 @@ function peg$parse(input, options) {
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e103); }
+      if (peg$silentFails === 0) { peg$fail(peg$e102); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseKwEnd();
@@ -8644,7 +8967,7 @@ function peg$parse(input, options) {
             s10 = peg$parseBlock();
             if (s10 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f110(s6, s10);
+              s0 = peg$f112(s6, s10);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -8705,7 +9028,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e104); }
+      if (peg$silentFails === 0) { peg$fail(peg$e103); }
     }
     while (s1 !== peg$FAILED) {
       s0.push(s1);
@@ -8714,7 +9037,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e104); }
+        if (peg$silentFails === 0) { peg$fail(peg$e103); }
       }
     }
 
@@ -8730,7 +9053,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e105); }
+      if (peg$silentFails === 0) { peg$fail(peg$e104); }
     }
     if (s1 !== peg$FAILED) {
       while (s1 !== peg$FAILED) {
@@ -8740,7 +9063,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e105); }
+          if (peg$silentFails === 0) { peg$fail(peg$e104); }
         }
       }
     } else {
@@ -8759,7 +9082,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e106); }
+      if (peg$silentFails === 0) { peg$fail(peg$e105); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseHeredocJump();
@@ -8781,7 +9104,7 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     peg$savedPos = peg$currPos;
-    s1 = peg$f111();
+    s1 = peg$f113();
     if (s1) {
       s1 = undefined;
     } else {
@@ -8791,7 +9114,7 @@ function peg$parse(input, options) {
       s2 = [];
       s3 = peg$currPos;
       peg$savedPos = peg$currPos;
-      s4 = peg$f112();
+      s4 = peg$f114();
       if (s4) {
         s4 = undefined;
       } else {
@@ -8820,7 +9143,7 @@ function peg$parse(input, options) {
         s2.push(s3);
         s3 = peg$currPos;
         peg$savedPos = peg$currPos;
-        s4 = peg$f112();
+        s4 = peg$f114();
         if (s4) {
           s4 = undefined;
         } else {
@@ -8865,7 +9188,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e107); }
+      if (peg$silentFails === 0) { peg$fail(peg$e106); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -8875,7 +9198,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e108); }
+        if (peg$silentFails === 0) { peg$fail(peg$e107); }
       }
       while (s4 !== peg$FAILED) {
         s3.push(s4);
@@ -8884,12 +9207,12 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e108); }
+          if (peg$silentFails === 0) { peg$fail(peg$e107); }
         }
       }
       s2 = input.substring(s2, peg$currPos);
       peg$savedPos = s0;
-      s0 = peg$f113(s2);
+      s0 = peg$f115(s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8901,7 +9224,7 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e109); }
+        if (peg$silentFails === 0) { peg$fail(peg$e108); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -8914,7 +9237,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e110); }
+          if (peg$silentFails === 0) { peg$fail(peg$e109); }
         }
         peg$silentFails--;
         if (s6 === peg$FAILED) {
@@ -8952,7 +9275,7 @@ function peg$parse(input, options) {
             peg$currPos += 2;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e110); }
+            if (peg$silentFails === 0) { peg$fail(peg$e109); }
           }
           peg$silentFails--;
           if (s6 === peg$FAILED) {
@@ -8987,11 +9310,11 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e110); }
+          if (peg$silentFails === 0) { peg$fail(peg$e109); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f114(s2);
+          s0 = peg$f116(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -9007,11 +9330,11 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e109); }
+          if (peg$silentFails === 0) { peg$fail(peg$e108); }
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f115();
+          s1 = peg$f117();
         }
         s0 = s1;
       }
@@ -9027,10 +9350,15 @@ function peg$parse(input, options) {
     file: options.grammarSource ?? '',
     source: input,
     lineStarts: lineStartsOf(input),
+    // Where `input` starts in the file (code embedded in another file, e.g. a YAML plan step).
+    firstLine: options.firstLine ?? 1,
+    firstColumn: options.firstColumn ?? 1,
     comments: new Map(),
-    jumps: new Map(),
     heredocs: new Map(),
   };
+  // Heredoc text to jump over at a line start: offsets in this parse's own input (a heredoc
+  // body's nested parse has its own).
+  const jumps = new Map();
   const mapOffset = options.mapOffset ?? ((o) => o);
   let jumpEnd = 0;
 
@@ -9042,7 +9370,7 @@ function peg$parse(input, options) {
       const mid = (lo + hi + 1) >> 1;
       if (starts[mid] <= offset) lo = mid; else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - starts[lo] + 1 };
+    return { line: lo + state.firstLine, column: offset - starts[lo] + (lo === 0 ? state.firstColumn : 1) };
   }
 
   function locAt(start, end) {
@@ -9059,7 +9387,9 @@ function peg$parse(input, options) {
   function pegLocation(start, end) {
     const s = position(start);
     const e = position(end);
-    return { source: state.file, start: { offset: start, ...s }, end: { offset: end, ...e } };
+    // `positioned`: line and column already count from options.firstLine/firstColumn (Peggy's own
+    // errors count from the start of the input).
+    return { source: state.file, start: { offset: start, ...s }, end: { offset: end, ...e }, positioned: true };
   }
 
   function fail(message, start, end) {
@@ -9157,7 +9487,7 @@ function peg$parse(input, options) {
   // A heredoc `@(TAG:syntax/escapes)` at [start, end): finds its text on the lines after the
   // current one (after any earlier heredoc's text on the same line) and parses it.
   function heredoc(spec, start, end) {
-    const cached = state.heredocs.get(start);
+    const cached = state.heredocs.get(mapOffset(start));
     if (cached) return cached;
     const md = /^([^:/\r\n)]+)(?::[ \t]*([a-z][a-zA-Z0-9_+]+)[ \t]*)?(?:\/((?:\w|[$])*)[ \t]*)?$/.exec(spec);
     if (!md) fail('a heredoc tag @(TAG), @("TAG"), @(TAG:syntax) or @(TAG/escapes)', start, end);
@@ -9183,7 +9513,7 @@ function peg$parse(input, options) {
     const newline = input.indexOf('\n', end);
     if (newline < 0) fail('the heredoc text on the lines after @(' + spec + ')', start, end);
     const jumpKey = newline + 1;
-    const bodyStart = state.jumps.get(jumpKey) ?? jumpKey;
+    const bodyStart = jumps.get(jumpKey) ?? jumpKey;
     const escTag = tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const endLine = new RegExp(`^([ \\t]*)(?:(\\|)[ \\t]*)?(?:(-)[ \\t]*)?${escTag}[ \\t]*\\r?$`);
     const lines = [];
@@ -9202,7 +9532,7 @@ function peg$parse(input, options) {
       pos = lineEnd;
     }
     if (!found) fail(`a line ending the heredoc with its tag "${tag}"`, start, end);
-    state.jumps.set(jumpKey, found.after);
+    jumps.set(jumpKey, found.after);
 
     // Margin and trailing line break, as HeredocSupport#heredoc_text; with a map from offsets in the
     // processed text back to the file.
@@ -9226,11 +9556,9 @@ function peg$parse(input, options) {
       try {
         value = peg$parse(text, { startRule: 'HeredocBody', state, mapOffset: toFile, escapes: escapeSet, grammarSource: state.file });
       } catch (e) {
-        if (e instanceof peg$SyntaxError && e.location && !e.location.mapped) {
+        if (e instanceof peg$SyntaxError && e.location && !e.location.positioned) {
           const s = toFile(e.location.start.offset);
-          const loc2 = pegLocation(s, toFile(e.location.end.offset));
-          loc2.mapped = true;
-          throw new peg$SyntaxError(e.message, e.expected, e.found, loc2);
+          throw new peg$SyntaxError(e.message, e.expected, e.found, pegLocation(s, toFile(e.location.end.offset)));
         }
         throw e;
       }
@@ -9238,7 +9566,7 @@ function peg$parse(input, options) {
       value = { kind: 'StringLiteral', value: unescape(text, escapeSet), quote: 'heredoc', loc: locAt(toFile(0), toFile(text.length)) };
     }
     const node = { kind: 'Heredoc', tag, syntax, escapes, interpolated, value, loc: locAt(mapOffset(start), mapOffset(end)) };
-    state.heredocs.set(start, node);
+    state.heredocs.set(mapOffset(start), node);
     return node;
   }
 

@@ -95,6 +95,12 @@ describe('literals', () => {
     });
   });
 
+  it('${} turns a leading bare word or keyword into a variable too, as Puppet does', () => {
+    expect(value('"${_x} ${true} ${x + 1} ${type}"')).toMatchObject({
+      parts: [{ expression: v('_x') }, { value: ' ' }, { expression: v('true') }, { value: ' ' }, { expression: bin('+', name('x'), num(1)) }, { value: ' ' }, { expression: v('type') }],
+    });
+  });
+
   it('"$x[0]" interpolates only $x (the rest is text); strings nest inside ${}', () => {
     expect(value('"$x[0]"')).toMatchObject({ parts: [{ expression: v('x') }, { value: '[0]' }] });
     expect(value('"a${"b${c}"}d"')).toMatchObject({
@@ -188,6 +194,15 @@ describe('heredocs', () => {
     if (assign?.kind !== 'AssignmentExpression' || assign.value.kind !== 'Heredoc' || assign.value.value.kind !== 'InterpolatedString') throw new Error('shape');
     expect(assign.value.value.parts[1]?.loc).toMatchObject({ line: 3, column: 12, endColumn: 16 });
     expect(notice).toMatchObject({ kind: 'CallFunction', name: 'notice', loc: { line: 5 } });
+  });
+
+  it('a heredoc inside an interpolation of a heredoc', () => {
+    const src = '$x = @("A")\n  a ${f(@(B))\n    b\n    |- B\n  } c\n  |- A\n$y = 2\n';
+    const parsed = body(src);
+    expect(parsed).toHaveLength(2);
+    expect(strip(parsed[0])).toMatchObject({
+      value: { value: { parts: [{ value: 'a ' }, { expression: { name: 'f', args: [{ kind: 'Heredoc', value: str('b', 'heredoc') }] } }, { value: ' c' }] } },
+    });
   });
 
   it('two heredocs on one line take their texts in order', () => {
