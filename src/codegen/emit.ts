@@ -30,7 +30,7 @@ export interface EmitOptions {
 }
 
 /** Names imported from the SDK module, collected while printing. */
-type Imports = Set<RivetTypeName | 'Sensitive' | 'PlanParams' | 'PlanReturn'>;
+type Imports = Set<RivetTypeName | 'Sensitive' | 'PlanParams' | 'PlanReturn' | 'CallerParams'>;
 
 function needsParens(t: TsType): boolean {
   return t.kind === 'union' || t.kind === 'keyed';
@@ -174,6 +174,16 @@ function taskLines(task: TaskIR, imports: Imports): string[] {
 }
 
 function planLines(plan: PlanIR, imports: Imports): string[] {
+  if (plan.boltParams !== undefined) {
+    imports.add('CallerParams');
+    const decl = plan.boltParams.map((p) => `${quoteString(p.name)}: ${p.hasDefault ? `{ type: ${quoteString(p.type)}; default: unknown }` : quoteString(p.type)}`);
+    return [
+      ...docComment([`Plan \`${plan.name}\`: a Bolt plan; parameters from its Puppet types.`, '', `@remarks Source: \`${plan.source}\`.`], 1),
+      `${quoteString(plan.name)}: {`,
+      ...indent([`params: CallerParams<{ ${decl.join('; ')} }>;`, 'result: unknown;']),
+      '};',
+    ];
+  }
   imports.add('PlanParams');
   imports.add('PlanReturn');
   const ref = `typeof import(${quoteString(plan.importPath)}).default`;

@@ -79,6 +79,7 @@ export function generateFromSources(
     name: p.name,
     importPath: specifier(options.outFile, p.path),
     source: relative(options.projectDir, p.path).split(sep).join('/'),
+    boltParams: p.boltParams,
   }));
   const emit: EmitOptions = {};
   if (options.sdkModule !== undefined) emit.sdkModule = options.sdkModule;

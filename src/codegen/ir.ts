@@ -94,6 +94,8 @@ export interface PlanIR {
   importPath: string;
   /** The plan file relative to the project, for the TSDoc. */
   source: string;
+  /** A Bolt plan's parameters (typed from their Puppet types, as `definePlan` would). */
+  boltParams?: { name: string; type: string; hasDefault: boolean }[] | undefined;
 }
 
 /** One task's registry entry. */

@@ -50,6 +50,8 @@ export interface PlanSource {
   name: string;
   /** Absolute path. */
   path: string;
+  /** A Bolt plan's (`.pp`, `.yaml`) parameters, read from the file: it has no `definePlan` to import. */
+  boltParams?: { name: string; type: string; hasDefault: boolean }[];
 }
 
 export interface ReadResult {
@@ -73,13 +75,22 @@ export function runtimeModulepath(options: ReadOptions): string[] {
 }
 
 const SEGMENT = /^[a-z][a-z0-9_]*$/;
-const PLAN_FILE = /\.(ts|mts)$/;
+const PLAN_FILE = /\.(ts|mts|pp|yaml|yml)$/;
+const BOLT_PLAN_FILE = /\.(pp|yaml|yml)$/;
+/** When a plan name has several files, TypeScript wins, then Puppet, then YAML (as the runtime's discovery). */
+const RANK: Record<string, number> = { ts: 0, mts: 1, pp: 2, yaml: 3, yml: 4 };
+const byStemThenKind = (a: string, b: string): number => {
+  const sa = a.replace(PLAN_FILE, '');
+  const sb = b.replace(PLAN_FILE, '');
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  return (RANK[/\.([a-z]+)$/.exec(a)?.[1] ?? ''] ?? 9) - (RANK[/\.([a-z]+)$/.exec(b)?.[1] ?? ''] ?? 9);
+};
 const NOT_PLANS = /\.(d|gen|test|spec)\.(ts|mts)$/;
 
 async function walkPlans(dir: string, segments: string[], out: { segments: string[]; path: string }[]): Promise<void> {
   let names: string[];
   try {
-    names = (await readdir(dir)).sort();
+    names = (await readdir(dir)).sort(byStemThenKind);
   } catch {
     return;
   }
@@ -108,7 +119,15 @@ export async function readPlans(options: ReadOptions): Promise<PlanSource[]> {
     for (const f of files) {
       if (!f.segments.every((s) => SEGMENT.test(s))) continue;
       const name = f.segments.length === 1 && f.segments[0] === 'init' ? mod.name : [mod.name, ...f.segments].join('::');
-      if (!out.has(name)) out.set(name, { name, path: f.path });
+      if (out.has(name)) continue;
+      if (BOLT_PLAN_FILE.test(f.path)) {
+        // A Bolt plan that does not parse is left out of the types (running it names the error).
+        const { boltPlanParams } = await import('../plan-convert/index.ts');
+        const params = await boltPlanParams(f.path).catch(() => undefined);
+        if (params !== undefined) out.set(name, { name, path: f.path, boltParams: params });
+        continue;
+      }
+      out.set(name, { name, path: f.path });
     }
   }
   const sorted = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -61,6 +61,8 @@ export { parallelize, catchErrors, failPlan, ctrl } from './flow.ts';
 export { out, log, prompt } from './output.ts';
 export { getTargets, getTarget, createTarget, setVar, vars, facts, addFacts, setFeature, setConfig, addToGroup, removeFromGroup } from './targets.ts';
 export { file, dir, env } from './local.ts';
+/** Puppet-language semantics for plans converted from Bolt (`rivet plan convert`). */
+export * as pp from './pp.ts';
 export { RunFailure, PlanFailure, ParallelFailure, isRunFailure, isParallelFailure } from './errors.ts';
 export { planContextStorage, currentContext, type PlanContext, type PlanLike } from './context.ts';
 export { Result, ResultSet, Sensitive, type ResultData, type ResultValue, type CommandValue } from '../core/result.ts';

@@ -34,6 +34,8 @@ import type { AnyPlan } from '../../sdk/plan.ts';
 import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { promptSecret } from '../prompt.ts';
+// The translator itself loads only when `plan convert` runs.
+import { planConvertCommand } from './plan-convert.ts';
 import { HumanRenderer } from '../render/human.ts';
 import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
@@ -376,9 +378,10 @@ function humanDetail(detail: Record<string, unknown>): string {
 }
 
 export function planCommand(ctx: CliContext): Command {
-  const cmd = new Command('plan').description('Run TypeScript plans, or list and show them');
+  const cmd = new Command('plan').description('Run TypeScript and Bolt plans, list and show them, or convert Bolt plans to TypeScript');
   cmd.addCommand(planRunCommand(ctx, 'run', 'Run a plan'));
   cmd.addCommand(planShowCommand(ctx));
+  cmd.addCommand(planConvertCommand(ctx));
   return cmd;
 }
 

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { closeNames } from '../../core/puppet-types/suggest.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
-import { PLAN_FILE, planFilesOf } from './files.ts';
+import { BOLT_PLAN_FILE, PLAN_FILE, planFilesOf } from './files.ts';
 import { ensureTypeScriptLoader } from './typescript.ts';
 
 export { planFilesOf } from './files.ts';
@@ -110,8 +110,16 @@ async function importPlanModule(file: string): Promise<{ default?: unknown }> {
   }
 }
 
-/** Imports a plan file and returns its default export, which must come from `definePlan`. */
-export async function loadPlanFile(file: string): Promise<AnyPlan> {
+/**
+ * Imports a plan file and returns its default export, which must come from `definePlan`. A Bolt
+ * plan (`.pp`, `.yaml`) is translated to TypeScript first (`src/plan-convert`, loaded only then);
+ * `name` is its plan name (a YAML plan's name comes from its path).
+ */
+export async function loadPlanFile(file: string, name?: string): Promise<AnyPlan> {
+  if (BOLT_PLAN_FILE.test(file)) {
+    const { loadBoltPlan } = await import('./bolt-plans.ts');
+    return loadBoltPlan(file, name);
+  }
   let mod: { default?: unknown };
   try {
     mod = await importPlanModule(file);
@@ -135,7 +143,7 @@ export async function loadPlanFile(file: string): Promise<AnyPlan> {
 }
 
 export function loadPlan(entry: PlanEntry): Promise<AnyPlan> {
-  return loadPlanFile(entry.file);
+  return loadPlanFile(entry.file, entry.name);
 }
 
 /** The name of a plan object: its catalog name when its file is a known plan, else the file's stem. */

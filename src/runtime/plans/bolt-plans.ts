@@ -1,0 +1,62 @@
+/**
+ * Running Bolt's own plan files: a `.pp` (Puppet language) or `.yaml` plan is translated to
+ * TypeScript by `src/plan-convert` (loaded only when such a plan is), written to a private cache
+ * file and imported like any TypeScript plan. A plan with a construct that cannot be translated
+ * (an `apply` block, a resource, a function Rivet does not know) fails here, before anything runs,
+ * naming each construct with its file and line.
+ *
+ * @example
+ * ```ts
+ * const plan = await loadBoltPlan('/srv/site/modules/mymod/plans/deploy.pp', 'mymod::deploy');
+ * ```
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RivetError } from '../../core/errors.ts';
+import type { AnyPlan } from '../../sdk/plan.ts';
+import { loadPlanFile } from './discovery.ts';
+
+/** The kind of the error for a plan that cannot run because part of it was not translated. */
+export const UNTRANSLATABLE_PLAN = 'rivet/untranslatable-plan';
+
+/** The SDK module of this copy of Rivet, which translated plans import (a project needs no `rivetops` package). */
+function sdkSpecifier(): string {
+  const here = fileURLToPath(import.meta.url);
+  return new URL(`../../sdk/index${extname(here)}`, import.meta.url).href;
+}
+
+/** A private directory (mode 700) for translated plans; files are named by their content's hash. */
+async function cacheDir(): Promise<string> {
+  const dir = join(tmpdir(), `rivet-plans-${process.getuid?.() ?? 'user'}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await stat(dir);
+  if (process.getuid !== undefined && (info.uid !== process.getuid() || (info.mode & 0o077) !== 0)) {
+    throw new RivetError('rivet/plan-cache-error', `The plan cache ${dir} must be a directory owned by this user with mode 700`, { details: { path: dir } });
+  }
+  return dir;
+}
+
+/** Translates a Bolt plan file and loads the result; fails before running when anything was left as a TODO. */
+export async function loadBoltPlan(file: string, name: string | undefined): Promise<AnyPlan> {
+  const { convertPlanFile } = await import('../../plan-convert/index.ts');
+  const result = await convertPlanFile(file, { name, sdk: sdkSpecifier() });
+  if (result.todos.length > 0) {
+    const list = result.todos.map((t) => `  ${t.file}:${t.line}: ${t.message}`).join('\n');
+    const first = result.todos[0]!;
+    throw new RivetError(UNTRANSLATABLE_PLAN, `The plan ${result.name} cannot run: Rivet cannot translate ${result.todos.length === 1 ? 'this construct' : `these ${result.todos.length} constructs`}:\n${list}`, {
+      issueCode: 'UNTRANSLATABLE_PLAN',
+      details: { file: first.file, line: first.line, todos: result.todos },
+      location: { file: first.file, line: first.line },
+    });
+  }
+  const dir = await cacheDir();
+  const path = join(dir, `${createHash('sha256').update(result.code).digest('hex').slice(0, 24)}.mts`);
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, result.code, { mode: 0o600 });
+  await rename(temp, path);
+  return loadPlanFile(path);
+}
