@@ -19,7 +19,7 @@ import { installError } from './errors.ts';
 
 export const TARBALL_LIMITS = {
   /** Inflated bytes (the tar stream). */
-  maxBytes: 256 * 1024 * 1024,
+  maxBytes: 128 * 1024 * 1024,
   /** Entries. */
   maxEntries: 20_000,
 };
