@@ -35,7 +35,7 @@ import { parsePuppetfile } from './puppetfile.ts';
 import { resolveForge, type Requirement } from './resolver.ts';
 import { describeSpec, parseForgeName, specsFromProject, type ModuleSpec } from './specs.ts';
 import { unpackModuleTarball } from './tarball.ts';
-import { exactVersion, satisfiesPuppetRange } from './version-range.ts';
+import { exactVersion, newestFirst, satisfiesPuppetRange } from './version-range.ts';
 
 export const MANAGED_DIR = '.modules';
 export const PUPPETFILE = 'Puppetfile';
@@ -162,9 +162,9 @@ async function resolvePlan(specs: readonly ModuleSpec[], follow: boolean, ctx: {
       ctx.progress(`Resolving ${describeSpec(spec)}`);
       const releases = await ctx.forge.releases(spec.slug);
       const exact = exactVersion(spec.versionRequirement);
-      const release = releases
-        .filter((r) => (exact === undefined ? satisfiesPuppetRange(r.version, spec.versionRequirement) : r.version === exact))
-        .sort((a, b) => (satisfiesPuppetRange(a.version, `>${b.version}`) ? -1 : 1))[0];
+      const fitting = releases.filter((r) => (exact === undefined ? satisfiesPuppetRange(r.version, spec.versionRequirement) : r.version === exact));
+      const newest = newestFirst(fitting.map((r) => r.version))[0];
+      const release = fitting.find((r) => r.version === newest);
       if (release === undefined) throw resolverError(`no version of ${spec.slug} matches ${spec.versionRequirement ?? 'any version'} (${where(spec)}); versions on the Forge: ${releases.map((r) => r.version).slice(0, 10).join(', ') || 'none'}`, { module: spec.slug });
       fixed.set(spec.slug, { version: release.version, by: `${where(spec)}` });
       planned.push(forgePlanned(spec.slug, release));
@@ -230,18 +230,22 @@ export async function installModules(options: InstallOptions): Promise<InstallRe
   let planned: Planned[] | undefined;
   if (lock !== undefined && options.force !== true && options.add === undefined) {
     const missing = unsatisfied(specs, lock, project.dir);
-    if (missing.length > 0) {
+    // A Puppetfile installed as written is its own authority: when it changed, it is read again.
+    const puppetfileChanged = !resolve && (missing.length > 0 || lock.modules.length !== specs.length);
+    if (!puppetfileChanged && missing.length > 0) {
       throw resolverError(
         `${lock.path} does not satisfy ${missing.map(describeSpec).join(', ')}: run 'rivet module install --force' to resolve the modules again and rewrite the lock`,
         { lock: lock.path, specs: missing.map(describeSpec) },
       );
     }
-    planned = lock.modules.map((locked) => ({ locked, fromLock: true }));
-    // Fast path: every module installed with its locked digest, nothing else in .modules.
-    const present = (await isDir(modulesDir)) ? (await readdir(modulesDir)).filter((n) => !n.startsWith('.')) : [];
-    const kept = await Promise.all(planned.map((p) => isKept(p.locked, modulesDir, project.dir)));
-    if (kept.every((k) => k) && present.every((n) => planned!.some((p) => p.locked.dir === n))) {
-      return { modulesDir, lockPath: lock.path, modules: lock.modules, upToDate: true, changed: [], removed: [], warnings };
+    if (!puppetfileChanged) {
+      planned = lock.modules.map((locked) => ({ locked, fromLock: true }));
+      // Fast path: every module installed with its locked digest, nothing else in .modules.
+      const present = (await isDir(modulesDir)) ? (await readdir(modulesDir)).filter((n) => !n.startsWith('.')) : [];
+      const kept = await Promise.all(planned.map((p) => isKept(p.locked, modulesDir, project.dir)));
+      if (kept.every((k) => k) && present.every((n) => planned!.some((p) => p.locked.dir === n))) {
+        return { modulesDir, lockPath: lock.path, modules: lock.modules, upToDate: true, changed: [], removed: [], warnings };
+      }
     }
   }
 

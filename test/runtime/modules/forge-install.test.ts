@@ -125,6 +125,37 @@ describe('rivet module install from the Forge (I-24)', () => {
   });
 });
 
+describe('module-install settings (I-24)', () => {
+  it('sends forge.authorization_token and goes through module-install.proxy', async () => {
+    const proxied: string[] = [];
+    const { createServer, request } = await import('node:http');
+    const proxy = createServer((req, res) => {
+      proxied.push(req.url ?? '');
+      const upstream = request(req.url ?? '', { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.end());
+      upstream.end();
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      const dir = await project({
+        'rivet-project.yaml': ['name: site', 'module-install:', '  forge:', `    baseurl: ${forge.url}`, '    authorization_token: Bearer s3cret', `  proxy: http://127.0.0.1:${port}`, 'modules:', '  - acme/other', ''].join('\n'),
+      });
+      const seen = forge.authorizations.length;
+      const run = await rivet(['module', 'install'], { cwd: dir });
+      expect(run.code).toBe(0);
+      expect(proxied).toEqual(expect.arrayContaining([`${forge.url}/v3/modules/acme-other`, `${forge.url}/v3/files/acme-other-1.0.0.tar.gz`]));
+      expect(forge.authorizations.slice(seen).every((a) => a === 'Bearer s3cret')).toBe(true);
+      expect(run.stdout + run.stderr).not.toContain('s3cret');
+    } finally {
+      await new Promise((done) => proxy.close(done));
+    }
+  });
+});
+
 describe('bad input leaves the project byte for byte as it was (I-24)', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown module', ['acme/nope'], /unknown module 'acme\/nope'/],

@@ -24,6 +24,8 @@ export interface ForgeServer {
   url: string;
   /** Requests so far (method + path). */
   requests: string[];
+  /** The Authorization header of each request. */
+  authorizations: (string | undefined)[];
   add(release: FakeRelease): void;
   close(): Promise<void>;
 }
@@ -79,10 +81,12 @@ export function moduleTarball(release: FakeRelease): Buffer {
 export async function startForge(releases: FakeRelease[] = []): Promise<ForgeServer> {
   const all: { release: FakeRelease; tarball: Buffer }[] = [];
   const requests: string[] = [];
+  const authorizations: (string | undefined)[] = [];
   const add = (release: FakeRelease) => all.push({ release, tarball: release.tarball ?? moduleTarball(release) });
   releases.forEach(add);
   const server: Server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    authorizations.push(req.headers.authorization);
     const url = new URL(req.url ?? '/', 'http://x');
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -125,6 +129,7 @@ export async function startForge(releases: FakeRelease[] = []): Promise<ForgeSer
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    authorizations,
     add,
     close: () => new Promise((done) => server.close(() => done())),
   };

@@ -120,6 +120,13 @@ describe('the Puppetfile (I-24)', () => {
     await writeFile(join(dir, 'site-modules/mylocal/tasks/x.sh'), '#!/bin/sh\necho changed\n');
     expect((await rivet(['module', 'install', '--no-resolve'], { cwd: dir })).code).toBe(0);
     expect(await readFile(join(dir, '.modules/mylocal/tasks/x.sh'), 'utf8')).toContain('changed');
+    // The Puppetfile is its own authority: a module taken out of it is removed.
+    const puppetfile = await readFile(join(dir, 'Puppetfile'), 'utf8');
+    await writeFile(join(dir, 'Puppetfile'), puppetfile.replace("mod 'acme/lib', '2.0.0'\n", ''));
+    const again = await rivet(['module', 'install', '--no-resolve'], { cwd: dir });
+    expect(again.stdout).toContain('Removed lib');
+    expect(existsSync(join(dir, '.modules/lib'))).toBe(false);
+    expect(await readFile(join(dir, 'rivet-lock.yaml'), 'utf8')).not.toContain('acme-lib');
   });
 
   it('parses the Ruby subset and reports errors with line numbers', () => {
