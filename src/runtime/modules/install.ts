@@ -30,10 +30,10 @@ import type { Project } from '../project.ts';
 import { installError, resolverError } from './errors.ts';
 import { ForgeClient, forgeOptionsFrom, type ForgeRelease } from './forge.ts';
 import { checkoutGitCommit, resolveGitRef, safeUrl } from './git.ts';
-import { formatLock, lockPath, readLock, treeDigest, type Lock, type LockedModule } from './lock.ts';
+import { formatLock, LOCK_FILE, lockPath, readLock, treeDigest, type Lock, type LockedModule } from './lock.ts';
 import { parsePuppetfile } from './puppetfile.ts';
 import { resolveForge, type Requirement } from './resolver.ts';
-import { describeSpec, parseForgeName, specsFromProject, type ModuleSpec } from './specs.ts';
+import { describeSpec, parseForgeName, specError, specsFromProject, type ModuleSpec } from './specs.ts';
 import { unpackModuleTarball } from './tarball.ts';
 import { exactVersion, newestFirst, satisfiesPuppetRange } from './version-range.ts';
 
@@ -137,6 +137,9 @@ async function resolvePlan(specs: readonly ModuleSpec[], follow: boolean, ctx: {
   const where = (spec: ModuleSpec): string => `${relative(ctx.projectDir, spec.origin.file) || spec.origin.file}${spec.origin.line === undefined ? '' : `:${spec.origin.line}`}`;
   for (const spec of specs) {
     if (spec.type === 'git') {
+      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(spec.git)) {
+        throw specError(spec, `the git URL ${safeUrl(spec.git)} has a password in it: use a credential helper or an SSH key (Rivet writes git URLs to ${LOCK_FILE} and never writes passwords to disk)`);
+      }
       ctx.progress(`Resolving git module ${safeUrl(spec.git)} ${spec.ref}`);
       const commit = await resolveGitRef(spec.git, spec.ref, { proxy: ctx.proxy, signal: ctx.signal });
       const tmp = join(ctx.stageModules, `.git-${planned.length}`);

@@ -81,6 +81,14 @@ describe('git modules (I-24)', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 
+  it('a git URL with a password is refused (it would be written to the lock)', async () => {
+    const dir = await project({ 'rivet-project.yaml': yaml('  - git: https://me:hunter2@git.example.com/x.git\n    ref: main\n') });
+    const run = await rivet(['module', 'install'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${join(dir, 'rivet-project.yaml')}:6: the git URL https://me@git.example.com/x.git has a password in it`);
+    expect(run.stderr).not.toContain('hunter2');
+  });
+
   it('a dependency range the git module cannot meet names both requirers', async () => {
     const dir = await project({ 'rivet-project.yaml': yaml(`  - git: ${bare}\n    ref: v1.0.0\n  - name: acme/lib\n    version_requirement: ">= 2.0.0"\n`) });
     const run = await rivet(['module', 'install'], { cwd: dir });
