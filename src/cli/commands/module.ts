@@ -34,7 +34,7 @@ async function regenerateTypes(ctx: CliContext, flag: string | undefined): Promi
   ctx.io.out.write(`Wrote ${shown} (${generated.counts.tasks} tasks, ${generated.counts.plans} plans).\n`);
 }
 
-function reportInstall(ctx: CliContext, project: Project, report: InstallReport): void {
+function reportInstall(ctx: CliContext, report: InstallReport): void {
   for (const w of report.warnings) ctx.io.err.write(`Warning: ${w}\n`);
   const lock = relative(ctx.io.cwd, report.lockPath) || report.lockPath;
   const dir = relative(ctx.io.cwd, report.modulesDir) || report.modulesDir;
@@ -50,7 +50,6 @@ function reportInstall(ctx: CliContext, project: Project, report: InstallReport)
     ctx.io.out.write(`Installed ${what}\n`);
   }
   ctx.io.out.write(`Installed ${report.modules.length} module${report.modules.length === 1 ? '' : 's'} into ${dir} and wrote ${lock}.\n`);
-  void project;
 }
 
 function printInfo(ctx: CliContext, info: ModuleInfo): void {
@@ -87,7 +86,7 @@ export function moduleCommand(ctx: CliContext): Command {
       ctx.io.out.write(`Project configuration file ${project.file} already includes ${add}. Nothing to do.\n`);
       return;
     }
-    reportInstall(ctx, project, report);
+    reportInstall(ctx, report);
     await regenerateTypes(ctx, flags.project);
   };
 

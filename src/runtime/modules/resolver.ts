@@ -12,7 +12,8 @@
  * ```
  * @module
  */
-import { resolverError } from './errors.ts';
+import { isRivetError } from '../../core/errors.ts';
+import { RESOLVER_ERROR, resolverError } from './errors.ts';
 import type { ForgeClient, ForgeRelease } from './forge.ts';
 import { newestFirst, satisfiesPuppetRange } from './version-range.ts';
 
@@ -63,8 +64,9 @@ export async function resolveForge(roots: readonly Requirement[], options: Resol
     if (chosen.has(slug) || options.fixed.has(slug)) return solve(rest, chosen, reqs);
     const wanted = reqs.get(slug) ?? [];
     const releases = await options.forge.releases(slug).catch((error: unknown) => {
-      if (error instanceof Error && 'kind' in error && wanted.length > 0 && wanted.every((r) => r.by !== 'root')) {
-        (error as Error).message += ` (required by ${wanted.map((r) => r.by).join(', ')})`;
+      // Say who asked for a module the Forge does not have.
+      if (isRivetError(error) && error.kind === RESOLVER_ERROR && wanted.length > 0) {
+        throw resolverError(`${error.message} (required by ${wanted.map((r) => r.by).join(', ')})`, { ...error.details, requiredBy: wanted.map((r) => r.by) });
       }
       throw error;
     });

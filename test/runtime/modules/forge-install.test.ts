@@ -20,6 +20,7 @@ beforeAll(async () => {
     { slug: 'acme-app', version: '1.0.0', dependencies: [{ name: 'acme/lib', version_requirement: '>= 1.0.0 < 2.0.0' }], files: TASK },
     { slug: 'acme-new', version: '3.0.0', dependencies: [{ name: 'acme-lib', version_requirement: '>= 2.0.0' }] },
     { slug: 'acme-other', version: '1.0.0' },
+    { slug: 'acme-broken', version: '1.0.0', dependencies: [{ name: 'acme/ghost', version_requirement: '>= 1.0.0' }] },
   ]);
 });
 afterAll(() => forge.close());
@@ -158,7 +159,8 @@ describe('module-install settings (I-24)', () => {
 
 describe('bad input leaves the project byte for byte as it was (I-24)', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown module', ['acme/nope'], /unknown module 'acme\/nope'/],
+    ['an unknown module', ['acme/nope'], /unknown module 'acme\/nope'.*\(required by rivet-project\.yaml:6\)/],
+    ['an unknown dependency', ['acme/broken'], /unknown module 'acme\/ghost'.*\(required by acme-broken 1\.0\.0\)/],
     ['a version that does not exist', ['{ name: acme/lib, version_requirement: "9.9.9" }'], /no version of acme-lib matches 9\.9\.9 \(required by rivet-project\.yaml:\d+\); versions on the Forge: 2\.0\.0, 1\.9\.0, 1\.5\.0, 1\.0\.0|no version of acme-lib matches 9\.9\.9/],
     ['conflicting ranges', ['acme/app', 'acme/new'], /no version of acme-lib satisfies all of: .*acme-app 1\.0\.0 requires >= 1\.0\.0 < 2\.0\.0.*acme-new 3\.0\.0 requires >= 2\.0\.0|acme-new 3\.0\.0 requires >= 2\.0\.0.*acme-app 1\.0\.0 requires >= 1\.0\.0 < 2\.0\.0/],
   ];
