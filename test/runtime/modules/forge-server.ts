@@ -18,6 +18,8 @@ export interface FakeRelease {
   tarball?: Buffer;
   /** Replace the advertised sha256. */
   sha256?: string;
+  /** Never answer the download (to test cancelling). */
+  hang?: boolean;
 }
 
 export interface ForgeServer {
@@ -118,6 +120,7 @@ export async function startForge(releases: FakeRelease[] = []): Promise<ForgeSer
     }
     const file = /^\/v3\/files\/(.+)\.tar\.gz$/.exec(url.pathname);
     const found = file === null ? undefined : all.find((r) => `${r.release.slug}-${r.release.version}` === file[1]);
+    if (found?.release.hang === true) return;
     if (found !== undefined) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': found.tarball.length });
       return res.end(found.tarball);
@@ -131,6 +134,9 @@ export async function startForge(releases: FakeRelease[] = []): Promise<ForgeSer
     requests,
     authorizations,
     add,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((done) => server.close(() => done()));
+    },
   };
 }

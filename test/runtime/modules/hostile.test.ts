@@ -57,6 +57,7 @@ describe('rivet module install refuses bad downloads and leaves the project as i
       { slug: 'evil-link', version: '1.0.0', tarball: hostile[2]![1] },
       { slug: 'evil-bomb', version: '1.0.0', tarball: hostile[6]![1] },
       { slug: 'acme-tampered', version: '1.0.0', sha256: '0'.repeat(64) },
+      { slug: 'acme-slow', version: '1.0.0', hang: true },
     ]);
   });
   afterAll(() => forge.close());
@@ -79,6 +80,21 @@ describe('rivet module install refuses bad downloads and leaves the project as i
       expect(await snapshot(dir)).toEqual(before);
     });
   }
+
+  it('cancelling (Ctrl-C) mid-download leaves the project as it was, staging directory included', async () => {
+    const dir = await project({ 'rivet-project.yaml': projectYaml(forge.url, ['acme/good']) });
+    expect((await rivet(['module', 'install'], { cwd: dir })).code).toBe(0);
+    await writeFile(join(dir, 'rivet-project.yaml'), projectYaml(forge.url, ['acme/good', 'acme/slow']));
+    const before = await snapshot(dir);
+    const { findProject } = await import('../../../src/runtime/project.ts');
+    const { installModules } = await import('../../../src/runtime/modules/install.ts');
+    const abort = new AbortController();
+    const started = installModules({ project: findProject({ cwd: dir, env: {} }), force: true, signal: abort.signal });
+    while (!forge.requests.some((r) => r.includes('acme-slow-1.0.0.tar.gz'))) await new Promise((done) => setTimeout(done, 20));
+    abort.abort();
+    await expect(started).rejects.toThrow();
+    expect(await snapshot(dir)).toEqual(before);
+  });
 
   it('a lock whose sha256 the download does not match is refused (the lock is the authority)', async () => {
     const dir = await project({ 'rivet-project.yaml': projectYaml(forge.url, ['acme/good']) });
