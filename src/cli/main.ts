@@ -44,6 +44,7 @@ const SUBCOMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Com
   ['group', async () => (await import('./commands/inventory.ts')).groupCommand],
   ['plan', async () => (await import('./commands/plan.ts')).planCommand],
   ['types', async () => (await import('./commands/types.ts')).typesCommand],
+  ['module', async () => (await import('./commands/module.ts')).moduleCommand],
   ['init', async () => (await import('./commands/init.ts')).initCommand],
 ];
 
@@ -67,7 +68,7 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExamples:\n  rivet init my-project\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n\nDocs: README.md and docs/ in the Rivet package.',
+      '\nExamples:\n  rivet init my-project\n  rivet command run "uname -a" --targets all\n  rivet task run package action=status name=openssl --targets web\n  rivet plan run example::deploy version=1.1.0\n  rivet script run ./check.sh --targets web -- --fast\n  rivet file upload ./site /var/www --targets web\n  rivet inventory show --detail\n  rivet module add puppetlabs/stdlib\n\nDocs: README.md and docs/ in the Rivet package.',
     );
   for (const factory of await neededCommands(argv)) program.addCommand(factory(ctx));
   program.commands.forEach(function configure(command: Command): void {

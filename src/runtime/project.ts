@@ -24,6 +24,7 @@ import { loadInventory, loadInventoryFile } from './inventory/load.ts';
 import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 import { planFilesOf } from './plans/files.ts';
+import { npmModuleDirs } from './modules/npm.ts';
 
 /** Project file names, preferred first. */
 export const PROJECT_FILES = ['rivet-project.yaml', 'bolt-project.yaml'] as const;
@@ -96,7 +97,10 @@ export interface Project {
   origin: 'env' | 'flag' | 'found' | 'cwd';
   config: ProjectConfig;
   inventoryFile: ProjectInventory;
-  /** User modulepath (default `<dir>/modules`), then `<dir>/.modules` (always). */
+  /**
+   * User modulepath (default `<dir>/modules`), then `<dir>/.modules` (always), then the
+   * directories of npm-installed Rivet modules (`modules/npm.ts`).
+   */
   modulepath: string[];
   downloadsDir: string;
   rerunFile: string;
@@ -349,7 +353,9 @@ export function findProject(options: FindProjectOptions): Project {
       ? splitPathList(config.modulepath).map((p) => resolve(dir, p))
       : [join(dir, 'modules')];
   const managed = join(dir, '.modules');
-  const modulepath = [...userModulepath.filter((p) => p !== managed), managed];
+  const npm = npmModuleDirs(dir);
+  warnings.push(...npm.warnings);
+  const modulepath = [...userModulepath.filter((p) => p !== managed), managed, ...npm.dirs];
   const shadowed = shadowedModuleDirs(config.name, modulepath);
   if (config.name !== undefined && shadowed.length > 0) warnings.push(projectShadowsModule(config.name, shadowed));
 
