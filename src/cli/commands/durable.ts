@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../../core/errors.ts';
 import type { CreatedRuntime } from '../../runtime/create.ts';
-import { newRunId, openDurable, redactUrl, runExecutorId, withDurableClient, type DurableRunInfo, type DurableRuns, type DurableStepInfo } from '../../runtime/durable/engine.ts';
+import { newRunId, openDurable, runExecutorId, withDurableClient, type DurableRunInfo, type DurableRuns, type DurableStepInfo } from '../../runtime/durable/engine.ts';
 import type { PlanRunner } from '../../runtime/plans/index.ts';
 import { findProject } from '../../runtime/project.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
@@ -20,7 +20,8 @@ export function durableUrl(flag: string | boolean | undefined, projectUrl: strin
   if (url === undefined || url === '') {
     throw new UsageError("Durable runs need a Postgres URL: --durable <postgres-url>, the project's 'durable' setting, or RIVET_DURABLE_URL");
   }
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`The durable run database must be a postgres:// URL, got '${redactUrl(url)}'`);
+  // Only the scheme is echoed: the URL may hold a password.
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`The durable run database must be a postgres:// URL, got one starting '${url.split(':')[0]}:'`);
   return url;
 }
 

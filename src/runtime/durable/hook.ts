@@ -36,6 +36,10 @@ export function parseStepName(name: string): { step: number; action: string; tar
   return match ? { step: Number(match[1]), action: match[2]!, target: match[3]! } : undefined;
 }
 
+function stored(result: Result): StoredResult {
+  return { action: result.action, object: result.object, value: result.value, durationMs: result.durationMs };
+}
+
 export class DurableStepHook implements StepHook {
   #step = 0;
   readonly #runtime: Runtime;
@@ -57,30 +61,16 @@ export class DurableStepHook implements StepHook {
     if (done > 0) {
       this.#runtime.events.emit({ type: 'message', level: 'verbose', text: `Durable step ${step} (${call.action}): ${done} of ${call.targets.length} target(s) already have a result; ${pending.length} run now` });
     }
-    const results = new Map<string, Promise<Result>>();
+    const results = new Map<string, Promise<StoredResult>>();
     for (let i = 0; i < pending.length; i += this.#batchSize) {
-      const batch = pending.slice(i, i + this.#batchSize);
-      const set = run(batch);
-      // Each target's DBOS step awaits its own result; a failed batch fails each of its steps.
-      set.catch(() => {});
-      for (const target of batch) {
-        results.set(
-          target.name,
-          set.then((s) => {
-            const found = s.results.find((r) => r.target.name === target.name);
-            if (found === undefined) throw new Error(`The step returned no result for ${target.name}`);
-            return found;
-          }),
-        );
-      }
+      for (const [name, result] of this.#runBatch(pending.slice(i, i + this.#batchSize), run)) results.set(name, result);
     }
     const stored = await Promise.all(
       call.targets.map((target, i) =>
         DBOS.runStep(
           async (): Promise<StoredResult> => {
-            // Not in the snapshot of recorded steps but recorded meanwhile is impossible; the reverse runs it alone.
-            const result = await (results.get(target.name) ?? run([target]).then((s) => s.results[0]!));
-            return { action: result.action, object: result.object, value: result.value, durationMs: result.durationMs };
+            // A target missing from the snapshot of recorded steps but recorded by DBOS cannot happen; the reverse runs it alone.
+            return results.get(target.name) ?? this.#runBatch([target], run).get(target.name)!;
           },
           { name: names[i]! },
         ),
@@ -89,5 +79,41 @@ export class DurableStepHook implements StepHook {
     return new ResultSet(
       stored.map((s, i) => new Result({ target: call.targets[i]!, action: s.action as Result['action'], object: s.object, value: s.value, durationMs: s.durationMs })),
     );
+  }
+
+  /**
+   * Runs one batch as one runtime step and settles each target's result as soon as that target
+   * finishes (its `target_finish` event), so a target's DBOS step is recorded without waiting
+   * for the rest of the batch. The batch's own ResultSet settles whatever the events missed.
+   */
+  #runBatch(batch: readonly Target[], run: (only?: readonly Target[]) => Promise<ResultSet>): Map<string, Promise<StoredResult>> {
+    const settle = new Map<string, { resolve(r: StoredResult): void; reject(e: unknown): void }>();
+    const results = new Map<string, Promise<StoredResult>>();
+    for (const target of batch) {
+      const result = new Promise<StoredResult>((resolve, reject) => settle.set(target.name, { resolve, reject }));
+      result.catch(() => {}); // awaited by the target's DBOS step; a failure is reported there
+      results.set(target.name, result);
+    }
+    const names = batch.map((t) => t.name).join('\0');
+    let stepId: number | undefined;
+    const off = this.#runtime.events.on((event) => {
+      if (event.type === 'step_start' && stepId === undefined && event.targets.join('\0') === names) stepId = event.stepId;
+      else if (event.type === 'target_finish' && event.stepId === stepId) {
+        const r = event.result;
+        settle.get(event.target)?.resolve({ action: r.action, object: r.object, value: r.value as ResultValue, durationMs: event.durationMs });
+      }
+    });
+    run(batch).then(
+      (set) => {
+        off();
+        for (const result of set.results) settle.get(result.target.name)?.resolve(stored(result));
+        for (const target of batch) settle.get(target.name)?.reject(new Error(`The step returned no result for ${target.name}`));
+      },
+      (error: unknown) => {
+        off();
+        for (const target of batch) settle.get(target.name)?.reject(error);
+      },
+    );
+    return results;
   }
 }
