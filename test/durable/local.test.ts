@@ -85,6 +85,36 @@ describe.skipIf(skip !== undefined)('durable runs on local targets', () => {
     expect(durable.filter((u) => /@dbos-inc/.test(u)).length).toBeGreaterThan(0);
   }, 600_000);
 
+  it('applications: runPlan(..., { durable }) runs durably; openDurable lists and shows runs (rivetops/runtime, plain node)', async () => {
+    await pg.createDatabase('rivet_app');
+    const url = pg.urlFor('rivet_app');
+    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+    await writeFile(
+      join(dir, 'app.mjs'),
+      `import { createRuntime, openDurable, runPlan, PlanRunner } from ${JSON.stringify(runtimeApi)};
+const [cmd, url, runId] = process.argv.slice(2);
+if (cmd === 'run') {
+  let id;
+  const value = await runPlan('demo::plain', { targets: 'web' }, { cwd: process.cwd(), durable: { url, onRunId: (r) => (id = r) } });
+  console.log(JSON.stringify({ id, value }));
+} else {
+  const runtime = await createRuntime({ cwd: process.cwd() });
+  const durable = await openDurable({ url, runner: new PlanRunner(runtime), executorId: 'app-1' });
+  console.log(JSON.stringify({ runs: await durable.list(), show: await durable.show(runId) }));
+  await durable.close();
+  await runtime.close();
+}
+`,
+    );
+    const node = (args: string[]) =>
+      new Promise<string>((resolve, reject) => execFile(process.execPath, [join(dir, 'app.mjs'), ...args], { cwd: dir }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))));
+    const started = JSON.parse((await node(['run', url])).trim().split('\n').at(-1)!) as { id: string; value: string };
+    expect(started.value).toBe('plain\n');
+    const listed = JSON.parse((await node(['list', url, started.id])).trim().split('\n').at(-1)!) as { runs: { runId: string; status: string; plan: string }[]; show: { steps: { step: number; results: { target: string }[] }[] } };
+    expect(listed.runs).toEqual([expect.objectContaining({ runId: started.id, status: 'SUCCESS', plan: 'demo::plain' })]);
+    expect(listed.show.steps).toEqual([expect.objectContaining({ step: 1, action: 'command', results: [expect.objectContaining({ target: 'localhost', status: 'success' })] })]);
+  }, 600_000);
+
   it('--durable without a URL names the three places a URL comes from; a non-postgres URL is refused', async () => {
     const none = await rivet(['plan', 'run', 'demo::plain', '-t', 'web', '--durable'], { cwd: dir });
     expect(none.code).toBe(2);

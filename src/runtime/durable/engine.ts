@@ -25,6 +25,9 @@ import type { PlanRunner } from '../plans/run.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import { DurableStepHook, parseStepName, type StoredResult } from './hook.ts';
 import { assertSecretsAvailable, durableSerializer, type DurableSerializer } from './serializer.ts';
+import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
+
+export type { DurableOptions, DurableRunInfo, DurableStepInfo, OpenDurableOptions } from './types.ts';
 
 /** The DBOS application name and version every Rivet process uses (recovery needs them equal). */
 const APP = 'rivet';
@@ -36,45 +39,6 @@ export interface PlanRunInput {
   plan: string;
   params: Record<string, unknown>;
   runAs?: string | undefined;
-}
-
-export interface DurableOptions {
-  /** Postgres URL of DBOS's system database (created when missing). */
-  url: string;
-  /** Encrypts `Sensitive` values in the database (default `RIVET_DURABLE_KEY`); without it they are left out. */
-  key?: string | undefined;
-  /** Targets per batch when a step runs (default 500). */
-  batchSize?: number | undefined;
-}
-
-export interface OpenDurableOptions extends DurableOptions {
-  /** Runs the plans (its runtime: project, inventory, connections, events). */
-  runner: PlanRunner;
-  /**
-   * This process's stable DBOS executor ID. At start, DBOS continues the unfinished runs this
-   * executor ID had: a restarted process with the same ID resumes its runs on its own.
-   */
-  executorId: string;
-}
-
-/** A run as `rivet plan runs` lists it. */
-export interface DurableRunInfo {
-  runId: string;
-  plan: string;
-  /** DBOS's status: PENDING (running, or its controller died), SUCCESS, ERROR, CANCELLED, ENQUEUED, ... */
-  status: string;
-  createdAt: string;
-  updatedAt: string | null;
-  executorId: string | null;
-  forkedFrom: string | null;
-}
-
-/** One plan step of a run, as `rivet plan show-run` shows it. */
-export interface DurableStepInfo {
-  step: number;
-  action: string;
-  object: string | null;
-  results: { target: string; status: 'success' | 'failure'; value: unknown }[];
 }
 
 let environment: { runner: PlanRunner; client: DBOSClient; batchSize: number } | undefined;
@@ -128,7 +92,7 @@ function serializerFor(options: DurableOptions): DurableSerializer {
 }
 
 /** Runs, lists and resumes durable runs from one process (the CLI's controller, or an app). */
-export class DurableRuns {
+export class DurableRuns implements DurableRunsApi {
   readonly #client: DBOSClient;
   readonly #runner: PlanRunner;
 
