@@ -18,3 +18,4 @@
 export { createRuntime, type CreateRuntimeOptions, type CreatedRuntime } from './create.ts';
 export { Runtime, defaultTransports, type RuntimeInit } from './runtime.ts';
 export * from './plans/index.ts';
+export * from './durable/index.ts';

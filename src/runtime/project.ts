@@ -79,6 +79,8 @@ export interface ProjectConfig {
   tasks?: string[];
   policies?: string[];
   'disable-warnings'?: string[];
+  /** Postgres URL of durable runs (`rivet plan run --durable`), see docs/durable.md. */
+  durable?: string;
   future?: Record<string, unknown>;
   log?: Record<string, unknown>;
   [key: string]: unknown;
@@ -151,6 +153,7 @@ const PROJECT_KEYS: Record<string, Check> = {
   typecheck: 'boolean',
   tasks: 'strings',
   'trusted-external-command': 'string',
+  durable: 'string',
 };
 
 const TRANSPORT_KEYS = new Set<string>(['transport', 'inventory-config', ...TRANSPORTS]);

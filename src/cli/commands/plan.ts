@@ -39,8 +39,9 @@ import { planConvertCommand } from './plan-convert.ts';
 import { HumanRenderer } from '../render/human.ts';
 import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
+import { durablePlanCommands } from './durable-commands.ts';
 
-type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean; preview?: boolean; record?: string; replay?: string };
+export type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean; preview?: boolean; record?: string; replay?: string; durable?: string | boolean };
 
 const KV = /^([^=]+)=(.*)$/s;
 
@@ -112,14 +113,26 @@ function terminalPrompt(io: CliIO): ((text: string, options: { sensitive: boolea
   };
 }
 
-/** Runs a plan with the chosen output and returns the exit code (0 success, 1 failure). */
-async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: PlanRunner, plan: AnyPlan, name: string, params: Record<string, unknown>, flags: PlanFlags): Promise<number> {
+/**
+ * Runs a plan with the chosen output and returns the exit code (0 success, 1 failure). A durable
+ * run passes `execute` (what runs the plan) and `fields` (the run id, added to every JSONL event).
+ */
+export async function runAndRender(
+  ctx: CliContext,
+  runtime: CreatedRuntime,
+  runner: PlanRunner,
+  plan: AnyPlan | undefined,
+  name: string,
+  params: Record<string, unknown>,
+  flags: PlanFlags,
+  durable?: { execute: () => Promise<unknown>; fields: Record<string, unknown> },
+): Promise<number> {
   const io = ctx.io;
   const threshold = (flags.logLevel as LogLevel | undefined) ?? 'warn';
   const offs: (() => void)[] = [];
   let human: HumanRenderer | undefined;
   if (flags.format === 'jsonl') {
-    const render = jsonlRenderer(io.out);
+    const render = jsonlRenderer(io.out, durable?.fields);
     offs.push(runtime.events.on((event) => (event.type !== 'log' || logLevelEnabled(event.level, threshold) ? render(event) : undefined)));
   } else if (flags.format === 'human') {
     human = new HumanRenderer({
@@ -148,9 +161,9 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
   let planStarted = false;
   offs.push(runtime.events.on((event) => (planStarted ||= event.type === 'plan_start')));
   try {
-    const value = await runWithModes(runtime, planModes(flags, io), (stepHook) => runner.run(plan, params, { name, stepHook }));
+    const value = durable !== undefined ? await durable.execute() : await runWithModes(runtime, planModes(flags, io), (stepHook) => runner.run(plan ?? name, params, { name, stepHook }));
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
-    else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
+    else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), ...durable?.fields, plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
     else if (human) printHumanResult(human, io, value, performance.now() - started);
     return 0;
   } catch (error) {
@@ -165,7 +178,7 @@ async function runAndRender(ctx: CliContext, runtime: CreatedRuntime, runner: Pl
       if (!logLevelEnabled('debug', threshold)) rivetError.details['stack_trace'] = userStack(stack);
     }
     if (flags.format === 'json') io.out.write(`${JSON.stringify(rivetError.toJSON(), null, 2)}\n`);
-    else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), plan: name, status: 'failure', error: rivetError.toJSON() })}\n`);
+    else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), ...durable?.fields, plan: name, status: 'failure', error: rivetError.toJSON() })}\n`);
     else if (human) {
       human.stop();
       if (isRunFailure(error)) for (const result of error.resultSet.errorSet) io.out.write(`${human.formatResult(result.toJSON())}\n`);
@@ -209,7 +222,7 @@ function printHumanResult(human: HumanRenderer, io: CliIO, value: unknown, elaps
   }
 }
 
-async function makeRunner(ctx: CliContext, flags: PlanFlags): Promise<{ runtime: CreatedRuntime; runner: PlanRunner }> {
+export async function makeRunner(ctx: CliContext, flags: PlanFlags): Promise<{ runtime: CreatedRuntime; runner: PlanRunner }> {
   const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
   ctx.onRuntime(runtime);
   const runner = new PlanRunner(runtime, {
@@ -232,7 +245,8 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     .option('--no-typecheck', "do not type-check, whatever the project's 'typecheck' setting says")
     .option('--preview', 'show what each step would run where, running nothing and contacting no target (steps are assumed to succeed)')
     .option('--record <file>', "write every step's inputs and results (secrets redacted) to a JSON recording")
-    .option('--replay <file>', 'run the plan against a recording instead of targets; fails where the plan now makes a different call');
+    .option('--replay <file>', 'run the plan against a recording instead of targets; fails where the plan now makes a different call')
+    .option('--durable [postgres-url]', "journal every step in Postgres so the run can be resumed (URL default: the project's 'durable' setting, then RIVET_DURABLE_URL); see docs/durable.md");
   if (direct) {
     const params = Object.entries(showParams(direct)).map(([n, p]) => `  ${n}: ${p.type}${p.default_value !== undefined ? ` (default ${JSON.stringify(p.default_value)})` : ''}${p.description ? `  ${p.description}` : ''}`);
     run.addHelpText('after', `\nPlan parameters:\n${params.length ? params.join('\n') : '  (none)'}`);
@@ -268,6 +282,10 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
     const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
     const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io);
+    if (flags.durable !== undefined && flags.durable !== false) {
+      ctx.exitCode = await (await import('./durable.ts')).runDurable(ctx, runtime, runner, plan, reported, params, flags);
+      return;
+    }
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
   });
   return run;
@@ -382,6 +400,7 @@ export function planCommand(ctx: CliContext): Command {
   cmd.addCommand(planRunCommand(ctx, 'run', 'Run a plan'));
   cmd.addCommand(planShowCommand(ctx));
   cmd.addCommand(planConvertCommand(ctx));
+  for (const sub of durablePlanCommands(ctx)) cmd.addCommand(sub);
   return cmd;
 }
 

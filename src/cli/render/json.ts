@@ -34,7 +34,8 @@ function unprintable(target: string): Record<string, unknown> {
   return { kind: 'rivet/unprintable-result', msg: `The result of ${target} cannot be written as JSON (nested too deep or cyclic)`, details: {} };
 }
 
-/** Writes every event as one JSON line. */
-export function jsonlRenderer(out: Writer): (event: RivetEvent) => void {
-  return (event) => out.write(`${JSON.stringify(event)}\n`);
+/** Writes every event as one JSON line; `fields` (a durable run's `runId`) are added to each. */
+export function jsonlRenderer(out: Writer, fields?: Record<string, unknown>): (event: RivetEvent) => void {
+  if (fields === undefined) return (event) => out.write(`${JSON.stringify(event)}\n`);
+  return (event) => out.write(`${JSON.stringify({ ...event, ...fields })}\n`);
 }

@@ -92,7 +92,7 @@ export class RuntimePlanContext implements PlanContext {
   }
 
   /** Runs a step through the run's hook (preview, record, replay), or just runs it. */
-  #step(call: Omit<PlanStepCall, 'location'>, run: () => Promise<ResultSet>): Promise<ResultSet> {
+  #step(call: Omit<PlanStepCall, 'location'>, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
     const hook = this.#shared.stepHook;
     if (hook === undefined) return run();
     // The SDK calls the context synchronously from the plan's call: the plan's frame is on the stack.
@@ -114,7 +114,7 @@ export class RuntimePlanContext implements PlanContext {
   }
 
   runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet> {
-    const run = () => this.#runtime.runTask(task, targets, params, this.#taskOptions(options));
+    const run = (only?: readonly Target[]) => this.#runtime.runTask(task, only ?? targets, params, this.#taskOptions(options));
     const hook = this.#shared.stepHook;
     if (hook === undefined) return run();
     const location = callerLocation();
@@ -144,38 +144,38 @@ export class RuntimePlanContext implements PlanContext {
         if (value instanceof Error) throw value;
         return value ?? {};
       };
-      const run = () => this.#runtime.runTaskWith(task, targets, reuse, this.#taskOptions(options));
+      const run = (only?: readonly Target[]) => this.#runtime.runTaskWith(task, only ?? targets, reuse, this.#taskOptions(options));
       return hook.step({ action: 'task', object: task, targets, params: computed, options: this.#described(options), sensitive, location }, run);
     })();
   }
 
   runCommand(command: string | ShellCommand, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
-    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options) }, () =>
-      this.#runtime.runCommand(command, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) }),
+    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options) }, (only) =>
+      this.#runtime.runCommand(command, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) }),
     );
   }
 
   runScript(script: string, targets: readonly Target[], options: ScriptOptions): Promise<ResultSet> {
-    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options) }, () =>
-      this.#runtime.runScript(script, targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments }),
+    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options) }, (only) =>
+      this.#runtime.runScript(script, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments }),
     );
   }
 
   uploadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
-    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options) }, () =>
-      this.#runtime.uploadFile(source, destination, targets, this.#common(options)),
+    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options) }, (only) =>
+      this.#runtime.uploadFile(source, destination, only ?? targets, this.#common(options)),
     );
   }
 
   downloadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
-    return this.#step({ action: 'download', object: source, targets, params: destination, options: this.#described(options) }, () =>
-      this.#runtime.downloadFile(source, destination, targets, this.#common(options)),
+    return this.#step({ action: 'download', object: source, targets, params: destination, options: this.#described(options) }, (only) =>
+      this.#runtime.downloadFile(source, destination, only ?? targets, this.#common(options)),
     );
   }
 
   writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
     const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
-    return this.#step({ action: 'write', object: destination, targets, params: { bytes }, options: this.#described(options) }, () => this.#writeFile(content, destination, targets, options));
+    return this.#step({ action: 'write', object: destination, targets, params: { bytes }, options: this.#described(options) }, (only) => this.#writeFile(content, destination, only ?? targets, options));
   }
 
   async #writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
@@ -191,7 +191,7 @@ export class RuntimePlanContext implements PlanContext {
 
   /** Retries connecting and running `true` until it works or `waitTime` passes (P-09). */
   waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
-    return this.#step({ action: 'wait_until_available', object: null, targets, params: { waitTime: options.waitTime ?? 120_000 }, options: {} }, () => this.#waitUntilAvailable(targets, options));
+    return this.#step({ action: 'wait_until_available', object: null, targets, params: { waitTime: options.waitTime ?? 120_000 }, options: {} }, (only) => this.#waitUntilAvailable(only ?? targets, options));
   }
 
   async #waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {

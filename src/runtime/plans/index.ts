@@ -14,6 +14,7 @@ import { createRuntime, type CreateRuntimeOptions } from '../create.ts';
 import type { Runtime } from '../runtime.ts';
 import { runWithModes, type PlanRunModes } from './modes.ts';
 import { PlanRunner, type PlanRunnerOptions, type RunOptions } from './run.ts';
+import type { DurableOptions } from '../durable/types.ts';
 
 export { PlanRunner, checkPlanResult, planErrorData, type PlanRunnerOptions, type RunOptions } from './run.ts';
 export { discoverPlans, findPlan, loadPlan, loadPlanFile, nameOfPlan, planNameFor, type PlanEntry, type PlanSources } from './discovery.ts';
@@ -32,6 +33,11 @@ export type RunPlanApiOptions = PlanRunnerOptions &
   CreateRuntimeOptions & {
     /** Run on this runtime (left open); otherwise one is created from the other options and closed after. */
     runtime?: Runtime | undefined;
+    /**
+     * Run durably (see docs/durable.md): every step journalled per target in Postgres at `url`.
+     * `onRunId` gets the run id before the plan starts. Opens and closes DBOS for this one run.
+     */
+    durable?: (DurableOptions & { executorId?: string | undefined; onRunId?: ((runId: string) => void) | undefined }) | undefined;
   };
 
 /**
@@ -51,9 +57,22 @@ export async function runPlan(plan: AnyPlan | string, params: Record<string, unk
   const runtime = options.runtime ?? (await createRuntime(options));
   try {
     const runner = new PlanRunner(runtime, options);
+    if (options.durable !== undefined) return await runDurably(runner, plan, params, options.durable, options.name);
     return await runWithModes(runtime, options, (stepHook) => runner.run(plan, params, { ...options, stepHook: stepHook ?? options.stepHook }));
   } finally {
     if (options.runtime === undefined) await runtime.close();
+  }
+}
+/** One durable run of `plan` (the engine, and DBOS, load here). */
+async function runDurably(runner: PlanRunner, plan: AnyPlan | string, params: Record<string, unknown>, durable: NonNullable<RunPlanApiOptions['durable']>, name: string | undefined): Promise<unknown> {
+  const engine = await import('../durable/engine.ts');
+  const runId = engine.newRunId();
+  durable.onRunId?.(runId);
+  const runs = await engine.openDurable({ ...durable, runner, executorId: durable.executorId ?? engine.runExecutorId(runId) });
+  try {
+    return await (await runs.start(plan, params, { runId, ...(name !== undefined ? { name } : {}) })).result;
+  } finally {
+    await runs.close();
   }
 }
 export { MockPlanEnvironment, MockStub, type MockCall, type MockAction, type MockPlanEnvironmentOptions } from './testing.ts';

@@ -42,9 +42,12 @@ export interface PlanStepCall {
   location: SourceLocation | undefined;
 }
 
-/** Decides how a step runs; `run` runs it for real. */
+/**
+ * Decides how a step runs; `run` runs it for real, on every target of the call or on `only`
+ * (a subset of them: a durable run's resume re-runs only the targets without a recorded result).
+ */
 export interface StepHook {
-  step(call: PlanStepCall, run: () => Promise<ResultSet>): Promise<ResultSet>;
+  step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet>;
 }
 
 /** The JSON form of a step call, secrets redacted (what recordings store and replay compares). */

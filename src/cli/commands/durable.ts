@@ -1,0 +1,124 @@
+/**
+ * What the durable-run commands do: `rivet plan run --durable`, `rivet plan resume`, `retry`,
+ * `runs` and `show-run`. Loaded only when one of them runs; it loads the durable engine (DBOS).
+ *
+ * @module
+ */
+import { UsageError } from '../../core/errors.ts';
+import type { CreatedRuntime } from '../../runtime/create.ts';
+import { newRunId, openDurable, runExecutorId, withDurableClient, type DurableRunInfo, type DurableRuns, type DurableStepInfo } from '../../runtime/durable/engine.ts';
+import type { PlanRunner } from '../../runtime/plans/index.ts';
+import { findProject } from '../../runtime/project.ts';
+import type { AnyPlan } from '../../sdk/plan.ts';
+import type { CliContext } from '../context.ts';
+import type { CliIO } from '../render/writer.ts';
+import { makeRunner, runAndRender, type PlanFlags } from './plan.ts';
+
+/** The Postgres URL: the flag's value, else the project's `durable` setting, else `RIVET_DURABLE_URL`. */
+export function durableUrl(flag: string | boolean | undefined, projectUrl: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  const url = typeof flag === 'string' ? flag : (projectUrl ?? env['RIVET_DURABLE_URL']);
+  if (url === undefined || url === '') {
+    throw new UsageError("Durable runs need a Postgres URL: --durable <postgres-url>, the project's 'durable' setting, or RIVET_DURABLE_URL");
+  }
+  // Only the scheme is echoed: the URL may hold a password.
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`The durable run database must be a postgres:// URL, got one starting '${url.split(':')[0]}:'`);
+  return url;
+}
+
+function projectUrl(ctx: CliContext, projectFlag: string | undefined): string | undefined {
+  try {
+    return findProject({ cwd: ctx.io.cwd, env: ctx.io.env as Record<string, string>, ...(projectFlag !== undefined ? { projectFlag } : {}) }).config.durable;
+  } catch {
+    return undefined;
+  }
+}
+
+function announce(io: CliIO, flags: PlanFlags, runId: string, plan: string, what: string): void {
+  if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'durable_run', time: new Date().toISOString(), runId, plan, what })}\n`);
+  else io.err.write(`Durable run ${runId} (${what}); if it stops, continue it with: rivet plan resume ${runId}\n`);
+}
+
+/** Runs `use` on durable runs opened for `executorId`, closing them afterwards. */
+async function withDurable<T>(ctx: CliContext, url: string, runner: PlanRunner, executorId: string, use: (durable: DurableRuns) => Promise<T>): Promise<T> {
+  const durable = await openDurable({ url, runner, executorId, key: ctx.io.env['RIVET_DURABLE_KEY'] });
+  try {
+    return await use(durable);
+  } finally {
+    await durable.close();
+  }
+}
+
+/** `rivet plan run --durable`: the run id is announced before the plan starts. */
+export async function runDurable(ctx: CliContext, runtime: CreatedRuntime, runner: PlanRunner, plan: AnyPlan, name: string, params: Record<string, unknown>, flags: PlanFlags): Promise<number> {
+  if (flags.preview === true || flags.record !== undefined || flags.replay !== undefined) throw new UsageError('--durable cannot be combined with --preview, --record or --replay');
+  const url = durableUrl(flags.durable, runtime.project.config.durable, ctx.io.env);
+  const runId = newRunId();
+  announce(ctx.io, flags, runId, name, 'started');
+  return runAndRender(ctx, runtime, runner, plan, name, params, flags, {
+    fields: { runId },
+    execute: () => withDurable(ctx, url, runner, runExecutorId(runId), async (durable) => (await durable.start(name, params, { runId })).result),
+  });
+}
+
+/** `rivet plan resume <run-id>`. */
+export async function resumeRun(ctx: CliContext, runId: string, flags: PlanFlags): Promise<number> {
+  const url = durableUrl(flags.durable, projectUrl(ctx, flags.project), ctx.io.env);
+  const { run } = await withDurableClient({ url }, (client) => client.show(runId));
+  const { runtime, runner } = await makeRunner(ctx, flags);
+  announce(ctx.io, flags, runId, run.plan, `resumed, was ${run.status}`);
+  return runAndRender(ctx, runtime, runner, undefined, run.plan, {}, flags, {
+    fields: { runId },
+    execute: () => withDurable(ctx, url, runner, runExecutorId(runId), (durable) => durable.resume(runId)),
+  });
+}
+
+/** `rivet plan retry <run-id> --from-step N`: a new run, announced with its own id. */
+export async function retryRun(ctx: CliContext, runId: string, fromStep: number, flags: PlanFlags): Promise<number> {
+  const url = durableUrl(flags.durable, projectUrl(ctx, flags.project), ctx.io.env);
+  const { run } = await withDurableClient({ url }, (client) => client.show(runId));
+  const { runtime, runner } = await makeRunner(ctx, flags);
+  const newId = newRunId();
+  announce(ctx.io, flags, newId, run.plan, `retry of ${runId} from step ${fromStep}`);
+  return runAndRender(ctx, runtime, runner, undefined, run.plan, {}, flags, {
+    fields: { runId: newId },
+    execute: () => withDurable(ctx, url, runner, runExecutorId(newId), async (durable) => (await durable.retry(runId, fromStep, newId)).result),
+  });
+}
+
+/** `rivet plan runs`. */
+export async function listRunsCli(ctx: CliContext, flags: { durable?: string; project?: string; format: string }): Promise<void> {
+  const url = durableUrl(flags.durable, projectUrl(ctx, flags.project), ctx.io.env);
+  const runs = await withDurableClient({ url }, (client) => client.list());
+  if (flags.format === 'json') {
+    ctx.io.out.write(`${JSON.stringify({ runs }, null, 2)}\n`);
+    return;
+  }
+  ctx.io.out.write(runs.length === 0 ? 'No durable runs.\n' : formatRuns(runs));
+}
+
+function formatRuns(runs: DurableRunInfo[]): string {
+  const rows = [['RUN ID', 'STATUS', 'PLAN', 'STARTED'], ...runs.map((r) => [r.runId, r.status, r.plan, r.createdAt])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** `rivet plan show-run <run-id>`: exit 0, or 1 when a recorded result failed or the run failed. */
+export async function showRunCli(ctx: CliContext, runId: string, flags: { durable?: string; project?: string; format: string }): Promise<number> {
+  const url = durableUrl(flags.durable, projectUrl(ctx, flags.project), ctx.io.env);
+  const { run, steps } = await withDurableClient({ url }, (client) => client.show(runId));
+  const failed = run.status === 'ERROR' || steps.some((s) => s.results.some((r) => r.status === 'failure'));
+  if (flags.format === 'json') ctx.io.out.write(`${JSON.stringify({ run, steps }, null, 2)}\n`);
+  else ctx.io.out.write(formatRun(run, steps));
+  return failed ? 1 : 0;
+}
+
+function formatRun(run: DurableRunInfo, steps: DurableStepInfo[]): string {
+  const lines = [`Run ${run.runId}: plan ${run.plan}, ${run.status}, started ${run.createdAt}${run.forkedFrom ? `, retry of ${run.forkedFrom}` : ''}`];
+  for (const step of steps) {
+    const bad = step.results.filter((r) => r.status === 'failure');
+    lines.push(`  step ${step.step}: ${step.action} ${step.object ?? ''}`.trimEnd() + ` (${step.results.length - bad.length} succeeded, ${bad.length} failed)`);
+    for (const r of bad) lines.push(`    failed on ${r.target}: ${JSON.stringify((r.value as { _error?: { msg?: string } })._error?.msg ?? r.value)}`);
+  }
+  if (steps.length === 0) lines.push('  no step has finished yet');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,238 @@
+/**
+ * Durable plan runs on DBOS Transact (`@dbos-inc/dbos-sdk`): the plan runs as the DBOS workflow
+ * `rivet.plan`, each of its steps is journalled per target in Postgres (see `hook.ts`), and a run
+ * that was interrupted continues where it stopped. This module is loaded only by durable runs
+ * (`rivet plan run --durable`, `rivet plan resume`, {@link openDurable}), so DBOS is never loaded
+ * otherwise.
+ *
+ * DBOS is one per process: open one {@link DurableRuns} per process, and close it.
+ *
+ * @example
+ * ```ts
+ * const durable = await openDurable({ url: 'postgres://rivet@db/rivet', runner, executorId: 'deployer-1' });
+ * const { runId, result } = await durable.start('site::deploy', { targets: 'web' });
+ * console.log(runId, await result);
+ * await durable.close();
+ * ```
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { DBOS, DBOSClient } from '@dbos-inc/dbos-sdk';
+import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
+import { Sensitive } from '../../core/result.ts';
+import { normalizeParams } from '../plans/params.ts';
+import type { PlanRunner } from '../plans/run.ts';
+import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
+import { DurableStepHook, parseStepName, type StoredResult } from './hook.ts';
+import { assertSecretsAvailable, durableSerializer, type DurableSerializer } from './serializer.ts';
+import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
+
+export type { DurableOptions, DurableRunInfo, DurableStepInfo, OpenDurableOptions } from './types.ts';
+
+/** The DBOS application name and version every Rivet process uses (recovery needs them equal). */
+const APP = 'rivet';
+const APP_VERSION = 'rivet-durable-1';
+const WORKFLOW = 'rivet.plan';
+
+/** What the `rivet.plan` workflow is called with (stored in Postgres, secrets encrypted). */
+export interface PlanRunInput {
+  plan: string;
+  params: Record<string, unknown>;
+  runAs?: string | undefined;
+}
+
+let environment: { runner: PlanRunner; client: DBOSClient; batchSize: number } | undefined;
+
+async function planWorkflowBody(input: PlanRunInput): Promise<unknown> {
+  if (environment === undefined) throw new RivetError(ErrorKind.Usage, 'A durable run started before openDurable() set up its runtime');
+  const { runner, client, batchSize } = environment;
+  const runId = DBOS.workflowID!;
+  // Which targets of which steps already have a result (read outside DBOS's journal on purpose).
+  const steps = (await client.listWorkflowSteps(runId)) ?? [];
+  const recorded = new Set(steps.filter((s) => s.error === null && parseStepName(s.name) !== undefined).map((s) => s.name));
+  const hook = new DurableStepHook(runner.runtime, recorded, batchSize);
+  // Sensitive parameters are stored encrypted; the plan's parameter checks want them plain (and wrap them again).
+  assertSecretsAvailable(input.params);
+  const { plan } = await runner.load(input.plan);
+  const sensitive = new Set(normalizeParams(plan.params).filter((p) => p.sensitive).map((p) => p.name));
+  const params = Object.fromEntries(Object.entries(input.params).map(([k, v]) => [k, sensitive.has(k) && v instanceof Sensitive ? v.unwrap() : v]));
+  return runner.run(plan, params, { name: input.plan, stepHook: hook, runAs: input.runAs });
+}
+
+const planWorkflow = DBOS.registerWorkflow(planWorkflowBody, { name: WORKFLOW });
+
+function eventLogger(runner: PlanRunner): { info(e: unknown): void; debug(e: unknown): void; warn(e: unknown): void; error(e: unknown): void } {
+  const log = (entry: unknown) => runner.runtime.events.log('debug', `DBOS: ${entry instanceof Error ? entry.message : String(entry)}`);
+  return { info: log, debug: log, warn: log, error: log };
+}
+
+/** A fresh run id: `r` + UTC time + 8 random hex digits (`r20261201T143000-1a2b3c4d`). */
+export function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  return `r${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The executor ID the CLI gives the controller of one run (so `plan resume` recovers exactly it). */
+export function runExecutorId(runId: string): string {
+  return `rivet-controller-${runId}`;
+}
+
+/** `params` with every parameter the plan declares sensitive wrapped in `Sensitive` (so it is encrypted). */
+function protectParams(plan: AnyPlan | undefined, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out = { ...params };
+  if (plan === undefined) return out;
+  for (const p of normalizeParams(plan.params)) {
+    if (p.sensitive && out[p.name] !== undefined && !(out[p.name] instanceof Sensitive)) out[p.name] = new Sensitive(out[p.name]);
+  }
+  return out;
+}
+
+function serializerFor(options: DurableOptions): DurableSerializer {
+  return durableSerializer(options.key ?? process.env['RIVET_DURABLE_KEY']);
+}
+
+/** Runs, lists and resumes durable runs from one process (the CLI's controller, or an app). */
+export class DurableRuns implements DurableRunsApi {
+  readonly #client: DBOSClient;
+  readonly #runner: PlanRunner;
+
+  private constructor(client: DBOSClient, runner: PlanRunner) {
+    this.#client = client;
+    this.#runner = runner;
+  }
+
+  /** @internal Use {@link openDurable}. */
+  static async open(options: OpenDurableOptions): Promise<DurableRuns> {
+    if (DBOS.isInitialized()) throw new UsageError('Durable runs are already open in this process (DBOS runs once per process)');
+    const serializer = serializerFor(options);
+    DBOS.setConfig({
+      name: APP,
+      systemDatabaseUrl: options.url,
+      applicationVersion: APP_VERSION,
+      executorID: options.executorId,
+      serializer,
+      // DBOS's own log (it logs every failed workflow, which Rivet reports itself) goes to the run's debug log.
+      logger: eventLogger(options.runner),
+      systemDatabasePoolSize: 10,
+    });
+    const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer, applicationName: APP });
+    environment = { runner: options.runner, client, batchSize: options.batchSize ?? 500 };
+    try {
+      await DBOS.launch();
+    } catch (error) {
+      environment = undefined;
+      await client.destroy();
+      throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUrl(String((error as Error).message))}`);
+    }
+    return new DurableRuns(client, options.runner);
+  }
+
+  /** Starts a run; `result` settles when the plan finishes (or fails). */
+  async start(plan: AnyPlan | string, params: Readonly<Record<string, unknown>>, options: { runId?: string; runAs?: string; name?: string } = {}): Promise<{ runId: string; result: Promise<unknown> }> {
+    const runId = options.runId ?? newRunId();
+    const loaded = isPlan(plan) ? plan : (await this.#runner.load(plan)).plan;
+    const name = typeof plan === 'string' ? plan : (options.name ?? this.#runner.list().find((e) => e.file === loaded.file)?.name);
+    if (name === undefined) throw new UsageError('A durable run needs a plan from the project (a name, or a plan object found in the project)');
+    const input: PlanRunInput = { plan: name, params: protectParams(loaded, params), runAs: options.runAs };
+    const handle = await DBOS.startWorkflow(planWorkflow, { workflowID: runId })(input);
+    return { runId, result: handle.getResult() };
+  }
+
+  /** Continues a run (this process runs what is left); settles with the plan's result. */
+  async resume(runId: string): Promise<unknown> {
+    const status = await this.#client.getWorkflow(runId);
+    if (status === undefined || status.workflowName !== WORKFLOW) throw new UsageError(`No durable run '${runId}' in this database`);
+    if (status.status === 'CANCELLED' || status.status === 'MAX_RECOVERY_ATTEMPTS_EXCEEDED') await DBOS.resumeWorkflow(runId);
+    // A PENDING run of this executor ID was recovered when DBOS launched; another one's is taken over here.
+    else if (status.status === 'PENDING' && status.executorId !== DBOS.executorID) await DBOS.resumeWorkflow(runId);
+    return DBOS.retrieveWorkflow(runId).getResult();
+  }
+
+  /** Runs a run again from plan step `fromStep` (1-based) as a new run; steps before it are copied. */
+  async retry(runId: string, fromStep: number, newRunId_ = newRunId()): Promise<{ runId: string; result: Promise<unknown> }> {
+    const steps = (await this.#client.listWorkflowSteps(runId)) ?? [];
+    const first = steps.find((s) => (parseStepName(s.name)?.step ?? 0) >= fromStep);
+    const status = await this.#client.getWorkflow(runId);
+    if (status === undefined || status.workflowName !== WORKFLOW) throw new UsageError(`No durable run '${runId}' in this database`);
+    const startStep = first?.functionID ?? (steps.length === 0 ? 0 : Math.max(...steps.map((s) => s.functionID)) + 1);
+    const handle = await DBOS.forkWorkflow(runId, startStep, { newWorkflowID: newRunId_, applicationVersion: APP_VERSION });
+    return { runId: handle.workflowID, result: handle.getResult() };
+  }
+
+  /** Runs in this database, newest first. */
+  list(limit = 100): Promise<DurableRunInfo[]> {
+    return listRuns(this.#client, limit);
+  }
+
+  /** A run's status and each step's per-target results. */
+  show(runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }> {
+    return showRun(this.#client, runId);
+  }
+
+  async close(): Promise<void> {
+    await DBOS.shutdown();
+    await this.#client.destroy();
+    environment = undefined;
+  }
+}
+
+/**
+ * Opens durable runs for this process: launches DBOS on `url` with `executorId`, which also
+ * continues this executor ID's unfinished runs.
+ */
+export function openDurable(options: OpenDurableOptions): Promise<DurableRuns> {
+  return DurableRuns.open(options);
+}
+
+/** A URL with its password replaced (for messages). */
+export function redactUrl(text: string): string {
+  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@');
+}
+
+function info(status: { workflowID: string; input?: unknown[]; status: string; createdAt: number; updatedAt?: number; executorId?: string; forkedFrom?: string }): DurableRunInfo {
+  const input = status.input?.[0] as PlanRunInput | undefined;
+  return {
+    runId: status.workflowID,
+    plan: input?.plan ?? '(unknown)',
+    status: status.status,
+    createdAt: new Date(status.createdAt).toISOString(),
+    updatedAt: status.updatedAt === undefined ? null : new Date(status.updatedAt).toISOString(),
+    executorId: status.executorId ?? null,
+    forkedFrom: status.forkedFrom ?? null,
+  };
+}
+
+async function listRuns(client: DBOSClient, limit: number): Promise<DurableRunInfo[]> {
+  const runs = await client.listWorkflows({ workflowName: WORKFLOW, sortDesc: true, limit });
+  return runs.map(info);
+}
+
+async function showRun(client: DBOSClient, runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }> {
+  const status = await client.getWorkflow(runId);
+  if (status === undefined || status.workflowName !== WORKFLOW) throw new UsageError(`No durable run '${runId}' in this database`);
+  const steps = new Map<number, DurableStepInfo>();
+  for (const s of (await client.listWorkflowSteps(runId)) ?? []) {
+    const parsed = parseStepName(s.name);
+    if (parsed === undefined || s.error !== null) continue;
+    const stored = s.output as StoredResult;
+    let entry = steps.get(parsed.step);
+    if (entry === undefined) steps.set(parsed.step, (entry = { step: parsed.step, action: parsed.action, object: stored.object, results: [] }));
+    entry.results.push({ target: parsed.target, status: stored.value['_error'] === undefined ? 'success' : 'failure', value: stored.value });
+  }
+  return { run: info(status), steps: [...steps.values()].sort((a, b) => a.step - b.step) };
+}
+
+/** Lists and shows runs without launching DBOS (no recovery, no work): `rivet plan runs` / `show-run`. */
+export async function withDurableClient<T>(options: DurableOptions, use: (client: { list(limit?: number): Promise<DurableRunInfo[]>; show(runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }> }) => Promise<T>): Promise<T> {
+  let client: DBOSClient;
+  try {
+    client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: serializerFor(options), applicationName: APP });
+  } catch (error) {
+    throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUrl(String((error as Error).message))}`);
+  }
+  try {
+    return await use({ list: (limit = 100) => listRuns(client, limit), show: (runId) => showRun(client, runId) });
+  } finally {
+    await client.destroy();
+  }
+}

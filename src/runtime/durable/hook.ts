@@ -1,0 +1,119 @@
+/**
+ * The step hook of a durable run: every step of the plan becomes one DBOS step per target, named
+ * `rivet.<n>.<action>:<target>`, whose output is that target's result. The targets without a
+ * recorded result run together, in batches of `batchSize` (one runtime step per batch, so one
+ * `step_start` per batch and the run's concurrency limit over all of them); targets with a
+ * recorded result are answered from Postgres and do not run again.
+ *
+ * Step numbers count the plan's step calls in order, so plan code must make the same calls in the
+ * same order when it runs again (see docs/durable.md, "Plan code rules"). DBOS checks this: a step
+ * whose name differs from the recorded one fails the run with `DBOSUnexpectedStepError`.
+ *
+ * @module
+ */
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
+import type { Target } from '../../core/target.ts';
+import type { Runtime } from '../runtime.ts';
+import type { PlanStepCall, StepHook } from '../plans/step-hook.ts';
+
+/** What Postgres keeps per target and step (the target itself is in the step's name). */
+export interface StoredResult {
+  action: string;
+  object: string | null;
+  value: ResultValue;
+  durationMs: number;
+}
+
+/** `rivet.<step>.<action>:<target>`: the DBOS step name of one target of one plan step. */
+export function stepName(step: number, action: string, target: string): string {
+  return `rivet.${step}.${action}:${target}`;
+}
+
+/** Splits a step name back into its parts; undefined for DBOS's own steps. */
+export function parseStepName(name: string): { step: number; action: string; target: string } | undefined {
+  const match = /^rivet\.(\d+)\.([a-z_]+):(.*)$/s.exec(name);
+  return match ? { step: Number(match[1]), action: match[2]!, target: match[3]! } : undefined;
+}
+
+function stored(result: Result): StoredResult {
+  return { action: result.action, object: result.object, value: result.value, durationMs: result.durationMs };
+}
+
+export class DurableStepHook implements StepHook {
+  #step = 0;
+  readonly #runtime: Runtime;
+  readonly #recorded: ReadonlySet<string>;
+  readonly #batchSize: number;
+
+  /** `recorded`: names of the steps this run already finished (read before the plan replays). */
+  constructor(runtime: Runtime, recorded: ReadonlySet<string>, batchSize: number) {
+    this.#runtime = runtime;
+    this.#recorded = recorded;
+    this.#batchSize = batchSize;
+  }
+
+  async step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
+    const step = ++this.#step;
+    const names = call.targets.map((target) => stepName(step, call.action, target.name));
+    const pending = call.targets.filter((_, i) => !this.#recorded.has(names[i]!));
+    const done = call.targets.length - pending.length;
+    if (done > 0) {
+      this.#runtime.events.emit({ type: 'message', level: 'verbose', text: `Durable step ${step} (${call.action}): ${done} of ${call.targets.length} target(s) already have a result; ${pending.length} run now` });
+    }
+    const results = new Map<string, Promise<StoredResult>>();
+    for (let i = 0; i < pending.length; i += this.#batchSize) {
+      for (const [name, result] of this.#runBatch(pending.slice(i, i + this.#batchSize), run)) results.set(name, result);
+    }
+    const stored = await Promise.all(
+      call.targets.map((target, i) =>
+        DBOS.runStep(
+          async (): Promise<StoredResult> => {
+            // A target missing from the snapshot of recorded steps but recorded by DBOS cannot happen; the reverse runs it alone.
+            return results.get(target.name) ?? this.#runBatch([target], run).get(target.name)!;
+          },
+          { name: names[i]! },
+        ),
+      ),
+    );
+    return new ResultSet(
+      stored.map((s, i) => new Result({ target: call.targets[i]!, action: s.action as Result['action'], object: s.object, value: s.value, durationMs: s.durationMs })),
+    );
+  }
+
+  /**
+   * Runs one batch as one runtime step and settles each target's result as soon as that target
+   * finishes (its `target_finish` event), so a target's DBOS step is recorded without waiting
+   * for the rest of the batch. The batch's own ResultSet settles whatever the events missed.
+   */
+  #runBatch(batch: readonly Target[], run: (only?: readonly Target[]) => Promise<ResultSet>): Map<string, Promise<StoredResult>> {
+    const settle = new Map<string, { resolve(r: StoredResult): void; reject(e: unknown): void }>();
+    const results = new Map<string, Promise<StoredResult>>();
+    for (const target of batch) {
+      const result = new Promise<StoredResult>((resolve, reject) => settle.set(target.name, { resolve, reject }));
+      result.catch(() => {}); // awaited by the target's DBOS step; a failure is reported there
+      results.set(target.name, result);
+    }
+    const names = batch.map((t) => t.name).join('\0');
+    let stepId: number | undefined;
+    const off = this.#runtime.events.on((event) => {
+      if (event.type === 'step_start' && stepId === undefined && event.targets.join('\0') === names) stepId = event.stepId;
+      else if (event.type === 'target_finish' && event.stepId === stepId) {
+        const r = event.result;
+        settle.get(event.target)?.resolve({ action: r.action, object: r.object, value: r.value as ResultValue, durationMs: event.durationMs });
+      }
+    });
+    run(batch).then(
+      (set) => {
+        off();
+        for (const result of set.results) settle.get(result.target.name)?.resolve(stored(result));
+        for (const target of batch) settle.get(target.name)?.reject(new Error(`The step returned no result for ${target.name}`));
+      },
+      (error: unknown) => {
+        off();
+        for (const target of batch) settle.get(target.name)?.reject(error);
+      },
+    );
+    return results;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The public types of durable runs (see `engine.ts` and docs/durable.md). This file loads nothing:
+ * applications and the runtime's index refer to these types without loading DBOS.
+ *
+ * @module
+ */
+import type { PlanRunner } from '../plans/run.ts';
+import type { AnyPlan } from '../../sdk/plan.ts';
+
+export interface DurableOptions {
+  /** Postgres URL of DBOS's system database (created when missing). */
+  url: string;
+  /** Encrypts `Sensitive` values in the database (default `RIVET_DURABLE_KEY`); without it they are left out. */
+  key?: string | undefined;
+  /** Targets per batch when a step runs (default 500). */
+  batchSize?: number | undefined;
+}
+
+export interface OpenDurableOptions extends DurableOptions {
+  /** Runs the plans (its runtime: project, inventory, connections, events). */
+  runner: PlanRunner;
+  /**
+   * This process's stable DBOS executor ID. At start, DBOS continues the unfinished runs this
+   * executor ID had: a restarted process with the same ID resumes its runs on its own.
+   */
+  executorId: string;
+}
+
+/** A run as `rivet plan runs` lists it. */
+export interface DurableRunInfo {
+  runId: string;
+  plan: string;
+  /** DBOS's status: PENDING (running, or its controller died), SUCCESS, ERROR, CANCELLED, ENQUEUED, ... */
+  status: string;
+  createdAt: string;
+  updatedAt: string | null;
+  executorId: string | null;
+  forkedFrom: string | null;
+}
+
+/** One plan step of a run, as `rivet plan show-run` shows it. */
+export interface DurableStepInfo {
+  step: number;
+  action: string;
+  object: string | null;
+  results: { target: string; status: 'success' | 'failure'; value: unknown }[];
+}
+
+/** Durable runs of one process (see {@link openDurable} in `index.ts`). */
+export interface DurableRunsApi {
+  /** Starts a run; `result` settles when the plan finishes (or fails). */
+  start(plan: AnyPlan | string, params: Readonly<Record<string, unknown>>, options?: { runId?: string; runAs?: string; name?: string }): Promise<{ runId: string; result: Promise<unknown> }>;
+  /** Continues a run in this process; settles with the plan's result. */
+  resume(runId: string): Promise<unknown>;
+  /** Runs a run again from plan step `fromStep` (1-based) as a new run. */
+  retry(runId: string, fromStep: number, newRunId?: string): Promise<{ runId: string; result: Promise<unknown> }>;
+  /** Runs in the database, newest first. */
+  list(limit?: number): Promise<DurableRunInfo[]>;
+  /** A run's status and each step's per-target results. */
+  show(runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }>;
+  /** Shuts DBOS down (after the runs this process started have settled). */
+  close(): Promise<void>;
+}
