@@ -116,7 +116,7 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
 }
 
 /** Builds the runtime for a command from its flags. */
-export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: AbortSignal): Promise<CreatedRuntime> {
+export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: AbortSignal, options: { keepConnections?: boolean } = {}): Promise<CreatedRuntime> {
   const overrides: ConfigOverrides = {};
   if (flags.user !== undefined) overrides.user = flags.user;
   if (flags.password !== undefined) overrides.password = flags.password;
@@ -139,6 +139,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
     inventoryFile: flags.inventoryfile,
     overrides,
     concurrency: flags.concurrency,
+    keepConnections: options.keepConnections,
     signal,
   });
 }
@@ -161,10 +162,13 @@ export async function expandTargets(values: readonly string[], io: CliIO): Promi
   return expandTargetArgs([...values], { readFile: (path: string) => readFileSync(resolve(io.cwd, path), 'utf8'), stdin: () => stdin });
 }
 
-/** Makes the runtime from the flags and resolves `--targets` through its inventory. */
+/**
+ * Makes the runtime of an ad-hoc command (one step) from the flags and resolves `--targets`
+ * through its inventory. A target has no work after its step, so its connection is closed then.
+ */
 export async function prepareRun(flags: GlobalFlags, ctx: CliContext): Promise<{ runtime: CreatedRuntime; targets: Target[] }> {
   const specs = await targetArgs(flags, ctx.io);
-  const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
+  const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal, { keepConnections: false });
   ctx.onRuntime(runtime);
   const targets = runtime.inventory.getTargets(specs, { cli: true });
   if (targets.length === 0) {

@@ -111,14 +111,16 @@ export class Executor {
           started = performance.now();
           this.events.emit({ type: 'target_start', stepId, target: target.name });
           if (signal.aborted) throw canceled(target);
-          const connection = await this.pool.get(target, { signal });
-          const value = await spec.work({
-            target,
-            connection,
-            signal,
-            onOutput: (stream, chunk) => this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') }),
-            warn: (text) => this.events.log('warn', text),
-          });
+          // The connection is leased for this work only: the pool may close it afterwards.
+          const value = await this.pool.use(target, { signal }, (connection) =>
+            spec.work({
+              target,
+              connection,
+              signal,
+              onOutput: (stream, chunk) => this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') }),
+              warn: (text) => this.events.log('warn', text),
+            }),
+          );
           return new Result({ target, action: spec.action, object: spec.object, value, durationMs: performance.now() - started });
         },
         // No { signal } here: p-queue would reject at once even for running work, before the

@@ -215,8 +215,9 @@ export class RuntimePlanContext implements PlanContext {
             break;
           }
           try {
-            const connection = await this.#runtime.pool.get(target, { signal });
-            const run = await connection.run('true', { signal, timeoutMs: Math.max(1_000, waitTime - (performance.now() - t0)) });
+            const run = await this.#runtime.pool.use(target, { signal }, (connection) =>
+              connection.run('true', { signal, timeoutMs: Math.max(1_000, waitTime - (performance.now() - t0)) }),
+            );
             if (run.exitCode === 0) {
               result = new Result({ target, action: 'wait_until_available', value: {}, durationMs: performance.now() - t0 });
               break;
