@@ -171,6 +171,7 @@ export async function prepareRun(flags: GlobalFlags, ctx: CliContext): Promise<{
   const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal, { keepConnections: false });
   ctx.onRuntime(runtime);
   const targets = runtime.inventory.getTargets(specs, { cli: true });
+  for (const target of targets) runtime.events.protectTarget(target);
   if (targets.length === 0) {
     throw new UsageError(`--targets ${specs.map((s) => `'${s}'`).join(' ')} names no targets${specs.includes('all') ? ' (the inventory has none)' : ''}`);
   }

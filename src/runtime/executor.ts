@@ -84,6 +84,7 @@ export class Executor {
     const started = performance.now();
     const signal = spec.signal ? AbortSignal.any([spec.signal, this.#signal]) : this.#signal;
     setMaxListeners(0, signal);
+    for (const target of spec.targets) this.events.protectTarget(target);
     this.events.emit({ type: 'step_start', stepId, action: spec.action, object: spec.object, description, targets: spec.targets.map((t) => t.name) });
 
     const results = await Promise.all(spec.targets.map((target) => this.#runOne(stepId, spec, target, signal)));

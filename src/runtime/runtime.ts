@@ -83,7 +83,9 @@ export class Runtime implements AsyncDisposable {
 
   /** Resolves a target spec through the inventory (P-22). */
   getTargets(spec: TargetSpec): Target[] {
-    return this.inventory.getTargets(spec);
+    const targets = this.inventory.getTargets(spec);
+    for (const target of targets) this.events.protectTarget(target);
+    return targets;
   }
 
   runCommand(command: string | ShellCommand, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {
