@@ -21,6 +21,7 @@ import type { Target } from '../core/target.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 import { promptSecret } from './prompt.ts';
+import { RERUN_FILTERS, rerunTargets, saveRerun, type RerunFilter } from './rerun.ts';
 
 export interface GlobalFlags {
   targets?: string[];
@@ -48,6 +49,10 @@ export interface GlobalFlags {
   verbose?: boolean;
   timeout?: number;
   maxOutput?: number;
+  /** `--rerun`: the targets of the last run with this status (ad-hoc commands only). */
+  rerun?: RerunFilter;
+  /** `--no-save-rerun` makes this false. */
+  saveRerun?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -77,9 +82,15 @@ function byteSize(name: string) {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Adds the targeting, connection and display flags to an action command. */
-export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean } = {}): Command {
+export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean } = {}): Command {
   if (options.targets !== false) {
     command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
+  }
+  if (options.rerun) {
+    command
+      .addOption(new Option('--rerun <filter>', 'run on the targets of the last run that had this result (instead of --targets)').choices([...RERUN_FILTERS]))
+      .option('--save-rerun', 'record this run\'s results in .rivet/rerun.json for --rerun (the default)')
+      .option('--no-save-rerun', 'leave the record of the last run as it is');
   }
   command
     .option('-u, --user <user>', 'user to connect as')
@@ -167,9 +178,11 @@ export async function expandTargets(values: readonly string[], io: CliIO): Promi
  * through its inventory. A target has no work after its step, so its connection is closed then.
  */
 export async function prepareRun(flags: GlobalFlags, ctx: CliContext): Promise<{ runtime: CreatedRuntime; targets: Target[] }> {
-  const specs = await targetArgs(flags, ctx.io);
+  if (flags.rerun !== undefined && flags.targets !== undefined) throw new UsageError("Only one targeting option can be given: '--targets' or '--rerun'");
+  const given = flags.rerun === undefined ? await targetArgs(flags, ctx.io) : undefined;
   const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal, { keepConnections: false });
   ctx.onRuntime(runtime);
+  const specs = given ?? (await rerunTargets(runtime.project.dir, flags.rerun!));
   const targets = runtime.inventory.getTargets(specs, { cli: true });
   for (const target of targets) runtime.events.protectTarget(target);
   if (targets.length === 0) {
@@ -249,6 +262,10 @@ export async function renderStep(flags: GlobalFlags, io: CliIO, runtime: Created
   try {
     const set = await run();
     const elapsed = performance.now() - started;
+    if (flags.saveRerun !== false && runtime.project.config['save-rerun'] !== false) {
+      const problem = await saveRerun(runtime.project.dir, set);
+      if (problem !== undefined) runtime.events.log('warn', problem);
+    }
     if (flags.format === 'json') io.out.write(`${jsonEnvelope(set, elapsed)}\n`);
     human?.summary(set, elapsed);
     return set.ok ? 0 : 1;
