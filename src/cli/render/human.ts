@@ -41,6 +41,14 @@ function printableJson(value: unknown): string {
 /** Longest piece of an unterminated line `--stream` holds back before printing it. */
 const STREAM_LINE_MAX = 64 * 1024;
 
+/**
+ * Most bytes of `--stream` output waiting for a slow reader of stdout: past it live output is
+ * dropped (counted, and said with a marker line once the reader catches up), so a pipe read
+ * slower than the targets write cannot grow the controller's memory. Results keep their output
+ * (up to max-output) either way.
+ */
+export const STREAM_BACKLOG_MAX = 8 * 1024 * 1024;
+
 export class HumanRenderer {
   readonly #o: HumanOptions;
   #total = 0;
@@ -52,6 +60,8 @@ export class HumanRenderer {
   #progressShown = false;
   #started = performance.now();
   readonly #partial = new Map<string, string>();
+  /** Bytes of live output dropped per target and stream while stdout was backed up. */
+  readonly #dropped = new Map<string, number>();
 
   constructor(options: HumanOptions) {
     this.#o = options;
@@ -215,6 +225,12 @@ export class HumanRenderer {
 
   #streamOutput(target: string, stream: 'stdout' | 'stderr', text: string): void {
     const key = `${target}\0${stream}`;
+    if ((this.#o.out.backlog?.() ?? 0) > STREAM_BACKLOG_MAX) {
+      this.#dropped.set(key, (this.#dropped.get(key) ?? 0) + Buffer.byteLength(text) + (this.#partial.get(key)?.length ?? 0));
+      this.#partial.delete(key);
+      return;
+    }
+    this.#reportDropped(target, stream);
     const lines = text.split('\n');
     lines[0] = (this.#partial.get(key) ?? '') + (lines[0] ?? '');
     let rest = lines.pop() ?? '';
@@ -229,8 +245,19 @@ export class HumanRenderer {
     for (const line of lines) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: ${line}`);
   }
 
+  /** The marker line for live output dropped while stdout was backed up, if any. */
+  #reportDropped(target: string, stream: 'stdout' | 'stderr'): void {
+    const key = `${target}\0${stream}`;
+    const dropped = this.#dropped.get(key);
+    if (dropped === undefined) return;
+    this.#dropped.delete(key);
+    const tag = stream === 'stdout' ? 'out' : 'err';
+    this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: [rivet: ${dropped} bytes of live output not shown: stdout was read slower than the target wrote]`);
+  }
+
   #flushStream(target: string): void {
     for (const stream of ['stdout', 'stderr'] as const) {
+      this.#reportDropped(target, stream);
       const key = `${target}\0${stream}`;
       const rest = this.#partial.get(key);
       if (rest) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${stream === 'stdout' ? 'out' : 'err'}: ${rest}`);

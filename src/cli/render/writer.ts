@@ -3,6 +3,8 @@ export interface Writer {
   write(text: string): void;
   /** True when this is a terminal (live progress, colors). */
   readonly isTTY?: boolean | undefined;
+  /** Bytes written but not yet taken by the reader (a slow pipe); absent when unknown. */
+  backlog?: (() => number) | undefined;
 }
 
 export interface CliIO {
