@@ -70,7 +70,7 @@ export function rivetWithRssToFile(args: string[], cwd: string, file: string): P
 /**
  * Like {@link rivetWithRss}, read through a pipe that takes 64 KiB every 20 ms (about 3 MB/s):
  * a reader slower than a flooding target. Keeps the last 1 MiB of stdout, the byte count, and
- * every `[rivet: ...]` marker line wherever it was (in `markers`).
+ * every line saying live output was not shown, wherever it was (in `markers`).
  */
 export function rivetWithRssSlowReader(args: string[], cwd: string): Promise<BinRun & { stdoutBytes: number; markers: string[] }> {
   return new Promise((resolve, reject) => {
@@ -90,7 +90,7 @@ export function rivetWithRssSlowReader(args: string[], cwd: string): Promise<Bin
       tail = (tail + chunk.toString('utf8')).slice(-1024 * 1024);
       const lines = text.split('\n');
       pending = (lines.pop() ?? '').slice(-4096);
-      for (const line of lines) if (line.includes('] out: [rivet: ')) markers.push(line);
+      for (const line of lines) if (line.length < 1000 && / bytes of live output .*not shown/.test(line)) markers.push(line);
     };
     child.stdout.pause();
     const timer = setInterval(() => {

@@ -63,6 +63,17 @@ describe('bounded output (100 MB from one target)', () => {
     process.stderr.write(`[faults] 100 MB flood, --stream into a slow pipe: peak RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.stdoutBytes} bytes shown\n`);
   });
 
+  it('--format jsonl --stream into a slow pipe stays under 300 MB RSS, with a warning event for what it did not show', { timeout: 600_000 }, async () => {
+    const r = await rivetWithRssSlowReader(['command', 'run', FLOOD, '-t', 'localhost', '--stream', '--format', 'jsonl'], cwd);
+    expect(r.code).toBe(0);
+    expect(r.maxRssKiB).toBeLessThan(RSS_LIMIT_KIB);
+    expect(r.markers.length).toBeGreaterThan(0);
+    for (const marker of r.markers) {
+      expect(JSON.parse(marker)).toMatchObject({ type: 'log', level: 'warn', text: expect.stringMatching(/^\d+ bytes of live output of localhost not shown: stdout was read slower than the target wrote$/) as unknown });
+    }
+    process.stderr.write(`[faults] 100 MB flood, --format jsonl --stream into a slow pipe: peak RSS ${Math.round(r.maxRssKiB / 1024)} MiB\n`);
+  });
+
   it('--max-output and the max-output inventory key set the cap; a bad size is a clear error', async () => {
     const flag = await rivet(['command', 'run', 'printf 0123456789', '-t', 'localhost', '--max-output', '4', '--format', 'json'], { cwd });
     const value = flag.json<{ items: { value: { stdout: string } }[] }>().items[0]?.value;

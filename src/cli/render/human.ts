@@ -6,7 +6,7 @@
  */
 import { logLevelEnabled, type LogLevel, type RivetEvent } from '../../core/events.ts';
 import type { ResultData, ResultSet } from '../../core/result.ts';
-import type { Writer } from './writer.ts';
+import { STREAM_BACKLOG_MAX, type Writer } from './writer.ts';
 
 export interface HumanOptions {
   out: Writer;
@@ -41,13 +41,6 @@ function printableJson(value: unknown): string {
 /** Longest piece of an unterminated line `--stream` holds back before printing it. */
 const STREAM_LINE_MAX = 64 * 1024;
 
-/**
- * Most bytes of `--stream` output waiting for a slow reader of stdout: past it live output is
- * dropped (counted, and said with a marker line once the reader catches up), so a pipe read
- * slower than the targets write cannot grow the controller's memory. Results keep their output
- * (up to max-output) either way.
- */
-export const STREAM_BACKLOG_MAX = 8 * 1024 * 1024;
 
 export class HumanRenderer {
   readonly #o: HumanOptions;

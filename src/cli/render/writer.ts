@@ -1,3 +1,11 @@
+/**
+ * Most bytes of `--stream` output waiting for a slow reader of stdout: past it live output is
+ * dropped (counted, and said with a marker line once the reader catches up), so a pipe read
+ * slower than the targets write cannot grow the controller's memory. Results keep their output
+ * (up to max-output) either way.
+ */
+export const STREAM_BACKLOG_MAX = 8 * 1024 * 1024;
+
 /** Where the CLI writes: process streams in production, buffers in tests. */
 export interface Writer {
   write(text: string): void;
