@@ -163,7 +163,7 @@ export function printWarnings(runtime: CreatedRuntime, io: CliIO): void {
 /** The `--targets` values with `@file` and `-` expanded; an error when there are none. */
 export async function targetArgs(flags: GlobalFlags, io: CliIO): Promise<string[]> {
   const values = flags.targets ?? [];
-  if (values.length === 0) throw new UsageError('No targets given: pass --targets (e.g. --targets all, --targets web1,web2)');
+  if (values.length === 0) throw new UsageError('No targets given: pass --targets (e.g. --targets all, --targets web1,web2) or --rerun failure|success|all');
   return expandTargets(values, io);
 }
 
