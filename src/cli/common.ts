@@ -21,6 +21,7 @@ import type { Target } from '../core/target.ts';
 import type { CliContext } from './context.ts';
 import type { CliIO } from './render/writer.ts';
 import { promptSecret } from './prompt.ts';
+import { RERUN_FILTERS, rerunTargets, saveRerun, type RerunFilter } from './rerun.ts';
 
 export interface GlobalFlags {
   targets?: string[];
@@ -50,6 +51,10 @@ export interface GlobalFlags {
   verbose?: boolean;
   timeout?: number;
   maxOutput?: number;
+  /** `--rerun`: the targets of the last run with this status (ad-hoc commands only). */
+  rerun?: RerunFilter;
+  /** `--no-save-rerun` makes this false. */
+  saveRerun?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -79,9 +84,15 @@ function byteSize(name: string) {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Adds the targeting, connection and display flags to an action command. */
-export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean } = {}): Command {
+export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean } = {}): Command {
   if (options.targets !== false) {
     command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
+  }
+  if (options.rerun) {
+    command
+      .addOption(new Option('--rerun <filter>', 'run on the targets of the last run that had this result (instead of --targets)').choices([...RERUN_FILTERS]))
+      .option('--save-rerun', 'record this run\'s results in .rivet/rerun.json for --rerun (the default)')
+      .option('--no-save-rerun', 'leave the record of the last run as it is');
   }
   command
     .option('-u, --user <user>', 'user to connect as')
@@ -122,7 +133,7 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
 }
 
 /** Builds the runtime for a command from its flags. */
-export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: AbortSignal): Promise<CreatedRuntime> {
+export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: AbortSignal, options: { keepConnections?: boolean } = {}): Promise<CreatedRuntime> {
   const overrides: ConfigOverrides = {};
   if (flags.user !== undefined) overrides.user = flags.user;
   if (flags.password !== undefined) overrides.password = flags.password;
@@ -147,6 +158,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
     inventoryFile: flags.inventoryfile,
     overrides,
     concurrency: flags.concurrency,
+    keepConnections: options.keepConnections,
     signal,
   });
 }
@@ -159,7 +171,7 @@ export function printWarnings(runtime: CreatedRuntime, io: CliIO): void {
 /** The `--targets` values with `@file` and `-` expanded; an error when there are none. */
 export async function targetArgs(flags: GlobalFlags, io: CliIO): Promise<string[]> {
   const values = flags.targets ?? [];
-  if (values.length === 0) throw new UsageError('No targets given: pass --targets (e.g. --targets all, --targets web1,web2)');
+  if (values.length === 0) throw new UsageError('No targets given: pass --targets (e.g. --targets all, --targets web1,web2) or --rerun failure|success|all');
   return expandTargets(values, io);
 }
 
@@ -169,12 +181,18 @@ export async function expandTargets(values: readonly string[], io: CliIO): Promi
   return expandTargetArgs([...values], { readFile: (path: string) => readFileSync(resolve(io.cwd, path), 'utf8'), stdin: () => stdin });
 }
 
-/** Makes the runtime from the flags and resolves `--targets` through its inventory. */
+/**
+ * Makes the runtime of an ad-hoc command (one step) from the flags and resolves `--targets`
+ * through its inventory. A target has no work after its step, so its connection is closed then.
+ */
 export async function prepareRun(flags: GlobalFlags, ctx: CliContext): Promise<{ runtime: CreatedRuntime; targets: Target[] }> {
-  const specs = await targetArgs(flags, ctx.io);
-  const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
+  if (flags.rerun !== undefined && flags.targets !== undefined) throw new UsageError("Only one targeting option can be given: '--targets' or '--rerun'");
+  const given = flags.rerun === undefined ? await targetArgs(flags, ctx.io) : undefined;
+  const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal, { keepConnections: false });
   ctx.onRuntime(runtime);
+  const specs = given ?? (await rerunTargets(runtime.project.dir, flags.rerun!));
   const targets = runtime.inventory.getTargets(specs, { cli: true });
+  for (const target of targets) runtime.events.protectTarget(target);
   if (targets.length === 0) {
     throw new UsageError(`--targets ${specs.map((s) => `'${s}'`).join(' ')} names no targets${specs.includes('all') ? ' (the inventory has none)' : ''}`);
   }
@@ -252,6 +270,10 @@ export async function renderStep(flags: GlobalFlags, io: CliIO, runtime: Created
   try {
     const set = await run();
     const elapsed = performance.now() - started;
+    if (flags.saveRerun !== false && runtime.project.config['save-rerun'] !== false) {
+      const problem = await saveRerun(runtime.project.dir, set);
+      if (problem !== undefined) runtime.events.log('warn', problem);
+    }
     if (flags.format === 'json') io.out.write(`${jsonEnvelope(set, elapsed)}\n`);
     human?.summary(set, elapsed);
     return set.ok ? 0 : 1;

@@ -230,7 +230,7 @@ async function mainWith(run: (argv: readonly string[], io: CliIO, signal: AbortS
   // After SIGHUP the terminal may be gone: a failed write must not crash the cleanup.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const io: CliIO = {
-    out: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
+    out: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true, backlog: () => process.stdout.writableLength },
     err: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
     readStdin: async () => {
       const chunks: Buffer[] = [];

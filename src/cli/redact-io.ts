@@ -40,6 +40,6 @@ export function uriPasswordRedactor(argv: readonly string[]): (text: string) => 
 /** The CLI's IO with both writers redacting URI passwords (see {@link uriPasswordRedactor}). */
 export function redactingIO(io: CliIO, argv: readonly string[]): CliIO {
   const redact = uriPasswordRedactor(argv);
-  const wrap = (writer: Writer): Writer => ({ write: (text) => writer.write(redact(text)), isTTY: writer.isTTY });
+  const wrap = (writer: Writer): Writer => ({ write: (text) => writer.write(redact(text)), isTTY: writer.isTTY, backlog: writer.backlog });
   return { ...io, out: wrap(io.out), err: wrap(io.err) };
 }

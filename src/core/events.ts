@@ -9,6 +9,8 @@
  * @module
  */
 import type { ResultData } from './result.ts';
+import { safeName, type Target } from './target.ts';
+import { redactUriPasswords, scrubStrings } from './uri-passwords.ts';
 
 interface Base {
   time: string;
@@ -81,8 +83,25 @@ export type EventInput = RivetEvent extends infer E ? (E extends RivetEvent ? Om
 export type EventListener = (event: RivetEvent) => void;
 
 /** A minimal, synchronous event bus; listeners that throw are isolated from the run. */
+/**
+ * Subscribers get every event with URI passwords removed (`scheme://user:pw@` anywhere, and the
+ * names of targets written as `user:pw@host`, see {@link EventBus.protectTarget}).
+ */
 export class EventBus {
   readonly #listeners = new Set<EventListener>();
+  /** Target names holding a password, and the same name without it. */
+  readonly #names = new Map<string, string>();
+  readonly #redact = (text: string): string => {
+    let out = redactUriPasswords(text);
+    for (const [unsafe, safe] of this.#names) if (out.includes(unsafe)) out = out.replaceAll(unsafe, safe);
+    return out;
+  };
+
+  /** Removes the target's password from its name wherever it appears in later events. */
+  protectTarget(target: Pick<Target, 'name'>): void {
+    const safe = safeName(target);
+    if (safe !== target.name) this.#names.set(target.name, safe);
+  }
 
   /** Subscribes; returns the function that unsubscribes. */
   on(listener: EventListener): () => void {
@@ -96,7 +115,7 @@ export class EventBus {
   }
 
   emit(event: EventInput): void {
-    const full = { ...event, time: new Date().toISOString() } as RivetEvent;
+    const full = scrubStrings({ ...event, time: new Date().toISOString() } as RivetEvent, this.#redact);
     for (const listener of this.#listeners) {
       try {
         listener(full);

@@ -15,6 +15,7 @@
  */
 import { RivetError, type ErrorData } from './errors.ts';
 import { safeName, type Target } from './target.ts';
+import { redactUriPasswords, scrubStrings } from './uri-passwords.ts';
 
 export type Action =
   | 'command'
@@ -90,7 +91,10 @@ export class Result<V extends ResultValue = ResultValue> {
 
   /** A failed result from an error (connection refused, timeout, ...). */
   static failure(target: Target, action: Action, object: string | null, error: RivetError, durationMs = 0): Result {
-    return new Result({ target, action, object, value: { _error: error.toJSON() }, durationMs });
+    // Error messages name the target: never with the password of its URI.
+    const safe = safeName(target);
+    const redact = (text: string): string => redactUriPasswords(safe === target.name ? text : text.replaceAll(target.name, safe));
+    return new Result({ target, action, object, value: { _error: scrubStrings(error.toJSON(), redact) }, durationMs });
   }
 
   /** Success unless the value carries an `_error` (T-33). */

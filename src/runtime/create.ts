@@ -34,6 +34,10 @@ export interface CreateRuntimeOptions {
   overrides?: ConfigOverrides | undefined;
   /** Default: the project's `concurrency`, else 100. */
   concurrency?: number | undefined;
+  /** Most connections open at once (default: the concurrency). */
+  connectionLimit?: number | undefined;
+  /** False closes each target's connection after its step (the CLI's ad-hoc commands); default true. */
+  keepConnections?: boolean | undefined;
   signal?: AbortSignal | undefined;
   events?: EventBus | undefined;
   transports?: Readonly<Record<string, Transport>> | undefined;
@@ -71,6 +75,8 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
     projectName: project.name,
     downloadsDir: project.downloadsDir,
     concurrency: options.concurrency ?? (typeof project.config.concurrency === 'number' ? project.config.concurrency : undefined),
+    connectionLimit: options.connectionLimit,
+    keepConnections: options.keepConnections,
     signal: options.signal,
     events: options.events,
     transports: options.transports,

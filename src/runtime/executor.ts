@@ -84,6 +84,7 @@ export class Executor {
     const started = performance.now();
     const signal = spec.signal ? AbortSignal.any([spec.signal, this.#signal]) : this.#signal;
     setMaxListeners(0, signal);
+    for (const target of spec.targets) this.events.protectTarget(target);
     this.events.emit({ type: 'step_start', stepId, action: spec.action, object: spec.object, description, targets: spec.targets.map((t) => t.name) });
 
     const results = await Promise.all(spec.targets.map((target) => this.#runOne(stepId, spec, target, signal)));
@@ -102,35 +103,38 @@ export class Executor {
     return set;
   }
 
-  async #runOne(stepId: number, spec: StepSpec, target: Target, signal: AbortSignal): Promise<Result> {
-    let started = performance.now();
-    let result: Result;
-    try {
-      result = await this.#queue.add(
-        async () => {
-          started = performance.now();
-          this.events.emit({ type: 'target_start', stepId, target: target.name });
-          if (signal.aborted) throw canceled(target);
-          const connection = await this.pool.get(target, { signal });
-          const value = await spec.work({
+  /**
+   * One target's work inside a queue slot: `target_start` and `target_finish` are both emitted
+   * while the slot is held, so events never show more targets at work than the concurrency.
+   */
+  #runOne(stepId: number, spec: StepSpec, target: Target, signal: AbortSignal): Promise<Result> {
+    // No { signal } for add: p-queue would reject at once even for running work, before the
+    // remote process is killed. Queued work sees the aborted signal when it starts.
+    return this.#queue.add(async () => {
+      const started = performance.now();
+      this.events.emit({ type: 'target_start', stepId, target: target.name });
+      let result: Result;
+      try {
+        if (signal.aborted) throw canceled(target);
+        // The connection is leased for this work only: the pool may close it afterwards.
+        const value = await this.pool.use(target, { signal }, (connection) =>
+          spec.work({
             target,
             connection,
             signal,
             onOutput: (stream, chunk) => this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') }),
             warn: (text) => this.events.log('warn', text),
-          });
-          return new Result({ target, action: spec.action, object: spec.object, value, durationMs: performance.now() - started });
-        },
-        // No { signal } here: p-queue would reject at once even for running work, before the
-        // remote process is killed. Queued work sees the aborted signal when it starts.
-      );
-    } catch (error) {
-      const rivetError = signal.aborted && !(error instanceof RivetError) ? canceled(target) : toRivetError(error, target.name);
-      // An error (not a result the work returned) has `object: null`, as Bolt's Result.from_exception.
-      result = Result.failure(target, spec.action, null, rivetError, performance.now() - started);
-    }
-    this.events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
-    return result;
+          }),
+        );
+        result = new Result({ target, action: spec.action, object: spec.object, value, durationMs: performance.now() - started });
+      } catch (error) {
+        const rivetError = signal.aborted && !(error instanceof RivetError) ? canceled(target) : toRivetError(error, target.name);
+        // An error (not a result the work returned) has `object: null`, as Bolt's Result.from_exception.
+        result = Result.failure(target, spec.action, null, rivetError, performance.now() - started);
+      }
+      this.events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
+      return result;
+    });
   }
 }
 

@@ -43,6 +43,13 @@ export interface RuntimeInit {
   /** Where downloads go (default `<projectDir>/downloads`). */
   downloadsDir?: string | undefined;
   concurrency?: number | undefined;
+  /** Most connections open at once (default: the concurrency); past it the least recently used idle one is closed. */
+  connectionLimit?: number | undefined;
+  /**
+   * Keep a target's connection open after a step for the next one (default true, as plans and
+   * applications want); false closes it once the step is done on that target (ad-hoc commands).
+   */
+  keepConnections?: boolean | undefined;
   /** Transports by name; defaults to local and ssh. */
   transports?: Readonly<Record<string, Transport>> | undefined;
   /** Aborting it cancels every step (Ctrl-C). */
@@ -67,13 +74,18 @@ export class Runtime implements AsyncDisposable {
     this.tasks = new TaskCatalog({ modulepath: this.modulepath, projectDir: init.projectDir, projectName: init.projectName });
     this.downloadsDir = init.downloadsDir ?? `${init.projectDir}/downloads`;
     this.events = init.events ?? new EventBus();
-    this.pool = new ConnectionPool(init.transports ?? defaultTransports(), { events: this.events });
+    const concurrency = init.concurrency ?? 100;
+    // An invalid concurrency is reported by the executor, in its own words.
+    const limit = init.connectionLimit ?? (Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : undefined);
+    this.pool = new ConnectionPool(init.transports ?? defaultTransports(), { events: this.events, limit, keepIdle: init.keepConnections });
     this.executor = new Executor({ pool: this.pool, concurrency: init.concurrency, events: this.events, signal: init.signal });
   }
 
   /** Resolves a target spec through the inventory (P-22). */
   getTargets(spec: TargetSpec): Target[] {
-    return this.inventory.getTargets(spec);
+    const targets = this.inventory.getTargets(spec);
+    for (const target of targets) this.events.protectTarget(target);
+    return targets;
   }
 
   runCommand(command: string | ShellCommand, targets: TargetSpec, options: CommonStepOptions = {}): Promise<ResultSet> {

@@ -66,3 +66,47 @@ export function rivetWithRssToFile(args: string[], cwd: string, file: string): P
     });
   });
 }
+
+/**
+ * Like {@link rivetWithRss}, read through a pipe that takes 64 KiB every 20 ms (about 3 MB/s):
+ * a reader slower than a flooding target. Keeps the last 1 MiB of stdout, the byte count, and
+ * every line saying live output was not shown, wherever it was (in `markers`).
+ */
+export function rivetWithRssSlowReader(args: string[], cwd: string): Promise<BinRun & { stdoutBytes: number; markers: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'RIVET_MAXRSS=%M', process.execPath, BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tail = '';
+    let stdoutBytes = 0;
+    let stderr = '';
+    const markers: string[] = [];
+    let pending = ''; // a line cut by a chunk boundary
+    const take = (chunk: Buffer): void => {
+      stdoutBytes += chunk.length;
+      const text = pending + chunk.toString('utf8');
+      tail = (tail + chunk.toString('utf8')).slice(-1024 * 1024);
+      const lines = text.split('\n');
+      pending = (lines.pop() ?? '').slice(-4096);
+      for (const line of lines) if (line.length < 1000 && / bytes of live output .*not shown/.test(line)) markers.push(line);
+    };
+    child.stdout.pause();
+    const timer = setInterval(() => {
+      // read(n) gives null when fewer than n bytes are buffered: then take what there is.
+      const chunk = ((child.stdout.read(64 * 1024) as Buffer | null) ?? (child.stdout.read() as Buffer | null));
+      if (chunk !== null) take(chunk);
+    }, 20);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      // Whatever the slow reader had not taken yet.
+      for (let chunk = child.stdout.read() as Buffer | null; chunk !== null; chunk = child.stdout.read() as Buffer | null) take(chunk);
+      const m = /RIVET_MAXRSS=(\d+)/.exec(stderr);
+      resolve({ code, stdout: tail, stdoutBytes, markers, stderr: stderr.replace(/RIVET_MAXRSS=\d+\n?/, ''), maxRssKiB: m ? Number(m[1]) : Number.NaN });
+    });
+  });
+}

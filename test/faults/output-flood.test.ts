@@ -12,7 +12,7 @@ import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.t
 import { BoundedCapture, DEFAULT_MAX_OUTPUT_BYTES } from '../../src/transports/posix/capture.ts';
 import { parseByteSize } from '../../src/runtime/output-limit.ts';
 import { rivet, makeProject } from '../cli/helpers.ts';
-import { rivetWithRss, rivetWithRssToFile } from './helpers.ts';
+import { rivetWithRss, rivetWithRssSlowReader, rivetWithRssToFile } from './helpers.ts';
 import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const FLOOD = "head -c 100000000 /dev/zero | tr '\\0' x";
@@ -51,6 +51,27 @@ describe('bounded output (100 MB from one target)', () => {
     // Every byte streamed, plus the "[localhost] out: " prefixes and the (truncated) final result.
     expect(r.stdoutBytes).toBeGreaterThan(100_000_000);
     process.stderr.write(`[faults] 100 MB flood, --stream: peak RSS ${Math.round(r.maxRssKiB / 1024)} MiB\n`);
+  });
+
+  it('--stream into a pipe read slower than the target writes stays under 300 MB RSS, saying what it did not show', { timeout: 600_000 }, async () => {
+    const r = await rivetWithRssSlowReader(['command', 'run', FLOOD, '-t', 'localhost', '--stream'], cwd);
+    expect(r.code).toBe(0);
+    expect(r.maxRssKiB).toBeLessThan(RSS_LIMIT_KIB);
+    expect(r.markers.length).toBeGreaterThan(0);
+    for (const marker of r.markers) expect(marker).toMatch(/\[localhost\] out: \[rivet: \d+ bytes of live output not shown: stdout was read slower than the target wrote\]$/);
+    expect(r.stdout).toMatch(/Successful on 1 target: localhost/);
+    process.stderr.write(`[faults] 100 MB flood, --stream into a slow pipe: peak RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.stdoutBytes} bytes shown\n`);
+  });
+
+  it('--format jsonl --stream into a slow pipe stays under 300 MB RSS, with a warning event for what it did not show', { timeout: 600_000 }, async () => {
+    const r = await rivetWithRssSlowReader(['command', 'run', FLOOD, '-t', 'localhost', '--stream', '--format', 'jsonl'], cwd);
+    expect(r.code).toBe(0);
+    expect(r.maxRssKiB).toBeLessThan(RSS_LIMIT_KIB);
+    expect(r.markers.length).toBeGreaterThan(0);
+    for (const marker of r.markers) {
+      expect(JSON.parse(marker)).toMatchObject({ type: 'log', level: 'warn', text: expect.stringMatching(/^\d+ bytes of live output of localhost not shown: stdout was read slower than the target wrote$/) as unknown });
+    }
+    process.stderr.write(`[faults] 100 MB flood, --format jsonl --stream into a slow pipe: peak RSS ${Math.round(r.maxRssKiB / 1024)} MiB\n`);
   });
 
   it('--max-output and the max-output inventory key set the cap; a bad size is a clear error', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetDirName } from '../../src/runtime/steps/basic.ts';
+import { createRuntime } from '../../src/runtime/create.ts';
 import { uriPasswordRedactor } from '../../src/cli/redact-io.ts';
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
 import { makeProject, rivet } from '../cli/helpers.ts';
@@ -23,6 +24,23 @@ describe('passwords in target URIs (I-16)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain('root@127.0.0.1:1');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it('I-16: never in the events an application subscribes to, nor in its results (runtime API)', async () => {
+    const cwd = await makeProject({ 'rivet-project.yaml': 'name: secrets\n' });
+    const inventory = { targets: [`ssh://root:${SECRET}@127.0.0.1:1`, `bob:${SECRET}@127.0.0.1:1`], config: { ssh: { 'connect-timeout': 5 } } };
+    await using runtime = await createRuntime({ cwd, env: {}, inventory });
+    const seen: string[] = [];
+    runtime.events.on((event) => seen.push(JSON.stringify(event)));
+    runtime.events.log('info', `an application logs ssh://carol:${SECRET}@db1`);
+    const set = await runtime.runCommand('true', 'all');
+    expect(set.ok).toBe(false);
+    expect(set.length).toBe(2);
+    expect(seen.some((e) => e.includes('"type":"target_finish"'))).toBe(true);
+    expect(seen.join('\n')).toContain('bob@127.0.0.1:1');
+    expect(seen.join('\n')).not.toContain(SECRET);
+    expect(JSON.stringify(set)).not.toContain(SECRET);
+    for (const result of set) expect(result.error()?.message ?? '').not.toContain(SECRET);
   });
 
   it('the redactor removes URI passwords and the bare user:password@host targets of argv', () => {

@@ -113,7 +113,6 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
       const r = await conn.run(`sh -c 'sleep 60; echo ${marker}' & sleep 61`, { signal: signal(), timeoutMs: 500 });
       expect(r.timedOut).toBe(true);
       expect(r.killed).toBe(true); // Confirmed by the kill exec on the process group.
-      expect(r.durationMs).toBeLessThan(10_000);
       const check = await conn.run(`ps -eo args | grep -v grep | grep -c ${marker} || true`, { signal: signal() });
       expect(check.stdout.toString().trim()).toBe('0');
     });
@@ -124,7 +123,6 @@ export function runTransportContract(name: string, setup: () => Promise<Contract
       const r = await conn.run('sleep 60', { signal: controller.signal });
       expect(r.canceled).toBe(true);
       expect(r.killed).toBe(true);
-      expect(r.durationMs).toBeLessThan(10_000);
     });
 
     it('runs a file from a private temp dir with arguments, then removes the dir', async () => {

@@ -20,7 +20,7 @@ export function commandCommand(ctx: CliContext): Command {
     .description('Run a command on targets (the command may be @file or - for stdin)')
     .argument('<command>', 'the command line to run, @file, or - for stdin')
     .addHelpText('after', '\nExamples:\n  rivet command run "uname -a" --targets all\n  rivet command run @check.sh -t web --run-as root');
-  addRunFlags(run, { envVars: true }).action(async (commandArg: string, flags: GlobalFlags & { envVar?: string[] }) => {
+  addRunFlags(run, { envVars: true, rerun: true }).action(async (commandArg: string, flags: GlobalFlags & { envVar?: string[] }) => {
     // `@file` reads the command from a file, `-` from stdin (C-08).
     const command = await readArgument(commandArg, ctx.io, 'command');
     const env = envVars(flags.envVar);
@@ -39,7 +39,7 @@ export function scriptCommand(ctx: CliContext): Command {
     .argument('<script>', 'path of the local script, or <module>/<path> found through the modulepath')
     .argument('[arguments...]', 'arguments passed to the script')
     .addHelpText('after', '\nExamples:\n  rivet script run ./setup.sh --targets web -- --verbose "two words"\n  rivet script run mymod/scripts/check.sh --targets web   # found through the modulepath');
-  addRunFlags(run, { envVars: true }).action(async (script: string, args: string[], flags: GlobalFlags & { envVar?: string[] }) => {
+  addRunFlags(run, { envVars: true, rerun: true }).action(async (script: string, args: string[], flags: GlobalFlags & { envVar?: string[] }) => {
     const env = envVars(flags.envVar);
     const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
@@ -56,7 +56,7 @@ export function fileCommand(ctx: CliContext): Command {
     .argument('<source>', 'local file or directory, or <module>/<path> found through the modulepath')
     .argument('<destination>', 'path on the targets')
     .addHelpText('after', '\nExamples:\n  rivet file upload ./site /var/www/site --targets web --run-as www-data\n  rivet file upload mymod/nginx.conf /etc/nginx/ --targets web   # modules/mymod/files/nginx.conf\n\nAs in Bolt: onto an existing directory the file or directory goes inside it; the parent of the\ndestination must exist.');
-  addRunFlags(upload).action(async (source: string, destination: string, flags: GlobalFlags) => {
+  addRunFlags(upload, { rerun: true }).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
       runtime.uploadFile(findCliFile(source, fileScope(ctx, runtime)), destination, targets),
@@ -67,7 +67,7 @@ export function fileCommand(ctx: CliContext): Command {
     .argument('<source>', 'path on the targets')
     .argument('<destination>', 'local directory: absolute, or relative to the current directory')
     .addHelpText('after', '\nExamples:\n  rivet file download /var/log/syslog logs --targets web\n  # -> ./logs/web1/syslog, ./logs/web2/syslog\n  rivet file download /etc/hosts /tmp/hosts -t web1');
-  addRunFlags(download).action(async (source: string, destination: string, flags: GlobalFlags) => {
+  addRunFlags(download, { rerun: true }).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
     // Bolt's CLI (Application#download_file) expands the destination against the cwd; only the
     // plan function confines it to <project>/downloads.

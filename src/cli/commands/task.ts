@@ -30,7 +30,7 @@ export function taskCommand(ctx: CliContext): Command {
     .option('--params <json>', 'parameters as a JSON object, @file, or - for stdin')
     .option('--noop', 'run in no-operation mode (only tasks that support it)')
     .addHelpText('after', '\nExamples:\n  rivet task run package action=status name=openssl --targets web\n  rivet task run mymod::deploy --params @params.json -t web --noop');
-  addRunFlags(run).action(async (name: string, pairs: string[], flags: GlobalFlags & { params?: string; noop?: boolean }) => {
+  addRunFlags(run, { rerun: true }).action(async (name: string, pairs: string[], flags: GlobalFlags & { params?: string; noop?: boolean }) => {
     const paramsJson = await paramsJsonArg(flags.params, ctx.io);
     const { runtime, targets } = await prepareRun(flags, ctx);
     const task = await runtime.tasks.loadToRun(name);

@@ -6,7 +6,7 @@
  */
 import { logLevelEnabled, type LogLevel, type RivetEvent } from '../../core/events.ts';
 import type { ResultData, ResultSet } from '../../core/result.ts';
-import type { Writer } from './writer.ts';
+import { STREAM_BACKLOG_MAX, type Writer } from './writer.ts';
 
 export interface HumanOptions {
   out: Writer;
@@ -41,6 +41,7 @@ function printableJson(value: unknown): string {
 /** Longest piece of an unterminated line `--stream` holds back before printing it. */
 const STREAM_LINE_MAX = 64 * 1024;
 
+
 export class HumanRenderer {
   readonly #o: HumanOptions;
   #total = 0;
@@ -52,6 +53,8 @@ export class HumanRenderer {
   #progressShown = false;
   #started = performance.now();
   readonly #partial = new Map<string, string>();
+  /** Bytes of live output dropped per target and stream while stdout was backed up. */
+  readonly #dropped = new Map<string, number>();
 
   constructor(options: HumanOptions) {
     this.#o = options;
@@ -215,6 +218,12 @@ export class HumanRenderer {
 
   #streamOutput(target: string, stream: 'stdout' | 'stderr', text: string): void {
     const key = `${target}\0${stream}`;
+    if ((this.#o.out.backlog?.() ?? 0) > STREAM_BACKLOG_MAX) {
+      this.#dropped.set(key, (this.#dropped.get(key) ?? 0) + Buffer.byteLength(text) + (this.#partial.get(key)?.length ?? 0));
+      this.#partial.delete(key);
+      return;
+    }
+    this.#reportDropped(target, stream);
     const lines = text.split('\n');
     lines[0] = (this.#partial.get(key) ?? '') + (lines[0] ?? '');
     let rest = lines.pop() ?? '';
@@ -229,8 +238,19 @@ export class HumanRenderer {
     for (const line of lines) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: ${line}`);
   }
 
+  /** The marker line for live output dropped while stdout was backed up, if any. */
+  #reportDropped(target: string, stream: 'stdout' | 'stderr'): void {
+    const key = `${target}\0${stream}`;
+    const dropped = this.#dropped.get(key);
+    if (dropped === undefined) return;
+    this.#dropped.delete(key);
+    const tag = stream === 'stdout' ? 'out' : 'err';
+    this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${tag}: [rivet: ${dropped} bytes of live output not shown: stdout was read slower than the target wrote]`);
+  }
+
   #flushStream(target: string): void {
     for (const stream of ['stdout', 'stderr'] as const) {
+      this.#reportDropped(target, stream);
       const key = `${target}\0${stream}`;
       const rest = this.#partial.get(key);
       if (rest) this.#line(this.#o.out, `${this.paint(`[${target}]`, 'dim')} ${stream === 'stdout' ? 'out' : 'err'}: ${rest}`);

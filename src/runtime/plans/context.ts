@@ -202,6 +202,7 @@ export class RuntimePlanContext implements PlanContext {
     const waitTime = options.waitTime ?? 120_000;
     const interval = options.retryInterval ?? 1_000;
     const signal = options.signal ? AbortSignal.any([options.signal, this.signal]) : this.signal;
+    for (const target of targets) events.protectTarget(target);
     events.emit({ type: 'step_start', stepId, action: 'wait_until_available', object: null, description, targets: targets.map((t) => t.name) });
     const results = await Promise.all(
       targets.map(async (target) => {
@@ -215,8 +216,9 @@ export class RuntimePlanContext implements PlanContext {
             break;
           }
           try {
-            const connection = await this.#runtime.pool.get(target, { signal });
-            const run = await connection.run('true', { signal, timeoutMs: Math.max(1_000, waitTime - (performance.now() - t0)) });
+            const run = await this.#runtime.pool.use(target, { signal }, (connection) =>
+              connection.run('true', { signal, timeoutMs: Math.max(1_000, waitTime - (performance.now() - t0)) }),
+            );
             if (run.exitCode === 0) {
               result = new Result({ target, action: 'wait_until_available', value: {}, durationMs: performance.now() - t0 });
               break;
@@ -264,7 +266,7 @@ export class RuntimePlanContext implements PlanContext {
   }
 
   getTargets(spec: TargetSpec): Target[] {
-    return this.#runtime.inventory.getTargets(spec);
+    return this.#runtime.getTargets(spec);
   }
   getTarget(spec: TargetSpec): Target {
     return this.#runtime.inventory.getTarget(spec);

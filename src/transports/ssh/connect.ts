@@ -199,6 +199,16 @@ async function loginHop(
     const classify = (): RivetError => {
       if (hostKeyFailure) return hostKeyFailure;
       const e = lastError;
+      if (closedBeforeBanner(sock, e)) {
+        return sshError(
+          'CONNECT_ERROR',
+          targetName,
+          endpoint,
+          'the server closed the connection before sending its SSH banner (sshd drops new connections past its MaxStartups limit of unauthenticated ' +
+            'connections: raise MaxStartups in sshd_config, or lower --concurrency)',
+          e ? { cause: e } : {},
+        );
+      }
       if (e?.level === 'client-authentication') {
         return authFailed(targetName, endpoint, hop.user, tried, { cause: e });
       }
@@ -253,6 +263,17 @@ async function loginHop(
       finish(sshError('CONNECT_ERROR', targetName, endpoint, (error as Error).message, { cause: error }));
     }
   });
+}
+
+/**
+ * True when a TCP connection ended before the server sent a single byte, so before its
+ * `SSH-2.0-...` banner: what sshd does past `MaxStartups` (a clean close, or a reset when our
+ * own banner was still unread).
+ */
+function closedBeforeBanner(sock: Duplex, error: (Error & { code?: string }) | undefined): boolean {
+  if (!('bytesRead' in sock) || (sock as Socket).bytesRead !== 0) return false;
+  // ssh2 says "Connection lost before handshake" (no code) for a clean close.
+  return error?.code === undefined || error.code === 'ECONNRESET' || error.code === 'EPIPE';
 }
 
 /** ssh2's default host key algorithms, in its order. */

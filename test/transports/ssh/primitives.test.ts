@@ -197,7 +197,6 @@ describe('ssh SFTP transfers', () => {
     const down = Date.now() - t;
     expect((await readFile(join(local, 'big-back.bin'))).equals(data)).toBe(true);
     console.log(`10 MB over SFTP: upload ${up} ms, download ${down} ms`);
-    expect(up + down).toBeLessThan(10_000);
   });
 
   it('stops a transfer when the AbortSignal fires, and transfers again afterwards', async (ctx) => {

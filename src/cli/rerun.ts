@@ -1,0 +1,71 @@
+/**
+ * `--rerun failure|success|all` (Bolt's `--rerun`, I-18): every ad-hoc run records each target's
+ * status in `<project>/.rivet/rerun.json` (Bolt's `.rerun.json` shape,
+ * `[{"target": "web1", "status": "success"}]`), and `--rerun` targets the chosen set of that
+ * last run. `--no-save-rerun` (or `save-rerun: false` in the project file) leaves the file as is.
+ * Target names are stored without URI passwords.
+ *
+ * @example
+ * ```ts
+ * await saveRerun(project.dir, set);
+ * const names = await rerunTargets(project.dir, 'failure'); // ['web2']
+ * ```
+ * @module
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import type { ResultSet } from '../core/result.ts';
+
+export type RerunFilter = 'all' | 'failure' | 'success';
+export const RERUN_FILTERS: readonly RerunFilter[] = ['failure', 'success', 'all'];
+
+/** Where a project's last run is recorded. */
+export function rerunPath(projectDir: string): string {
+  return join(projectDir, '.rivet', 'rerun.json');
+}
+
+/** The target names of the last run with the chosen status. */
+export async function rerunTargets(projectDir: string, filter: RerunFilter): Promise<string[]> {
+  const path = rerunPath(projectDir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`--rerun ${filter}: there is no record of a last run (${path}); each command run records its results there unless --no-save-rerun`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--rerun ${filter}: ${path} is not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(data) || !data.every((r: unknown) => isEntry(r))) {
+    throw new UsageError(`--rerun ${filter}: missing data in ${path} (expected [{"target": "<name>", "status": "success|failure"}, ...])`);
+  }
+  const names = (data as { target: string; status: string }[]).filter((r) => filter === 'all' || r.status === filter).map((r) => r.target);
+  if (names.length === 0) throw new UsageError(`--rerun ${filter}: the last run (${path}) had no target with status ${filter === 'all' ? 'success or failure' : filter}`);
+  return names;
+}
+
+function isEntry(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { target, status } = value as Record<string, unknown>;
+  return typeof target === 'string' && target !== '' && typeof status === 'string';
+}
+
+/** Records each target's status; a failure to write is returned as a warning, never thrown. */
+export async function saveRerun(projectDir: string, set: ResultSet): Promise<string | undefined> {
+  const path = rerunPath(projectDir);
+  // toJSON names each target without the password of its URI.
+  const data = set.toJSON().map((r) => ({ target: r.target, status: r.status }));
+  try {
+    await mkdir(join(projectDir, '.rivet'), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(data)}\n`);
+    await rename(tmp, path);
+    return undefined;
+  } catch (error) {
+    return `Failed to save the results for --rerun to ${path}: ${(error as Error).message}`;
+  }
+}
