@@ -29,7 +29,7 @@ const PROJECT = join(ROOT, 'bench', 'project');
 
 export type Workload = 'command' | 'task' | 'task-files' | 'plan' | 'upload';
 export const WORKLOADS: readonly Workload[] = ['command', 'task', 'task-files', 'plan', 'upload'];
-export type Tool = 'floor' | 'rivet' | 'rivet-5-runs' | 'ssh' | 'pssh' | 'ansible';
+export type Tool = 'floor' | 'rivet' | 'rivet-1-step' | 'rivet-5-runs' | 'ssh' | 'pssh' | 'ansible';
 
 export interface SshBenchOptions {
   targets: number;
@@ -201,6 +201,8 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
         plan: {
           floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({ steps: 5 })],
           rivet: rivet('plan', 'run', 'bench::steps', 'targets=all', 'steps=5'),
+          // The same plan with one step: the difference is four further steps, start-up excluded.
+          'rivet-1-step': rivet('plan', 'run', 'bench::steps', 'targets=all', 'steps=1'),
           'rivet-5-runs': ['/bin/sh', '-c', `for i in 1 2 3 4 5; do "$@" >/dev/null || exit 1; done`, 'five', ...rivet('command', 'run', 'true', '-t', 'all')],
         },
         upload: {
@@ -305,13 +307,13 @@ export function ratios(result: SshBenchResult): string[] {
   const rtt = result.options.rttMs;
   if (rtt > 0) {
     const s = `${rtt} ms RTT`;
-    const cmd = w(get(s, 'command', 'rivet'));
+    const cmd = w(get(s, 'plan', 'rivet-1-step'));
     const plan = w(get(s, 'plan', 'rivet'));
     const fcmd = w(get(s, 'command', 'floor'));
     const fplan = w(get(s, 'plan', 'floor'));
     if (cmd !== undefined && plan !== undefined) {
       const step = (plan - cmd) / 4;
-      out.push(`At ${rtt} ms RTT, each further plan step took ${step.toFixed(0)} ms = ${(step / rtt).toFixed(2)} RTT (target 2 RTT; plan ${fmt(plan)} vs one command run ${fmt(cmd)})`);
+      out.push(`At ${rtt} ms RTT, each further plan step took ${step.toFixed(0)} ms = ${(step / rtt).toFixed(2)} RTT (target 2 RTT; wall of the 5-step plan ${fmt(plan)} minus the 1-step plan ${fmt(cmd)}, over 4)`);
     }
     if (fcmd !== undefined && fplan !== undefined) out.push(`Floor at ${rtt} ms RTT: each further exec took ${((fplan - fcmd) / 4).toFixed(0)} ms = ${((fplan - fcmd) / 4 / rtt).toFixed(2)} RTT`);
     const five = w(get(s, 'plan', 'rivet-5-runs'));
