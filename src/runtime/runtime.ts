@@ -129,7 +129,8 @@ function loadTaskStep(): Promise<typeof import('./steps/task.ts')> {
   return import('./steps/task.ts');
 }
 
-let sshTransport: Transport | undefined;
+/** One SSH transport per process (its file cache included), made by the first connect. */
+let sshTransport: Promise<Transport> | undefined;
 
 /** Local and SSH. The SSH transport is loaded on first use only (keeps `rivet --help` fast). */
 export function defaultTransports(): Record<string, Transport> {
@@ -138,11 +139,9 @@ export function defaultTransports(): Record<string, Transport> {
     ssh: {
       name: 'ssh',
       async connect(target, options) {
-        if (sshTransport === undefined) {
-          const { SshTransport } = await import('../transports/ssh/index.ts');
-          sshTransport = new SshTransport();
-        }
-        return sshTransport.connect(target, options);
+        // Concurrent first connects share one instance (and so one read of ~/.ssh files).
+        sshTransport ??= import('../transports/ssh/index.ts').then(({ SshTransport }) => new SshTransport());
+        return (await sshTransport).connect(target, options);
       },
     },
   };

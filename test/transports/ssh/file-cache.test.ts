@@ -76,4 +76,17 @@ describe('ssh: files read once per run', () => {
     expect(parseKeyOnce(Buffer.from('not a key'))).toBeInstanceOf(Error);
     expect(cache.localUser()).toBe(cache.localUser());
   });
+
+  it('a file changed on disk is read again once it was trusted for 2 s (a long-lived process sees edits)', async () => {
+    const cache = new SshFileCache();
+    const path = join(home, 'changing');
+    await writeFile(path, 'one');
+    expect((await cache.read(path))?.toString()).toBe('one');
+    await writeFile(path, 'two!');
+    expect((await cache.read(path))?.toString()).toBe('one'); // within the 2 s: from memory
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect((await cache.read(path))?.toString()).toBe('two!');
+    const again = await cache.read(path);
+    expect(await cache.read(path)).toBe(again); // unchanged: the same buffer, so parsed results are reused
+  });
 });
