@@ -4,7 +4,11 @@
  *
  * The command line is a fixed bootstrap that holds no data at all: no env values, no passwords,
  * no parameters. So nothing secret is ever in a process list. The bootstrap reads a line count N
- * from stdin, then N lines of shell script, and evals them. Whatever stdin holds after that is the
+ * from stdin, then N lines of shell script, and evals them. The one exception is a script with no
+ * data in it (a command without env values, stdin or run-as: {@link ExecProtocol.canCarry}): it
+ * travels on the command line itself ({@link ExecProtocol.inlineCommandLine}), which shows only
+ * the user's command, as the body's own `sh -c` does anyway. That saves a round trip, as OpenSSH
+ * opens a session's stdin only after the exec request succeeded. Whatever stdin holds after that is the
  * command's own stdin. The script exports the env, makes the private temp dir, writes the
  * executable, runs the command as a background job it waits for (so a TERM is handled at once:
  * the trap kills the whole process group, cleans the temp dir and exits 143), and removes the temp
