@@ -141,8 +141,9 @@ function loadTaskStep(): Promise<typeof import('./steps/task.ts')> {
   return import('./steps/task.ts');
 }
 
-let sshTransport: Transport | undefined;
-let winrmTransport: Transport | undefined;
+/** One SSH and one WinRM transport per process (SSH's file cache included), made by the first connect. */
+let sshTransport: Promise<Transport> | undefined;
+let winrmTransport: Promise<Transport> | undefined;
 
 /** Local, SSH and WinRM. SSH and WinRM are loaded on first use only (keeps `rivet --help` fast). */
 export function defaultTransports(): Record<string, Transport> {
@@ -151,21 +152,16 @@ export function defaultTransports(): Record<string, Transport> {
     ssh: {
       name: 'ssh',
       async connect(target, options) {
-        if (sshTransport === undefined) {
-          const { SshTransport } = await import('../transports/ssh/index.ts');
-          sshTransport = new SshTransport();
-        }
-        return sshTransport.connect(target, options);
+        // Concurrent first connects share one instance (and so one read of ~/.ssh files).
+        sshTransport ??= import('../transports/ssh/index.ts').then(({ SshTransport }) => new SshTransport());
+        return (await sshTransport).connect(target, options);
       },
     },
     winrm: {
       name: 'winrm',
       async connect(target, options) {
-        if (winrmTransport === undefined) {
-          const { WinrmTransport } = await import('../transports/winrm/index.ts');
-          winrmTransport = new WinrmTransport();
-        }
-        return winrmTransport.connect(target, options);
+        winrmTransport ??= import('../transports/winrm/index.ts').then(({ WinrmTransport }) => new WinrmTransport());
+        return (await winrmTransport).connect(target, options);
       },
     },
   };

@@ -280,9 +280,13 @@ export class PosixConnection implements Connection {
     const runAs = this.#effectiveRunAs(options.runAs);
     const protocol = new ExecProtocol();
     const shell = parts.shell === 'user' ? this.#userShell(runAs, options.env) : parts.shell;
-    const header = protocol.header({ ...parts, shell, env: options.env, cdHome: runAs !== undefined });
+    const script: ScriptParts = { ...parts, shell, env: options.env, cdHome: runAs !== undefined };
+    // A script without data (a command: no env, no stdin, no run-as) travels on the exec request
+    // itself, with stdin closed at once: 2 round trips on an open connection instead of 3.
+    const carried = runAs === undefined && !options.stdinStream && (options.stdin === undefined || options.stdin.length === 0) && ExecProtocol.canCarry(script);
+    const header = carried ? undefined : protocol.header(script);
     if (options.signal.aborted) return canceledResult(started);
-    const proc = await this.#primitives.spawn(protocol.commandLine(runAs), { signal: options.signal });
+    const proc = await this.#primitives.spawn(carried ? protocol.inlineCommandLine(script) : protocol.commandLine(runAs), { signal: options.signal });
     return new Promise<RunResult>((resolve, reject) => {
       const stdout = new BoundedCapture(options.maxOutputBytes);
       const stderr = new BoundedCapture(options.maxOutputBytes);
@@ -301,6 +305,7 @@ export class PosixConnection implements Connection {
         // The command may exit without reading its stdin (T-24): not an error.
       });
       const writeInput = (): void => {
+        if (header === undefined) return void proc.stdin.end();
         proc.stdin.write(header);
         if (options.stdinStream) {
           options.stdinStream.on('error', (error) => {

@@ -4,7 +4,11 @@
  *
  * The command line is a fixed bootstrap that holds no data at all: no env values, no passwords,
  * no parameters. So nothing secret is ever in a process list. The bootstrap reads a line count N
- * from stdin, then N lines of shell script, and evals them. Whatever stdin holds after that is the
+ * from stdin, then N lines of shell script, and evals them. The one exception is a script with no
+ * data in it (a command without env values, stdin or run-as: {@link ExecProtocol.canCarry}): it
+ * travels on the command line itself ({@link ExecProtocol.inlineCommandLine}), which shows only
+ * the user's command, as the body's own `sh -c` does anyway. That saves a round trip, as OpenSSH
+ * opens a session's stdin only after the exec request succeeded. Whatever stdin holds after that is the
  * command's own stdin. The script exports the env, makes the private temp dir, writes the
  * executable, runs the command as a background job it waits for (so a TERM is handled at once:
  * the trap kills the whole process group, cleans the temp dir and exits 143), and removes the temp
@@ -46,6 +50,9 @@ import { shellJoin, shellQuote } from '../../core/shell.ts';
 import { isEnvName } from './quote.ts';
 import type { RunAs } from '../transport.ts';
 import { UsageError } from '../../core/errors.ts';
+
+/** Largest script carried on the exec request's command line (well below Linux's 128 KiB per argument). */
+const INLINE_COMMAND_LIMIT = 32 * 1024;
 
 /** Exit code the bootstrap uses for its own setup failures (never a command's). */
 export const SETUP_FAILURE_EXIT = 125;
@@ -101,19 +108,43 @@ export class ExecProtocol {
     return `${this.token}_FAIL:`;
   }
 
+  /** Shell code reporting the process group id on stderr (field 5 of /proc/$$/stat, else `ps`). */
+  #pgidReport(): string {
+    // Field 5 of /proc/$$/stat, counted after the `)` that ends the command name.
+    return (
+      `__rivet_g=; if [ -r /proc/$$/stat ]; then IFS= read -r __rivet_g </proc/$$/stat; __rivet_g=\${__rivet_g##*) }; ` +
+      `set -- $__rivet_g; __rivet_g=$3; else __rivet_g=$(ps -o pgid= -p $$ 2>/dev/null); fi; ` +
+      `printf '%s%s\\n' ${this.pgidPrefix} $__rivet_g >&2; `
+    );
+  }
+
   /** The fixed bootstrap; it contains no data, only the token. */
   bootstrap(announce: boolean): string {
     const ready = announce ? `printf '%s\\n' ${this.readyMarker} >&2; ` : '';
-    // Field 5 of /proc/$$/stat, counted after the `)` that ends the command name.
-    const pgid =
-      `__rivet_g=; if [ -r /proc/$$/stat ]; then IFS= read -r __rivet_g </proc/$$/stat; __rivet_g=\${__rivet_g##*) }; ` +
-      `set -- $__rivet_g; __rivet_g=$3; else __rivet_g=$(ps -o pgid= -p $$ 2>/dev/null); fi; ` +
-      `printf '%s%s\\n' ${this.pgidPrefix} $__rivet_g >&2; `;
     return (
-      `${pgid}${ready}__rivet_n=; IFS= read -r __rivet_n || exit ${SETUP_FAILURE_EXIT}; __rivet_s=; ` +
+      `${this.#pgidReport()}${ready}__rivet_n=; IFS= read -r __rivet_n || exit ${SETUP_FAILURE_EXIT}; __rivet_s=; ` +
       `while [ "$__rivet_n" -gt 0 ]; do IFS= read -r __rivet_l; __rivet_s="$__rivet_s$__rivet_l\n"; ` +
       `__rivet_n=$((__rivet_n - 1)); done; eval "$__rivet_s"`
     );
+  }
+
+  /**
+   * The command line that carries the script itself instead of reading it from stdin: only for a
+   * script that holds no data (no env values, no file content, no run-as; see
+   * {@link ExecProtocol.canCarry}). OpenSSH opens a session's stdin window only once the exec
+   * request succeeded, so a script on stdin costs a third round trip; on the command line it
+   * travels with the request (2 round trips on an open connection). Such a script shows only what
+   * the process list shows anyway: the user's command.
+   */
+  inlineCommandLine(parts: ScriptParts): string {
+    return shellJoin(['/bin/sh', '-c', `${this.#pgidReport()}${this.script(parts).toString('utf8')}`]);
+  }
+
+  /** True when `parts` may travel on the command line ({@link ExecProtocol.inlineCommandLine}). */
+  static canCarry(parts: ScriptParts): boolean {
+    if (Object.keys(parts.env ?? {}).length > 0 || Buffer.isBuffer(parts.setup)) return false;
+    const size = parts.body.length + (parts.setup?.length ?? 0) + (parts.teardown?.length ?? 0);
+    return size <= INLINE_COMMAND_LIMIT && !`${parts.body}${parts.setup ?? ''}${parts.teardown ?? ''}`.includes('\0');
   }
 
   /** The command line of the exec request. With run-as, wrapped in sudo (or `run-as-command`). */
@@ -128,6 +159,14 @@ export class ExecProtocol {
 
   /** The script the bootstrap evals, framed with its line count: the first bytes of stdin. */
   header(parts: ScriptParts): Buffer {
+    const script = this.script(parts);
+    let lines = 0;
+    for (const byte of script) if (byte === 0x0a) lines++;
+    return Buffer.concat([Buffer.from(`${lines}\n`), script]);
+  }
+
+  /** The script itself: env, setup, the body as a waited-for job, teardown. */
+  script(parts: ScriptParts): Buffer {
     const exports: string[] = [];
     for (const [name, value] of Object.entries(parts.env ?? {})) {
       if (!isEnvName(name)) throw new UsageError(`Invalid environment variable name '${name}'`);
@@ -152,10 +191,7 @@ export class ExecProtocol {
       '__rivet_cleanup',
       'exit "$__rivet_rc"',
     );
-    const script = Buffer.concat(pieces.flatMap((p) => [typeof p === 'string' ? Buffer.from(p) : p, Buffer.from('\n')]));
-    let lines = 0;
-    for (const byte of script) if (byte === 0x0a) lines++;
-    return Buffer.concat([Buffer.from(`${lines}\n`), script]);
+    return Buffer.concat(pieces.flatMap((p) => [typeof p === 'string' ? Buffer.from(p) : p, Buffer.from('\n')]));
   }
 }
 

@@ -23,11 +23,12 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import { transportOptions, type Target } from '../../core/target.ts';
+import { safeLocalUser, type SshFileCache } from './file-cache.ts';
 
 /** A private key to offer, with where it came from (for messages). */
 export interface KeySource {
@@ -74,6 +75,8 @@ export interface ResolvedSshConfig {
   skipNoneProbe: boolean;
   /** From `encryption-algorithms`, `host-key-algorithms`, `kex-algorithms`, `mac-algorithms`. */
   algorithms: AlgorithmOptions;
+  /** The run's file cache, when resolved with one (known_hosts is then loaded once). */
+  fileCache?: SshFileCache | undefined;
 }
 
 /** An exact list, or ssh2's defaults plus some (when the option lists `defaults`). */
@@ -111,6 +114,8 @@ export interface ResolveEnv {
   env?: Readonly<Record<string, string | undefined>>;
   home?: string;
   localUser?: string;
+  /** Files (ssh_config, keys, known_hosts) and the local user read once per run (see {@link SshFileCache}). */
+  cache?: SshFileCache;
 }
 
 function optionError(target: Target, key: string, msg: string): RivetError {
@@ -220,20 +225,21 @@ const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): Promise<ResolvedSshConfig> {
   const env = renv.env ?? process.env;
   const home = renv.home ?? env['HOME'] ?? homedir();
-  const localUser = renv.localUser ?? safeLocalUser();
+  const cache = renv.cache;
+  const localUser = renv.localUser ?? cache?.localUser() ?? safeLocalUser();
+  const readKey = (path: string): Promise<Buffer | undefined> => (cache ? cache.read(path) : readKeyFile(path));
   const o = transportOptions(target);
 
   const loadConfig = bool(o, 'load-config', target) ?? true;
   let sshConfig: ReturnType<typeof SSHConfig.parse> | undefined;
   if (loadConfig) {
     const file = expandHome(str(o, 'ssh-config-file', target) ?? '~/.ssh/config', home);
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) {
-      try {
-        sshConfig = SSHConfig.parse(text);
-      } catch (error) {
-        throw optionError(target, 'load-config', `cannot parse ${file}: ${(error as Error).message}`);
-      }
+    try {
+      sshConfig = cache
+        ? await cache.parsed(file, 'ssh_config', (text) => SSHConfig.parse(text))
+        : await readFile(file, 'utf8').then((text) => SSHConfig.parse(text), (error: unknown) => (isReadError(error) ? undefined : Promise.reject(error)));
+    } catch (error) {
+      throw optionError(target, 'load-config', `cannot parse ${file}: ${(error as Error).message}`);
     }
   }
   const compute = (name: string): Computed =>
@@ -259,7 +265,7 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
   if (pk !== undefined && pk !== null) {
     if (typeof pk === 'string') {
       const path = expandHome(pk, home);
-      const data = await readKeyFile(path);
+      const data = await readKey(path);
       if (data === undefined) {
         throw new RivetError(ErrorKind.Connect, `Authentication failed for ${target.name}: cannot read private key file ${path}`, {
           issueCode: 'AUTH_ERROR',
@@ -280,7 +286,7 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
     const paths = files.length > 0 ? files : DEFAULT_IDENTITIES.map((n) => join(home, '.ssh', n));
     const keys: KeySource[] = [];
     for (const path of paths) {
-      const data = await readKeyFile(path);
+      const data = await readKey(path);
       if (data !== undefined) keys.push({ data, origin: path, explicit: false });
     }
     return keys;
@@ -363,6 +369,7 @@ export async function resolveSshConfig(target: Target, renv: ResolveEnv = {}): P
     noDelay: bool(o, 'tcp-nodelay', target) ?? true,
     skipNoneProbe: bool(o, 'skip-none-probe', target) ?? true,
     algorithms: algorithmOptions(o, target),
+    fileCache: cache,
   };
 }
 
@@ -372,10 +379,7 @@ function numOr(v: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-function safeLocalUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? 'root';
-  }
+/** A failed read (missing file, no permission), as opposed to a parse error. */
+function isReadError(error: unknown): boolean {
+  return typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string';
 }

@@ -21,9 +21,10 @@ import ssh2, { type AnyAuthMethod, type Client as ClientType, type ConnectConfig
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { HopConfig, ResolvedSshConfig } from './config.ts';
 import { authFailed, connectTimeout, describeSocketError, formatEndpoint, sshError } from './errors.ts';
+import { parseKeyOnce } from './file-cache.ts';
 import { checkHostKey, entryMatchesName, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
 
-const { Client, utils } = ssh2;
+const { Client } = ssh2;
 
 export interface SshChain {
   /** The client logged in to the target. */
@@ -83,14 +84,14 @@ function planAuth(targetName: string, hop: HopConfig): AuthPlan {
   const methods: AnyAuthMethod[] = [];
   const labels: string[] = [];
   for (const key of hop.keys) {
-    const parsed = utils.parseKey(key.data);
+    const parsed = parseKeyOnce(key.data);
     if (parsed instanceof Error) {
       if (key.explicit) {
         throw sshError('AUTH_ERROR', targetName, { host: hop.host, port: hop.port }, `cannot use private key ${key.origin}: ${parsed.message}`);
       }
       continue; // e.g. an encrypted default identity: skip, as there is no passphrase prompt.
     }
-    methods.push({ type: 'publickey', username: hop.user, key: key.data });
+    methods.push({ type: 'publickey', username: hop.user, key: parsed }); // parsed once: ssh2 does not parse it again
     labels.push(`publickey (${key.origin})`);
   }
   if (hop.agent !== undefined) {
@@ -252,8 +253,8 @@ async function loginHop(
     if (cfg.skipNoneProbe) config.authHandler = authHandler as unknown as ConnectConfig['authHandler'];
     else {
       // Benchmark mode: ssh2's default handler (starts with a `none` probe).
-      const firstKey = plan.methods.find((m) => m.type === 'publickey');
-      if (firstKey && firstKey.type === 'publickey') config.privateKey = firstKey.key as Buffer;
+      const firstKey = hop.keys.find((k) => !(parseKeyOnce(k.data) instanceof Error));
+      if (firstKey) config.privateKey = firstKey.data;
       if (hop.password !== undefined) config.password = hop.password;
       if (hop.agent !== undefined) config.agent = hop.agent;
     }
@@ -331,7 +332,7 @@ function forwardTo(targetName: string, via: ClientType, hop: HopConfig, deadline
 /** Connects and logs in to the target, through its jump hosts. */
 export async function openSshChain(targetName: string, cfg: ResolvedSshConfig, signal: AbortSignal): Promise<SshChain> {
   if (signal.aborted) throw canceled(targetName);
-  const knownHosts = cfg.hostKeyPolicy === 'off' ? [] : await loadKnownHosts(cfg.knownHostsFiles);
+  const knownHosts = cfg.hostKeyPolicy === 'off' ? [] : await (cfg.fileCache?.knownHosts(cfg.knownHostsFiles) ?? loadKnownHosts(cfg.knownHostsFiles));
   const clients: ClientType[] = [];
   try {
     let via: ClientType | undefined;

@@ -116,6 +116,26 @@ interface ChannelInternals {
   _client?: { _protocol?: { signal(id: number, sig: string): void } };
 }
 
+/** ssh2's defaults for a session channel (lib/Channel.js MAX_WINDOW, PACKET_SIZE). */
+const SSH2_MAX_WINDOW = 2 * 1024 * 1024;
+const SSH2_PACKET_SIZE = 32 * 1024;
+
+type ChannelOpener = ((error: Error | undefined, channel: ClientChannel & PipelinedChannel) => void) & { type?: string };
+
+/** The parts of ssh2's Client that `Client#exec` uses to open a session and send the request. */
+interface ClientInternals {
+  _chanMgr?: { add(opener: ChannelOpener): number; remove(id: number): void };
+  _protocol?: { session(local: number, window: number, packetSize: number): void; exec(remote: number, command: string, wantReply: boolean): void };
+}
+
+/** An ssh2 channel's fields that `Client#exec` sets (reply callbacks, subtype, half-open). */
+interface PipelinedChannel {
+  outgoing: { id: number };
+  subtype: string | undefined;
+  allowHalfOpen: boolean;
+  _callbacks: ((hadError: boolean) => void)[];
+}
+
 /** Sends a signal request even after stdin was closed (ssh2's `signal()` requires a writable channel). */
 function sendSignal(channel: ClientChannel, sig: string): void {
   const internals = channel as unknown as ChannelInternals;
@@ -209,14 +229,51 @@ export class SshPrimitives implements PosixPrimitives {
   }
 
   /**
-   * Opens an exec channel. The process is wrapped inside ssh2's callback: a fast command's
-   * exit-status can arrive in the same read as the open confirmation, before any later microtask.
+   * Opens an exec channel and sends the exec request without waiting for its reply, so the caller
+   * can write stdin at once: the request and the data travel together and a command on an open
+   * connection costs 2 round trips (channel open, then exec + stdin -> output), as OpenSSH's
+   * client does, not 3. A refused exec request (rare: sshd refuses only a broken session) ends the
+   * process with `lost` set to a CONNECT_ERROR. The process is wrapped at the open confirmation:
+   * a fast command's exit-status can arrive in the same read as the next packet.
+   *
+   * Uses ssh2's channel manager (`_chanMgr`, `_protocol`), as `Client#exec` does internally; on a
+   * ssh2 without them, falls back to `Client#exec` (which waits for the reply: 3 round trips).
    */
   private openExec(command: string): Promise<{ channel: ClientChannel; proc: RemoteProcess }> {
+    const internals = this.client as unknown as ClientInternals;
+    if (typeof internals._chanMgr?.add !== 'function' || typeof internals._protocol?.session !== 'function' || typeof internals._protocol.exec !== 'function') {
+      return new Promise((resolve, reject) => {
+        try {
+          this.client.exec(command, (error, channel) => (error ? reject(error) : resolve({ channel, proc: this.wrap(channel) })));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    }
+    const { _chanMgr: channels, _protocol: protocol } = internals as Required<ClientInternals>;
     return new Promise((resolve, reject) => {
+      const opened = (error: Error | undefined, channel: ClientChannel & PipelinedChannel): void => {
+        if (error) return reject(error);
+        channel.subtype = 'exec';
+        channel.allowHalfOpen = true;
+        const proc = this.wrap(channel, (hadError) => {
+          if (!hadError) return;
+          channel.close();
+          return new RivetError(ErrorKind.Connect, `ssh ${this.target.name}: cannot start command: the server refused the exec request`, {
+            issueCode: 'CONNECT_ERROR',
+            target: this.target.name,
+          });
+        });
+        protocol.exec(channel.outgoing.id, command, true);
+        resolve({ channel, proc });
+      };
+      (opened as ChannelOpener).type = 'session';
+      const local = channels.add(opened);
+      if (local === -1) return reject(new Error('No free channels available'));
       try {
-        this.client.exec(command, (error, channel) => (error ? reject(error) : resolve({ channel, proc: this.wrap(channel) })));
+        protocol.session(local, SSH2_MAX_WINDOW, SSH2_PACKET_SIZE);
       } catch (error) {
+        channels.remove(local);
         reject(error);
       }
     });
@@ -258,7 +315,11 @@ export class SshPrimitives implements PosixPrimitives {
     }
   }
 
-  private wrap(channel: ClientChannel): RemoteProcess {
+  /**
+   * The channel as a {@link RemoteProcess}. With `onExecReply` (a pipelined exec), the reply to the
+   * exec request is awaited here: an error it returns ends the process with `lost` set to it.
+   */
+  private wrap(channel: ClientChannel, onExecReply?: (hadError: boolean) => RivetError | undefined): RemoteProcess {
     let exitStatus: ExitStatus | undefined;
     let resolveExit!: (s: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((r) => (resolveExit = r));
@@ -267,6 +328,12 @@ export class SshPrimitives implements PosixPrimitives {
       exitStatus = s;
       resolveExit(s);
     };
+    if (onExecReply) {
+      (channel as unknown as PipelinedChannel)._callbacks.push((hadError) => {
+        const refused = onExecReply(hadError);
+        if (refused) settle({ code: null, signal: null, lost: refused });
+      });
+    }
     this.open.set(channel, settle);
     this.sessionOpened();
     // Complete at the channel's exit, not at close (streams end independently).

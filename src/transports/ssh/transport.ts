@@ -14,6 +14,7 @@ import type { Target } from '../../core/target.ts';
 import { PosixConnection } from '../posix/connection.ts';
 import type { ConnectOptions, Connection, Transport } from '../transport.ts';
 import type { ResolveEnv } from './config.ts';
+import { SshFileCache } from './file-cache.ts';
 import { SshPrimitives } from './primitives.ts';
 
 export interface SshTransportOptions {
@@ -24,13 +25,16 @@ export interface SshTransportOptions {
 export class SshTransport implements Transport {
   readonly name = 'ssh' as const;
 
+  /** ssh_config, keys, known_hosts and the local user, read once for all targets of this run. */
+  readonly #cache = new SshFileCache();
+
   constructor(private readonly options: SshTransportOptions = {}) {}
 
   async connect(target: Target, options: ConnectOptions): Promise<Connection> {
     const primitives = await SshPrimitives.connect(target, {
       signal: options.signal,
       connectTimeoutMs: options.connectTimeoutMs,
-      ...(this.options.resolveEnv ? { resolveEnv: this.options.resolveEnv } : {}),
+      resolveEnv: { ...this.options.resolveEnv, cache: this.#cache },
     });
     return new PosixConnection(primitives);
   }

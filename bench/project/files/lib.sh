@@ -1,0 +1,2 @@
+# Shipped with bench::with_files.
+greet() { echo "hello $1"; }

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "hello ${PT_name:-world}"

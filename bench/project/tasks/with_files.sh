@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$PT__installdir/bench/files/lib.sh"
+greet "${PT_name:-world}"
