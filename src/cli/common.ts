@@ -51,7 +51,7 @@ export interface GlobalFlags {
   verbose?: boolean;
   timeout?: number;
   maxOutput?: number;
-  /** `--rerun`: the targets of the last run with this status (ad-hoc commands only). */
+  /** `--rerun`: the targets of the last run with this status (ad-hoc commands and `plan run`). */
   rerun?: RerunFilter;
   /** `--no-save-rerun` makes this false. */
   saveRerun?: boolean;

@@ -1,8 +1,10 @@
 /**
- * `--rerun failure|success|all` (Bolt's `--rerun`, I-18): every ad-hoc run records each target's
- * status in `<project>/.rivet/rerun.json` (Bolt's `.rerun.json` shape,
+ * `--rerun failure|success|all` (Bolt's `--rerun`, I-18): every ad-hoc run and plan run records
+ * each target's status in `<project>/.rivet/rerun.json` (Bolt's `.rerun.json` shape,
  * `[{"target": "web1", "status": "success"}]`), and `--rerun` targets the chosen set of that
- * last run. `--no-save-rerun` (or `save-rerun: false` in the project file) leaves the file as is.
+ * last run. A plan run records the ResultSet it returns (or that its RunFailure carries) and, as
+ * Bolt's `Rerun#update`, removes the record when it ends with anything else.
+ * `--no-save-rerun` (or `save-rerun: false` in the project file) leaves the file as is.
  * Target names are stored without URI passwords.
  *
  * @example
@@ -12,10 +14,11 @@
  * ```
  * @module
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import type { ResultSet } from '../core/result.ts';
+import { ResultSet } from '../core/result.ts';
+import { isRunFailure } from '../sdk/errors.ts';
 
 export type RerunFilter = 'all' | 'failure' | 'success';
 export const RERUN_FILTERS: readonly RerunFilter[] = ['failure', 'success', 'all'];
@@ -32,7 +35,7 @@ export async function rerunTargets(projectDir: string, filter: RerunFilter): Pro
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new UsageError(`--rerun ${filter}: there is no record of a last run (${path}); each command run records its results there unless --no-save-rerun`);
+    throw new UsageError(`--rerun ${filter}: there is no record of a last run (${path}); each command, script, task, file and plan run records its results there unless --no-save-rerun`);
   }
   let data: unknown;
   try {
@@ -67,5 +70,22 @@ export async function saveRerun(projectDir: string, set: ResultSet): Promise<str
     return undefined;
   } catch (error) {
     return `Failed to save the results for --rerun to ${path}: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * What a plan run leaves for `--rerun` (Bolt's `Rerun#update` on a plan's result): the ResultSet
+ * the plan returned or its RunFailure carries is recorded; any other end removes the record, so
+ * `--rerun` never picks targets from an older run. A failure to write is returned as a warning.
+ */
+export async function savePlanRerun(projectDir: string, outcome: unknown): Promise<string | undefined> {
+  const set = outcome instanceof ResultSet ? outcome : isRunFailure(outcome) ? outcome.resultSet : undefined;
+  if (set !== undefined) return saveRerun(projectDir, set);
+  const path = rerunPath(projectDir);
+  try {
+    await rm(path, { force: true });
+    return undefined;
+  } catch (error) {
+    return `Failed to remove the results for --rerun at ${path}: ${(error as Error).message}`;
   }
 }

@@ -1,10 +1,13 @@
 /**
- * `--rerun failure|success|all` (I-18): each ad-hoc run records its results in
+ * `--rerun failure|success|all` (I-18): each ad-hoc run and plan run records its results in
  * `<project>/.rivet/rerun.json` (Bolt's `.rerun.json` shape), `--rerun` targets the chosen set of
- * the last run, `--no-save-rerun` keeps the record, and misuse is a clear error.
+ * the last run (for a plan: its `targets` parameter), `--no-save-rerun` keeps the record, and
+ * misuse is a clear error.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeProject, rivet } from './helpers.ts';
 
@@ -84,5 +87,104 @@ describe('--rerun (I-18)', () => {
     const text = await readFile(join(cwd, '.rivet', 'rerun.json'), 'utf8');
     expect(JSON.parse(text)).toEqual([{ target: 'ssh://root@127.0.0.1:1', status: 'failure' }]);
     expect(text).not.toContain('s3cretpw');
+  });
+});
+
+const SDK = fileURLToPath(new URL('../../src/sdk/index.ts', import.meta.url));
+
+const PLAN_PROJECT = {
+  ...PROJECT,
+  'package.json': '{ "type": "module" }\n',
+  // Runs `true` on `targets` and `exit 3` on `fail`; returns both as one ResultSet, or (throw=true) fails with the RunFailure.
+  'plans/deploy.ts': `import { definePlan, runCommand, ResultSet } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec', fail: 'Optional[TargetSpec]', throw: { type: 'Boolean', default: false } },
+  async run({ targets, fail, throw: raise }) {
+    const ok = await runCommand('true', targets);
+    if (fail === undefined) return ok;
+    const bad = await runCommand('exit 3', fail, { catchErrors: !raise });
+    return new ResultSet([...ok, ...bad]);
+  },
+});
+`,
+  'plans/answer.ts': `import { definePlan } from '${SDK}';
+export default definePlan({ run: () => ({ answer: 42 }) });
+`,
+};
+
+const record = async (cwd: string): Promise<unknown> => JSON.parse(await readFile(join(cwd, '.rivet', 'rerun.json'), 'utf8'));
+
+describe('plan run --rerun (I-18)', () => {
+  it('I-18: a plan run records the ResultSet it returns, and --rerun fills its targets parameter', async () => {
+    const cwd = await makeProject(PLAN_PROJECT);
+    const first = await rivet(['plan', 'run', 'again::deploy', '-t', 'good', 'fail=bad', '--format', 'json'], { cwd });
+    expect(first.code, first.stderr).toBe(0);
+    expect(await record(cwd)).toEqual([
+      { target: 'good', status: 'success' },
+      { target: 'bad', status: 'failure' },
+    ]);
+
+    const again = await rivet(['plan', 'run', 'again::deploy', '--rerun', 'failure', '--format', 'json'], { cwd });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json<{ target: string; status: string }[]>().map((r) => [r.target, r.status])).toEqual([['bad', 'success']]);
+    expect(await record(cwd)).toEqual([{ target: 'bad', status: 'success' }]);
+
+    await writeFile(join(cwd, '.rivet', 'rerun.json'), JSON.stringify([{ target: 'good', status: 'success' }, { target: 'fine', status: 'failure' }]));
+    const all = await rivet(['plan', 'run', 'again::deploy', '--rerun', 'all', '--no-save-rerun', '--format', 'json'], { cwd });
+    expect(all.json<{ target: string }[]>().map((r) => r.target)).toEqual(['good', 'fine']);
+    expect(await record(cwd)).toEqual([{ target: 'good', status: 'success' }, { target: 'fine', status: 'failure' }]);
+  });
+
+  it("I-18: a RunFailure records its ResultSet; any other plan result removes the record (Bolt's Rerun#update)", async () => {
+    const cwd = await makeProject(PLAN_PROJECT);
+    const failed = await rivet(['plan', 'run', 'again::deploy', '-t', 'good', 'fail=bad', 'throw=true', '--format', 'json'], { cwd });
+    expect(failed.code).toBe(1);
+    expect(await record(cwd)).toEqual([{ target: 'bad', status: 'failure' }]);
+
+    // A preview contacts no target, --no-save-rerun keeps the record: neither touches it.
+    expect((await rivet(['plan', 'run', 'again::deploy', '--rerun', 'failure', '--preview'], { cwd })).code).toBe(0);
+    expect((await rivet(['plan', 'run', 'again::answer', '--no-save-rerun'], { cwd })).code).toBe(0);
+    expect(await record(cwd)).toEqual([{ target: 'bad', status: 'failure' }]);
+
+    const value = await rivet(['plan', 'run', 'again::answer', '--format', 'json'], { cwd });
+    expect(value.json()).toEqual({ answer: 42 });
+    expect(existsSync(join(cwd, '.rivet', 'rerun.json'))).toBe(false);
+  });
+
+  it("I-18: save-rerun: false in the project file keeps the record of a plan run", async () => {
+    const cwd = await makeProject({ ...PLAN_PROJECT, 'rivet-project.yaml': 'name: again\nsave-rerun: false\n' });
+    await mkdir(join(cwd, '.rivet'));
+    await writeFile(join(cwd, '.rivet', 'rerun.json'), JSON.stringify([{ target: 'fine', status: 'failure' }]));
+    const r = await rivet(['plan', 'run', 'again::deploy', '--rerun', 'failure', '--format', 'json'], { cwd });
+    expect(r.json<{ target: string }[]>().map((x) => x.target)).toEqual(['fine']);
+    await rivet(['plan', 'run', 'again::answer'], { cwd });
+    expect(await record(cwd)).toEqual([{ target: 'fine', status: 'failure' }]);
+  });
+
+  it('I-18: clear errors for a plan without targets, targets= too, --targets too, no record or a bad filter; the record stays', async () => {
+    const cwd = await makeProject(PLAN_PROJECT);
+    const none = await rivet(['plan', 'run', 'again::deploy', '--rerun', 'failure'], { cwd });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--rerun failure: there is no record of a last run \(.*\.rivet\/rerun\.json\)/);
+
+    await mkdir(join(cwd, '.rivet'));
+    await writeFile(join(cwd, '.rivet', 'rerun.json'), JSON.stringify([{ target: 'bad', status: 'failure' }]));
+    const cases: [string[], RegExp | string][] = [
+      [['again::answer', '--rerun', 'failure'], "--rerun failure was given but the plan has no 'targets' parameter"],
+      [['again::deploy', '--rerun', 'failure', 'targets=good'], "Pass the targets either with --rerun failure or as the 'targets' parameter, not both"],
+      [['again::deploy', '--rerun', 'failure', '--params', '{"targets": "good"}'], "Pass the targets either with --rerun failure or as the 'targets' parameter, not both"],
+      [['again::deploy', '--rerun', 'all', '-t', 'good'], "Only one targeting option can be given: '--targets' or '--rerun'"],
+      [['again::deploy', '--rerun', 'failed'], /--rerun.*'failed' is invalid.*failure, success, all/],
+      [['again::deploy', '--rerun', 'success'], /--rerun success: the last run .* had no target with status success/],
+      // A plan that never starts (bad parameter) leaves the record.
+      [['again::deploy', '--rerun', 'failure', 'throw=maybe'], /throw/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await rivet(['plan', 'run', ...args], { cwd });
+      expect(r.code, args.join(' ')).toBe(2);
+      if (typeof message === 'string') expect(r.stderr).toContain(message);
+      else expect(r.stderr).toMatch(message);
+    }
+    expect(await record(cwd)).toEqual([{ target: 'bad', status: 'failure' }]);
   });
 });

@@ -56,6 +56,7 @@ export async function runDurable(ctx: CliContext, runtime: CreatedRuntime, runne
   announce(ctx.io, flags, runId, name, 'started');
   return runAndRender(ctx, runtime, runner, plan, name, params, flags, {
     fields: { runId },
+    recordsRerun: true,
     execute: () => withDurable(ctx, url, runner, runExecutorId(runId), async (durable) => (await durable.start(name, params, { runId })).result),
   });
 }

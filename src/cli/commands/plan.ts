@@ -34,6 +34,7 @@ import type { AnyPlan } from '../../sdk/plan.ts';
 import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { promptSecret } from '../prompt.ts';
+import { rerunTargets, savePlanRerun } from '../rerun.ts';
 // The translator itself loads only when `plan convert` runs.
 import { planConvertCommand } from './plan-convert.ts';
 import { HumanRenderer } from '../render/human.ts';
@@ -86,16 +87,21 @@ export function coerceParam(param: NormalParam | undefined, value: string): unkn
   return value;
 }
 
-/** The plan's parameters from the command line, `--targets` filling `targets` (P-40). */
-export async function planParams(plan: AnyPlan, args: readonly string[], flags: PlanFlags, io: CliIO): Promise<Record<string, unknown>> {
+/**
+ * The plan's parameters from the command line, `--targets` filling `targets` (P-40), or
+ * `--rerun` filling it with the targets of the last run (I-18, as Bolt's `run_plan`).
+ */
+export async function planParams(plan: AnyPlan, args: readonly string[], flags: PlanFlags, io: CliIO, projectDir: string): Promise<Record<string, unknown>> {
   const declared = normalizeParams(plan.params);
   const { raw, json } = await readParamArgs(args, flags.params, io);
   const params: Record<string, unknown> = json ?? {};
   for (const [key, value] of Object.entries(raw)) params[key] = coerceParam(declared.find((p) => p.name === key), value);
-  if (flags.targets !== undefined && flags.targets.length > 0) {
-    if (!declared.some((p) => p.name === 'targets')) throw new UsageError("--targets was given but the plan has no 'targets' parameter");
-    if (params['targets'] !== undefined) throw new UsageError("Pass the targets either with --targets or as the 'targets' parameter, not both");
-    params['targets'] = await expandTargets(flags.targets, io);
+  if (flags.rerun !== undefined && flags.targets !== undefined) throw new UsageError("Only one targeting option can be given: '--targets' or '--rerun'");
+  const option = flags.rerun !== undefined ? `--rerun ${flags.rerun}` : '--targets';
+  if (flags.rerun !== undefined || (flags.targets !== undefined && flags.targets.length > 0)) {
+    if (!declared.some((p) => p.name === 'targets')) throw new UsageError(`${option} was given but the plan has no 'targets' parameter`);
+    if (params['targets'] !== undefined) throw new UsageError(`Pass the targets either with ${option} or as the 'targets' parameter, not both`);
+    params['targets'] = flags.rerun !== undefined ? await rerunTargets(projectDir, flags.rerun) : await expandTargets(flags.targets!, io);
   }
   return params;
 }
@@ -115,7 +121,8 @@ function terminalPrompt(io: CliIO): ((text: string, options: { sensitive: boolea
 
 /**
  * Runs a plan with the chosen output and returns the exit code (0 success, 1 failure). A durable
- * run passes `execute` (what runs the plan) and `fields` (the run id, added to every JSONL event).
+ * run passes `execute` (what runs the plan), `fields` (the run id, added to every JSONL event) and
+ * `recordsRerun` (a `plan run --durable` records its result for `--rerun`; resume and retry do not).
  */
 export async function runAndRender(
   ctx: CliContext,
@@ -125,7 +132,7 @@ export async function runAndRender(
   name: string,
   params: Record<string, unknown>,
   flags: PlanFlags,
-  durable?: { execute: () => Promise<unknown>; fields: Record<string, unknown> },
+  durable?: { execute: () => Promise<unknown>; fields: Record<string, unknown>; recordsRerun?: boolean },
 ): Promise<number> {
   const io = ctx.io;
   const threshold = (flags.logLevel as LogLevel | undefined) ?? 'warn';
@@ -162,6 +169,7 @@ export async function runAndRender(
   offs.push(runtime.events.on((event) => (planStarted ||= event.type === 'plan_start')));
   try {
     const value = durable !== undefined ? await durable.execute() : await runWithModes(runtime, planModes(flags, io), (stepHook) => runner.run(plan ?? name, params, { name, stepHook }));
+    await recordRerun(runtime, flags, value, durable);
     if (flags.format === 'json') io.out.write(`${planResultJSON(value)}\n`);
     else if (flags.format === 'jsonl') io.out.write(`${JSON.stringify({ type: 'plan_result', time: new Date().toISOString(), ...durable?.fields, plan: name, status: 'success', value: JSON.parse(planResultJSON(value, 0)) })}\n`);
     else if (human) printHumanResult(human, io, value, performance.now() - started);
@@ -170,6 +178,7 @@ export async function runAndRender(
     if (!isRivetError(error) && !(error instanceof Error)) throw error;
     // Bad parameters are a usage error (exit 2), as for tasks: the plan never started.
     if (!planStarted && isRivetError(error) && error.kind === 'bolt/pal-error') throw error;
+    await recordRerun(runtime, flags, error, durable);
     const rivetError = toRivetError(error);
     // A bug in the plan (a plain exception): point at the plan's own line, not at Rivet's.
     const stack = error instanceof Error && rivetError.kind === ErrorKind.Exception ? error.stack : undefined;
@@ -192,6 +201,18 @@ export async function runAndRender(
     human?.stop();
     for (const off of offs) off();
   }
+}
+
+/**
+ * Records a plan run's outcome for `--rerun` (I-18): not with `--no-save-rerun` or
+ * `save-rerun: false`, not for `--preview` or `--replay` (no target was contacted), and not for a
+ * durable resume or retry.
+ */
+async function recordRerun(runtime: CreatedRuntime, flags: PlanFlags, outcome: unknown, durable: { recordsRerun?: boolean } | undefined): Promise<void> {
+  if (flags.saveRerun === false || runtime.project.config['save-rerun'] === false) return;
+  if (flags.preview === true || flags.replay !== undefined || (durable !== undefined && durable.recordsRerun !== true)) return;
+  const problem = await savePlanRerun(runtime.project.dir, outcome);
+  if (problem !== undefined) runtime.events.log('warn', problem);
 }
 
 /** The plan's own frames; Rivet's, commander's and Node's too with `--log-level debug` (or trace). */
@@ -239,7 +260,7 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
   const run = new Command(name).description(description);
   if (!direct) run.argument('<plan>', 'plan name, e.g. site::deploy');
   run.argument('[params...]', 'plan parameters as key=value (values are JSON when they fit the declared type)');
-  addRunFlags(run)
+  addRunFlags(run, { rerun: true })
     .option('--params <json>', 'plan parameters as a JSON object, @file or - for stdin')
     .option('--typecheck', "type-check the plan against the project's generated types before running it (needs typescript in the project; default: the project's 'typecheck' setting)")
     .option('--no-typecheck', "do not type-check, whatever the project's 'typecheck' setting says")
@@ -253,7 +274,7 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
   } else {
     run.addHelpText(
       'after',
-      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n  rivet plan run site::deploy --targets web version=1.2 --preview\n  rivet plan run site::deploy --targets web version=1.2 --record run.json\n  rivet plan run site::deploy --replay run.json\n\nrivet plan show <plan> lists its parameters.',
+      '\nExamples:\n  rivet plan run site::deploy --targets web version=1.2\n  rivet plan run site::deploy --params \'{"targets":"web","version":"1.2"}\' --format json\n  rivet plan run site::deploy --targets web version=1.2 --preview\n  rivet plan run site::deploy --targets web version=1.2 --record run.json\n  rivet plan run site::deploy --rerun failure version=1.2\n  rivet plan run site::deploy --replay run.json\n\nrivet plan show <plan> lists its parameters.',
     );
   }
   run.action(async (...args: unknown[]) => {
@@ -280,8 +301,8 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     const modes = planModes(flags, ctx.io);
     checkModes(modes);
     const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
-    const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined;
-    const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io);
+    const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined && flags.rerun === undefined;
+    const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io, runtime.project.dir);
     if (flags.durable !== undefined && flags.durable !== false) {
       ctx.exitCode = await (await import('./durable.ts')).runDurable(ctx, runtime, runner, plan, reported, params, flags);
       return;
