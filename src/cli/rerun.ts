@@ -16,7 +16,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.ts';
+import { ErrorKind, UsageError, isRivetError } from '../core/errors.ts';
 import { ResultSet } from '../core/result.ts';
 import { isRunFailure } from '../sdk/errors.ts';
 
@@ -59,9 +59,13 @@ function isEntry(value: unknown): boolean {
 
 /** Records each target's status; a failure to write is returned as a warning, never thrown. */
 export async function saveRerun(projectDir: string, set: ResultSet): Promise<string | undefined> {
-  const path = rerunPath(projectDir);
   // toJSON names each target without the password of its URI.
-  const data = set.toJSON().map((r) => ({ target: r.target, status: r.status }));
+  return writeRerun(projectDir, set.toJSON());
+}
+
+async function writeRerun(projectDir: string, results: readonly { target: string; status: string }[]): Promise<string | undefined> {
+  const path = rerunPath(projectDir);
+  const data = results.map((r) => ({ target: r.target, status: r.status }));
   try {
     await mkdir(join(projectDir, '.rivet'), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
@@ -76,11 +80,16 @@ export async function saveRerun(projectDir: string, set: ResultSet): Promise<str
 /**
  * What a plan run leaves for `--rerun` (Bolt's `Rerun#update` on a plan's result): the ResultSet
  * the plan returned or its RunFailure carries is recorded; any other end removes the record, so
- * `--rerun` never picks targets from an older run. A failure to write is returned as a warning.
+ * `--rerun` never picks targets from an older run. `journaled` says the outcome came back from a
+ * durable run's journal, where a ResultSet is its JSON (`[{target, action, status, ...}]`) and a
+ * RunFailure a `bolt/run-failure` error with that JSON as `details.result_set`. A failure to write
+ * is returned as a warning.
  */
-export async function savePlanRerun(projectDir: string, outcome: unknown): Promise<string | undefined> {
+export async function savePlanRerun(projectDir: string, outcome: unknown, journaled = false): Promise<string | undefined> {
   const set = outcome instanceof ResultSet ? outcome : isRunFailure(outcome) ? outcome.resultSet : undefined;
   if (set !== undefined) return saveRerun(projectDir, set);
+  const data = journaled ? journaledResults(outcome) : undefined;
+  if (data !== undefined) return writeRerun(projectDir, data);
   const path = rerunPath(projectDir);
   try {
     await rm(path, { force: true });
@@ -88,4 +97,15 @@ export async function savePlanRerun(projectDir: string, outcome: unknown): Promi
   } catch (error) {
     return `Failed to remove the results for --rerun at ${path}: ${(error as Error).message}`;
   }
+}
+
+/** The results of a journaled ResultSet or RunFailure (see {@link savePlanRerun}). */
+function journaledResults(outcome: unknown): { target: string; status: string }[] | undefined {
+  const value = isRivetError(outcome) && outcome.kind === ErrorKind.RunFailure ? outcome.details['result_set'] : outcome;
+  const isResult = (r: unknown): r is { target: string; status: string } => {
+    if (typeof r !== 'object' || r === null) return false;
+    const { target, action, status } = r as Record<string, unknown>;
+    return typeof target === 'string' && typeof action === 'string' && (status === 'success' || status === 'failure');
+  };
+  return Array.isArray(value) && value.every(isResult) ? value : undefined;
 }

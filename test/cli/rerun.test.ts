@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeProject, rivet } from './helpers.ts';
+import { RivetError } from '../../src/core/errors.ts';
+import { savePlanRerun } from '../../src/cli/rerun.ts';
 
 const PROJECT = {
   'rivet-project.yaml': 'name: again\n',
@@ -186,5 +188,19 @@ describe('plan run --rerun (I-18)', () => {
       else expect(r.stderr).toMatch(message);
     }
     expect(await record(cwd)).toEqual([{ target: 'bad', status: 'failure' }]);
+  });
+});
+
+describe('savePlanRerun (I-18)', () => {
+  it("I-18: a durable run's journaled ResultSet or RunFailure is recorded; other journaled values remove the record", async () => {
+    const dir = await makeProject({ 'rivet-project.yaml': 'name: again\n' });
+    const data = [{ target: 'web1', action: 'command', object: 'true', status: 'failure', value: {} }];
+    expect(await savePlanRerun(dir, new RivetError('bolt/run-failure', 'failed', { details: { result_set: data } }), true)).toBeUndefined();
+    expect(await record(dir)).toEqual([{ target: 'web1', status: 'failure' }]);
+    // Outside a journal a plain array is a plain value: the record goes.
+    await savePlanRerun(dir, data);
+    expect(existsSync(join(dir, '.rivet', 'rerun.json'))).toBe(false);
+    await savePlanRerun(dir, [{ ...data[0], status: 'success' }], true);
+    expect(await record(dir)).toEqual([{ target: 'web1', status: 'success' }]);
   });
 });

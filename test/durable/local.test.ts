@@ -34,6 +34,9 @@ export default definePlan({
   },
 });
 `,
+    'plans/set.ts': `import { definePlan, runCommand } from '${SDK}';
+export default definePlan({ params: { targets: 'TargetSpec' }, run: ({ targets }) => runCommand('true', targets) });
+`,
     'plans/plain.ts': `import { definePlan, runCommand } from '${SDK}';
 export default definePlan({ params: { targets: 'TargetSpec' }, async run({ targets }) { return (await runCommand('echo plain', targets)).first?.value['stdout']; } });
 `,
@@ -113,6 +116,23 @@ if (cmd === 'run') {
     const listed = JSON.parse((await node(['list', url, started.id])).trim().split('\n').at(-1)!) as { runs: { runId: string; status: string; plan: string }[]; show: { steps: { step: number; results: { target: string }[] }[] } };
     expect(listed.runs).toEqual([expect.objectContaining({ runId: started.id, status: 'SUCCESS', plan: 'demo::plain' })]);
     expect(listed.show.steps).toEqual([expect.objectContaining({ step: 1, action: 'command', results: [expect.objectContaining({ target: 'localhost', status: 'success' })] })]);
+  }, 600_000);
+
+  it('I-18: plan run --durable records its ResultSet for --rerun; plan resume and retry leave the record alone', async () => {
+    await pg.createDatabase('rivet_rerun');
+    const url = pg.urlFor('rivet_rerun');
+    const record = join(dir, '.rivet', 'rerun.json');
+    const run = spawnRivet(['plan', 'run', 'demo::set', '-t', 'web', '--durable', url, '--format', 'jsonl'], dir);
+    expect(await run.exit, run.stderr()).toBe(0);
+    expect(JSON.parse(await readFile(record, 'utf8'))).toEqual([{ target: 'localhost', status: 'success' }]);
+    const runId = (jsonLines(run.stdout()).find((e) => e['type'] === 'durable_run') as { runId: string }).runId;
+    const kept = JSON.stringify([{ target: 'elsewhere', status: 'failure' }]);
+    await writeFile(record, kept);
+    for (const args of [['resume', runId], ['retry', runId, '--from-step', '1']]) {
+      const r = spawnRivet(['plan', ...args, '--durable', url, '--format', 'json'], dir);
+      expect(await r.exit, r.stderr()).toBe(0);
+      expect(await readFile(record, 'utf8')).toBe(kept);
+    }
   }, 600_000);
 
   it('--durable without a URL names the three places a URL comes from; a non-postgres URL is refused', async () => {

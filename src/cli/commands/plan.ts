@@ -211,7 +211,7 @@ export async function runAndRender(
 async function recordRerun(runtime: CreatedRuntime, flags: PlanFlags, outcome: unknown, durable: { recordsRerun?: boolean } | undefined): Promise<void> {
   if (flags.saveRerun === false || runtime.project.config['save-rerun'] === false) return;
   if (flags.preview === true || flags.replay !== undefined || (durable !== undefined && durable.recordsRerun !== true)) return;
-  const problem = await savePlanRerun(runtime.project.dir, outcome);
+  const problem = await savePlanRerun(runtime.project.dir, outcome, durable !== undefined);
   if (problem !== undefined) runtime.events.log('warn', problem);
 }
 
