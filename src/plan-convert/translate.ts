@@ -61,7 +61,17 @@ export interface Translation {
   name: string;
   code: string;
   todos: Todo[];
+  /**
+   * Where each line of `code` came from: `lines[n - 1]` is the line of the plan file (the `.pp`,
+   * or the YAML plan's line) that generated line `n` translates, 0 for lines with no source (the
+   * imports, the parameters). Run-time errors map stack frames through it (`src/sdk/location.ts`).
+   */
+  lines: number[];
 }
+
+/** Marks an output line with the plan-file line it translates; stripped when the code is assembled. */
+const LINE_MARK = '\u0000';
+const LINE_MARKS = /\u0000(\d+)\u0000/g;
 
 const RESERVED = new Set(
   (
@@ -163,6 +173,8 @@ export class Translator {
   readonly #taken = new Set<string>();
   #lines: string[] = [];
   #depth = 0;
+  /** The plan-file line of the statement being emitted (0 outside the body). */
+  #sourceLine = 0;
 
   constructor(comments: readonly Comment[], options: TranslateOptions) {
     this.#comments = [...comments].sort((a, b) => a.loc.start - b.loc.start);
@@ -177,7 +189,8 @@ export class Translator {
       return;
     }
     const pad = '  '.repeat(this.#depth);
-    this.#lines.push(pad + indentRest(text, pad.length));
+    const mark = this.#sourceLine > 0 ? `${LINE_MARK}${this.#sourceLine}${LINE_MARK}` : '';
+    this.#lines.push(pad + mark + indentRest(text, pad.length));
   }
 
   /** Emits the comments that start before `offset` (and have not been emitted). */
@@ -364,7 +377,27 @@ export class Translator {
     } else out.push(`${head} {`);
     out.push(...bodyLines.map((l) => l.replace(/\s+$/, '')));
     out.push('  },', '});', '');
-    return { name, code: collapseBlankLines(out).join('\n'), todos: this.todos };
+    return { name, ...this.#unmark(collapseBlankLines(out).join('\n').split('\n')), todos: this.todos };
+  }
+
+  /**
+   * The code without its line marks, and the plan-file line of each of its lines: a line's first
+   * mark, else the line before's (a statement written over several lines).
+   */
+  #unmark(marked: readonly string[]): { code: string; lines: number[] } {
+    const lines: number[] = [];
+    let current = 0;
+    const code = marked.map((text) => {
+      let first: number | undefined;
+      const clean = text.replace(LINE_MARKS, (_, line: string) => {
+        first ??= Number(line);
+        return '';
+      });
+      if (first !== undefined) current = this.#opts.reportLine ? this.#opts.reportLine(first) : first;
+      lines.push(current);
+      return clean;
+    });
+    return { code: code.join('\n'), lines };
   }
 
   // ---------------------------------------------------------------------------------- statements
@@ -374,6 +407,7 @@ export class Translator {
     body.forEach((stmt, index) => {
       this.#flushComments(stmt.loc.start);
       const last = index === body.length - 1;
+      this.#sourceLine = stmt.loc.line;
       this.#hoist(stmt, body.slice(index + 1));
       this.#statement(stmt, last ? tail : { mode: 'none' });
     });
