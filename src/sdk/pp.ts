@@ -26,11 +26,13 @@ import { ErrorKind, RivetError, isRivetError, toRivetError } from '../core/error
 import { parseType, type PuppetType } from '../core/puppet-types/index.ts';
 import { Result, ResultSet, Sensitive } from '../core/result.ts';
 import { maybeContext, type PlanContext } from './context.ts';
+import { callerLocation } from './location.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** Puppet's evaluation error, at the plan line that caused it (the `.pp` line for a translated plan). */
 function evalError(msg: string): RivetError {
-  return new RivetError('bolt/evaluation-error', msg, { issueCode: 'EVALUATION_ERROR' });
+  return new RivetError('bolt/evaluation-error', msg, { issueCode: 'EVALUATION_ERROR', location: callerLocation() });
 }
 
 function isHash(value: unknown): value is Record<string, unknown> {

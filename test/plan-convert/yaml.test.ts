@@ -159,6 +159,7 @@ plan site::half(TargetSpec $targets = 'localhost', Integer $n = 7) {
   }
 }
 `,
+      'plans/evaluation.pp': "plan site::evaluation() {\n  out::message('x')\n  $v = 'a' < 1\n}\n",
       'plans/broken_yaml.yaml': `parameters:
   targets:
     type: TargetSpec
@@ -177,6 +178,9 @@ steps:
     const human = await rivet(['plan', 'run', 'site::broken'], { cwd });
     expect(human.stderr).toMatch(/plans\/broken\.pp:5\)/);
     expect(human.stderr).not.toMatch(/rivet-plans-/);
+    // Puppet's evaluation errors too (comparing a String with an Integer).
+    const evaluation = await rivet(['plan', 'run', 'site::evaluation', '--format', 'json'], { cwd });
+    expect(evaluation.json()).toMatchObject({ kind: 'bolt/evaluation-error', details: { file: expect.stringMatching(/plans\/evaluation\.pp$/), line: 3 } });
     const yaml = await rivet(['plan', 'run', 'site::broken_yaml', '--format', 'json'], { cwd });
     expect(yaml.code).toBe(1);
     expect(yaml.json<{ details: { file: string; line: number } }>().details).toMatchObject({ file: expect.stringMatching(/plans\/broken_yaml\.yaml$/), line: 8 });
