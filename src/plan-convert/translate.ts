@@ -61,7 +61,17 @@ export interface Translation {
   name: string;
   code: string;
   todos: Todo[];
+  /**
+   * Where each line of `code` came from: `lines[n - 1]` is the line of the plan file (the `.pp`,
+   * or the YAML plan's line) that generated line `n` translates, 0 for lines with no source (the
+   * imports, the parameters). Run-time errors map stack frames through it (`src/sdk/location.ts`).
+   */
+  lines: number[];
 }
+
+/** Marks an output line with the plan-file line it translates; stripped when the code is assembled. */
+const LINE_MARK = '\u0000';
+const LINE_MARKS = /\u0000(\d+)\u0000/g;
 
 const RESERVED = new Set(
   (
@@ -163,6 +173,10 @@ export class Translator {
   readonly #taken = new Set<string>();
   #lines: string[] = [];
   #depth = 0;
+  /** The plan-file line of the statement being emitted (0 outside the body). */
+  #sourceLine = 0;
+  /** The array holding the regexp match variables (`$0`, `$1`...), when the plan reads them. */
+  #captures: string | undefined;
 
   constructor(comments: readonly Comment[], options: TranslateOptions) {
     this.#comments = [...comments].sort((a, b) => a.loc.start - b.loc.start);
@@ -177,7 +191,8 @@ export class Translator {
       return;
     }
     const pad = '  '.repeat(this.#depth);
-    this.#lines.push(pad + indentRest(text, pad.length));
+    const mark = this.#sourceLine > 0 ? `${LINE_MARK}${this.#sourceLine}${LINE_MARK}` : '';
+    this.#lines.push(pad + mark + indentRest(text, pad.length));
   }
 
   /** Emits the comments that start before `offset` (and have not been emitted). */
@@ -333,8 +348,13 @@ export class Translator {
       bindings.push(ts === p.name ? ts : `${propertyKey(p.name)}: ${ts}`);
     }
 
+    const used = new Set<string>();
+    collectVariables(plan.body, used);
+    if ([...used].some((n) => /^\d+$/.test(n))) this.#captures = this.#fresh('captures');
     const bodyLines = this.#capture(() => {
       this.#depth = 2;
+      // Puppet's match variables: set by each `=~` and regexp `case` option, read as `$1`...
+      if (this.#captures !== undefined) this.#line(`const ${this.#captures}: (string | undefined)[] = [];`);
       for (const p of lateDefaults) {
         const ts = this.#lookup(p.name)!;
         this.#line(`${ts} ??= ${this.#expr(p.defaultValue!).code};`);
@@ -364,7 +384,27 @@ export class Translator {
     } else out.push(`${head} {`);
     out.push(...bodyLines.map((l) => l.replace(/\s+$/, '')));
     out.push('  },', '});', '');
-    return { name, code: collapseBlankLines(out).join('\n'), todos: this.todos };
+    return { name, ...this.#unmark(collapseBlankLines(out).join('\n').split('\n')), todos: this.todos };
+  }
+
+  /**
+   * The code without its line marks, and the plan-file line of each of its lines: a line's first
+   * mark, else the line before's (a statement written over several lines).
+   */
+  #unmark(marked: readonly string[]): { code: string; lines: number[] } {
+    const lines: number[] = [];
+    let current = 0;
+    const code = marked.map((text) => {
+      let first: number | undefined;
+      const clean = text.replace(LINE_MARKS, (_, line: string) => {
+        first ??= Number(line);
+        return '';
+      });
+      if (first !== undefined) current = this.#opts.reportLine ? this.#opts.reportLine(first) : first;
+      lines.push(current);
+      return clean;
+    });
+    return { code: code.join('\n'), lines };
   }
 
   // ---------------------------------------------------------------------------------- statements
@@ -374,6 +414,7 @@ export class Translator {
     body.forEach((stmt, index) => {
       this.#flushComments(stmt.loc.start);
       const last = index === body.length - 1;
+      this.#sourceLine = stmt.loc.line;
       this.#hoist(stmt, body.slice(index + 1));
       this.#statement(stmt, last ? tail : { mode: 'none' });
     });
@@ -586,7 +627,7 @@ export class Translator {
       case 'UndefLiteral':
         return `${subject.code} == null`;
       case 'RegexLiteral':
-        return `${this.#pp('match')}(${subject.code}, ${this.#expr(option).code})`;
+        return `${this.#pp('match')}(${this.#args([subject.code, this.#expr(option).code, this.#captures])})`;
       case 'TypeReference':
       case 'AccessExpression':
         if (option.kind === 'TypeReference' && this.#typeGuard(option.name, subject.code) !== undefined) return this.#typeGuard(option.name, subject.code)!;
@@ -595,7 +636,7 @@ export class Translator {
       default:
         break;
     }
-    return `${this.#pp('caseMatch')}(${subject.code}, ${this.#expr(option).code})`;
+    return `${this.#pp('caseMatch')}(${this.#args([subject.code, this.#expr(option).code, this.#captures])})`;
   }
 
   /** A plan function used as a statement (`each` loops, calls with blocks); false when it is an ordinary expression. */
@@ -603,6 +644,12 @@ export class Translator {
     const args = receiver ? [receiver, ...call.args] : call.args;
     if ((name === 'each' || name === 'reverse_each') && call.lambda && args.length === 1 && tail.mode === 'none') {
       this.#each(args[0]!, call.lambda, name === 'reverse_each');
+      return true;
+    }
+    if ((name === 'step' || name === 'slice') && call.lambda && call.lambda.params.length === 1 && args.length === 2 && tail.mode === 'none') {
+      // `$list.slice(2) |$chunk| { ... }`: a loop over the chunks (every nth item for `step`).
+      const items: CallFunction = { kind: 'CallFunction', callee: { kind: 'QualifiedName', name, loc: call.loc }, name, args, lambda: undefined, parens: true, loc: call.loc };
+      this.#each(items, call.lambda, false);
       return true;
     }
     if (name === 'return' && !receiver) {
@@ -767,7 +814,7 @@ export class Translator {
   #variable(e: { name: string } & Node): Expr {
     const ts = this.#lookup(e.name);
     if (ts !== undefined) return atom(ts, this.#shapeOf(e.name), this.#shapeOf(e.name) === 'boolean');
-    if (/^\d+$/.test(e.name)) return this.#todoExpr(e, `$${e.name}`, 'regexp capture variables are not supported');
+    if (/^\d+$/.test(e.name) && this.#captures !== undefined) return atom(`${this.#captures}[${Number(e.name)}]`);
     if (e.name === 'facts' || e.name === '::facts' || e.name === 'trusted' || e.name.startsWith('::')) return this.#todoExpr(e, `$${e.name}`, 'is a Puppet top-scope variable that plans do not have');
     // Bolt: a variable that is not set is undef.
     return atom(`undefined /* $${e.name} is not set here: undef, as in Bolt */`);
@@ -857,7 +904,7 @@ export class Translator {
       case '=~':
       case '!~': {
         const guard = e.right.kind === 'TypeReference' ? this.#typeGuard(e.right.name, l.code) : undefined;
-        const test = guard !== undefined ? guard : e.right.kind === 'TypeReference' || (e.right.kind === 'AccessExpression' && e.right.target.kind === 'TypeReference') ? `${r.code}.matches(${l.code})` : `${this.#pp('match')}(${l.code}, ${r.code})`;
+        const test = guard !== undefined ? guard : e.right.kind === 'TypeReference' || (e.right.kind === 'AccessExpression' && e.right.target.kind === 'TypeReference') ? `${r.code}.matches(${l.code})` : `${this.#pp('match')}(${this.#args([l.code, r.code, e.operator === '=~' ? this.#captures : undefined])})`;
         return e.operator === '=~' ? atom(test, 'boolean', true) : { ...compound(`!${test}`, 'boolean', true), prec: 'not' };
       }
       case 'in':
@@ -1173,15 +1220,34 @@ export class Translator {
         return atom(`${this.#pp('empty')}(${arg(0)})`, 'boolean', true);
       case 'merge':
         return atom(args.reduce((acc, _, i) => (i === 0 ? arg(0) : `${this.#pp('add')}(${acc}, ${arg(i)})`), ''), 'hash');
-      case 'getvar':
-        return this.#todoExpr(node, 'getvar', 'looks variables up by name, which TypeScript cannot');
+      case 'getvar': {
+        // `getvar('facts.os.family', default)`: a variable, then keys into its value.
+        const path = args[0];
+        if (path?.kind !== 'StringLiteral' || !/^[a-z_]\w*(\.[^.]+)*$/.test(path.value)) return this.#todoExpr(node, 'getvar', 'looks a variable up by a computed name, which TypeScript cannot');
+        const [variable, ...keys] = path.value.split('.');
+        const value = this.#variable({ ...path, name: variable! });
+        const dug = keys.length === 0 ? value.code : `${this.#pp('dig')}(${[value.code, ...keys.map((k) => (/^\d+$/.test(k) ? k : quote(k)))].join(', ')})`;
+        return args.length > 1 ? compound(`${dug} ?? ${paren(this.#expr(args[1]!))}`) : atom(dug);
+      }
       case 'sprintf':
       case 'format':
-        return this.#todoExpr(node, name, 'is not translated yet');
+        return atom(`${this.#pp('sprintf')}(${args.map((_, i) => arg(i)).join(', ')})`, 'string');
       case 'range':
+        return atom(`${this.#pp('range')}(${args.map((_, i) => arg(i)).join(', ')})`, 'array');
       case 'step':
-      case 'slice':
-        return this.#todoExpr(node, name, 'is not translated yet');
+      case 'slice': {
+        const value = atom(`${this.#pp(name)}(${arg(0)}, ${arg(1)})`, 'array');
+        if (!lambda) return value;
+        // With a block: Puppet calls it for each item (each slice, its items as the parameters).
+        if (name === 'slice' && lambda.params.length > 1) return this.#todoExpr(node, 'slice', 'with a block of several parameters is not translated yet');
+        const fn = this.#lambda(lambda, {});
+        const call = `(${fn.startsWith('async') ? 'async ' : ''}() => {\n  for (const item of ${value.code}) ${fn.startsWith('async') ? 'await ' : ''}(${fn})(item);\n})()`;
+        return fn.startsWith('async') ? this.#await(call) : atom(call);
+      }
+      case 'group_by': {
+        if (!lambda) return this.#todoExpr(node, 'group_by', 'needs a block');
+        return this.#await(`${this.#pp('groupBy')}(${arg(0)}, ${this.#lambda(lambda, {})})`);
+      }
       case 'abs':
         return atom(`Math.abs(${arg(0)})`, 'number');
       case 'max':

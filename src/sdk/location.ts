@@ -21,6 +21,37 @@ const OWN_DIRS = ['../../dist/', '../../src/'].map((dir) => fileURLToPath(new UR
 /** `at fn (file:line:col)` or `at file:line:col`; the path may contain spaces (`/srv/My Site/plans/x.ts`). */
 const FRAME = /^\s*at (?:.*?\()?((?:file:\/\/)?[^()]+?):(\d+):(\d+)\)?\s*$/;
 
+/** A generated plan file's lines mapped back to the plan file it was translated from. */
+interface LineMap {
+  file: string;
+  /** `lines[n - 1]`: the original line of generated line `n` (0: none). */
+  lines: readonly number[];
+}
+
+const translated = new Map<string, LineMap>();
+
+/**
+ * Registers a plan file generated from another (a Bolt `.pp` or `.yaml` plan translated to
+ * TypeScript): stack frames in `generated` are reported at the original file and line.
+ *
+ * @example
+ * ```ts
+ * registerTranslatedPlan('/tmp/rivet-plans-0/ab12.mts', 'plans/deploy.pp', translation.lines);
+ * callerLocation(); // { file: 'plans/deploy.pp', line: 7 } for a call on a line translating line 7
+ * ```
+ */
+export function registerTranslatedPlan(generated: string, original: string, lines: readonly number[]): void {
+  translated.set(generated, { file: original, lines });
+}
+
+/** A location in a translated plan, as the line of the file it was translated from. */
+function mapBack(location: SourceLocation): SourceLocation {
+  const map = translated.get(location.file);
+  if (map === undefined) return location;
+  const line = map.lines[location.line - 1];
+  return line === undefined || line === 0 ? { file: map.file, line: 1 } : { file: map.file, line };
+}
+
 /** Parses one V8 stack line into a location (undefined for native or unparsable frames). */
 export function parseFrame(line: string): SourceLocation | undefined {
   const match = FRAME.exec(line);
@@ -46,7 +77,7 @@ export function callerLocation(stack: string | undefined = new Error().stack): S
   if (stack === undefined) return undefined;
   for (const line of stack.split('\n').slice(1)) {
     const location = parseFrame(line);
-    if (location && !internalFrame(location.file)) return location;
+    if (location && !internalFrame(location.file)) return mapBack(location);
   }
   return undefined;
 }
@@ -64,9 +95,11 @@ export function userStack(stack: string): string {
   const lines = stack.split('\n');
   const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
   if (firstFrame < 0) return stack;
-  const frames = lines.slice(firstFrame).filter((l) => {
+  const frames = lines.slice(firstFrame).flatMap((l) => {
     const location = parseFrame(l);
-    return location !== undefined && !internalFrame(location.file);
+    if (location === undefined || internalFrame(location.file)) return [];
+    const original = mapBack(location);
+    return original === location ? [l] : [`    at ${original.file}:${original.line}`];
   });
   return [...lines.slice(0, firstFrame), ...frames].join('\n');
 }

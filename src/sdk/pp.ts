@@ -26,11 +26,13 @@ import { ErrorKind, RivetError, isRivetError, toRivetError } from '../core/error
 import { parseType, type PuppetType } from '../core/puppet-types/index.ts';
 import { Result, ResultSet, Sensitive } from '../core/result.ts';
 import { maybeContext, type PlanContext } from './context.ts';
+import { callerLocation } from './location.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** Puppet's evaluation error, at the plan line that caused it (the `.pp` line for a translated plan). */
 function evalError(msg: string): RivetError {
-  return new RivetError('bolt/evaluation-error', msg, { issueCode: 'EVALUATION_ERROR' });
+  return new RivetError('bolt/evaluation-error', msg, { issueCode: 'EVALUATION_ERROR', location: callerLocation() });
 }
 
 function isHash(value: unknown): value is Record<string, unknown> {
@@ -159,11 +161,26 @@ function toRegExp(pattern: unknown): RegExp {
   throw evalError(`The right side of '=~' must be a regexp or a string, got ${typeName(pattern)}`);
 }
 
-/** Puppet's `=~` with a regexp or a pattern string: true when the string matches. */
-export function match(value: unknown, pattern: unknown): boolean {
+/**
+ * Puppet's `=~` with a regexp or a pattern string: true when the string matches. With `captures`
+ * (a plan's match variables), a regexp match also sets them as Puppet does: `captures[0]` is the
+ * whole match (`$0`), `captures[1]` the first group (`$1`)...; a failed match clears them.
+ *
+ * @example
+ * ```ts
+ * const captures: (string | undefined)[] = [];
+ * if (pp.match('web-12', /^(\w+)-(\d+)$/, captures)) out.message(captures[2]!); // '12'
+ * ```
+ */
+export function match(value: unknown, pattern: unknown, captures?: (string | undefined)[]): boolean {
   if (pattern instanceof PuppetTypeRef) return pattern.matches(value);
   if (typeof value !== 'string') return false;
-  return toRegExp(pattern).test(value);
+  const found = toRegExp(pattern).exec(value);
+  if (captures !== undefined) {
+    captures.length = 0;
+    if (found !== null) captures.push(...[...found].map((x) => x ?? undefined));
+  }
+  return found !== null;
 }
 
 /** Puppet's `in`: substring (ignoring case), regexp match, array item, or hash key. */
@@ -331,9 +348,9 @@ export function empty(value: unknown): boolean {
  * Puppet's `case`/selector matching of one option: a regexp matches strings, a string equals
  * ignoring case, an array matches an array element-wise, `default` (pass `pp.DEFAULT`) always.
  */
-export function caseMatch(value: unknown, option: unknown): boolean {
+export function caseMatch(value: unknown, option: unknown, captures?: (string | undefined)[]): boolean {
   if (option === DEFAULT) return true;
-  if (option instanceof RegExp) return typeof value === 'string' && option.test(value);
+  if (option instanceof RegExp) return match(value, option, captures);
   if (option instanceof PuppetTypeRef) return option.matches(value);
   return eq(value, option);
 }
@@ -676,4 +693,220 @@ export function parseYaml(value: unknown, fallback?: unknown): any {
     if (fallback !== undefined) return fallback;
     throw evalError(`parseyaml(): ${(error as Error).message}`);
   }
+}
+
+/**
+ * Puppet's `sprintf(format, args...)` (Ruby's `format`): `%s`, `%p` (inspect), `%d`/`%i`/`%u`,
+ * `%f`, `%e`/`%E`, `%g`/`%G`, `%x`/`%X`, `%o`, `%b`/`%B`, `%c`, `%%`, with the flags `-`, `0`,
+ * `+`, space and `#`, a width and a precision (`*` takes them from the arguments), and named
+ * references `%<name>d` / `%{name}` when the only argument is a hash.
+ *
+ * @example
+ * ```ts
+ * pp.sprintf('%-6s|%05.1f|%x', 'web', 3.14159, 255); // 'web   |003.1|ff'
+ * ```
+ */
+export function sprintf(format: unknown, ...args: unknown[]): string {
+  let next = 0;
+  const take = (): unknown => {
+    if (next >= args.length) throw evalError(`sprintf: too few arguments for the format '${text(format)}'`);
+    return args[next++];
+  };
+  const named = (name: string): unknown => {
+    const hash = args[0];
+    if (args.length !== 1 || !isHash(hash)) throw evalError(`sprintf: the format '${text(format)}' names '${name}', which needs one hash argument`);
+    if (!(name in hash)) throw evalError(`sprintf: key '${name}' not found`);
+    return hash[name];
+  };
+  const spec = /%(?:(%)|\{(\w+)\}|(?:<(\w+)>)?([-+ 0#]*)(\*|\d+)?(?:\.(\*|\d+))?([sdiufeEgGxXobBcp]))/g;
+  return text(format).replace(spec, (_all, percent?: string, brace?: string, angle?: string, flags = '', width?: string, precision?: string, conversion = 's') => {
+    if (percent !== undefined) return '%';
+    if (brace !== undefined) return text(named(brace));
+    const w = width === '*' ? num('sprintf', take()) : width !== undefined ? Number(width) : undefined;
+    const p = precision === '*' ? num('sprintf', take()) : precision !== undefined ? Number(precision) : undefined;
+    const value = angle !== undefined ? named(angle) : take();
+    return formatOne(value, conversion, flags, w, p);
+  });
+}
+
+/** Ruby's `inspect`, which `format` uses for `%p` and for arrays and hashes under `%s`. */
+function rubyInspect(value: unknown): string {
+  if (value === undefined || value === null) return 'nil';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(rubyInspect).join(', ')}]`;
+  if (isHash(value)) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}=>${rubyInspect(v)}`).join(', ')}}`;
+  return text(value);
+}
+
+function formatOne(value: unknown, conversion: string, flags: string, width: number | undefined, precision: number | undefined): string {
+  let body: string;
+  let sign = '';
+  let numeric = true;
+  const number = (integer: boolean): number => {
+    const n = typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+    if (typeof n !== 'number') throw evalError(`sprintf: %${conversion} needs a number, got ${typeName(value)}`);
+    return integer ? Math.trunc(n) : n;
+  };
+  const signed = (n: number): number => {
+    if (n < 0 || Object.is(n, -0)) sign = '-';
+    else if (flags.includes('+')) sign = '+';
+    else if (flags.includes(' ')) sign = ' ';
+    return Math.abs(n);
+  };
+  switch (conversion) {
+    case 's':
+    case 'p':
+      numeric = false;
+      body = conversion === 'p' || (typeof value === 'object' && value !== null) ? rubyInspect(value) : text(value);
+      if (precision !== undefined) body = body.slice(0, precision);
+      break;
+    case 'c':
+      numeric = false;
+      body = typeof value === 'number' ? String.fromCodePoint(value) : text(value).charAt(0);
+      break;
+    case 'd':
+    case 'i':
+    case 'u':
+      body = String(signed(number(true)));
+      break;
+    case 'f':
+      body = signed(number(false)).toFixed(precision ?? 6);
+      break;
+    case 'e':
+    case 'E': {
+      body = signed(number(false)).toExponential(precision ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+      if (conversion === 'E') body = body.toUpperCase();
+      break;
+    }
+    case 'g':
+    case 'G': {
+      const n = signed(number(false));
+      const exp = n === 0 ? 0 : Math.floor(Math.log10(n));
+      const digits = precision === undefined ? 6 : Math.max(precision, 1);
+      body = exp < -4 || exp >= digits ? n.toExponential(digits - 1).replace(/e([+-])(\d)$/, 'e$10$2') : n.toPrecision(digits);
+      if (!flags.includes('#') && body.includes('.')) body = body.replace(/(\.\d*?)0+(?=e|$)/, '$1').replace(/\.(?=e|$)/, '');
+      if (conversion === 'G') body = body.toUpperCase();
+      break;
+    }
+    default: {
+      const radix = { x: 16, X: 16, o: 8, b: 2, B: 2 }[conversion]!;
+      body = signed(number(true)).toString(radix);
+      if (precision !== undefined) body = body.padStart(precision, '0');
+      if (flags.includes('#')) body = `${{ x: '0x', X: '0X', o: '0', b: '0b', B: '0B' }[conversion]}${body}`;
+      if (conversion === 'X') body = body.toUpperCase();
+    }
+  }
+  const full = sign + body;
+  if (width === undefined || full.length >= width) return full;
+  if (flags.includes('-')) return full.padEnd(width);
+  if (numeric && flags.includes('0') && precision === undefined) return sign + body.padStart(width - sign.length, '0');
+  if (numeric && flags.includes('0') && conversion !== 'd' && conversion !== 'i' && conversion !== 'u') return sign + body.padStart(width - sign.length, '0');
+  return full.padStart(width);
+}
+
+/** Ruby's `String#succ` on the last alphanumeric run: 'a' -> 'b', 'az' -> 'ba', 'host09' -> 'host10'. */
+function succ(value: string): string {
+  const chars = [...value];
+  let i = chars.length - 1;
+  while (i >= 0 && !/[a-zA-Z0-9]/.test(chars[i]!)) i--;
+  if (i < 0) return value;
+  for (;;) {
+    const c = chars[i]!;
+    const [last, first] = c === '9' ? ['9', '0'] : c === 'z' ? ['z', 'a'] : c === 'Z' ? ['Z', 'A'] : [undefined, undefined];
+    if (last === undefined) {
+      chars[i] = String.fromCharCode(c.charCodeAt(0) + 1);
+      return chars.join('');
+    }
+    chars[i] = first!;
+    let j = i - 1;
+    while (j >= 0 && !/[a-zA-Z0-9]/.test(chars[j]!)) j--;
+    if (j < 0) {
+      chars.splice(i, 0, first === '0' ? '1' : first!);
+      return chars.join('');
+    }
+    i = j;
+  }
+}
+
+/**
+ * stdlib's `range(from, to, step = 1)`: every integer from `from` to `to` included, or every
+ * string (Ruby's `succ` order: `'host01'`...`'host10'`, `'a'`...`'e'`), every `step`th one.
+ * Numeric strings count as numbers; `from` after `to` gives `[]`, as in Ruby.
+ *
+ * @example
+ * ```ts
+ * pp.range(1, 10, 3);            // [1, 4, 7, 10]
+ * pp.range('web01', 'web03');    // ['web01', 'web02', 'web03']
+ * ```
+ */
+export function range(from: unknown, to: unknown, step: unknown = 1): any[] {
+  // stdlib takes the step's absolute value: the range always runs from `from` up to `to`.
+  const by = Math.abs(Math.trunc(num('range', step)));
+  if (by === 0) throw evalError('range: the step must be a non-zero Integer');
+  const numeric = (v: unknown) => typeof v === 'number' || (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v));
+  const out: any[] = [];
+  if (numeric(from) && numeric(to)) {
+    const last = num('range', to);
+    for (let n = num('range', from); n <= last; n += by) out.push(n);
+    return out;
+  }
+  if (typeof from !== 'string' || typeof to !== 'string') throw evalError(`range: cannot make a range from ${typeName(from)} to ${typeName(to)}`);
+  // Ruby's String range: succ from `from` until `to`, never longer than `to`; empty when never reached.
+  const all: string[] = [];
+  for (let s = from; s.length <= to.length; s = succ(s)) {
+    all.push(s);
+    if (s === to) return all.filter((_, i) => i % by === 0);
+    if (all.length > 1_000_000) break;
+  }
+  return [];
+}
+
+/**
+ * Puppet's `step(iterable, n)`: every `n`th item, starting with the first.
+ *
+ * @example
+ * ```ts
+ * pp.step([1, 2, 3, 4, 5], 2); // [1, 3, 5]
+ * ```
+ */
+export function step(value: unknown, by: unknown): any[] {
+  const n = num('step', by);
+  if (!Number.isInteger(n) || n < 1) throw evalError(`step: the step must be an Integer of 1 or more, got ${text(by)}`);
+  return items(value).filter((_, i) => i % n === 0);
+}
+
+/**
+ * Puppet's `slice(iterable, n)`: the items in groups of `n` (the last may be shorter); a hash
+ * slices its `[key, value]` pairs.
+ *
+ * @example
+ * ```ts
+ * pp.slice([1, 2, 3, 4, 5], 2); // [[1, 2], [3, 4], [5]]
+ * ```
+ */
+export function slice(value: unknown, size: unknown): any[][] {
+  const n = num('slice', size);
+  if (!Number.isInteger(n) || n < 1) throw evalError(`slice: the size must be an Integer of 1 or more, got ${text(size)}`);
+  const list = isHash(value) ? pairs(value) : items(value);
+  const out: any[][] = [];
+  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
+  return out;
+}
+
+/**
+ * stdlib's `group_by(collection) |$item| { key }`: the items grouped by what the function
+ * returns for each (a hash of key to items; `[key, value]` pairs for a hash).
+ *
+ * @example
+ * ```ts
+ * await pp.groupBy(['a', 'bb', 'cc'], (s: string) => s.length); // { 1: ['a'], 2: ['bb', 'cc'] }
+ * ```
+ */
+export async function groupBy(value: unknown, fn: (...args: any[]) => unknown): Promise<Record<string, any[]>> {
+  const out: Record<string, any[]> = {};
+  for (const item of isHash(value) ? pairs(value) : items(value)) {
+    const key = await (fn.length >= 2 && Array.isArray(item) ? fn(...item) : fn(item));
+    (out[text(key)] ??= []).push(item);
+  }
+  return out;
 }

@@ -109,6 +109,53 @@ plan site::deploy(TargetSpec $targets, String $version = '1.0') {
     expect(plan.params).toMatchObject({ targets: 'TargetSpec', version: { type: 'String', default: '1.0', description: 'The version' } });
   });
 
+  it('functions: match variables after =~ and in case options, sprintf, range, step, slice, getvar, group_by', async () => {
+    // Puppet: a regexp match sets $0 (the match) and $1... (the groups) for the rest of the
+    // scope, a failed match clears them; a case option that is a regexp sets them for its block.
+    // sprintf is Ruby's format; range, group_by are stdlib's; step/slice are Puppet built-ins;
+    // getvar('a.b.c', default) digs into the variable a.
+    const e = await project({
+      'plans/names.pp': `plan site::names(TargetSpec $targets, Hash $conf = { 'db' => { 'port' => 5432 } }) {
+  $r = run_command('hostname', $targets)
+  $found = $r.map |$res| {
+    $out = $res.value['stdout']
+    if $out =~ /^(\\w+)-(\\d+)$/ { "\${1}:\${2}" } else { "none:\${1}" }
+  }
+  $tier = case $r.first.value['stdout'] {
+    /^db-(\\d+)$/: { "db \${1}" }
+    /^(web|app)-\\d+$/: { "front \${1}" }
+    default: { 'other' }
+  }
+  range('web08', 'web11').slice(2) |$pair| { out::message($pair.join('+')) }
+  return {
+    'found' => $found,
+    'tier' => $tier,
+    'label' => sprintf('%-5s|%03d|%.2f', 'ab', 7, 2.5),
+    'range' => range(1, 10, 4),
+    'step' => [a, b, c, d, e].step(2),
+    'slice' => slice([1, 2, 3], 2),
+    'port' => getvar('conf.db.port'),
+    'none' => getvar('conf.cache.port', 'unset'),
+    'groups' => ['a', 'bb', 'cc'].group_by |$s| { $s.length },
+  }
+}
+`,
+    });
+    e.allow('command', 'hostname').returnForTargets({ w1: { stdout: 'web-12' }, w2: { stdout: 'other' } });
+    expect(await e.run('site::names', { targets: 'web' })).toEqual({
+      found: ['web:12', 'none:'],
+      tier: 'front web',
+      label: 'ab   |007|2.50',
+      range: [1, 5, 9],
+      step: ['a', 'c', 'e'],
+      slice: [[1, 2], [3]],
+      port: 5432,
+      none: 'unset',
+      groups: { 1: ['a'], 2: ['bb', 'cc'] },
+    });
+    expect(e.messages).toEqual(['web08+web09', 'web10+web11']);
+  });
+
   it('failures: a failing step aborts the plan (RunFailure); catch_errors returns the error; fail_plan fails with kind and details', async () => {
     const e = await project({
       'plans/fails.pp': `plan site::fails(TargetSpec $targets, Boolean $explicit = false) {

@@ -74,4 +74,49 @@ describe('pp: Puppet semantics for converted plans', () => {
     expect(pp.type('Array[String, 2]').matches(['a'])).toBe(false);
     expect(() => pp.assertType('String', 5)).toThrow(/expects a String value, got Integer/);
   });
+
+  it('match variables: a regexp =~ sets $0, $1... and a failed match clears them; case options set them too', () => {
+    const captures: (string | undefined)[] = [];
+    expect(pp.match('web-12', /^(\w+)-(\d+)(x)?$/, captures)).toBe(true);
+    expect(captures).toEqual(['web-12', 'web', '12', undefined]);
+    expect(pp.match('nothing', /^(\d+)$/, captures)).toBe(false);
+    expect(captures).toEqual([]);
+    expect(pp.caseMatch('db-3', /^db-(\d)$/, captures)).toBe(true);
+    expect(captures[1]).toBe('3');
+  });
+
+  it('sprintf follows Ruby format: flags, width, precision, conversions, named references', () => {
+    expect(pp.sprintf('%-6s|%05.1f|%x', 'web', 3.14159, 255)).toBe('web   |003.1|ff');
+    expect(pp.sprintf('%+d % d %05d %-5d|', 5, 5, 42, 42)).toBe('+5  5 00042 42   |');
+    expect(pp.sprintf('%#x %X %o %b %c %%', 255, 255, 8, 5, 65)).toBe('0xff FF 10 101 A %');
+    expect(pp.sprintf('%08.3f %e %g %g %g', -3.14159, 12345.678, 0.0001, 1234567.0, 100.0)).toBe('-003.142 1.234568e+04 0.0001 1.23457e+06 100');
+    // Ruby's format prints arrays and hashes with inspect.
+    expect(pp.sprintf('%5.2s|%p|%s|%s', 'abc', 'q', [1, 'a'], { k: undefined })).toBe('   ab|"q"|[1, "a"]|{"k"=>nil}');
+    expect(pp.sprintf('%<a>s-%<b>05d %{a}', { a: 'x', b: 42 })).toBe('x-00042 x');
+    expect(pp.sprintf('%*d|', 4, 7)).toBe('   7|');
+    expect(() => pp.sprintf('%s %s', 'one')).toThrow(/too few arguments/);
+    expect(() => pp.sprintf('%d', 'abc')).toThrow(/needs a number/);
+  });
+
+  it('range (stdlib): integers inclusive with a step, strings in Ruby succ order, numeric strings as numbers', () => {
+    expect(pp.range(0, 10, 2)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(pp.range(1, 10, -3)).toEqual([1, 4, 7, 10]);
+    expect(pp.range('1', '3')).toEqual([1, 2, 3]);
+    expect(pp.range(5, 1)).toEqual([]);
+    expect(pp.range('a', 'e')).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(pp.range('host08', 'host11')).toEqual(['host08', 'host09', 'host10', 'host11']);
+    expect(pp.range('az', 'bc')).toEqual(['az', 'ba', 'bb', 'bc']);
+    expect(pp.range('a', 'e', 2)).toEqual(['a', 'c', 'e']);
+    expect(() => pp.range(1, 3, 0)).toThrow(/non-zero/);
+  });
+
+  it('step, slice, group_by', async () => {
+    expect(pp.step([1, 2, 3, 4, 5], 2)).toEqual([1, 3, 5]);
+    expect(pp.step(5, 2)).toEqual([0, 2, 4]);
+    expect(() => pp.step([1], 0)).toThrow(/1 or more/);
+    expect(pp.slice([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(pp.slice({ a: 1, b: 2, c: 3 }, 2)).toEqual([[['a', 1], ['b', 2]], [['c', 3]]]);
+    expect(await pp.groupBy(['a', 'bb', 'cc'], (s: string) => s.length)).toEqual({ 1: ['a'], 2: ['bb', 'cc'] });
+    expect(await pp.groupBy({ a: 1, b: 2, c: 1 }, (_k: string, v: number) => v)).toEqual({ 1: [['a', 1], ['c', 1]], 2: [['b', 2]] });
+  });
 });

@@ -146,4 +146,43 @@ plan site::half(TargetSpec $targets = 'localhost', Integer $n = 7) {
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(cwd, 'marker'))).toBe(false);
   });
+
+  it('a failing step of a .pp or YAML plan names the plan file and line, not the translated cache file', { timeout: 120_000 }, async () => {
+    const cwd = await makeProject({
+      ...files,
+      'plans/broken.pp': `plan site::broken(TargetSpec $targets = 'localhost') {
+  $ok = run_command('true', $targets)
+  out::message('about to fail')
+  if $ok.ok {
+    run_command('exit 3',
+      $targets)
+  }
+}
+`,
+      'plans/evaluation.pp': "plan site::evaluation() {\n  out::message('x')\n  $v = 'a' < 1\n}\n",
+      'plans/broken_yaml.yaml': `parameters:
+  targets:
+    type: TargetSpec
+    default: localhost
+steps:
+  - command: 'true'
+    targets: $targets
+  - name: fails
+    command: exit 4
+    targets: $targets
+`,
+    });
+    const pp = await rivet(['plan', 'run', 'site::broken', '--format', 'json'], { cwd });
+    expect(pp.code).toBe(1);
+    expect(pp.json<{ details: { file: string; line: number } }>().details).toMatchObject({ file: expect.stringMatching(/plans\/broken\.pp$/), line: 5 });
+    const human = await rivet(['plan', 'run', 'site::broken'], { cwd });
+    expect(human.stderr).toMatch(/plans\/broken\.pp:5\)/);
+    expect(human.stderr).not.toMatch(/rivet-plans-/);
+    // Puppet's evaluation errors too (comparing a String with an Integer).
+    const evaluation = await rivet(['plan', 'run', 'site::evaluation', '--format', 'json'], { cwd });
+    expect(evaluation.json()).toMatchObject({ kind: 'bolt/evaluation-error', details: { file: expect.stringMatching(/plans\/evaluation\.pp$/), line: 3 } });
+    const yaml = await rivet(['plan', 'run', 'site::broken_yaml', '--format', 'json'], { cwd });
+    expect(yaml.code).toBe(1);
+    expect(yaml.json<{ details: { file: string; line: number } }>().details).toMatchObject({ file: expect.stringMatching(/plans\/broken_yaml\.yaml$/), line: 8 });
+  });
 });

@@ -3,7 +3,9 @@
  * TypeScript by `src/plan-convert` (loaded only when such a plan is), written to a private cache
  * file and imported like any TypeScript plan. A plan with a construct that cannot be translated
  * (an `apply` block, a resource, a function Rivet does not know) fails here, before anything runs,
- * naming each construct with its file and line.
+ * naming each construct with its file and line. At run time, errors and stacks name the `.pp` or
+ * `.yaml` file and line the failing step came from (the cache file's line map is registered
+ * with `src/sdk/location.ts`).
  *
  * @example
  * ```ts
@@ -12,11 +14,12 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RivetError } from '../../core/errors.ts';
+import { registerTranslatedPlan } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
 import { loadPlanFile } from './discovery.ts';
 
@@ -54,9 +57,13 @@ export async function loadBoltPlan(file: string, name: string | undefined): Prom
     });
   }
   const dir = await cacheDir();
-  const path = join(dir, `${createHash('sha256').update(result.code).digest('hex').slice(0, 24)}.mts`);
+  // Named by the code and the file it came from: two plan files never share a line map.
+  const path = join(dir, `${createHash('sha256').update(file).update('\0').update(result.code).digest('hex').slice(0, 24)}.mts`);
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, result.code, { mode: 0o600 });
   await rename(temp, path);
+  // Run-time errors name the plan file and line, not the cache file's.
+  registerTranslatedPlan(path, file, result.lines);
+  registerTranslatedPlan(await realpath(path), file, result.lines);
   return loadPlanFile(path);
 }
