@@ -484,7 +484,7 @@ export class Inventory {
 
   /** A snapshot of a target the caller may change freely. */
   private resolve(name: string): Target {
-    return structuredClone(this.resolveShared(name));
+    return clone(this.resolveShared(name));
   }
 
   /** The cached resolved target: never hand this object out. */
