@@ -4,7 +4,8 @@
  *
  * The inventory has `N` targets (default 10,000) in 3 levels of groups (10 regions × 10 racks ×
  * N/100 targets each), with config, vars and facts at every level, aliases on every tenth target
- * and a `dc-*` glob group spec. Each spec is run `rounds` times through `node bin/rivet.mjs`
+ * and some targets written as URIs. The specs: `all`, the glob `dc3-rack*` (the URI-named
+ * targets of dc3 do not match it), the group `dc7_rack2`, and `all --detail`. Each spec is run `rounds` times through `node bin/rivet.mjs`
  * (whatever that runs: tsx or the build; run `npm run build` first to measure the build), and
  * the median CPU (user + sys of the process tree, times(1)) is reported with `node -e 0`'s.
  *
