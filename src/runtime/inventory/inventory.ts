@@ -409,7 +409,9 @@ export class Inventory {
   }
 
   private addAdhoc(name: string, uri: string): void {
-    parseTargetUri(uri);
+    // Checked before the target is added (a name-only `show` does not resolve it).
+    const transport = parseTargetUri(uri).transport;
+    if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport)) throw unknownTransport(transport, { name, uri });
     this.states.set(name, {
       name,
       uri,

@@ -74,6 +74,12 @@ describe('lazy resolution (issue 13)', () => {
     expect(inv.getTargets('dc4_rack3').map((t) => t.name)).not.toContain('dc0-rack0-node1');
   });
 
+  it('I-16: an ad-hoc URI with an unknown transport is an error even where nothing is resolved', () => {
+    const inv = big();
+    expect(() => inv.show('telnet://x', { cli: true })).toThrow(/unknown transport "telnet" for target 'telnet:\/\/x'/);
+    expect(inv.targetNames()).not.toContain('telnet://x');
+  });
+
   it('I-16: an unknown transport in a URI is still reported at load with file:line', () => {
     expect(() => loadInventory({ text: 'targets:\n  - web1\n  - telnet://web2\n', name: 'inventory.yaml' })).toThrow(
       /^inventory\.yaml:3: targets\[1\]: unknown transport "telnet" for target 'telnet:\/\/web2'/,
