@@ -3,17 +3,20 @@
  *
  * Modes: `all` (default: start-up, then SSH), `startup` (bench/startup.ts: `rivet --version`,
  * `rivet command run`, a plan, against `node -e 0`; no root needed), `ssh` (bench/ssh.ts: Rivet
- * against the ssh2 floor and the installed peers on a local sshd; root).
+ * against the ssh2 floor and the installed peers on a local sshd; root), `inventory`
+ * (bench/inventory.ts: CPU of `rivet inventory show` over a generated inventory; not part of `all`).
  *
  * Options (SSH part): `--targets N` (default 100, up to 1000), `--rounds R` (3), `--concurrency C`
  * (100), `--rtt MS` (50; 0 skips the section through the latency proxy), `--rtt-targets N` (20),
  * `--workloads command,task,task-files,plan,upload` (all), `--peers ssh,pssh,ansible` (all),
  * `--upload-mb MB` (10), `--out DIR` (where bench.json and bench.md go; default tmp/bench).
+ * Inventory part: `--inventory-targets N` (default 10000), `--rounds R`.
  *
  * @example
  * ```sh
  * npm run bench -- ssh --targets 500 --rounds 3
  * npm run bench -- startup
+ * npm run bench -- inventory --inventory-targets 10000
  * ```
  * @module
  */
@@ -21,11 +24,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markdown, runSshBench, WORKLOADS, type SshBenchOptions, type Workload } from './ssh.ts';
+import { runInventoryBench } from './inventory.ts';
 import { runStartupBench } from './startup.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export function parseBenchArgs(argv: string[]): { mode: 'all' | 'startup' | 'ssh'; out: string; ssh: SshBenchOptions } {
+export function parseBenchArgs(argv: string[]): {
+  mode: 'all' | 'startup' | 'ssh' | 'inventory';
+  out: string;
+  ssh: SshBenchOptions;
+  inventory: { targets: number; rounds: number };
+} {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -38,11 +47,14 @@ export function parseBenchArgs(argv: string[]): { mode: 'all' | 'startup' | 'ssh
       workloads: { type: 'string' },
       peers: { type: 'string' },
       'upload-mb': { type: 'string' },
+      'inventory-targets': { type: 'string' },
       out: { type: 'string' },
     },
   });
   const mode = positionals[0] ?? process.env['BENCH_ONLY'] ?? 'all';
-  if (mode !== 'all' && mode !== 'startup' && mode !== 'ssh') throw new Error(`unknown bench mode ${JSON.stringify(mode)} (all, startup or ssh)`);
+  if (mode !== 'all' && mode !== 'startup' && mode !== 'ssh' && mode !== 'inventory') {
+    throw new Error(`unknown bench mode ${JSON.stringify(mode)} (all, startup, ssh or inventory)`);
+  }
   const int = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
     if (value === undefined) return fallback;
     const n = Number(value);
@@ -68,11 +80,19 @@ export function parseBenchArgs(argv: string[]): { mode: 'all' | 'startup' | 'ssh
       peers: list('peers', values.peers, ['ssh', 'pssh', 'ansible'] as const),
       uploadMb: int('upload-mb', values['upload-mb'], 10, 1, 1000),
     },
+    inventory: {
+      targets: int('inventory-targets', values['inventory-targets'], 10_000, 1, 1_000_000),
+      rounds: int('rounds', values.rounds ?? process.env['BENCH_ROUNDS'], 3, 1, 100),
+    },
   };
 }
 
 async function main(): Promise<void> {
-  const { mode, out, ssh } = parseBenchArgs(process.argv.slice(2));
+  const { mode, out, ssh, inventory } = parseBenchArgs(process.argv.slice(2));
+  if (mode === 'inventory') {
+    await runInventoryBench(inventory);
+    return;
+  }
   if (mode !== 'ssh') await runStartupBench();
   if (mode === 'startup') return;
   const result = await runSshBench(ssh, (line) => console.error(line));

@@ -82,6 +82,16 @@ interface RuntimeGroup {
   targets: string[];
   members: Set<string>;
   groups: RuntimeGroup[];
+  parent: RuntimeGroup | undefined;
+}
+
+/**
+ * What resolution has done since load, for tests that check it stays lazy (issue 13): the
+ * targets resolved (cache misses, in order) and how many groups their data was collected from.
+ */
+export interface ResolutionStats {
+  resolved: string[];
+  groupsVisited: number;
 }
 
 interface TargetState {
@@ -102,6 +112,13 @@ interface Collected extends DataBlock {
   groups: string[];
 }
 
+function unknownTransport(transport: unknown, target: Pick<Target, 'name' | 'uri'>): RivetError {
+  return inventoryError(
+    `unknown transport ${JSON.stringify(transport)} for target '${displayName(target)}'; valid transports are: ${TRANSPORTS.join(', ')}`,
+    { target: displayName(target) },
+  );
+}
+
 /** Inventory errors not tied to a file position. */
 function inventoryError(msg: string, details: Dict = {}): RivetError {
   return new RivetError(ErrorKind.Inventory, msg, { details });
@@ -118,8 +135,8 @@ function mergeCollected(base: Collected, over: Collected): Collected {
   };
 }
 
-function toRuntime(group: GroupModel): RuntimeGroup {
-  return {
+function toRuntime(group: GroupModel, parent?: RuntimeGroup): RuntimeGroup {
+  const runtime: RuntimeGroup = {
     name: group.name,
     data: {
       config: clone(group.config),
@@ -130,8 +147,11 @@ function toRuntime(group: GroupModel): RuntimeGroup {
     },
     targets: [...group.targets],
     members: new Set(group.targets),
-    groups: group.groups.map(toRuntime),
+    groups: [],
+    parent,
   };
+  runtime.groups = group.groups.map((child) => toRuntime(child, runtime));
+  return runtime;
 }
 
 /** The default port of a transport: ssh 22, winrm 5986 (ssl) or 5985; none otherwise. */
@@ -190,10 +210,17 @@ export class Inventory {
   private readonly states = new Map<string, TargetState>();
   private readonly aliases: Map<string, string>;
   private readonly cache = new Map<string, Target>();
+  /** target name → the groups that list it directly (not through subgroups). */
+  private readonly directGroups = new Map<string, Set<RuntimeGroup>>();
+  /** group → all its members (own and subgroups'), tree order; cleared when membership changes. */
+  private readonly memberCache = new Map<RuntimeGroup, string[]>();
+  private readonly stats: ResolutionStats = { resolved: [], groupsVisited: 0 };
 
   /**
-   * Builds an inventory from a validated model (use `loadInventory` instead). Every inventory
-   * target is resolved once, so a bad URI or missing host is reported at load with file:line.
+   * Builds an inventory from a validated model (use `loadInventory` instead). The model's
+   * structure and values were validated with file:line by `buildModel`; here only each target's
+   * URI transport is checked (cheap). Targets are resolved lazily, when a spec selects them, and
+   * cached until the inventory changes (issue 13: a glob or a group resolves only its targets).
    */
   constructor(model: InventoryModel, options: InventoryOptions = {}) {
     this.model = model;
@@ -203,6 +230,7 @@ export class Inventory {
     this.root = toRuntime(model.root);
     const index = (group: RuntimeGroup): void => {
       this.groupIndex.set(group.name, group);
+      for (const name of group.targets) this.indexMember(group, name);
       group.groups.forEach(index);
     };
     index(this.root);
@@ -221,7 +249,7 @@ export class Inventory {
         path: target.path,
       });
     }
-    for (const state of this.states.values()) this.validateTarget(state);
+    for (const state of this.states.values()) this.checkUriTransport(state);
   }
 
   /** A copy of this inventory (as loaded, without in-memory changes) over another base config. */
@@ -235,17 +263,47 @@ export class Inventory {
   }
 
   /**
-   * Resolves a target once at load, so a bad URI or transport is reported with file:line. A
-   * target with only a `name` is valid, as in Bolt (I-04): with no host, connecting to it fails
-   * ("Target <name> does not have a host").
+   * At load, a URI naming an unknown transport is reported with file:line (the schema checked
+   * the rest). A target with only a `name` is valid, as in Bolt (I-04): with no host, connecting
+   * to it fails ("Target <name> does not have a host").
    */
-  private validateTarget(state: TargetState): void {
-    try {
-      this.resolveShared(state.name);
-    } catch (error) {
-      if (isRivetError(error)) throw this.model.source.fail(state.path ?? [], error.message, ErrorKind.Inventory);
-      throw error;
+  private checkUriTransport(state: TargetState): void {
+    if (state.uri === undefined || !hasScheme(state.uri)) return;
+    const transport = parseTargetUri(state.uri).transport;
+    if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport)) {
+      this.failAt(state, unknownTransport(transport, state));
     }
+  }
+
+  /** An error of an inventory target, at its file:line; other errors are thrown as they are. */
+  private failAt(state: TargetState, error: unknown): never {
+    if (state.path !== undefined && isRivetError(error)) throw this.model.source.fail(state.path, error.message, ErrorKind.Inventory);
+    throw error;
+  }
+
+  /**
+   * What resolution has done since load (targets resolved, groups visited), for tests that check
+   * it stays lazy. Not part of the public API.
+   *
+   * @internal
+   */
+  resolutionStats(): Readonly<ResolutionStats> {
+    return { resolved: [...this.stats.resolved], groupsVisited: this.stats.groupsVisited };
+  }
+
+  private indexMember(group: RuntimeGroup, name: string): void {
+    let groups = this.directGroups.get(name);
+    if (!groups) this.directGroups.set(name, (groups = new Set()));
+    groups.add(group);
+  }
+
+  /** Adds `name` to `group`'s own targets (no-op when it is there). */
+  private addMember(group: RuntimeGroup, name: string): void {
+    if (group.members.has(name)) return;
+    group.members.add(name);
+    group.targets.push(name);
+    this.indexMember(group, name);
+    this.memberCache.clear();
   }
 
   /** Names of all groups, `all` first, depth-first. */
@@ -255,7 +313,7 @@ export class Inventory {
 
   /** Names of all targets known so far (inventory and ad hoc), in tree order. */
   targetNames(): string[] {
-    return this.membersOf(this.root);
+    return [...this.membersOf(this.root)];
   }
 
   /** True when `name` was added ad hoc (it is not in the inventory file). */
@@ -276,6 +334,11 @@ export class Inventory {
    * ```
    */
   getTargets(spec: TargetSpec, options: { cli?: boolean } = {}): Target[] {
+    return this.namesOf(spec, options).map((name) => this.resolve(name));
+  }
+
+  /** The unique target names a spec selects, in order, without resolving them. */
+  private namesOf(spec: TargetSpec, options: { cli?: boolean }): string[] {
     const names: string[] = [];
     const seen = new Set<string>();
     const add = (name: string): void => {
@@ -294,7 +357,7 @@ export class Inventory {
       }
     };
     walk(spec);
-    return names.map((name) => this.resolve(name));
+    return names;
   }
 
   /**
@@ -330,23 +393,25 @@ export class Inventory {
     if (aliased !== undefined) return [aliased];
     if (isGlob(token) && !hasScheme(token)) {
       const re = globToRegExp(token, { braces: cli });
-      const found: string[] = [];
-      for (const [name, g] of this.groupIndex) if (re.test(name)) found.push(...this.membersOf(g));
-      for (const name of this.membersOf(this.root)) if (re.test(name)) found.push(name);
-      for (const [alias, name] of this.aliases) if (re.test(alias)) found.push(name);
-      if (found.length === 0) {
+      const found = new Set<string>();
+      for (const [name, g] of this.groupIndex) if (re.test(name)) for (const member of this.membersOf(g)) found.add(member);
+      for (const name of this.membersOf(this.root)) if (re.test(name)) found.add(name);
+      for (const [alias, name] of this.aliases) if (re.test(alias)) found.add(name);
+      if (found.size === 0) {
         throw new RivetError(ErrorKind.WildcardError, `Found 0 targets matching wildcard pattern ${token}`, {
           details: { pattern: token },
         });
       }
-      return [...new Set(found)];
+      return [...found];
     }
     this.addAdhoc(token, token);
     return [token];
   }
 
   private addAdhoc(name: string, uri: string): void {
-    parseTargetUri(uri);
+    // Checked before the target is added (a name-only `show` does not resolve it).
+    const transport = parseTargetUri(uri).transport;
+    if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport)) throw unknownTransport(transport, { name, uri });
     this.states.set(name, {
       name,
       uri,
@@ -359,21 +424,42 @@ export class Inventory {
       adhoc: true,
       path: undefined,
     });
-    this.root.targets.push(name);
-    this.root.members.add(name);
+    this.addMember(this.root, name);
   }
 
+  /** All members of a group (own targets first, then its subgroups'), cached until membership changes. */
   private membersOf(group: RuntimeGroup): string[] {
+    const cached = this.memberCache.get(group);
+    if (cached) return cached;
     const out = new Set<string>(group.targets);
     for (const child of group.groups) for (const name of this.membersOf(child)) out.add(name);
-    return [...out];
+    const members = [...out];
+    this.memberCache.set(group, members);
+    return members;
+  }
+
+  /** The groups whose subtree holds `name`: the groups listing it and their ancestors. */
+  private groupsHolding(name: string): Set<RuntimeGroup> {
+    const out = new Set<RuntimeGroup>();
+    for (const direct of this.directGroups.get(name) ?? []) {
+      for (let g: RuntimeGroup | undefined = direct; g !== undefined && !out.has(g); g = g.parent) out.add(g);
+    }
+    return out;
   }
 
   /** Group data for `name`: children beat parents, earlier siblings beat later ones (I-06). */
-  private collect(group: RuntimeGroup, name: string): Collected | undefined {
+  private collectFor(name: string): Collected | undefined {
+    const holding = this.groupsHolding(name);
+    return holding.has(this.root) ? this.collect(this.root, name, holding) : undefined;
+  }
+
+  /** `collect` of the subtree at `group`, walking only the groups in `holding`. */
+  private collect(group: RuntimeGroup, name: string, holding: Set<RuntimeGroup>): Collected {
+    this.stats.groupsVisited++;
     let fromChildren: Collected | undefined;
     for (const child of group.groups) {
-      const data = this.collect(child, name);
+      if (!holding.has(child)) continue;
+      const data = this.collect(child, name, holding);
       if (!data) continue;
       if (fromChildren) {
         // The earlier sibling wins; group names stay in tree order.
@@ -383,7 +469,6 @@ export class Inventory {
         fromChildren = data;
       }
     }
-    if (!fromChildren && !group.members.has(name)) return undefined;
     const own: Collected = { ...group.data, groups: [group.name] };
     if (fromChildren) {
       const merged = mergeCollected(own, fromChildren);
@@ -401,7 +486,7 @@ export class Inventory {
 
   /** A snapshot of a target the caller may change freely. */
   private resolve(name: string): Target {
-    return structuredClone(this.resolveShared(name));
+    return clone(this.resolveShared(name));
   }
 
   /** The cached resolved target: never hand this object out. */
@@ -409,15 +494,23 @@ export class Inventory {
     const cached = this.cache.get(name);
     if (cached) return cached;
     const state = this.state(name);
-    const group = this.collect(this.root, name) ?? { ...this.root.data, groups: ['all'] };
+    this.stats.resolved.push(name);
+    try {
+      const target = this.build(state);
+      this.cache.set(name, target);
+      return target;
+    } catch (error) {
+      this.failAt(state, error);
+    }
+  }
+
+  private build(state: TargetState): Target {
+    const group = this.collectFor(state.name) ?? { ...this.root.data, groups: ['all'] };
     const config = this.expandKeyPaths(deepMerge(deepMerge(this.baseConfig, group.config), state.config));
     const uri = state.uri === undefined ? undefined : parseTargetUri(state.uri);
     const transportValue = uri?.transport ?? config['transport'] ?? 'ssh';
     if (typeof transportValue !== 'string' || !(TRANSPORTS as readonly string[]).includes(transportValue)) {
-      throw inventoryError(
-        `unknown transport ${JSON.stringify(transportValue)} for target '${displayName(state)}'; valid transports are: ${TRANSPORTS.join(', ')}`,
-        { target: displayName(state) },
-      );
+      throw unknownTransport(transportValue, state);
     }
     const transport = transportValue as TransportName;
     const options = isDict(config[transport]) ? (config[transport] as Dict) : {};
@@ -444,7 +537,6 @@ export class Inventory {
       features: [...features],
       groups: group.groups,
     };
-    this.cache.set(name, target);
     return target;
   }
 
@@ -559,12 +651,7 @@ export class Inventory {
     const runtime = this.groupIndex.get(group);
     if (!runtime) throw inventoryError(`Group ${group} does not exist in inventory`, { group });
     const resolved = this.getTargets(targets);
-    for (const target of resolved) {
-      if (!runtime.members.has(target.name)) {
-        runtime.members.add(target.name);
-        runtime.targets.push(target.name);
-      }
-    }
+    for (const target of resolved) this.addMember(runtime, target.name);
     this.changed();
     return resolved.map((t) => this.resolve(t.name));
   }
@@ -582,10 +669,14 @@ export class Inventory {
     if (!runtime) throw inventoryError(`Group ${group} does not exist in inventory`, { group });
     const name = (targets[0] as Target).name;
     const remove = (g: RuntimeGroup): void => {
-      if (g.members.delete(name)) g.targets = g.targets.filter((t) => t !== name);
+      if (g.members.delete(name)) {
+        g.targets = g.targets.filter((t) => t !== name);
+        this.directGroups.get(name)?.delete(g);
+      }
       g.groups.forEach(remove);
     };
     remove(runtime);
+    this.memberCache.clear();
     this.changed();
     return this.resolve(name);
   }
@@ -629,10 +720,7 @@ export class Inventory {
       adhoc: existing?.adhoc ?? true,
       path: undefined,
     });
-    if (!existing) {
-      this.root.targets.push(def.name);
-      this.root.members.add(def.name);
-    }
+    if (!existing) this.addMember(this.root, def.name);
     this.changed();
     return this.resolve(def.name);
   }
@@ -644,9 +732,12 @@ export class Inventory {
    * as `"Sensitive [value redacted]"` or removed.
    */
   targetDetail(target: TargetRef): TargetDetail {
-    const state = this.ref(target);
+    return this.detailOf(this.ref(target));
+  }
+
+  private detailOf(state: TargetState): TargetDetail {
     const t = this.resolve(state.name);
-    const group = this.collect(this.root, state.name);
+    const group = this.collectFor(state.name);
     const options = t.config[t.transport];
     return {
       name: displayName(t),
@@ -677,10 +768,11 @@ export class Inventory {
    * ```
    */
   show(spec: TargetSpec = 'all', options: { detail?: boolean; cli?: boolean; defaultFile?: string } = {}): InventoryShow {
-    const targets = this.getTargets(spec, { cli: options.cli ?? false });
-    const entry = (t: Target): string | TargetDetail => (options.detail ? this.targetDetail(t) : displayName(t));
-    const inventory = targets.filter((t) => !this.isAdhoc(t)).map(entry);
-    const adhoc = targets.filter((t) => this.isAdhoc(t)).map(entry);
+    // Names need no resolution: only `detail` resolves the selected targets.
+    const targets = this.namesOf(spec, { cli: options.cli ?? false }).map((name) => this.state(name));
+    const entry = (t: TargetState): string | TargetDetail => (options.detail ? this.detailOf(t) : displayName(t));
+    const inventory = targets.filter((t) => !t.adhoc).map(entry);
+    const adhoc = targets.filter((t) => t.adhoc).map(entry);
     return {
       adhoc: { count: adhoc.length, targets: adhoc },
       inventory: { count: inventory.length, targets: inventory, file: this.source ?? options.defaultFile ?? null, default: options.defaultFile ?? null },

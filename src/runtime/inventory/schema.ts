@@ -191,9 +191,28 @@ export function typeName(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** Deep copy of plain YAML data. */
+/**
+ * Deep copy of plain YAML data: arrays and plain objects are copied by hand (many times faster
+ * than `structuredClone` on the small maps an inventory holds, issue 13); anything else that is
+ * an object (a Date, Map or Set from YAML tags) goes through `structuredClone`.
+ *
+ * @example
+ * ```ts
+ * const copy = clone({ ssh: { port: 22 } }); // a new object, nested maps too
+ * ```
+ */
 export function clone<T>(value: T): T {
-  return value === undefined ? value : (structuredClone(value) as T);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(clone) as T;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Dict = {};
+  for (const [key, item] of Object.entries(value)) {
+    // A YAML key `__proto__` is data: define it rather than set the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: clone(item), enumerable: true, writable: true, configurable: true });
+    else out[key] = clone(item);
+  }
+  return out as T;
 }
 
 class Validator {
