@@ -62,7 +62,7 @@ async function neededCommands(argv: readonly string[]): Promise<CommandFactory[]
 /** The `rivet` program with the subcommands argv needs (all of them when argv is omitted). */
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('rivet')
-    .description('Run commands, scripts, Bolt tasks and TypeScript plans on many machines, over SSH or locally.')
+    .description('Run commands, scripts, Bolt tasks and TypeScript plans on many machines, over SSH, WinRM or locally.')
     .version(version(), '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)

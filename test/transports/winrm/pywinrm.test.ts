@@ -12,23 +12,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWinrmServer } from '../../harness/winrm-server.ts';
 import { startServer, WINRM_PASSWORD, WINRM_USER } from './helpers.ts';
+import { LEGACY_OPENSSL_CONF } from './ntlm/python-peer.ts';
 
 // Debian's python3 (a pyenv shim first on PATH may be another Python without the package).
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasPywinrm = spawnSync(PYTHON, ['-c', 'import winrm'], { stdio: 'ignore' }).status === 0;
-
-// pywinrm's NTLM library (ntlm-auth) needs MD4, which OpenSSL 3 keeps in the legacy provider.
-const OPENSSL_CONF = `openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-`;
 
 const SCRIPT = `
 import json, sys, winrm
@@ -51,7 +39,7 @@ describe.skipIf(!hasPywinrm)('pywinrm (python3-winrm) against the WinRM test ser
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'rivet-pywinrm-'));
     writeFileSync(join(dir, 'client.py'), SCRIPT);
-    writeFileSync(join(dir, 'openssl.cnf'), OPENSSL_CONF);
+    writeFileSync(join(dir, 'openssl.cnf'), LEGACY_OPENSSL_CONF);
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));

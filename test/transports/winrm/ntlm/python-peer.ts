@@ -41,8 +41,8 @@ export interface PeerOptions {
   channelBindings?: Buffer;
 }
 
-/** OpenSSL config enabling the legacy provider, so that Python's hashlib has MD4 (ntlm-auth needs it). */
-const LEGACY_OPENSSL_CONF = `openssl_conf = openssl_init
+/** OpenSSL config enabling the legacy provider, so that Python's hashlib has MD4 (ntlm-auth, pywinrm's NTLM library, needs it). */
+export const LEGACY_OPENSSL_CONF = `openssl_conf = openssl_init
 [openssl_init]
 providers = provider_sect
 [provider_sect]
