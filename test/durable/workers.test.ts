@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rivet } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -149,11 +150,17 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     const a = worker(projectA, 'worker-k', url, ['--global-concurrency', '10', '--concurrency', '50']);
     await until('the worker to start', () => a.stderr().includes('is taking batches'));
     const controller = spawnRivet(['plan', 'run', 'demo::mark', '--targets', targets.join(','), `dir=${dir}`, 'gate=true', '--durable', url, '--workers', '--batch-size', '20', '--format', 'jsonl'], projectA);
-    // Both batches are running: every even target has its marker, the odd ones wait for the gate.
-    await until('the even targets to finish', async () => {
-      const ran = await markers(dir, targets);
-      return targets.filter((_, i) => i % 2 === 0).every((t) => ran[t]!.length === 1);
-    });
+    // Both batches are running: the 20 even targets have a recorded result (Rivet's view), the odd ones wait for the gate.
+    const client = await DBOSClient.create({ systemDatabaseUrl: url });
+    try {
+      await until('the even targets to be recorded', async () => {
+        const batches = await client.listWorkflows({ workflowName: 'rivet.batch' });
+        const steps = await Promise.all(batches.map(async (b) => ((await client.listWorkflowSteps(b.workflowID)) ?? []).filter((st) => st.error === null && st.name.startsWith('rivet.1.'))));
+        return steps.flat().length === targets.length / 2;
+      });
+    } finally {
+      await client.destroy();
+    }
     a.child.kill('SIGKILL');
     await a.exit;
     // Remote work of a dead worker is nobody's: end the odd targets' orphaned waits before opening the gate.

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { DBOS, type DBOSClient } from '@dbos-inc/dbos-sdk';
+import { DBOS, DBOSClient } from '@dbos-inc/dbos-sdk';
 import { RivetError, UsageError } from '../../core/errors.ts';
 import { Result, Sensitive, type ResultSet } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
@@ -45,16 +45,17 @@ export interface WorkerQueueLimits {
   rateLimit?: { limitPerPeriod: number; periodSec: number } | undefined;
 }
 
-let workerRuntime: Runtime | undefined;
+let worker: { runtime: Runtime; client: DBOSClient } | undefined;
 
 const PARAMS_ERROR = '$rivetParamsError';
 
 async function batchWorkflowBody(input: BatchInput): Promise<Record<string, StoredResult>> {
-  const runtime = workerRuntime;
-  if (runtime === undefined) throw new RivetError('rivet/durable-no-worker', 'A batch of a durable run started in a process that is not a rivet worker');
+  if (worker === undefined) throw new RivetError('rivet/durable-no-worker', 'A batch of a durable run started in a process that is not a rivet worker');
+  const { runtime, client } = worker;
   const id = DBOS.workflowID!;
   // A batch recovered after its worker died: targets with a recorded result do not run again.
-  const recorded = new Set(((await DBOS.listWorkflowSteps(id)) ?? []).filter((s) => s.error === null && parseStepName(s.name) !== undefined).map((s) => s.name));
+  // Read through the client, outside the journal (DBOS.listWorkflowSteps would be a step whose first answer is replayed).
+  const recorded = new Set(((await client.listWorkflowSteps(id)) ?? []).filter((s) => s.error === null && parseStepName(s.name) !== undefined).map((s) => s.name));
   const targets = input.targets.map((name) => {
     const found = runtime.getTargets(name);
     if (found.length !== 1) throw new UsageError(`Target '${name}' of durable run ${input.runId} is not one target in this worker's inventory`);
@@ -200,7 +201,8 @@ export async function openWorker(options: {
     listenQueues: [WORKER_QUEUE],
     systemDatabasePoolSize: 10,
   });
-  workerRuntime = options.runtime;
+  const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: options.serializer, applicationName: APP });
+  worker = { runtime: options.runtime, client };
   try {
     await DBOS.launch();
     const queue = await DBOS.registerQueue(WORKER_QUEUE, { onConflict: 'never_update', minPollingIntervalMs: 200 });
@@ -209,15 +211,17 @@ export async function openWorker(options: {
     if (limits.workerConcurrency !== undefined) await queue.setWorkerConcurrency(limits.workerConcurrency);
     if (limits.rateLimit !== undefined) await queue.setRateLimit(limits.rateLimit);
   } catch (error) {
-    workerRuntime = undefined;
+    worker = undefined;
     await DBOS.shutdown().catch(() => {});
+    await client.destroy();
     throw new RivetError('rivet/durable-unavailable', `Cannot start the worker: ${String((error as Error).message).replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@')}`);
   }
   return {
     executorId: options.executorId,
     async close() {
       await DBOS.shutdown();
-      workerRuntime = undefined;
+      await client.destroy();
+      worker = undefined;
     },
   };
 }
