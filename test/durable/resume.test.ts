@@ -80,7 +80,8 @@ describe.skipIf(skip !== undefined)('durable runs: SIGKILL the controller, resum
     // Step 3 is half done when its 10 even targets have a recorded result (Rivet's view, not the markers').
     await until('10 recorded results of step 3', async () => {
       const shown = await rivet(['plan', 'show-run', runId, '--durable', url, '--format', 'json'], { cwd: project });
-      const steps = shown.code === 2 ? [] : (JSON.parse(shown.stdout) as { steps: { step: number; results: unknown[] }[] }).steps;
+      // Before the controller has made its database or its run, show-run fails (no `steps`).
+      const steps = shown.code === 0 || shown.code === 1 ? ((JSON.parse(shown.stdout || '{}') as { steps?: { step: number; results: unknown[] }[] }).steps ?? []) : [];
       return steps.find((s) => s.step === 3)?.results.length === TARGETS / 2;
     });
     controller.child.kill('SIGKILL');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rivet } from '../cli/helpers.ts';
+import { makeProject, rivet } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
 import { TEST_USERS } from '../harness/users.ts';
@@ -190,4 +190,26 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     await restarted.exit;
     await rm(dir, { recursive: true, force: true });
   }, 1_200_000);
+});
+
+describe('durable workers: flags', () => {
+  it('--workers and --batch-size need --durable; rivet worker needs --id and checks --rate-limit', async () => {
+    const project = await makeProject({ 'rivet-project.yaml': 'name: demo\n', 'inventory.yaml': 'targets: []\n', 'plans/p.yaml': 'steps: []\n' });
+    try {
+      const plain = await rivet(['plan', 'run', 'demo::p', '--workers'], { cwd: project });
+      expect(plain.code).toBe(2);
+      expect(plain.stderr).toContain('--workers and --batch-size need --durable');
+      const noId = await rivet(['worker'], { cwd: project });
+      expect(noId.code).not.toBe(0);
+      expect(noId.stderr).toContain('--id');
+      const badRate = await rivet(['worker', '--id', 'w1', '--rate-limit', 'ten'], { cwd: project });
+      expect(badRate.code).not.toBe(0);
+      expect(badRate.stderr).toContain('--rate-limit expects BATCHES/SECONDS');
+      const badId = await rivet(['worker', '--id', '../w', '--durable', 'postgres://nobody@127.0.0.1:1/x'], { cwd: project });
+      expect(badId.code).toBe(2);
+      expect(badId.stderr).toContain("--id expects a name");
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
+  });
 });
