@@ -45,6 +45,7 @@ const SUBCOMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Com
   ['plan', async () => (await import('./commands/plan.ts')).planCommand],
   ['types', async () => (await import('./commands/types.ts')).typesCommand],
   ['module', async () => (await import('./commands/module.ts')).moduleCommand],
+  ['worker', async () => (await import('./commands/durable-worker.ts')).workerCommand],
   ['init', async () => (await import('./commands/init.ts')).initCommand],
 ];
 

@@ -83,7 +83,7 @@ describe.skipIf(skip !== undefined)('durable runs: SIGKILL the controller, resum
       // Until the controller's DBOS has created its tables and recorded the run, show-run fails
       // (no such run, or the database is still being set up): not yet, ask again.
       if (shown.code !== 0 && shown.code !== 1) return false;
-      const steps = (JSON.parse(shown.stdout) as { steps?: { step: number; results: unknown[] }[] }).steps ?? [];
+      const steps = (JSON.parse(shown.stdout || '{}') as { steps?: { step: number; results: unknown[] }[] }).steps ?? [];
       return steps.find((s) => s.step === 3)?.results.length === TARGETS / 2;
     });
     controller.child.kill('SIGKILL');

@@ -22,6 +22,7 @@ export function durablePlanCommands(ctx: CliContext): Command[] {
   const load = () => import('./durable.ts');
   const resume = addRunFlags(new Command('resume').description('Continue a durable run: finished steps are not run again, and only targets without a result run').argument('<run-id>', 'the run id printed when the run started'), { targets: false })
     .option('--durable <postgres-url>', URL_HELP)
+    .option('--workers', 'run the steps left on `rivet worker` processes (give it when the run was started with --workers)')
     .addHelpText('after', '\nExamples:\n  rivet plan resume r20261201T143000-1a2b3c4d\n\nSee docs/durable.md.');
   resume.action(async (runId: string, flags: PlanFlags) => {
     ctx.exitCode = await (await load()).resumeRun(ctx, runId, flags);

@@ -39,8 +39,8 @@ function announce(io: CliIO, flags: PlanFlags, runId: string, plan: string, what
 }
 
 /** Runs `use` on durable runs opened for `executorId`, closing them afterwards. */
-async function withDurable<T>(ctx: CliContext, url: string, runner: PlanRunner, executorId: string, use: (durable: DurableRuns) => Promise<T>): Promise<T> {
-  const durable = await openDurable({ url, runner, executorId, key: ctx.io.env['RIVET_DURABLE_KEY'] });
+async function withDurable<T>(ctx: CliContext, url: string, runner: PlanRunner, executorId: string, use: (durable: DurableRuns) => Promise<T>, flags: PlanFlags = {} as PlanFlags): Promise<T> {
+  const durable = await openDurable({ url, runner, executorId, key: ctx.io.env['RIVET_DURABLE_KEY'], workers: flags.workers === true, batchSize: flags.batchSize });
   try {
     return await use(durable);
   } finally {
@@ -57,7 +57,7 @@ export async function runDurable(ctx: CliContext, runtime: CreatedRuntime, runne
   return runAndRender(ctx, runtime, runner, plan, name, params, flags, {
     fields: { runId },
     recordsRerun: true,
-    execute: () => withDurable(ctx, url, runner, runExecutorId(runId), async (durable) => (await durable.start(name, params, { runId })).result),
+    execute: () => withDurable(ctx, url, runner, runExecutorId(runId), async (durable) => (await durable.start(name, params, { runId })).result, flags),
   });
 }
 
@@ -69,7 +69,7 @@ export async function resumeRun(ctx: CliContext, runId: string, flags: PlanFlags
   announce(ctx.io, flags, runId, run.plan, `resumed, was ${run.status}`);
   return runAndRender(ctx, runtime, runner, undefined, run.plan, {}, flags, {
     fields: { runId },
-    execute: () => withDurable(ctx, url, runner, runExecutorId(runId), (durable) => durable.resume(runId)),
+    execute: () => withDurable(ctx, url, runner, runExecutorId(runId), (durable) => durable.resume(runId), flags),
   });
 }
 

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ErrorKind, UsageError, isRivetError, toRivetError } from '../../core/errors.ts';
 import { logLevelEnabled, type LogLevel } from '../../core/events.ts';
 import { ResultSet } from '../../core/result.ts';
@@ -42,7 +42,7 @@ import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
 import { durablePlanCommands } from './durable-commands.ts';
 
-export type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean; preview?: boolean; record?: string; replay?: string; durable?: string | boolean };
+export type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean; preview?: boolean; record?: string; replay?: string; durable?: string | boolean; workers?: boolean; batchSize?: number };
 
 const KV = /^([^=]+)=(.*)$/s;
 
@@ -117,6 +117,12 @@ function terminalPrompt(io: CliIO): ((text: string, options: { sensitive: boolea
       rl.close();
     }
   };
+}
+
+function positiveCount(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a whole number (1, 2, ...), got '${value}'`);
+  return n;
 }
 
 /**
@@ -267,7 +273,9 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     .option('--preview', 'show what each step would run where, running nothing and contacting no target (steps are assumed to succeed)')
     .option('--record <file>', "write every step's inputs and results (secrets redacted) to a JSON recording")
     .option('--replay <file>', 'run the plan against a recording instead of targets; fails where the plan now makes a different call')
-    .option('--durable [postgres-url]', "journal every step in Postgres so the run can be resumed (URL default: the project's 'durable' setting, then RIVET_DURABLE_URL); see docs/durable.md");
+    .option('--durable [postgres-url]', "journal every step in Postgres so the run can be resumed (URL default: the project's 'durable' setting, then RIVET_DURABLE_URL); see docs/durable.md")
+    .option('--workers', "with --durable: run each step's targets on `rivet worker` processes, in batches, instead of in this process")
+    .addOption(new Option('--batch-size <n>', 'with --durable: targets per batch (default 500; with --workers 100)').argParser((v) => positiveCount(v, '--batch-size')));
   if (direct) {
     const params = Object.entries(showParams(direct)).map(([n, p]) => `  ${n}: ${p.type}${p.default_value !== undefined ? ` (default ${JSON.stringify(p.default_value)})` : ''}${p.description ? `  ${p.description}` : ''}`);
     run.addHelpText('after', `\nPlan parameters:\n${params.length ? params.join('\n') : '  (none)'}`);
@@ -303,6 +311,7 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
     const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined && flags.rerun === undefined;
     const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io, runtime.project.dir);
+    if ((flags.workers === true || flags.batchSize !== undefined) && (flags.durable === undefined || flags.durable === false)) throw new UsageError('--workers and --batch-size need --durable');
     if (flags.durable !== undefined && flags.durable !== false) {
       ctx.exitCode = await (await import('./durable.ts')).runDurable(ctx, runtime, runner, plan, reported, params, flags);
       return;

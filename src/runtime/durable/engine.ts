@@ -26,13 +26,12 @@ import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import { DurableStepHook, parseStepName, type StoredResult } from './hook.ts';
 import { assertSecretsAvailable, durableSerializer, type DurableSerializer } from './serializer.ts';
 import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
+import { APP, APP_VERSION, PLAN_WORKFLOW } from './app.ts';
+import { workerDispatch } from './workers.ts';
 
 export type { DurableOptions, DurableRunInfo, DurableStepInfo, OpenDurableOptions } from './types.ts';
 
-/** The DBOS application name and version every Rivet process uses (recovery needs them equal). */
-const APP = 'rivet';
-const APP_VERSION = 'rivet-durable-1';
-const WORKFLOW = 'rivet.plan';
+const WORKFLOW = PLAN_WORKFLOW;
 
 /** What the `rivet.plan` workflow is called with (stored in Postgres, secrets encrypted). */
 export interface PlanRunInput {
@@ -41,16 +40,17 @@ export interface PlanRunInput {
   runAs?: string | undefined;
 }
 
-let environment: { runner: PlanRunner; client: DBOSClient; batchSize: number } | undefined;
+let environment: { runner: PlanRunner; client: DBOSClient; batchSize: number; workers: boolean } | undefined;
 
 async function planWorkflowBody(input: PlanRunInput): Promise<unknown> {
   if (environment === undefined) throw new RivetError(ErrorKind.Usage, 'A durable run started before openDurable() set up its runtime');
-  const { runner, client, batchSize } = environment;
+  const { runner, client, batchSize, workers } = environment;
   const runId = DBOS.workflowID!;
   // Which targets of which steps already have a result (read outside DBOS's journal on purpose).
   const steps = (await client.listWorkflowSteps(runId)) ?? [];
   const recorded = new Set(steps.filter((s) => s.error === null && parseStepName(s.name) !== undefined).map((s) => s.name));
-  const hook = new DurableStepHook(runner.runtime, recorded, batchSize);
+  const dispatch = workers ? workerDispatch(client, runId, runner.runtime) : undefined;
+  const hook = new DurableStepHook(runner.runtime, recorded, batchSize, { dispatch });
   // Sensitive parameters are stored encrypted; the plan's parameter checks want them plain (and wrap them again).
   assertSecretsAvailable(input.params);
   const { plan } = await runner.load(input.plan);
@@ -61,7 +61,7 @@ async function planWorkflowBody(input: PlanRunInput): Promise<unknown> {
 
 const planWorkflow = DBOS.registerWorkflow(planWorkflowBody, { name: WORKFLOW });
 
-function eventLogger(runner: PlanRunner): { info(e: unknown): void; debug(e: unknown): void; warn(e: unknown): void; error(e: unknown): void } {
+export function eventLogger(runner: PlanRunner): { info(e: unknown): void; debug(e: unknown): void; warn(e: unknown): void; error(e: unknown): void } {
   const log = (entry: unknown) => runner.runtime.events.log('debug', `DBOS: ${entry instanceof Error ? entry.message : String(entry)}`);
   return { info: log, debug: log, warn: log, error: log };
 }
@@ -87,7 +87,7 @@ function protectParams(plan: AnyPlan | undefined, params: Readonly<Record<string
   return out;
 }
 
-function serializerFor(options: DurableOptions): DurableSerializer {
+export function serializerFor(options: DurableOptions): DurableSerializer {
   return durableSerializer(options.key ?? process.env['RIVET_DURABLE_KEY']);
 }
 
@@ -114,9 +114,11 @@ export class DurableRuns implements DurableRunsApi {
       // DBOS's own log (it logs every failed workflow, which Rivet reports itself) goes to the run's debug log.
       logger: eventLogger(options.runner),
       systemDatabasePoolSize: 10,
+      // Controllers never take batches from the workers' queue (rivet worker does).
+      listenQueues: [],
     });
     const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer, applicationName: APP });
-    environment = { runner: options.runner, client, batchSize: options.batchSize ?? 500 };
+    environment = { runner: options.runner, client, batchSize: options.batchSize ?? (options.workers === true ? 100 : 500), workers: options.workers === true };
     try {
       await DBOS.launch();
     } catch (error) {

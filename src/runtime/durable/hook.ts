@@ -40,17 +40,30 @@ function stored(result: Result): StoredResult {
   return { action: result.action, object: result.object, value: result.value, durationMs: result.durationMs };
 }
 
+/**
+ * Runs one batch of a step somewhere else (durable workers, see `workers.ts`): settles each
+ * target's result. `step` is the plan step number.
+ */
+export type BatchDispatch = (step: number, call: PlanStepCall, batch: readonly Target[]) => Map<string, Promise<StoredResult>>;
+
 export class DurableStepHook implements StepHook {
-  #step = 0;
+  #step: number;
   readonly #runtime: Runtime;
   readonly #recorded: ReadonlySet<string>;
   readonly #batchSize: number;
+  readonly #dispatch: BatchDispatch | undefined;
 
-  /** `recorded`: names of the steps this run already finished (read before the plan replays). */
-  constructor(runtime: Runtime, recorded: ReadonlySet<string>, batchSize: number) {
+  /**
+   * `recorded`: names of the steps this run already finished (read before the plan replays).
+   * `dispatch`: runs the batches of steps that can run elsewhere (`call.remote`) on workers.
+   * `firstStep`: the number of the first step this hook sees (a worker's batch is one plan step).
+   */
+  constructor(runtime: Runtime, recorded: ReadonlySet<string>, batchSize: number, options: { dispatch?: BatchDispatch | undefined; firstStep?: number } = {}) {
     this.#runtime = runtime;
     this.#recorded = recorded;
     this.#batchSize = batchSize;
+    this.#dispatch = options.dispatch;
+    this.#step = (options.firstStep ?? 1) - 1;
   }
 
   async step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
@@ -62,8 +75,11 @@ export class DurableStepHook implements StepHook {
       this.#runtime.events.emit({ type: 'message', level: 'verbose', text: `Durable step ${step} (${call.action}): ${done} of ${call.targets.length} target(s) already have a result; ${pending.length} run now` });
     }
     const results = new Map<string, Promise<StoredResult>>();
+    const dispatch = this.#dispatch;
     for (let i = 0; i < pending.length; i += this.#batchSize) {
-      for (const [name, result] of this.#runBatch(pending.slice(i, i + this.#batchSize), run)) results.set(name, result);
+      const batch = pending.slice(i, i + this.#batchSize);
+      const settled = dispatch !== undefined && call.remote !== undefined ? dispatch(step, call, batch) : this.#runBatch(batch, run);
+      for (const [name, result] of settled) results.set(name, result);
     }
     const stored = await Promise.all(
       call.targets.map((target, i) =>

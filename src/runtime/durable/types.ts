@@ -12,7 +12,7 @@ export interface DurableOptions {
   url: string;
   /** Encrypts `Sensitive` values in the database (default `RIVET_DURABLE_KEY`); without it they are left out. */
   key?: string | undefined;
-  /** Targets per batch when a step runs (default 500). */
+  /** Targets per batch when a step runs (default 500; with `workers`, 100). */
   batchSize?: number | undefined;
 }
 
@@ -24,6 +24,11 @@ export interface OpenDurableOptions extends DurableOptions {
    * executor ID had: a restarted process with the same ID resumes its runs on its own.
    */
   executorId: string;
+  /**
+   * Run the plan's steps on `rivet worker` processes: each step's targets are enqueued in
+   * batches of `batchSize` on the `rivet-workers` queue instead of running in this process.
+   */
+  workers?: boolean | undefined;
 }
 
 /** A run as `rivet plan runs` lists it. */

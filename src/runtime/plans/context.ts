@@ -21,7 +21,7 @@ import { callerLocation } from '../../sdk/location.ts';
 import type { CommonStepOptions } from '../steps/basic.ts';
 import type { TaskStepOptions } from '../steps/task.ts';
 import { sensitiveParamNames } from '../tasks/params.ts';
-import type { PerTargetParams, PlanStepCall, StepHook } from './step-hook.ts';
+import type { PerTargetParams, PlanStepCall, RemoteStep, StepHook } from './step-hook.ts';
 
 /** State shared by every plan of one run. */
 export interface PlanRunShared {
@@ -91,6 +91,19 @@ export class RuntimePlanContext implements PlanContext {
     return { ...this.#common(options), noop: options.noop };
   }
 
+  /** A step's options as a durable worker needs them (env values stay `Sensitive`). */
+  #remoteOptions(options: StepOptions & { noop?: boolean | undefined; envVars?: Record<string, unknown> | undefined }): RemoteStep['options'] {
+    const common = this.#common(options);
+    const env = encodeEnvVars(options.envVars);
+    return {
+      runAs: common.runAs,
+      noop: options.noop,
+      timeoutMs: common.timeoutMs,
+      description: common.description,
+      env: env === undefined ? undefined : Object.fromEntries(Object.entries(env).map(([k, v]) => [k, new Sensitive(v)])),
+    };
+  }
+
   /** Runs a step through the run's hook (preview, record, replay), or just runs it. */
   #step(call: Omit<PlanStepCall, 'location'>, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
     const hook = this.#shared.stepHook;
@@ -118,7 +131,7 @@ export class RuntimePlanContext implements PlanContext {
     const hook = this.#shared.stepHook;
     if (hook === undefined) return run();
     const location = callerLocation();
-    return this.#sensitive(task).then((sensitive) => hook.step({ action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location }, run));
+    return this.#sensitive(task).then((sensitive) => hook.step({ action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location, remote: { action: 'task', object: task, params, options: this.#remoteOptions(options) } }, run));
   }
 
   runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet> {
@@ -145,24 +158,28 @@ export class RuntimePlanContext implements PlanContext {
         return value ?? {};
       };
       const run = (only?: readonly Target[]) => this.#runtime.runTaskWith(task, only ?? targets, reuse, this.#taskOptions(options));
-      return hook.step({ action: 'task', object: task, targets, params: computed, options: this.#described(options), sensitive, location }, run);
+      const remote: RemoteStep = { action: 'task', object: task, params: computed, options: this.#remoteOptions(options) };
+      return hook.step({ action: 'task', object: task, targets, params: computed, options: this.#described(options), sensitive, location, remote }, run);
     })();
   }
 
   runCommand(command: string | ShellCommand, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
-    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options) }, (only) =>
+    const remote: RemoteStep | undefined = typeof command === 'string' ? { action: 'command', object: command, params: null, options: this.#remoteOptions(options) } : undefined;
+    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options), remote }, (only) =>
       this.#runtime.runCommand(command, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) }),
     );
   }
 
   runScript(script: string, targets: readonly Target[], options: ScriptOptions): Promise<ResultSet> {
-    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options) }, (only) =>
+    const remote: RemoteStep = { action: 'script', object: script, params: options.arguments ?? [], options: this.#remoteOptions(options) };
+    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options), remote }, (only) =>
       this.#runtime.runScript(script, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments }),
     );
   }
 
   uploadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
-    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options) }, (only) =>
+    const remote: RemoteStep = { action: 'upload', object: source, params: destination, options: this.#remoteOptions(options) };
+    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options), remote }, (only) =>
       this.#runtime.uploadFile(source, destination, only ?? targets, this.#common(options)),
     );
   }

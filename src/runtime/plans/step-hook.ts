@@ -40,6 +40,20 @@ export interface PlanStepCall {
   sensitive?: readonly string[] | undefined;
   /** The plan file:line of the call. */
   location: SourceLocation | undefined;
+  /**
+   * What another process needs to run this step itself (durable workers): the real parameters
+   * and options. Secrets are left as `Sensitive` values. Absent for steps that must run here.
+   */
+  remote?: RemoteStep | undefined;
+}
+
+/** A step as another Rivet process (a durable worker with the same project) runs it. */
+export interface RemoteStep {
+  action: 'task' | 'command' | 'script' | 'upload';
+  object: string;
+  /** Task parameters (or `{ perTarget }`), script arguments, upload destination. */
+  params: unknown;
+  options: { runAs?: string | undefined; noop?: boolean | undefined; timeoutMs?: number | undefined; env?: Record<string, unknown> | undefined; description?: string | undefined };
 }
 
 /**

@@ -1,0 +1,14 @@
+/**
+ * The names every Rivet process shares in DBOS's system database: the application, its version
+ * (recovery and queues need them equal), the workflows and the workers' queue.
+ *
+ * @module
+ */
+export const APP = 'rivet';
+export const APP_VERSION = 'rivet-durable-1';
+/** A durable plan run (the controller). */
+export const PLAN_WORKFLOW = 'rivet.plan';
+/** One batch of one plan step's targets, run by a `rivet worker`. */
+export const BATCH_WORKFLOW = 'rivet.batch';
+/** The queue `rivet worker` processes take batches from. */
+export const WORKER_QUEUE = 'rivet-workers';
