@@ -70,6 +70,24 @@ describe.skipIf(skip !== undefined)('durable runs on local targets', () => {
     for (const canary of [CANARY_PARAM, CANARY_TASK, CANARY_PROMPT]) expect(dump).not.toContain(canary);
   }, 600_000);
 
+  it('with workers too: the task parameters and env values a worker receives are encrypted (canary in pg_dump)', async () => {
+    await pg.createDatabase('rivet_canary_workers');
+    const url = pg.urlFor('rivet_canary_workers');
+    const key = { RIVET_DURABLE_KEY: 'a-worker-key' };
+    const worker = spawnRivet(['worker', '--id', 'canary-worker', '--durable', url], dir, key);
+    try {
+      const r = spawnRivet(['plan', 'run', 'demo::secret', '-t', 'web', `token=${CANARY_PARAM}`, '--durable', url, '--workers', '--format', 'jsonl'], dir, key);
+      expect(await r.exit, r.stderr()).toBe(0);
+      expect(jsonLines(r.stdout()).at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: { seen: 'token-seen\n' } });
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exit;
+    }
+    const dump = await pg.dump('rivet_canary_workers');
+    expect(dump).toContain('rivet.batch');
+    for (const canary of [CANARY_PARAM, CANARY_TASK, CANARY_PROMPT]) expect(dump).not.toContain(canary);
+  }, 600_000);
+
   it('a run without --durable loads no DBOS module; with --durable it does', async () => {
     await pg.createDatabase('rivet_lazy');
     await writeFile(join(dir, 'record.mjs'), MODULE_LOG_PRELOAD);
