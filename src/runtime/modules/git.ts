@@ -12,8 +12,8 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readlink, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { installError, resolverError } from './errors.ts';
 
 export interface GitOptions {
@@ -69,9 +69,11 @@ export async function resolveGitRef(url: string, ref: string, options: GitOption
 
 /** Puts the files of `commit` from `url` into `dest` (which must not exist), without `.git`. */
 export async function checkoutGitCommit(url: string, commit: string, dest: string, options: GitOptions): Promise<void> {
+  // The commit comes from the lock file too: only a full commit id reaches git's arguments.
+  if (!FULL_SHA.test(commit)) throw installError(`'${commit}' is not a full 40-character commit id (${safeUrl(url)})`, { git: safeUrl(url), commit });
   try {
     await git(['init', '-q', dest], options);
-    await git(['remote', 'add', 'origin', url], options, dest);
+    await git(['remote', 'add', '--', 'origin', url], options, dest);
     try {
       await git(['fetch', '-q', '--depth', '1', 'origin', commit], options, dest);
     } catch {
@@ -86,4 +88,22 @@ export async function checkoutGitCommit(url: string, commit: string, dest: strin
     throw installError(`cannot check out commit ${commit} of ${safeUrl(url)}: ${(error as Error).message}`, { git: safeUrl(url), commit }, error);
   }
   await rm(join(dest, '.git'), { recursive: true, force: true });
+  await refuseLinksOutOfTree(dest, url);
+}
+
+/**
+ * A checked-out module may keep symbolic links inside its own tree only (as a Forge tarball):
+ * a link to an absolute path or out of the module would let a task or `upload_file` read the
+ * controller's files.
+ */
+async function refuseLinksOutOfTree(root: string, url: string): Promise<void> {
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isSymbolicLink()) continue;
+    const link = join(entry.parentPath, entry.name);
+    const target = await readlink(link);
+    const resolved = resolve(dirname(link), target);
+    if (isAbsolute(target) || (resolved !== root && !resolved.startsWith(`${root}${sep}`))) {
+      throw installError(`the git module ${safeUrl(url)} has a symbolic link out of its tree: ${relative(root, link)} -> ${target}`, { git: safeUrl(url), path: relative(root, link) });
+    }
+  }
 }

@@ -108,7 +108,11 @@ export function readLock(projectDir: string): Lock | undefined {
     const source = str('source');
     const base = { name: str('name'), dir, content: str('content') };
     if (source === 'forge') return { ...base, source, version: str('version'), file: str('file'), sha256: str('sha256') };
-    if (source === 'git') return { ...base, source, git: str('git'), ref: str('ref'), commit: str('commit') };
+    if (source === 'git') {
+      const commit = str('commit');
+      if (!/^[0-9a-f]{40}$/.test(commit)) fail(['modules', i, 'commit'], `'${commit}' is not a full 40-character commit id`);
+      return { ...base, source, git: str('git'), ref: str('ref'), commit };
+    }
     if (source === 'local') return { ...base, source, path: str('path') };
     return fail(['modules', i, 'source'], `unknown source '${source}'`);
   });

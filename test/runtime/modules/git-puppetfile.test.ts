@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,38 @@ describe('git modules (I-24)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${join(dir, 'rivet-project.yaml')}:6: the git URL https://me@git.example.com/x.git has a password in it`);
     expect(run.stderr).not.toContain('hunter2');
+  });
+
+  it('a git module with a symbolic link out of its tree is refused, and nothing changes', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rivet-git-link-'));
+    const work = join(root, 'work');
+    await mkdir(join(work, 'files'), { recursive: true });
+    git(root, 'init', '-q', work);
+    await writeFile(join(work, 'metadata.json'), JSON.stringify({ name: 'acme-linky', version: '0.1.0', dependencies: [] }));
+    await symlink('/etc/passwd', join(work, 'files/key'));
+    git(work, 'add', '.');
+    git(work, 'commit', '-qm', 'link');
+    const linky = join(root, 'linky.git');
+    git(root, 'clone', '-q', '--bare', work, linky);
+    const dir = await project({ 'rivet-project.yaml': yaml(`  - git: ${linky}\n    ref: main\n`) });
+    const before = await snapshot(dir);
+    const run = await rivet(['module', 'install'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('has a symbolic link out of its tree: files/key -> /etc/passwd');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('a lock whose git commit is not a commit id is refused before git runs (no option injection)', async () => {
+    const marker = join(await mkdtemp(join(tmpdir(), 'rivet-inject-')), 'ran');
+    const lock = ['version: 1', 'modules:', '  - name: acme-gitmod', '    dir: gitmod', '    source: git', `    git: ${bare}`, '    ref: main', `    commit: "--upload-pack=touch ${marker}"`, '    content: x', ''].join('\n');
+    const dir = await project({ 'rivet-project.yaml': yaml(`  - git: ${bare}\n    ref: main\n    resolve: false\n`), 'rivet-lock.yaml': lock });
+    const before = await snapshot(dir);
+    const run = await rivet(['module', 'install'], { cwd: dir });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('is not a full 40-character commit id');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(marker)).toBe(false);
+    expect(await snapshot(dir)).toEqual(before);
   });
 
   it('a dependency range the git module cannot meet names both requirers', async () => {
