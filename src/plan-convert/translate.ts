@@ -32,6 +32,12 @@ import type {
 } from '../puppet-lang/index.ts';
 import { DIRECT_FUNCTIONS, LOCAL_FUNCTIONS, LOG_FUNCTIONS, MEMBER_METHODS, OPTION_NAMES, PP_FUNCTIONS, SECONDS_OPTIONS, STRING_FUNCTIONS, UNSUPPORTED_FUNCTIONS } from './functions.ts';
 
+/**
+ * Every line break JavaScript knows. Puppet ends a `#` comment only at `\n`, so a comment (or code
+ * quoted in a TODO) that holds `\r`, U+2028 or U+2029 is split there too: each piece stays a comment.
+ */
+const LINE_BREAK = /\r\n|[\r\n\u2028\u2029]/;
+
 /** One construct left untranslated. */
 export interface Todo {
   file: string;
@@ -199,7 +205,7 @@ export class Translator {
   #flushComments(offset: number): void {
     while (this.#nextComment < this.#comments.length && this.#comments[this.#nextComment]!.loc.start < offset) {
       const c = this.#comments[this.#nextComment++]!;
-      for (const text of c.text.replace(/\s+$/, '').split('\n')) this.#line(text.trim() === '' ? '//' : `// ${c.style === 'block' ? text.replace(/^\s*\*?\s?/, '') : text.replace(/^ /, '')}`);
+      for (const text of c.text.replace(/\s+$/, '').split(LINE_BREAK)) this.#line(text.trim() === '' ? '//' : `// ${c.style === 'block' ? text.replace(/^\s*\*?\s?/, '') : text.replace(/^ /, '')}`);
     }
   }
 
@@ -241,7 +247,7 @@ export class Translator {
   #todoStatement(node: Node, construct: string, why: string): void {
     this.#todo(node, construct, why);
     this.#line(`// TODO(rivet convert): ${construct} ${why}. Original (${this.#opts.file}:${node.loc.line}):`);
-    for (const text of this.#sourceOf(node).split('\n')) this.#line(`//   ${text}`);
+    for (const text of this.#sourceOf(node).split(LINE_BREAK)) this.#line(`//   ${text}`);
   }
 
   /** An expression that cannot be translated: `undefined` with the reason beside it. */
@@ -366,8 +372,8 @@ export class Translator {
 
     const name = this.#opts.name ?? plan.name;
     const out: string[] = [];
-    if (this.#opts.header) for (const l of this.#opts.header.split('\n')) out.push(`// ${l}`);
-    for (const c of leading) for (const l of c.text.replace(/\s+$/, '').split('\n')) out.push(l.trim() === '' ? '//' : `// ${l.replace(/^ /, '')}`);
+    if (this.#opts.header) for (const l of this.#opts.header.split(LINE_BREAK)) out.push(`// ${l}`);
+    for (const c of leading) for (const l of c.text.replace(/\s+$/, '').split(LINE_BREAK)) out.push(l.trim() === '' ? '//' : `// ${l.replace(/^ /, '')}`);
     const imports = ['definePlan', ...[...this.#imports].sort()];
     out.push(`import { ${imports.join(', ')}${this.#usesPp ? ', pp' : ''} } from ${quote(this.#opts.sdk ?? 'rivetops')};`, '');
     out.push(`/** Plan \`${name}\`${doc.summary ? `: ${doc.summary.replace(/\*\//g, '* /')}` : ''} */`);

@@ -14,3 +14,23 @@ describe('plan convert golden files (regenerate: npx tsx test/plan-convert/regen
     });
   }
 });
+
+describe('comments stay comments', () => {
+  it('a Puppet comment holding \\r, U+2028 or U+2029 (line breaks to JavaScript, not to Puppet) cannot become code', async () => {
+    const { convertPlanSource } = await import('../../src/plan-convert/index.ts');
+    const source = [
+      'plan demo::inject() {',
+      "  # note\rglobalThis.injectedCr = 1",
+      "  # note\u2028globalThis.injectedLs = 1",
+      "  # note\u2029globalThis.injectedPs = 1",
+      "  run_command('true', 'localhost')",
+      '}',
+      '',
+    ].join('\n');
+    const { code } = convertPlanSource(source, 'demo/plans/inject.pp');
+    const lines = code.split(/\r\n|[\r\n\u2028\u2029]/);
+    const injected = lines.filter((l) => l.includes('globalThis.injected'));
+    expect(injected).toHaveLength(3);
+    for (const line of injected) expect(line.trim().startsWith('//')).toBe(true);
+  });
+});

@@ -14,7 +14,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,8 @@ function sdkSpecifier(): string {
 async function cacheDir(): Promise<string> {
   const dir = join(tmpdir(), `rivet-plans-${process.getuid?.() ?? 'user'}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await stat(dir);
-  if (process.getuid !== undefined && (info.uid !== process.getuid() || (info.mode & 0o077) !== 0)) {
+  const info = await lstat(dir); // not stat: a symbolic link planted by another user is refused
+  if (!info.isDirectory() || (process.getuid !== undefined && (info.uid !== process.getuid() || (info.mode & 0o077) !== 0))) {
     throw new RivetError('rivet/plan-cache-error', `The plan cache ${dir} must be a directory owned by this user with mode 700`, { details: { path: dir } });
   }
   return dir;
