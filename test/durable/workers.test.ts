@@ -202,9 +202,19 @@ describe('durable workers: flags', () => {
       const noId = await rivet(['worker'], { cwd: project });
       expect(noId.code).not.toBe(0);
       expect(noId.stderr).toContain('--id');
-      const badRate = await rivet(['worker', '--id', 'w1', '--rate-limit', 'ten'], { cwd: project });
-      expect(badRate.code).not.toBe(0);
-      expect(badRate.stderr).toContain('--rate-limit expects BATCHES/SECONDS');
+      // Bad numbers are usage errors (exit 2, one line), never a stack trace.
+      for (const [args, message] of [
+        [['worker', '--id', 'w1', '--rate-limit', 'ten'], '--rate-limit expects BATCHES/SECONDS'],
+        [['worker', '--id', 'w1', '--global-concurrency', 'abc'], '--global-concurrency expects a whole number'],
+        [['worker', '--id', 'w1', '--worker-concurrency', '0'], '--worker-concurrency expects a whole number'],
+        [['plan', 'run', 'demo::p', '--durable', 'postgres://nobody@127.0.0.1:1/x', '--workers', '--batch-size', '0'], '--batch-size expects a whole number'],
+        [['plan', 'retry', 'r1', '--from-step', '0', '--durable', 'postgres://nobody@127.0.0.1:1/x'], '--from-step expects a step number'],
+      ] as const) {
+        const bad = await rivet([...args], { cwd: project });
+        expect(bad.code, bad.stderr).toBe(2);
+        expect(bad.stderr).toContain(message);
+        expect(bad.stderr).not.toMatch(/\n\s+at /);
+      }
       const badId = await rivet(['worker', '--id', '../w', '--durable', 'postgres://nobody@127.0.0.1:1/x'], { cwd: project });
       expect(badId.code).toBe(2);
       expect(badId.stderr).toContain("--id expects a name");

@@ -9,12 +9,13 @@ import { Command, Option } from 'commander';
 import { addRunFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import type { PlanFlags } from './plan.ts';
+import { UsageError } from '../../core/errors.ts';
 
 const URL_HELP = "Postgres URL of durable runs (default: the project's 'durable' setting, then RIVET_DURABLE_URL)";
 
 function positiveStep(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--from-step expects a step number (1, 2, ...), got '${value}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--from-step expects a step number (1, 2, ...), got '${value}'`);
   return n;
 }
 

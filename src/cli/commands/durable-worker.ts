@@ -15,7 +15,7 @@ type WorkerFlags = GlobalFlags & { id: string; durable?: string; globalConcurren
 function count(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a whole number of batches (1, 2, ...), got '${value}'`);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a whole number of batches (1, 2, ...), got '${value}'`);
     return n;
   };
 }
@@ -23,7 +23,7 @@ function count(flag: string) {
 /** `--rate-limit 10/60`: at most 10 batches started per 60 seconds. */
 export function rateLimit(value: string): { limitPerPeriod: number; periodSec: number } {
   const match = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(value);
-  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) throw new Error(`--rate-limit expects BATCHES/SECONDS, e.g. 10/60, got '${value}'`);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) throw new UsageError(`--rate-limit expects BATCHES/SECONDS, e.g. 10/60, got '${value}'`);
   return { limitPerPeriod: Number(match[1]), periodSec: Number(match[2]) };
 }
 

@@ -121,7 +121,7 @@ function terminalPrompt(io: CliIO): ((text: string, options: { sensitive: boolea
 
 function positiveCount(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a whole number (1, 2, ...), got '${value}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a whole number (1, 2, ...), got '${value}'`);
   return n;
 }
 
