@@ -72,7 +72,10 @@ export class ForgeClient {
   async #get(path: string, maxBytes: number): Promise<{ status: number; body: Buffer; url: string }> {
     const url = new URL(path, `${this.baseUrl}/`).href;
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.#options.authorizationToken !== undefined) headers['authorization'] = this.#options.authorizationToken;
+    // The token is for the Forge only: a `file_uri` or `pagination.next` (or a lock's file) that
+    // points at another origin gets the request without it.
+    const sameOrigin = new URL(url).origin === new URL(`${this.baseUrl}/`).origin;
+    if (this.#options.authorizationToken !== undefined && sameOrigin) headers['authorization'] = this.#options.authorizationToken;
     try {
       return await httpGet(url, { headers, proxy: this.#options.proxy, maxBytes, timeoutMs: TIMEOUT_MS, signal: this.#options.signal });
     } catch (error) {

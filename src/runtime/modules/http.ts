@@ -122,12 +122,15 @@ async function getOnce(url: URL, options: HttpGetOptions): Promise<{ status: num
   });
 }
 
-/** GET `url`, following up to five redirects (auth headers are dropped when the host changes). */
+/**
+ * GET `url`, following up to five redirects. Auth headers go only to the first URL's origin
+ * (scheme, host and port): a redirect to another host, or from https to http, drops them.
+ */
 export async function httpGet(url: string, options: HttpGetOptions): Promise<HttpResponse> {
   let current = new URL(url);
-  const firstHost = current.host;
+  const firstOrigin = current.origin;
   for (let hop = 0; ; hop++) {
-    const headers = current.host === firstHost ? options.headers : Object.fromEntries(Object.entries(options.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    const headers = current.origin === firstOrigin ? options.headers : Object.fromEntries(Object.entries(options.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'authorization'));
     const res = await getOnce(current, { ...options, ...(headers === undefined ? {} : { headers }) });
     if (res.location === undefined) return { status: res.status, body: res.body, url: current.href };
     if (hop >= MAX_REDIRECTS) throw new HttpError(`too many redirects from ${url}`, 'REDIRECTS');
