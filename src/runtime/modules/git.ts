@@ -26,8 +26,9 @@ const GIT_TIMEOUT_MS = 10 * 60_000;
 const MAX_GIT_OUTPUT = 16 * 1024 * 1024;
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
-/** A URL without its password, for messages. */
+/** A URL without its password, for messages; over http(s) without the user name too (often a token). */
 export function safeUrl(url: string): string {
+  if (/^https?:/i.test(url)) return url.replace(/\/\/[^/@]*@/, '//');
   return url.replace(/\/\/([^/@]*)@/, (_m, userinfo: string) => `//${userinfo.split(':')[0]}@`);
 }
 

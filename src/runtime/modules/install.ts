@@ -137,8 +137,9 @@ async function resolvePlan(specs: readonly ModuleSpec[], follow: boolean, ctx: {
   const where = (spec: ModuleSpec): string => `${relative(ctx.projectDir, spec.origin.file) || spec.origin.file}${spec.origin.line === undefined ? '' : `:${spec.origin.line}`}`;
   for (const spec of specs) {
     if (spec.type === 'git') {
-      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(spec.git)) {
-        throw specError(spec, `the git URL ${safeUrl(spec.git)} has a password in it: use a credential helper or an SSH key (Rivet writes git URLs to ${LOCK_FILE} and never writes passwords to disk)`);
+      // A password, or any user name over http(s) (where it is usually a token: https://TOKEN@host).
+      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(spec.git) || /^https?:\/\/[^/@]+@/i.test(spec.git)) {
+        throw specError(spec, `the git URL ${safeUrl(spec.git)} has a password or token in it: use a credential helper or an SSH key (Rivet writes git URLs to ${LOCK_FILE} and never writes passwords to disk)`);
       }
       ctx.progress(`Resolving git module ${safeUrl(spec.git)} ${spec.ref}`);
       const commit = await resolveGitRef(spec.git, spec.ref, { proxy: ctx.proxy, signal: ctx.signal });

@@ -85,8 +85,14 @@ describe('git modules (I-24)', () => {
     const dir = await project({ 'rivet-project.yaml': yaml('  - git: https://me:hunter2@git.example.com/x.git\n    ref: main\n') });
     const run = await rivet(['module', 'install'], { cwd: dir });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${join(dir, 'rivet-project.yaml')}:6: the git URL https://me@git.example.com/x.git has a password in it`);
+    expect(run.stderr).toContain(`${join(dir, 'rivet-project.yaml')}:6: the git URL https://git.example.com/x.git has a password or token in it`);
     expect(run.stderr).not.toContain('hunter2');
+    // A token as the user name (https://TOKEN@host) is refused the same way, and never shown.
+    const token = await project({ 'rivet-project.yaml': yaml('  - git: https://ghp_s3cr3tt0ken@git.example.com/x.git\n    ref: main\n') });
+    const withToken = await rivet(['module', 'install'], { cwd: token });
+    expect(withToken.code).toBe(2);
+    expect(withToken.stderr).toContain('the git URL https://git.example.com/x.git has a password or token in it');
+    expect(withToken.stderr).not.toContain('ghp_s3cr3tt0ken');
   });
 
   it('a git module with a symbolic link out of its tree is refused, and nothing changes', async () => {
