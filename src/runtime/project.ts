@@ -263,6 +263,21 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
       }
     }
   });
+  // module-install (Bolt's keys): a misspelt key would silently send installs to the public Forge.
+  const install = config['module-install'] as Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(install ?? {})) {
+    if (key === 'proxy') {
+      if (typeof value !== 'string') fail(['module-install', key], `must be a URL string, not ${typeName(value)}`);
+    } else if (key === 'forge') {
+      if (!isDict(value)) fail(['module-install', key], `must be a map with baseurl, authorization_token and proxy, not ${typeName(value)}`);
+      for (const [fkey, fvalue] of Object.entries(value as Record<string, unknown>)) {
+        if (!['baseurl', 'authorization_token', 'proxy'].includes(fkey)) fail(['module-install', key, fkey], `unknown key '${fkey}' in module-install.forge; valid keys are: authorization_token, baseurl, proxy`);
+        if (typeof fvalue !== 'string') fail(['module-install', key, fkey], `must be a string, not ${typeName(fvalue)}`);
+      }
+    } else {
+      fail(['module-install', key], `unknown key '${key}' in module-install; valid keys are: forge, proxy`);
+    }
+  }
   for (const [dest, settings] of Object.entries(config.log ?? {})) {
     if (!isDict(settings)) fail(['log', dest], `must be a map, not ${typeName(settings)}`);
     const level = (settings as Record<string, unknown>)['level'];

@@ -171,6 +171,12 @@ describe('project file (I-22)', () => {
     expect(errorOf('typecheck: yes please\n').message).toBe('bolt-project.yaml:1: typecheck: must be a boolean, not string "yes please"');
     expect(errorOf('modules:\n  - {name: a, versoin: 1}\n').message).toMatch(/^bolt-project.yaml:2: modules\[0\].versoin: unknown key 'versoin' in a module/);
     expect(errorOf('modules:\n  - git: https://x\n').message).toBe("bolt-project.yaml:2: modules[0].git: a git module needs a 'ref'");
+    expect(errorOf('module-install:\n  forge: https://forge.example.com\n').message).toMatch(/^bolt-project.yaml:2: module-install.forge: must be a map with baseurl/);
+    expect(errorOf('module-install:\n  forge:\n    base_url: https://x\n').message).toMatch(/^bolt-project.yaml:3: module-install.forge.base_url: unknown key 'base_url' in module-install.forge/);
+    expect(errorOf('module-install:\n  forge:\n    baseurl: 5\n').message).toBe('bolt-project.yaml:3: module-install.forge.baseurl: must be a string, not number 5');
+    expect(errorOf('module-install:\n  proxy: [a]\n').message).toMatch(/^bolt-project.yaml:2: module-install.proxy: must be a URL string/);
+    expect(errorOf('module-install:\n  forj: {}\n').message).toMatch(/^bolt-project.yaml:2: module-install.forj: unknown key 'forj' in module-install; valid keys are: forge, proxy/);
+    expect(errorOf('save-rerun: "no"\n').message).toBe('bolt-project.yaml:1: save-rerun: must be a boolean, not string "no"');
     expect(errorOf('log:\n  console:\n    level: loud\n').message).toMatch(/^bolt-project.yaml:3: log.console.level: must be one of trace/);
     expect(errorOf('[1, 2]\n').message).toBe('bolt-project.yaml:1: the project file must be a map, not an array');
   });
