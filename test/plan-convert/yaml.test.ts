@@ -2,7 +2,7 @@
  * YAML plans (P-43): Bolt's loader rules and messages, naming the file and line; and YAML and
  * Puppet plans through the CLI over the local transport (plan show, plan run, plan convert).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readYamlPlan } from '../../src/plan-convert/yaml-plan.ts';
@@ -129,6 +129,14 @@ plan site::half(TargetSpec $targets = 'localhost', Integer $n = 7) {
     const again = await rivet(['plan', 'convert', 'plans/greet.yaml', '--out', 'plans/greet.ts'], { cwd });
     expect(again).toMatchObject({ code: 2 });
     expect(again.stderr).toMatch(/exists; pass --force/);
+    // --out into a missing directory, or onto a directory: a usage error naming --out, nothing left behind.
+    const missing = await rivet(['plan', 'convert', 'plans/greet.yaml', '--out', 'no/such/dir/greet.ts'], { cwd });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--out no/such/dir/greet.ts: the directory');
+    const onDir = await rivet(['plan', 'convert', 'plans/greet.yaml', '--out', 'plans', '--force'], { cwd });
+    expect(onDir.code).toBe(2);
+    expect(onDir.stderr).toContain('--out plans is a directory');
+    expect((await readdir(join(cwd, 'plans'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('plan convert exits 1 and lists TODOs with file:line, 0 with --allow-todo; plan run refuses before running', { timeout: 120_000 }, async () => {

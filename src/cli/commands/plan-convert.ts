@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import type { CliContext } from '../context.ts';
@@ -57,10 +57,17 @@ async function convert(ctx: CliContext, plan: string, flags: ConvertFlags): Prom
   const result = await convertPlanFile(file, { name, displayFile: shown.startsWith('..') ? file : shown });
   if (flags.out !== undefined) {
     const out = resolve(ctx.io.cwd, flags.out);
+    if (!existsSync(dirname(out))) throw new UsageError(`--out ${flags.out}: the directory ${dirname(out)} does not exist`);
+    if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out ${flags.out} is a directory; name the .ts file to write`);
     if (existsSync(out) && flags.force !== true) throw new UsageError(`${flags.out} exists; pass --force to overwrite it`);
     const temp = `${out}.${process.pid}.tmp`;
-    await writeFile(temp, result.code);
-    await rename(temp, out);
+    try {
+      await writeFile(temp, result.code);
+      await rename(temp, out);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw new UsageError(`--out ${flags.out}: cannot write it: ${(error as Error).message}`);
+    }
     ctx.io.err.write(`Wrote ${flags.out} (plan ${result.name}).\n`);
   } else {
     ctx.io.out.write(result.code);
