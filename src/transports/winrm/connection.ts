@@ -23,6 +23,9 @@ import { bootstrapCommandLine, frame, type FramedFile, type Header, type Program
 import type { WsmanHttp } from './http.ts';
 import type { Winrs } from './shell.ts';
 
+/** The longest first stderr line read as the bootstrap's `RIVET_PID:<pid>:<dir>` line. */
+const MAX_PID_LINE = 64 * 1024;
+
 const SETUP_FAILURE_EXIT = 125;
 const KILL_TIMEOUT_MS = 60_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -187,8 +190,10 @@ export class WinrmConnection implements Connection {
     const onStderr = (chunk: Buffer): void => {
       if (pid === undefined) {
         head = Buffer.concat([head, chunk]);
-        const nl = head.indexOf(0x0a);
-        if (nl < 0) return;
+        let nl = head.indexOf(0x0a);
+        // The PID line is short: a first line past the bound is the command's own output, not it.
+        if (nl < 0 && head.length <= MAX_PID_LINE) return;
+        if (nl < 0) nl = head.length;
         const match = /^RIVET_PID:(\d+)(?::(.*?))?\r?$/.exec(head.subarray(0, nl).toString('utf8'));
         pid = match ? Number(match[1]) : -1;
         if (match?.[2]) remoteDir = match[2];
