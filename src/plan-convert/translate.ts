@@ -571,7 +571,11 @@ export class Translator {
       this.#line('}');
       return;
     }
-    // No else: Puppet's value is undef.
+    this.#closeWithoutElse(tail);
+  }
+
+  /** Closes an `if` chain that has no `else`: Puppet's value is then undef. */
+  #closeWithoutElse(tail: Tail): void {
     if (tail.mode === 'assign') {
       this.#line('} else {');
       this.#depth++;
@@ -610,14 +614,7 @@ export class Translator {
       this.#block(fallback.body, tail);
       this.#line('}');
     } else if (options.length > 0) {
-      if (tail.mode === 'assign') {
-        this.#line('} else {');
-        this.#depth++;
-        this.#line(`${tail.name} = undefined;`);
-        this.#depth--;
-      }
-      this.#line('}');
-      if (tail.mode === 'return') this.#line('return undefined;');
+      this.#closeWithoutElse(tail);
     } else if (tail.mode === 'return') this.#line('return undefined;');
   }
 
