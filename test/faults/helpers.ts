@@ -1,6 +1,6 @@
 /** Helpers for the fault suite: the real `rivet` binary as a child process, with its peak RSS. */
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, statSync } from 'node:fs';
+import { openSync, closeSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
@@ -68,11 +68,13 @@ export function rivetWithRssToFile(args: string[], cwd: string, file: string): P
 }
 
 /**
- * Like {@link rivetWithRss}, read through a pipe that takes 64 KiB every 20 ms (about 3 MB/s):
- * a reader slower than a flooding target. Keeps the last 1 MiB of stdout, the byte count, and
- * every line saying live output was not shown, wherever it was (in `markers`).
+ * Like {@link rivetWithRss}, read through a pipe that takes nothing until the file `holdUntil`
+ * exists (the target creates it once it has written everything), then 64 KiB every 20 ms: a
+ * reader slower than a flooding target however loaded the machine is (a reader that only reads
+ * slowly can keep up with a controller starved of CPU). Keeps the last 1 MiB of stdout, the byte
+ * count, and every line saying live output was not shown, wherever it was (in `markers`).
  */
-export function rivetWithRssSlowReader(args: string[], cwd: string): Promise<BinRun & { stdoutBytes: number; markers: string[] }> {
+export function rivetWithRssSlowReader(args: string[], cwd: string, holdUntil: string): Promise<BinRun & { stdoutBytes: number; markers: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', 'RIVET_MAXRSS=%M', process.execPath, BIN, ...args], {
       cwd,
@@ -94,6 +96,7 @@ export function rivetWithRssSlowReader(args: string[], cwd: string): Promise<Bin
     };
     child.stdout.pause();
     const timer = setInterval(() => {
+      if (!existsSync(holdUntil)) return;
       // read(n) gives null when fewer than n bytes are buffered: then take what there is.
       const chunk = ((child.stdout.read(64 * 1024) as Buffer | null) ?? (child.stdout.read() as Buffer | null));
       if (chunk !== null) take(chunk);

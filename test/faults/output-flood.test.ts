@@ -16,6 +16,8 @@ import { rivetWithRss, rivetWithRssSlowReader, rivetWithRssToFile } from './help
 import { sshConfigLines } from '../helpers/ssh-inventory.ts';
 
 const FLOOD = "head -c 100000000 /dev/zero | tr '\\0' x";
+/** The flood, then a file saying it has all been written (the slow reader starts reading then). */
+const floodThenMark = (file: string): string => `${FLOOD}; touch ${file}`;
 const RSS_LIMIT_KIB = 300 * 1024;
 
 describe('bounded output (100 MB from one target)', () => {
@@ -54,7 +56,8 @@ describe('bounded output (100 MB from one target)', () => {
   });
 
   it('--stream into a pipe read slower than the target writes stays under 300 MB RSS, saying what it did not show', { timeout: 600_000 }, async () => {
-    const r = await rivetWithRssSlowReader(['command', 'run', FLOOD, '-t', 'localhost', '--stream'], cwd);
+    const done = join(cwd, 'slow-human.done');
+    const r = await rivetWithRssSlowReader(['command', 'run', floodThenMark(done), '-t', 'localhost', '--stream'], cwd, done);
     expect(r.code).toBe(0);
     expect(r.maxRssKiB).toBeLessThan(RSS_LIMIT_KIB);
     expect(r.markers.length).toBeGreaterThan(0);
@@ -64,7 +67,8 @@ describe('bounded output (100 MB from one target)', () => {
   });
 
   it('--format jsonl --stream into a slow pipe stays under 300 MB RSS, with a warning event for what it did not show', { timeout: 600_000 }, async () => {
-    const r = await rivetWithRssSlowReader(['command', 'run', FLOOD, '-t', 'localhost', '--stream', '--format', 'jsonl'], cwd);
+    const done = join(cwd, 'slow-jsonl.done');
+    const r = await rivetWithRssSlowReader(['command', 'run', floodThenMark(done), '-t', 'localhost', '--stream', '--format', 'jsonl'], cwd, done);
     expect(r.code).toBe(0);
     expect(r.maxRssKiB).toBeLessThan(RSS_LIMIT_KIB);
     expect(r.markers.length).toBeGreaterThan(0);
