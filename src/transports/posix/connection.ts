@@ -234,6 +234,10 @@ export class PosixConnection implements Connection {
     return this.#primitives.close();
   }
 
+  destroy(): void {
+    this.#primitives.destroy?.();
+  }
+
   /** Run-as equal to the login user is ignored (T-41); the password falls back to the target's. */
   #effectiveRunAs(runAs: RunAs | undefined): RunAs | undefined {
     if (runAs === undefined || runAs.user === '' || runAs.user === this.#primitives.loginUser) return undefined;

@@ -40,6 +40,8 @@ export interface PosixPrimitives {
   getPath(remotePath: string, localPath: string, options: OperationOptions): Promise<void>;
   /** Closes the connection; pending processes are killed. Idempotent. */
   close(): Promise<void>;
+  /** Drops the connection at once (see `Connection.destroy`); a pending close then settles. */
+  destroy?(): void;
 }
 
 /** Thrown by putPath/getPath when the direct transfer channel is not available. */

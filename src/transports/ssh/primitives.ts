@@ -462,6 +462,14 @@ export class SshPrimitives implements PosixPrimitives {
     return this.transfer((sftp) => sftpGet(sftp, remotePath, localPath, options.signal), options.signal, `download ${remotePath} to ${localPath}`);
   }
 
+  /** Destroys every client's socket at once: a close waiting for the server settles. */
+  destroy(): void {
+    this.closed = true;
+    this.lostReason ??= 'connection dropped by Rivet';
+    this.slots.failAll(this.lostError());
+    for (const client of this.clients) client.destroy();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
