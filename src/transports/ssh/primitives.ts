@@ -19,7 +19,7 @@
 import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
-import { TransferUnavailableError, type PosixPrimitives } from '../posix/primitives.ts';
+import { TransferUnavailableError, type PosixPrimitives, type PutPathOptions } from '../posix/primitives.ts';
 import type { ExitStatus, OperationOptions, RemoteProcess } from '../transport.ts';
 import { resolveSshConfig, type ResolvedSshConfig, type ResolveEnv } from './config.ts';
 import { openSshChain } from './connect.ts';
@@ -454,8 +454,8 @@ export class SshPrimitives implements PosixPrimitives {
     }
   }
 
-  putPath(localPath: string, remotePath: string, options: OperationOptions): Promise<void> {
-    return this.transfer((sftp) => sftpPut(sftp, localPath, remotePath, options.signal), options.signal, `upload ${localPath} to ${remotePath}`);
+  putPath(localPath: string, remotePath: string, options: PutPathOptions): Promise<void> {
+    return this.transfer((sftp) => sftpPut(sftp, localPath, remotePath, options.signal, { privateParent: options.privateParent }), options.signal, `upload ${localPath} to ${remotePath}`);
   }
 
   getPath(remotePath: string, localPath: string, options: OperationOptions): Promise<void> {
