@@ -10,31 +10,15 @@
  * ```
  * @module
  */
-import { safeUri } from '../runtime/inventory/uri.ts';
+import { uriPasswordRedactorFor } from '../core/uri-passwords.ts';
 import type { CliIO, Writer } from './render/writer.ts';
-
-/** `scheme://user:password@`: any URI with a password, wherever it appears. */
-const URI_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*):[^\s@/]*@/gi;
-/** An argument word that is a target with a password but no scheme (`user:pw@host`). */
-const BARE_WITH_PASSWORD = /^[^\s:@/]+:[^\s@/]*@[^\s@]+$/;
 
 /**
  * A function that removes URI passwords from text: every `scheme://user:password@` and every
- * target named in `argv` as `user:password@host` (comma-separated lists included).
+ * target named in `argv` with a password (`user:password@host`, comma-separated lists included).
  */
 export function uriPasswordRedactor(argv: readonly string[]): (text: string) => string {
-  const bare = new Map<string, string>();
-  for (const arg of argv) {
-    for (const word of arg.split(/[\s,]+/)) {
-      if (BARE_WITH_PASSWORD.test(word)) bare.set(word, safeUri(word));
-    }
-  }
-  const pairs = [...bare].sort((a, b) => b[0].length - a[0].length);
-  return (text) => {
-    let out = text.replace(URI_WITH_PASSWORD, '$1@');
-    for (const [unsafe, safe] of pairs) if (out.includes(unsafe)) out = out.replaceAll(unsafe, safe);
-    return out;
-  };
+  return uriPasswordRedactorFor(argv.flatMap((arg) => arg.split(/[\s,]+/)));
 }
 
 /** The CLI's IO with both writers redacting URI passwords (see {@link uriPasswordRedactor}). */

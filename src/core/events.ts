@@ -10,7 +10,7 @@
  */
 import type { ResultData } from './result.ts';
 import { safeName, type Target } from './target.ts';
-import { redactUriPasswords, scrubStrings } from './uri-passwords.ts';
+import { redactUriPasswords, scrubStrings, uriPasswordRedactorFor } from './uri-passwords.ts';
 
 interface Base {
   time: string;
@@ -91,16 +91,15 @@ export class EventBus {
   readonly #listeners = new Set<EventListener>();
   /** Target names holding a password, and the same name without it. */
   readonly #names = new Map<string, string>();
-  readonly #redact = (text: string): string => {
-    let out = redactUriPasswords(text);
-    for (const [unsafe, safe] of this.#names) if (out.includes(unsafe)) out = out.replaceAll(unsafe, safe);
-    return out;
-  };
+  #redact: (text: string) => string = redactUriPasswords;
 
   /** Removes the target's password from its name wherever it appears in later events. */
   protectTarget(target: Pick<Target, 'name'>): void {
     const safe = safeName(target);
-    if (safe !== target.name) this.#names.set(target.name, safe);
+    if (safe !== target.name && !this.#names.has(target.name)) {
+      this.#names.set(target.name, safe);
+      this.#redact = uriPasswordRedactorFor(this.#names.keys());
+    }
   }
 
   /** Subscribes; returns the function that unsubscribes. */

@@ -15,7 +15,7 @@
  */
 import { RivetError, type ErrorData } from './errors.ts';
 import { safeName, type Target } from './target.ts';
-import { redactUriPasswords, scrubStrings } from './uri-passwords.ts';
+import { scrubStrings, uriPasswordRedactorFor } from './uri-passwords.ts';
 
 export type Action =
   | 'command'
@@ -92,8 +92,7 @@ export class Result<V extends ResultValue = ResultValue> {
   /** A failed result from an error (connection refused, timeout, ...). */
   static failure(target: Target, action: Action, object: string | null, error: RivetError, durationMs = 0): Result {
     // Error messages name the target: never with the password of its URI.
-    const safe = safeName(target);
-    const redact = (text: string): string => redactUriPasswords(safe === target.name ? text : text.replaceAll(target.name, safe));
+    const redact = uriPasswordRedactorFor([target.name]);
     return new Result({ target, action, object, value: { _error: scrubStrings(error.toJSON(), redact) }, durationMs });
   }
 

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { safeUri } from './uri-passwords.ts';
 
 /** Transport names Rivet knows. Bolt's other transports parse but are rejected when used. */
 export type TransportName = 'ssh' | 'winrm' | 'local' | 'docker' | 'podman' | 'lxd' | 'jail' | 'pcp' | 'remote';
@@ -50,7 +51,7 @@ export interface Target {
 
 /** A target's name with any password in its URI removed. */
 export function safeName(target: Pick<Target, 'name'>): string {
-  return target.name.replace(/^([a-z][a-z0-9+.-]*:\/\/)?([^:@/]+):[^@/]*@/i, '$1$2@');
+  return safeUri(target.name);
 }
 
 /** The options of the target's own transport (`config.<transport>`), never undefined. */

@@ -1,21 +1,116 @@
 /**
- * Keeps passwords written in target URIs (`ssh://user:pw@host`, `user:pw@host`) out of what Rivet
- * hands to applications: events, results and their errors are scrubbed where they are made.
+ * Keeps passwords written in URIs (`ssh://user:pw@host`, `user:pw@host`, `postgres://:pw@db`) out
+ * of what Rivet hands to applications: events, results and their errors are scrubbed where they
+ * are made, and the CLI scrubs all it prints. Every place that removes a URI password uses this
+ * module, so all read a URI the same way, the way the URI is parsed to connect (I-16): the
+ * authority ends at the first `/`, `?` or `#`; the *last* `@` in it ends the user info (a password
+ * may hold an unencoded `@`); the first `:` of the user info starts the password.
  *
  * @example
  * ```ts
- * redactUriPasswords('Failed to connect to ssh://root:hunter2@web1'); // 'Failed to connect to ssh://root@web1'
+ * safeUri('ssh://root:p@ss@web1:22'); // 'ssh://root@web1:22'
+ * redactUriPasswords('Failed to connect to ssh://root:p@ss@web1'); // 'Failed to connect to ssh://root@web1'
+ * redactUriPasswords('cannot reach postgres://:pw@db/rivet'); // 'cannot reach postgres://@db/rivet'
  * scrubStrings({ msg: 'root:pw@web1 down' }, (s) => s.replaceAll('root:pw@web1', 'root@web1')); // { msg: 'root@web1 down' }
  * ```
  * @module
  */
 
-/** `scheme://user:password@`: any URI with a password, wherever it appears. */
-const URI_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*):[^\s@/]*@/gi;
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** Removes the password of every `scheme://user:password@` in the text. */
+/** The parts of a URI's authority: `scheme://` (or ''), user info (or undefined), host and the rest. */
+export interface UriAuthority {
+  /** `scheme://`, or '' for a URI written without one (`user:pw@host`). */
+  scheme: string;
+  /** What stands before the last `@` of the authority, undefined without an `@`. */
+  userinfo: string | undefined;
+  /** The authority after the user info: `host[:port]`. */
+  hostPort: string;
+  /** A path, query or fragment after the authority, as written. */
+  tail: string;
+}
+
+/**
+ * Splits a URI into scheme, user info, host and the rest, as a URI is parsed to connect: the last
+ * `@` before the first `/`, `?` or `#` ends the user info.
+ *
+ * @example
+ * ```ts
+ * splitAuthority('ssh://u:p@ss@h:22/x'); // { scheme: 'ssh://', userinfo: 'u:p@ss', hostPort: 'h:22', tail: '/x' }
+ * ```
+ */
+export function splitAuthority(uri: string): UriAuthority {
+  const scheme = SCHEME.exec(uri)?.[0] ?? '';
+  const rest = uri.slice(scheme.length);
+  const end = rest.search(/[/?#]/);
+  const authority = end >= 0 ? rest.slice(0, end) : rest;
+  const tail = end >= 0 ? rest.slice(end) : '';
+  const at = authority.lastIndexOf('@');
+  return at < 0
+    ? { scheme, userinfo: undefined, hostPort: authority, tail }
+    : { scheme, userinfo: authority.slice(0, at), hostPort: authority.slice(at + 1), tail };
+}
+
+/** True when the URI's user info holds a password (`user:pw@`, `:pw@`). */
+export function hasUriPassword(uri: string): boolean {
+  return splitAuthority(uri).userinfo?.includes(':') ?? false;
+}
+
+/**
+ * The URI with its password removed (Bolt's `safe_name` of a target without a `name`); a URI
+ * without a password is returned as is.
+ *
+ * @example
+ * ```ts
+ * safeUri('alice:p@ss@host:22'); // 'alice@host:22'
+ * safeUri('postgres://:pw@db/rivet'); // 'postgres://@db/rivet'
+ * ```
+ */
+export function safeUri(uri: string): string {
+  const { scheme, userinfo, hostPort, tail } = splitAuthority(uri);
+  const colon = userinfo?.indexOf(':') ?? -1;
+  if (userinfo === undefined || colon < 0) return uri;
+  return `${scheme}${userinfo.slice(0, colon)}@${hostPort}${tail}`;
+}
+
+/**
+ * `scheme://` and the authority after it, in free text. The authority ends where a URI's does
+ * (`/`, `?`, `#`), at white space or a quote (what surrounds a URI in messages and JSON), or where
+ * the next `scheme://` starts (`ssh://a:pw@h1,ssh://b:pw@h2`).
+ */
+const URI_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/(?:(?![a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'`<>\\])*/gi;
+
+/**
+ * Removes the password of every `scheme://user:password@` in the text (`scheme://:password@` too),
+ * wherever it appears. URIs written without a scheme cannot be told from other text: remove those
+ * by name with {@link safeUri}.
+ */
 export function redactUriPasswords(text: string): string {
-  return text.includes('@') ? text.replace(URI_WITH_PASSWORD, '$1@') : text;
+  return text.includes('@') ? text.replace(URI_IN_TEXT, (uri) => safeUri(uri)) : text;
+}
+
+/**
+ * A function that removes URI passwords from text: the given names (targets written with a
+ * password, with or without a scheme) by their exact text first, then every `scheme://user:pw@`.
+ *
+ * @example
+ * ```ts
+ * const redact = uriPasswordRedactorFor(['alice:p@ss@web1']);
+ * redact('Failed on alice:p@ss@web1 and ssh://bob:x@web2'); // 'Failed on alice@web1 and ssh://bob@web2'
+ * ```
+ */
+export function uriPasswordRedactorFor(names: Iterable<string>): (text: string) => string {
+  const pairs = new Map<string, string>();
+  for (const name of names) {
+    const safe = safeUri(name);
+    if (safe !== name) pairs.set(name, safe);
+  }
+  const longestFirst = [...pairs].sort((a, b) => b[0].length - a[0].length);
+  return (text) => {
+    let out = text;
+    for (const [unsafe, safe] of longestFirst) if (out.includes(unsafe)) out = out.replaceAll(unsafe, safe);
+    return redactUriPasswords(out);
+  };
 }
 
 /**

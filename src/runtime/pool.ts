@@ -10,6 +10,9 @@
  * - **Handshakes in flight** never exceed `handshakes` overall nor {@link HANDSHAKES_PER_ENDPOINT}
  *   per host and port (below sshd's default `MaxStartups` of 10). A target's connect deadline
  *   starts when its handshake starts, not while it waits for its turn.
+ * - **Closes** take at most a grace (the target's `disconnect-timeout`, default 5 s, plus
+ *   {@link CLOSE_GRACE_EXTRA_MS}): a connection whose close has not finished then (a server that
+ *   never answers the disconnect) is destroyed, with a warning, so it never holds the run's end.
  *
  * @example
  * ```ts
@@ -28,6 +31,9 @@ import type { Connection, Transport } from '../transports/transport.ts';
 /** Handshakes at once to one host and port: under sshd's default `MaxStartups 10:30:100`. */
 export const HANDSHAKES_PER_ENDPOINT = 8;
 
+/** What a close may take beyond the target's own `disconnect-timeout` before it is destroyed. */
+export const CLOSE_GRACE_EXTRA_MS = 10_000;
+
 /** Default bound on handshakes in flight over all targets (key exchanges cost the controller CPU). */
 export const DEFAULT_HANDSHAKES = 32;
 
@@ -40,6 +46,11 @@ export interface PoolOptions {
   handshakes?: number | undefined;
   /** Keep a connection open after its work for later steps (default); false closes it at once. */
   keepIdle?: boolean | undefined;
+  /**
+   * How long a connection's close may take before the connection is destroyed (milliseconds);
+   * default: the target's `disconnect-timeout` (5 s) plus {@link CLOSE_GRACE_EXTRA_MS}.
+   */
+  closeGraceMs?: number | undefined;
   events?: EventBus | undefined;
 }
 
@@ -160,7 +171,7 @@ export class ConnectionPool {
   #closeEntry(entry: Entry): Promise<void> {
     this.#entries.delete(entry.key);
     const closing: Promise<void> = entry.connection
-      .then((c) => c.close())
+      .then((c) => this.#closeWithinGrace(c))
       .catch(() => {})
       .finally(() => {
         this.#closing.delete(closing);
@@ -168,6 +179,21 @@ export class ConnectionPool {
       });
     this.#closing.add(closing);
     return closing;
+  }
+
+  /** Closes the connection; one whose close takes longer than the grace is destroyed. */
+  async #closeWithinGrace(connection: Connection): Promise<void> {
+    const configured = Number(transportOptions(connection.target)['disconnect-timeout']);
+    const graceMs = this.#options.closeGraceMs ?? (Number.isFinite(configured) && configured >= 0 ? configured * 1000 : 5000) + CLOSE_GRACE_EXTRA_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+    try {
+      if ((await Promise.race([connection.close(), expired])) !== 'expired') return;
+      this.#options.events?.log('warn', `Closing the connection to ${safeName(connection.target)} did not finish in ${graceMs / 1000} s (the other side never answered): dropped it`);
+      connection.destroy?.();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A failed connect frees its slot at once. */

@@ -157,7 +157,14 @@ export interface Connection {
   upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void>;
   /** Copies a remote file or directory to `localPath` (which is replaced). */
   download(remotePath: string, localPath: string, options: TransferOptions): Promise<void>;
+  /** Closes the connection politely (ssh: a disconnect the server acknowledges). Idempotent. */
   close(): Promise<void>;
+  /**
+   * Drops the connection at once without waiting for the other side (its sockets destroyed); a
+   * pending {@link close} then settles. The pool calls it when a close has not finished after its
+   * grace. Transports whose close never waits need not have it.
+   */
+  destroy?(): void;
 }
 
 export interface ConnectOptions extends OperationOptions {

@@ -6,7 +6,9 @@
  *    subsystem, so transfers take the exec fallback), and
  * 2. faults sshd cannot be made to show: `stall` (accepts TCP, sends its banner, then never answers
  *    the handshake), `drop-channel` (accepts an exec channel and closes it at once, with no exit
- *    status), and any server with a fresh host key (a "changed" key against known_hosts).
+ *    status), `one-session` (accepts the first session channel of a connection and refuses every
+ *    later one, as a server whose MaxSessions is taken by something else), and any server with a
+ *    fresh host key (a "changed" key against known_hosts).
  *
  * @example
  * ```ts
@@ -27,7 +29,7 @@ import { TEST_PASSWORD, TEST_USERS } from './users.ts';
 
 const { Server, utils } = ssh2;
 
-export type Ssh2ServerMode = 'normal' | 'drop-channel';
+export type Ssh2ServerMode = 'normal' | 'drop-channel' | 'one-session';
 
 export interface Ssh2ServerOptions {
   mode?: Ssh2ServerMode;
@@ -111,8 +113,11 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
       }
       ctx.reject(['publickey', 'password']);
     });
+    let sessions = 0;
     conn.on('ready', () => {
-      conn.on('session', (acceptSession) => {
+      conn.on('session', (acceptSession, rejectSession) => {
+        if (mode === 'one-session' && sessions > 0) return rejectSession();
+        sessions++;
         const session = acceptSession();
         // ssh2's Server refuses every channel request once the client sent EOF (it marks the
         // session "ending"), but OpenSSH still delivers a `signal` then, and PosixConnection always

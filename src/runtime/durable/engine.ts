@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { DBOS, DBOSClient } from '@dbos-inc/dbos-sdk';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { Sensitive } from '../../core/result.ts';
+import { redactUriPasswords } from '../../core/uri-passwords.ts';
 import { normalizeParams } from '../plans/params.ts';
 import type { PlanRunner } from '../plans/run.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
@@ -124,7 +125,7 @@ export class DurableRuns implements DurableRunsApi {
     } catch (error) {
       environment = undefined;
       await client.destroy();
-      throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUrl(String((error as Error).message))}`);
+      throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUriPasswords(String((error as Error).message))}`);
     }
     return new DurableRuns(client, options.runner);
   }
@@ -186,11 +187,6 @@ export function openDurable(options: OpenDurableOptions): Promise<DurableRuns> {
   return DurableRuns.open(options);
 }
 
-/** A URL with its password replaced (for messages). */
-export function redactUrl(text: string): string {
-  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@');
-}
-
 function info(status: { workflowID: string; input?: unknown[]; status: string; createdAt: number; updatedAt?: number; executorId?: string; forkedFrom?: string }): DurableRunInfo {
   const input = status.input?.[0] as PlanRunInput | undefined;
   return {
@@ -230,7 +226,7 @@ export async function withDurableClient<T>(options: DurableOptions, use: (client
   try {
     client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: serializerFor(options), applicationName: APP });
   } catch (error) {
-    throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUrl(String((error as Error).message))}`);
+    throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUriPasswords(String((error as Error).message))}`);
   }
   try {
     return await use({ list: (limit = 100) => listRuns(client, limit), show: (runId) => showRun(client, runId) });

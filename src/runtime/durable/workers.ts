@@ -19,6 +19,7 @@ import { DBOS, DBOSClient } from '@dbos-inc/dbos-sdk';
 import { RivetError, UsageError } from '../../core/errors.ts';
 import { Result, Sensitive, type ResultSet } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
+import { redactUriPasswords } from '../../core/uri-passwords.ts';
 import type { Runtime } from '../runtime.ts';
 import { isPerTarget, projectRelative, type PlanStepCall, type RemoteStep } from '../plans/step-hook.ts';
 import { APP, APP_VERSION, BATCH_WORKFLOW, WORKER_QUEUE } from './app.ts';
@@ -214,7 +215,7 @@ export async function openWorker(options: {
     worker = undefined;
     await DBOS.shutdown().catch(() => {});
     await client.destroy();
-    throw new RivetError('rivet/durable-unavailable', `Cannot start the worker: ${String((error as Error).message).replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@')}`);
+    throw new RivetError('rivet/durable-unavailable', `Cannot start the worker: ${redactUriPasswords(String((error as Error).message))}`);
   }
   return {
     executorId: options.executorId,

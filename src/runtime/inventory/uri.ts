@@ -13,6 +13,9 @@
  * @module
  */
 import { ErrorKind, RivetError } from '../../core/errors.ts';
+import { safeUri, splitAuthority } from '../../core/uri-passwords.ts';
+
+export { safeUri };
 
 /** The parts of a target URI. Absent parts are `undefined`. */
 export interface TargetUri {
@@ -30,17 +33,19 @@ export function hasScheme(value: string): boolean {
   return SCHEME.test(value);
 }
 
-function decode(part: string, uri: string): string {
+/** Percent-decodes a part of the URI; an error names the part, never a password's text. */
+function decode(part: string, uri: string, secret = false): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw uriError(uri, `bad percent-encoding in '${part}'`);
+    throw uriError(uri, secret ? 'bad percent-encoding in the password' : `bad percent-encoding in '${part}'`);
   }
 }
 
 function uriError(uri: string, why: string): RivetError {
-  return new RivetError(ErrorKind.Inventory, `Could not parse target URI '${uri}': ${why}`, {
-    details: { uri },
+  const safe = safeUri(uri);
+  return new RivetError(ErrorKind.Inventory, `Could not parse target URI '${safe}': ${why.replaceAll(uri, safe)}`, {
+    details: { uri: safe },
   });
 }
 
@@ -62,20 +67,18 @@ export function parseTargetUri(uri: string): TargetUri {
     transport = scheme[1]?.toLowerCase();
     rest = rest.slice(scheme[0].length);
   }
-  // Anything after the authority (a path, query or fragment) is not part of a target address.
-  const end = rest.search(/[/?#]/);
-  if (end >= 0) rest = rest.slice(0, end);
+  // Anything after the authority (a path, query or fragment) is not part of a target address;
+  // the last `@` ends the user info (as everywhere a password is removed, see splitAuthority).
+  const { userinfo, hostPort } = splitAuthority(rest);
+  rest = hostPort;
 
   let user: string | undefined;
   let password: string | undefined;
-  const at = rest.lastIndexOf('@');
-  if (at >= 0) {
-    const userinfo = rest.slice(0, at);
-    rest = rest.slice(at + 1);
+  if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
     if (colon >= 0) {
       user = decode(userinfo.slice(0, colon), uri);
-      password = decode(userinfo.slice(colon + 1), uri);
+      password = decode(userinfo.slice(colon + 1), uri, true);
     } else {
       user = decode(userinfo, uri);
     }
@@ -113,26 +116,4 @@ export function parseTargetUri(uri: string): TargetUri {
     port = Number(portText);
   }
   return { transport, user, password, host: host === '' ? undefined : host, port };
-}
-
-/**
- * The URI with its password removed (Bolt's `safe_name` of a target without a `name`).
- *
- * @example
- * ```ts
- * safeUri('alice:pw@host:22'); // 'alice@host:22'
- * ```
- */
-export function safeUri(uri: string): string {
-  const scheme = SCHEME.exec(uri)?.[0] ?? '';
-  const rest = uri.slice(scheme.length);
-  const end = rest.search(/[/?#]/);
-  const authority = end >= 0 ? rest.slice(0, end) : rest;
-  const tail = end >= 0 ? rest.slice(end) : '';
-  const at = authority.lastIndexOf('@');
-  if (at < 0) return uri;
-  const userinfo = authority.slice(0, at);
-  const colon = userinfo.indexOf(':');
-  if (colon < 0) return uri;
-  return `${scheme}${userinfo.slice(0, colon)}@${authority.slice(at + 1)}${tail}`;
 }

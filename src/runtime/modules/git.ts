@@ -14,6 +14,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readlink, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { safeUri, splitAuthority } from '../../core/uri-passwords.ts';
 import { installError, resolverError } from './errors.ts';
 
 export interface GitOptions {
@@ -28,8 +29,9 @@ const FULL_SHA = /^[0-9a-f]{40}$/;
 
 /** A URL without its password, for messages; over http(s) without the user name too (often a token). */
 export function safeUrl(url: string): string {
-  if (/^https?:/i.test(url)) return url.replace(/\/\/[^/@]*@/, '//');
-  return url.replace(/\/\/([^/@]*)@/, (_m, userinfo: string) => `//${userinfo.split(':')[0]}@`);
+  const { scheme, userinfo, hostPort, tail } = splitAuthority(url);
+  if (userinfo === undefined || scheme === '') return url;
+  return /^https?:/i.test(scheme) ? `${scheme}${hostPort}${tail}` : safeUri(url);
 }
 
 function git(args: readonly string[], options: GitOptions, cwd?: string): Promise<string> {

@@ -26,6 +26,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } fr
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { parseDocument, isSeq } from 'yaml';
 import { ConfigError, ErrorKind, RivetError } from '../../core/errors.ts';
+import { hasUriPassword, splitAuthority } from '../../core/uri-passwords.ts';
 import type { Project } from '../project.ts';
 import { installError, resolverError } from './errors.ts';
 import { ForgeClient, forgeOptionsFrom, type ForgeRelease } from './forge.ts';
@@ -138,7 +139,7 @@ async function resolvePlan(specs: readonly ModuleSpec[], follow: boolean, ctx: {
   for (const spec of specs) {
     if (spec.type === 'git') {
       // A password, or any user name over http(s) (where it is usually a token: https://TOKEN@host).
-      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(spec.git) || /^https?:\/\/[^/@]+@/i.test(spec.git)) {
+      if (hasUriPassword(spec.git) || (/^https?:\/\//i.test(spec.git) && splitAuthority(spec.git).userinfo !== undefined)) {
         throw specError(spec, `the git URL ${safeUrl(spec.git)} has a password or token in it: use a credential helper or an SSH key (Rivet writes git URLs to ${LOCK_FILE} and never writes passwords to disk)`);
       }
       ctx.progress(`Resolving git module ${safeUrl(spec.git)} ${spec.ref}`);

@@ -10,13 +10,14 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { cp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { RivetError, ErrorKind } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
 import type { ConnectOptions, Connection, ExitStatus, OperationOptions, RemoteProcess, Transport } from '../transport.ts';
 import { PosixConnection } from '../posix/connection.ts';
-import type { PosixPrimitives } from '../posix/primitives.ts';
+import type { PosixPrimitives, PutPathOptions } from '../posix/primitives.ts';
 
 export class LocalPrimitives implements PosixPrimitives {
   readonly transportName = 'local';
@@ -55,7 +56,12 @@ export class LocalPrimitives implements PosixPrimitives {
     return proc;
   }
 
-  async putPath(localPath: string, remotePath: string): Promise<void> {
+  async putPath(localPath: string, remotePath: string, options?: PutPathOptions): Promise<void> {
+    if (options?.privateParent) {
+      // A new private staging dir, as the exec protocol's `mkdir -m 700` (the umask applies: set it exactly).
+      await mkdir(dirname(remotePath), { mode: 0o700 });
+      await chmod(dirname(remotePath), 0o700);
+    }
     await rm(remotePath, { recursive: true, force: true });
     // verbatimSymlinks: a link is copied as the same link (not made absolute, never followed).
     await cp(localPath, remotePath, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });

@@ -172,7 +172,7 @@ export class PosixConnection implements Connection {
       `__rivet_e=$(mv -f -- ${shellQuote(staged)} ${shellQuote(remotePath)} 2>&1) || ` +
       `{ rm -rf -- "$__rivet_d"; __rivet_fail MV_ERROR ${shellQuote(`Could not move temporary file '${staged}' to ${remotePath}: `)}"$(printf '%s' "$__rivet_e" | tr '\n' ' ')"; }\n` +
       'rm -rf -- "$__rivet_d"';
-    const sent = await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, staged, options)).catch(async (error: unknown) => {
+    const sent = await this.#tryDirect('upload', remotePath, options, () => this.#primitives.putPath(localPath, staged, { ...options, privateParent: true })).catch(async (error: unknown) => {
       // A copy that failed halfway leaves part of the temp dir on the target: remove it (best effort).
       await this.#exec({ body: `rm -rf -- ${shellQuote(dir)}` }, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
       throw error;
@@ -232,6 +232,10 @@ export class PosixConnection implements Connection {
 
   close(): Promise<void> {
     return this.#primitives.close();
+  }
+
+  destroy(): void {
+    this.#primitives.destroy?.();
   }
 
   /** Run-as equal to the login user is ignored (T-41); the password falls back to the target's. */

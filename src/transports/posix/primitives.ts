@@ -35,11 +35,22 @@ export interface PosixPrimitives {
    * replacing it. Throws {@link TransferUnavailableError} when the transport cannot (ssh: no SFTP
    * subsystem); the caller then streams the data through `spawn` instead.
    */
-  putPath(localPath: string, remotePath: string, options: OperationOptions): Promise<void>;
+  putPath(localPath: string, remotePath: string, options: PutPathOptions): Promise<void>;
   /** Copies a remote file or directory to `localPath` (replacing it). Same fallback rule. */
   getPath(remotePath: string, localPath: string, options: OperationOptions): Promise<void>;
   /** Closes the connection; pending processes are killed. Idempotent. */
   close(): Promise<void>;
+  /** Drops the connection at once (see `Connection.destroy`); a pending close then settles. */
+  destroy?(): void;
+}
+
+/** Options of {@link PosixPrimitives.putPath}. */
+export interface PutPathOptions extends OperationOptions {
+  /**
+   * `remotePath`'s parent is a new private temp dir (an upload's staging dir): create it, mode 700
+   * as the exec protocol's temp dirs (`mkdir -m 700`), failing if it exists already.
+   */
+  privateParent?: boolean | undefined;
 }
 
 /** Thrown by putPath/getPath when the direct transfer channel is not available. */

@@ -19,7 +19,7 @@
 import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
-import { TransferUnavailableError, type PosixPrimitives } from '../posix/primitives.ts';
+import { TransferUnavailableError, type PosixPrimitives, type PutPathOptions } from '../posix/primitives.ts';
 import type { ExitStatus, OperationOptions, RemoteProcess } from '../transport.ts';
 import { resolveSshConfig, type ResolvedSshConfig, type ResolveEnv } from './config.ts';
 import { openSshChain } from './connect.ts';
@@ -60,6 +60,13 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => u
 }
 
 /** A FIFO counting semaphore whose waiters can be aborted. */
+/**
+ * Refusals of a session channel (exec or SFTP) taken as the server's MaxSessions and retried
+ * (after a short pause each) before the open fails: a server that keeps refusing with none of our
+ * sessions to free (a leftover process holding its session) must not hold the step forever.
+ */
+const MAX_SESSION_REFUSALS = 200;
+
 class SessionSlots {
   private used = 0;
   private readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -295,7 +302,7 @@ export class SshPrimitives implements PosixPrimitives {
         // the limit: wait for one of them instead of failing. The server accepted `peakSessions`
         // at once, so its limit is at least that; it frees a session a little after our close,
         // so a refusal right after a close is retried after a short pause.
-        if ((reason === 1 || reason === 2) && !this.closed && (this.slots.inUse > 0 || this.peakSessions > 0) && refusals < 200) {
+        if ((reason === 1 || reason === 2) && !this.closed && (this.slots.inUse > 0 || this.peakSessions > 0) && refusals < MAX_SESSION_REFUSALS) {
           this.slots.limit = Math.min(this.config.maxSessions, Math.max(1, this.slots.inUse, this.peakSessions));
           await pause(25, signal, () => this.canceledError('spawn'));
           continue;
@@ -371,9 +378,16 @@ export class SshPrimitives implements PosixPrimitives {
 
   /** The connection's one SFTP session, opened on first use (shared by concurrent callers). */
   private async getSftp(signal: AbortSignal): Promise<SFTPWrapper> {
-    for (;;) {
+    for (let refusals = 0; ; refusals++) {
       if (this.closed) throw this.lostError();
       if (this.sftpUnavailable) throw this.sftpUnavailable;
+      if (refusals > MAX_SESSION_REFUSALS) {
+        throw new RivetError(
+          ErrorKind.Connect,
+          `ssh ${this.target.name}: cannot open an SFTP session: the server refused it ${refusals} times in a row (its MaxSessions limit is taken, and not by a session of this step; a process left running on the target may hold one)`,
+          { issueCode: 'CONNECT_ERROR', target: this.target.name, details: { refusals } },
+        );
+      }
       this.sftp ??= this.openSftp();
       const sftp = await abortable(this.sftp, signal, () => this.canceledError('SFTP session'));
       if (sftp) return sftp;
@@ -440,12 +454,20 @@ export class SshPrimitives implements PosixPrimitives {
     }
   }
 
-  putPath(localPath: string, remotePath: string, options: OperationOptions): Promise<void> {
-    return this.transfer((sftp) => sftpPut(sftp, localPath, remotePath, options.signal), options.signal, `upload ${localPath} to ${remotePath}`);
+  putPath(localPath: string, remotePath: string, options: PutPathOptions): Promise<void> {
+    return this.transfer((sftp) => sftpPut(sftp, localPath, remotePath, options.signal, { privateParent: options.privateParent }), options.signal, `upload ${localPath} to ${remotePath}`);
   }
 
   getPath(remotePath: string, localPath: string, options: OperationOptions): Promise<void> {
     return this.transfer((sftp) => sftpGet(sftp, remotePath, localPath, options.signal), options.signal, `download ${remotePath} to ${localPath}`);
+  }
+
+  /** Destroys every client's socket at once: a close waiting for the server settles. */
+  destroy(): void {
+    this.closed = true;
+    this.lostReason ??= 'connection dropped by Rivet';
+    this.slots.failAll(this.lostError());
+    for (const client of this.clients) client.destroy();
   }
 
   close(): Promise<void> {

@@ -99,9 +99,23 @@ async function putFile(sftp: SFTPWrapper, local: string, remote: string, mode: n
   }
 }
 
-/** Copies a local file or directory (recursively) to `remote`, creating parents. */
-export async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, signal: AbortSignal): Promise<void> {
+/**
+ * Makes the private directory `dir` (mode 700, as `mkdir -m 700`): its parent must exist, and so
+ * must not `dir` (a fresh random name: an existing one is not ours).
+ */
+async function sftpMkdirPrivate(sftp: SFTPWrapper, dir: string): Promise<void> {
+  await promisify<void>((cb) => sftp.mkdir(dir, { mode: 0o700 }, cb));
+  // The server's umask applies to mkdir: set the mode exactly.
+  await promisify<void>((cb) => sftp.chmod(dir, 0o700, cb));
+}
+
+/**
+ * Copies a local file or directory (recursively) to `remote`, creating parents; with
+ * `privateParent`, `remote`'s parent is a new private directory (see {@link sftpMkdirPrivate}).
+ */
+export async function sftpPut(sftp: SFTPWrapper, local: string, remote: string, signal: AbortSignal, options: { privateParent?: boolean | undefined } = {}): Promise<void> {
   const st = await stat(local);
+  if (options.privateParent) await sftpMkdirPrivate(sftp, posix.dirname(remote));
   if (!st.isDirectory()) {
     await sftpMkdirP(sftp, posix.dirname(remote));
     await putFile(sftp, local, remote, st.mode, signal);
