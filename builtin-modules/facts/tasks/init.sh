@@ -7,8 +7,14 @@ export PATH
 LC_ALL=C
 export LC_ALL
 
-# json_escape STRING: print STRING as the body of a JSON string (no quotes).
+# json_escape STRING: print STRING as the body of a JSON string (no quotes). A string of
+# letters, digits and a few safe punctuation marks (every fact on most machines) is printed as is,
+# without starting awk.
 json_escape() {
+  case "$1" in
+    *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\ ._/:@,+=%~-]*) ;;
+    *) printf '%s' "$1"; return ;;
+  esac
   printf '%sX' "$1" | awk '
     BEGIN { for (i = 1; i < 32; i++) m[sprintf("%c", i)] = sprintf("\\u%04x", i)
             m["\t"] = "\\t"; m["\r"] = "\\r"; m["\b"] = "\\b"; m["\f"] = "\\f" }
@@ -20,9 +26,33 @@ json_escape() {
     END { sub(/X$/, "", res); printf "%s", res }'
 }
 
-# os_release_get KEY FILE: value of KEY in an os-release style file, quotes removed.
-os_release_get() {
-  sed -n "s/^$1=//p" "$2" 2>/dev/null | head -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+# unquote VALUE: sets $unquoted to VALUE without one pair of enclosing double quotes, then one
+# pair of single quotes (as os-release allows).
+unquote() {
+  unquoted=$1
+  case "$unquoted" in \"*\") unquoted=${unquoted#\"}; unquoted=${unquoted%\"} ;; esac
+  case "$unquoted" in \'*\') unquoted=${unquoted#\'}; unquoted=${unquoted%\'} ;; esac
+}
+
+# os_release_read FILE: sets id, id_like, version_id and codename from the first ID=, ID_LIKE=,
+# VERSION_ID= and VERSION_CODENAME= lines of an os-release style file, quotes removed (read by the
+# shell itself: no sed or head processes).
+os_release_read() {
+  seen=' '
+  while IFS= read -r line || [ -n "$line" ]; do
+    key=${line%%=*}
+    case "$key" in ID|ID_LIKE|VERSION_ID|VERSION_CODENAME) ;; *) continue ;; esac
+    case "$line" in *=*) ;; *) continue ;; esac
+    case "$seen" in *" $key "*) continue ;; esac
+    seen="$seen$key "
+    unquote "${line#*=}"
+    case "$key" in
+      ID) id=$unquoted ;;
+      ID_LIKE) id_like=$unquoted ;;
+      VERSION_ID) version_id=$unquoted ;;
+      VERSION_CODENAME) codename=$unquoted ;;
+    esac
+  done <"$1"
 }
 
 # Facter-style display name for an os-release ID.
@@ -72,10 +102,7 @@ id='' id_like='' version_id='' codename=''
 R=${RIVET_FACTS_ROOT:-}   # test hook: read release files below another root
 for f in "$R/etc/os-release" "$R/usr/lib/os-release"; do
   if [ -r "$f" ]; then
-    id=$(os_release_get ID "$f")
-    id_like=$(os_release_get ID_LIKE "$f")
-    version_id=$(os_release_get VERSION_ID "$f")
-    codename=$(os_release_get VERSION_CODENAME "$f")
+    os_release_read "$f"
     break
   fi
 done
@@ -101,7 +128,7 @@ done
 
 # Debian's point release lives in /etc/debian_version ("12.8"); os-release only has "12".
 if [ "$id" = debian ] && [ -r "$R/etc/debian_version" ]; then
-  dv=$(head -n 1 "$R/etc/debian_version")
+  dv=; { IFS= read -r dv || :; } <"$R/etc/debian_version"
   case "$dv" in [0-9]*.[0-9]*) version_id=$dv ;; esac
 fi
 
@@ -117,9 +144,15 @@ if [ -z "$id" ] && [ -z "$R" ] && command -v lsb_release >/dev/null 2>&1; then
   codename=$(lsb_release -sc 2>/dev/null)
 fi
 
-kernel=$(uname -s 2>/dev/null)
-kernelrelease=$(uname -r 2>/dev/null)
-hardware=$(uname -m 2>/dev/null)
+# One uname for the three (each is one word on every system); three when that is not so.
+set -- $(uname -s -r -m 2>/dev/null)
+if [ $# -eq 3 ]; then
+  kernel=$1 kernelrelease=$2 hardware=$3
+else
+  kernel=$(uname -s 2>/dev/null)
+  kernelrelease=$(uname -r 2>/dev/null)
+  hardware=$(uname -m 2>/dev/null)
+fi
 [ -n "$id" ] || { id=$(printf '%s' "$kernel" | tr '[:upper:]' '[:lower:]'); [ -n "$version_id" ] || version_id=$kernelrelease; }
 
 family=$(family_of "$id")
@@ -160,7 +193,11 @@ domain=''
 case "$fqdn" in *.*) domain=${fqdn#*.} ;; esac
 
 kernelversion=${kernelrelease%%[-+]*}
-kernelmajversion=$(printf '%s' "$kernelversion" | cut -d. -f1-2)
+# The first two dot-separated fields (cut -d. -f1-2).
+case "$kernelversion" in
+  *.*) rest=${kernelversion#*.}; kernelmajversion=${kernelversion%%.*}.${rest%%.*} ;;
+  *) kernelmajversion=$kernelversion ;;
+esac
 
 j() { printf '"%s"' "$(json_escape "$1")"; }
 

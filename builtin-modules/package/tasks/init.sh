@@ -23,8 +23,14 @@ noop=${PT__noop:-false}
 [ "$manager_options" = null ] && manager_options=''
 [ "$refresh" = null ] && refresh=false
 
-# json_escape STRING: print STRING as the body of a JSON string (no quotes).
+# json_escape STRING: print STRING as the body of a JSON string (no quotes). A string of
+# letters, digits and a few safe punctuation marks (every fact on most machines) is printed as is,
+# without starting awk.
 json_escape() {
+  case "$1" in
+    *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\ ._/:@,+=%~-]*) ;;
+    *) printf '%s' "$1"; return ;;
+  esac
   printf '%sX' "$1" | awk '
     BEGIN { for (i = 1; i < 32; i++) m[sprintf("%c", i)] = sprintf("\\u%04x", i)
             m["\t"] = "\\t"; m["\r"] = "\\r"; m["\b"] = "\\b"; m["\f"] = "\\f" }

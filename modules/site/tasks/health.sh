@@ -1,7 +1,13 @@
 #!/bin/sh
 # Checks a deployed static site (read-only). Parameters arrive as PT_* environment variables.
 root="$PT_root"
-json_escape() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+# Backslashes and double quotes escaped (sed only when there are any).
+json_escape() {
+  case "$1" in
+    *[\\\"]*) printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
 fail() {
   printf '{"_error":{"kind":"site/unhealthy","msg":"%s","details":{"root":"%s"}}}\n' "$(json_escape "$1")" "$(json_escape "$root")"
   exit 1
@@ -9,10 +15,14 @@ fail() {
 [ -d "$root" ] || fail "$root does not exist"
 [ -s "$root/index.html" ] || fail "$root/index.html is missing or empty"
 version=""
-[ -f "$root/VERSION" ] && version=$(sed -n 's/^version=//p' "$root/VERSION")
+if [ -f "$root/VERSION" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in version=*) version=${line#version=} ;; esac
+  done <"$root/VERSION"
+fi
 if [ -n "$PT_expect_version" ] && [ "$version" != "$PT_expect_version" ]; then
   fail "$root serves version '$version', expected '$PT_expect_version'"
 fi
-files=$(find "$root/" -type f | wc -l | tr -d ' ')
-bytes=$(cat "$root"/index.html | wc -c | tr -d ' ')
+files=$(($(find "$root/" -type f | wc -l)))
+bytes=$(($(wc -c <"$root/index.html")))
 printf '{"healthy":true,"version":"%s","files":%s,"index_bytes":%s}\n' "$(json_escape "$version")" "$files" "$bytes"

@@ -14,11 +14,11 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, realpath, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { realpath, rename, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RivetError } from '../../core/errors.ts';
+import { privateCacheDir } from './cache-dir.ts';
 import { registerTranslatedPlan } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
 import { loadPlanFile } from './discovery.ts';
@@ -30,17 +30,6 @@ export const UNTRANSLATABLE_PLAN = 'rivet/untranslatable-plan';
 function sdkSpecifier(): string {
   const here = fileURLToPath(import.meta.url);
   return new URL(`../../sdk/index${extname(here)}`, import.meta.url).href;
-}
-
-/** A private directory (mode 700) for translated plans; files are named by their content's hash. */
-async function cacheDir(): Promise<string> {
-  const dir = join(tmpdir(), `rivet-plans-${process.getuid?.() ?? 'user'}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await lstat(dir); // not stat: a symbolic link planted by another user is refused
-  if (!info.isDirectory() || (process.getuid !== undefined && (info.uid !== process.getuid() || (info.mode & 0o077) !== 0))) {
-    throw new RivetError('rivet/plan-cache-error', `The plan cache ${dir} must be a directory owned by this user with mode 700`, { details: { path: dir } });
-  }
-  return dir;
 }
 
 /** Translates a Bolt plan file and loads the result; fails before running when anything was left as a TODO. */
@@ -56,7 +45,7 @@ export async function loadBoltPlan(file: string, name: string | undefined): Prom
       location: { file: first.file, line: first.line },
     });
   }
-  const dir = await cacheDir();
+  const dir = await privateCacheDir();
   // Named by the code and the file it came from: two plan files never share a line map.
   const path = join(dir, `${createHash('sha256').update(file).update('\0').update(result.code).digest('hex').slice(0, 24)}.mts`);
   const temp = `${path}.${process.pid}.tmp`;

@@ -13,12 +13,11 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { closeNames } from '../../core/puppet-types/suggest.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import { BOLT_PLAN_FILE, PLAN_FILE, planFilesOf } from './files.ts';
-import { ensureTypeScriptLoader } from './typescript.ts';
+import { importTypeScript } from './typescript.ts';
 
 export { planFilesOf } from './files.ts';
 
@@ -93,24 +92,6 @@ export function findPlan(plans: readonly PlanEntry[], name: string, sources?: Pl
 }
 
 /**
- * Imports a plan file as ESM. A `.ts` file outside any `"type": "module"` package is CommonJS to
- * Node's loader, and tsx then cannot `require()` Rivet's ES modules from it: such files are
- * imported through tsx's `tsImport`, which always loads them as ES modules.
- */
-async function importPlanModule(file: string): Promise<{ default?: unknown }> {
-  const url = pathToFileURL(file).href;
-  await ensureTypeScriptLoader();
-  try {
-    return (await import(url)) as { default?: unknown };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ERR_REQUIRE_CYCLE_MODULE' && code !== 'ERR_REQUIRE_ESM' && !/require\(\) (of )?ES Module/i.test(String((error as Error).message))) throw error;
-    const { tsImport } = (await import('tsx/esm/api')) as { tsImport(specifier: string, parent: string): Promise<{ default?: unknown }> };
-    return tsImport(url, import.meta.url);
-  }
-}
-
-/**
  * Imports a plan file and returns its default export, which must come from `definePlan`. A Bolt
  * plan (`.pp`, `.yaml`) is translated to TypeScript first (`src/plan-convert`, loaded only then);
  * `name` is its plan name (a YAML plan's name comes from its path).
@@ -122,7 +103,7 @@ export async function loadPlanFile(file: string, name?: string): Promise<AnyPlan
   }
   let mod: { default?: unknown };
   try {
-    mod = await importPlanModule(file);
+    mod = await importTypeScript(file);
   } catch (error) {
     throw new RivetError(ErrorKind.Generic, `Cannot load the plan file ${file}: ${error instanceof Error ? error.message : String(error)}`, {
       issueCode: 'PLAN_LOAD_ERROR',

@@ -1,1 +1,2 @@
 export { LocalTransport, LocalPrimitives } from './transport.ts';
+export { LocalConnection } from './connection.ts';

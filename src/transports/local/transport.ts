@@ -1,7 +1,9 @@
 /**
- * The `local` transport: runs on the machine Rivet runs on, as child processes (X-12). Commands go
- * through the same {@link PosixConnection} as SSH, so env, stdin, run-as and temp dirs behave the
- * same; no command is ever assembled from data (no shell injection).
+ * The `local` transport: runs on the machine Rivet runs on, as child processes (X-12). Work as the
+ * current user takes {@link LocalConnection}'s direct path (one process per command, files and
+ * temp dirs with `fs`); run-as goes through the same {@link PosixConnection} as SSH, so env,
+ * stdin, run-as and temp dirs behave the same; no command is ever assembled from data (no shell
+ * injection).
  *
  * @example
  * ```ts
@@ -17,6 +19,7 @@ import { RivetError, ErrorKind } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
 import type { ConnectOptions, Connection, ExitStatus, OperationOptions, RemoteProcess, Transport } from '../transport.ts';
 import { PosixConnection } from '../posix/connection.ts';
+import { LocalConnection } from './connection.ts';
 import type { PosixPrimitives, PutPathOptions } from '../posix/primitives.ts';
 
 export class LocalPrimitives implements PosixPrimitives {
@@ -82,7 +85,8 @@ export class LocalTransport implements Transport {
   readonly name = 'local' as const;
 
   async connect(target: Target, _options: ConnectOptions): Promise<Connection> {
-    return new PosixConnection(new LocalPrimitives(target));
+    const primitives = new LocalPrimitives(target);
+    return new LocalConnection(primitives, new PosixConnection(primitives));
   }
 }
 

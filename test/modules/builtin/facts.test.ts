@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { busybox, runTask, sh } from './run-task.ts';
+
+const hasStrace = (() => {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const isDebian = (() => {
   try {
@@ -32,6 +42,23 @@ describe('builtin facts task', () => {
     expect(r.value['hostname']).toBe(sh('hostname').out.trim().split('.')[0]);
     expect(typeof r.value['fqdn']).toBe('string');
     expect(r.stderr).toBe('');
+  });
+
+  // Issue 8 (start-up): the facts task reads release files and escapes JSON in the shell itself;
+  // only uname, dpkg and hostname are started (counted with strace, every execve of the tree).
+  it.skipIf(!isDebian || !hasStrace)('starts no awk, sed, head, cut or tr: at most 4 programs besides its shell', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rivet-facts-strace-'));
+    try {
+      const log = path.join(dir, 'strace');
+      const r = runTask('facts', {}, { shell: ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', log, '/bin/sh'] });
+      expect(r.exitCode).toBe(0);
+      expect(r.value).toEqual(runTask('facts').value);
+      const programs = [...readFileSync(log, 'utf8').matchAll(/execve\("([^"]+)".*\) = 0$/gm)].map((m) => path.basename(m[1]!)).slice(1);
+      expect(programs.filter((p) => ['awk', 'sed', 'head', 'cut', 'tr'].includes(p))).toEqual([]);
+      expect(programs.length).toBeLessThanOrEqual(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.skipIf(!busybox)('gives the same answer under busybox ash', () => {
@@ -91,6 +118,11 @@ describe('builtin facts task', () => {
       label: 'openSUSE Leap 15.5',
       files: { 'etc/os-release': 'NAME="openSUSE Leap"\nVERSION_ID="15.5"\nID="opensuse-leap"\nID_LIKE="suse opensuse"\n' },
       expected: { name: 'OpenSuSE', family: 'Suse', full: '15.5', major: '15', minor: '5', codename: '' },
+    },
+    {
+      label: 'os-release: the first of a repeated key, a key without =, no final newline',
+      files: { 'etc/os-release': 'ID\nID=alpine\nID=ubuntu\nVERSION_ID_X=9\nVERSION_ID="3.19.1"' },
+      expected: { name: 'Alpine', family: 'Alpine', full: '3.19.1', major: '3', minor: '19', codename: '' },
     },
     {
       label: 'unknown derivative falls back to ID_LIKE',

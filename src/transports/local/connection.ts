@@ -1,0 +1,314 @@
+/**
+ * {@link LocalConnection}: the local transport's {@link Connection}. Work that runs as the user
+ * Rivet runs as needs no shell plumbing on this machine, so it takes the direct path: one child
+ * process per command, script or task (`/bin/sh -c <command> sh`, its own process group, env and
+ * stdin given by Node), and the temp dir, the script file, uploads and cleanup done with Node's
+ * `fs`, with no `mkdir`, `chmod`, `mv` or `rm` processes. Run-as (sudo) takes {@link PosixConnection}'s
+ * path unchanged, as on SSH. The results, errors (kinds, issue codes) and the shell the user's
+ * command runs in are the same on both paths.
+ *
+ * @example
+ * ```ts
+ * const conn = await new LocalTransport().connect(localhost, { signal });
+ * const r = await conn.run('id -un', { signal });        // one /bin/sh process
+ * await conn.upload('site/www', '/srv/www', { signal });  // no process at all
+ * ```
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, cp, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { basename, join } from 'node:path';
+import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
+import { shellJoin, shellQuote } from '../../core/shell.ts';
+import type { Target } from '../../core/target.ts';
+import { BoundedCapture } from '../posix/capture.ts';
+import type { PosixConnection } from '../posix/connection.ts';
+import { killScript } from '../posix/protocol.ts';
+import { isEnvName } from '../posix/quote.ts';
+import type { Connection, RunAs, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
+import type { LocalPrimitives } from './transport.ts';
+
+/** How long a TERM'd process group gets before KILL (as {@link PosixConnection}'s default). */
+const KILL_GRACE_MS = 2_000;
+/** How long the kill script may take beyond its own grace periods. */
+const KILL_EXEC_MS = 15_000;
+/** After the exit, how long to wait for the output streams to end (a background job may hold them). */
+const STREAM_DRAIN_MS = 1_000;
+
+interface DirectOptions extends RunOptions {
+  /** The private temp dir of the work: removed afterwards (and by a kill). */
+  tempDir?: string | undefined;
+}
+
+export class LocalConnection implements Connection {
+  readonly features: readonly string[] = ['shell'];
+  readonly #primitives: LocalPrimitives;
+  readonly #posix: PosixConnection;
+  readonly #children = new Set<() => void>();
+  #closed = false;
+
+  /** `posix` serves run-as; everything else runs directly. */
+  constructor(primitives: LocalPrimitives, posix: PosixConnection) {
+    this.#primitives = primitives;
+    this.#posix = posix;
+  }
+
+  get target(): Target {
+    return this.#primitives.target;
+  }
+
+  run(command: string, options: RunOptions): Promise<RunResult> {
+    if (this.#needsRunAs(options.runAs)) return this.#posix.run(command, options);
+    return this.#direct(command, options);
+  }
+
+  async runFile(options: RunFileOptions): Promise<RunResult> {
+    if (this.#needsRunAs(options.runAs)) return this.#posix.runFile(options);
+    const name = basename(options.file.name);
+    if (name === '' || name === '.' || name === '..') throw new RivetError(ErrorKind.TaskFile, `Invalid file name '${options.file.name}'`);
+    if (options.signal.aborted) return canceledResult(performance.now());
+    const tmpdir = options.tmpdir ?? '/tmp';
+    const dir = await this.#makePrivateDir(tmpdir);
+    try {
+      const path = join(dir, name);
+      await writeFile(path, options.file.content, { mode: 0o700, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+        throw this.#fileError('WRITE_ERROR', `Could not write ${path}: ${osMessage(error)}`);
+      });
+      // The mode given to writeFile is masked by the umask: set it exactly, as `chmod 700` does.
+      await chmod(path, 0o700).catch((error: NodeJS.ErrnoException) => {
+        throw this.#fileError('CHMOD_ERROR', `Could not make ${path} executable: ${osMessage(error)}`);
+      });
+      return await this.#direct(invocationLine(shellQuote(path), options), { ...options, tempDir: options.cleanup === false ? undefined : dir });
+    } finally {
+      if (options.cleanup !== false) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  runBundle(options: RunBundleOptions): Promise<RunResult> {
+    // Task files come as a tar archive, unpacked by the system's tar: the posix path (two execs).
+    return this.#posix.runBundle(options);
+  }
+
+  /**
+   * Bolt's upload semantics (see {@link PosixConnection.upload}): the copy goes to a private temp
+   * dir, then moves to the destination as `mv -f` would (into an existing directory, replacing a
+   * file). The copy and the common moves are done with `fs`; a move `rename` cannot do as `mv`
+   * would (another file system, replacing a directory, an error to report in `mv`'s words) is left
+   * to `mv` itself.
+   */
+  async upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void> {
+    if (this.#needsRunAs(options.runAs)) return this.#posix.upload(localPath, remotePath, options);
+    const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
+      throw new RivetError(ErrorKind.TaskFile, `The source '${localPath}' cannot be read: ${error.code ?? error.message}`, { issueCode: 'WRITE_ERROR' });
+    });
+    const dir = await this.#makePrivateDir(options.tmpdir ?? '/tmp');
+    try {
+      const staged = join(dir, basename(localPath));
+      await cp(localPath, staged, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }).catch((error: unknown) => {
+        throw new RivetError(ErrorKind.TaskFile, `Could not upload ${remotePath}: ${error instanceof Error ? error.message : String(error)}`, { issueCode: 'WRITE_ERROR', target: this.target.name, cause: error });
+      });
+      if (await renameLikeMv(staged, remotePath, info.isDirectory())) return;
+      const move = `mv -f -- ${shellQuote(staged)} ${shellQuote(remotePath)}`;
+      const result = await this.#direct(move, { signal: options.signal });
+      if (result.exitCode !== 0) {
+        const text = result.stderr.toString().trim().replaceAll('\n', ' ');
+        throw new RivetError(ErrorKind.TaskFile, `Could not move temporary file '${staged}' to ${remotePath}: ${text}`, { issueCode: 'MV_ERROR', target: this.target.name });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
+    return this.#posix.download(remotePath, localPath, options);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const stop of this.#children) stop();
+    await this.#posix.close();
+  }
+
+  /** Run-as is needed unless no user, or the user Rivet runs as, is asked for (T-41). */
+  #needsRunAs(runAs: RunAs | undefined): boolean {
+    return runAs !== undefined && runAs.user !== '' && runAs.user !== this.#primitives.loginUser;
+  }
+
+  /** A fresh private directory (mode 700) under `tmpdir`, or TMPDIR_ERROR. */
+  async #makePrivateDir(tmpdir: string): Promise<string> {
+    const dir = `${tmpdir.replace(/\/+$/, '')}/rivet.${randomBytes(8).toString('hex')}`;
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      await chmod(dir, 0o700);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw this.#fileError('TMPDIR_ERROR', `Could not create a temporary directory in ${tmpdir}: mkdir: cannot create directory '${dir}': ${osMessage(error as NodeJS.ErrnoException)}`);
+    }
+    return dir;
+  }
+
+  #fileError(issueCode: string, message: string): RivetError {
+    return new RivetError(ErrorKind.TaskFile, message, { issueCode, target: this.target.name });
+  }
+
+  /**
+   * Runs `command` with `/bin/sh -c` in its own process group: env and stdin from `options`,
+   * bounded output, timeout and cancel (TERM then KILL to the group, confirmed by
+   * {@link killScript}, which also removes the temp dir).
+   */
+  async #direct(command: string, options: DirectOptions): Promise<RunResult> {
+    const started = performance.now();
+    if (this.#closed) throw new RivetError(ErrorKind.Connect, `The local connection for ${this.target.name} is closed`, { issueCode: 'CONNECT_ERROR', target: this.target.name });
+    const env = childEnv(options.env);
+    if (options.signal.aborted) return canceledResult(started);
+    // `sh` as $0, as `sh -c` in a shell, so errors read `sh: 1: ...` (Bolt's local popen3).
+    const child = spawn('/bin/sh', ['-c', command, 'sh'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env });
+    const stdout = new BoundedCapture(options.maxOutputBytes);
+    const stderr = new BoundedCapture(options.maxOutputBytes);
+    const merged = new BoundedCapture(options.maxOutputBytes);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      merged.push(chunk);
+      options.onOutput?.('stdout', chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+      merged.push(chunk);
+      options.onOutput?.('stderr', chunk);
+    });
+    child.stdin.on('error', () => {
+      // The command may exit without reading its stdin (T-24): not an error.
+    });
+    child.stdin.end(options.stdin);
+
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => resolve({ code: 127, signal: null }));
+    });
+    let timedOut = false;
+    let canceled = false;
+    let confirmation: Promise<boolean> | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    const terminate = (): void => {
+      if (confirmation || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      confirmation = killGroup(child.pid, options.tempDir);
+    };
+    const onAbort = (): void => {
+      canceled = true;
+      terminate();
+    };
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          terminate();
+        }, options.timeoutMs),
+      );
+    }
+    const stop = (): void => terminate();
+    this.#children.add(stop);
+    try {
+      const status = await exited;
+      const killed = confirmation === undefined ? undefined : await confirmation;
+      await Promise.race([Promise.all([ended(child.stdout), ended(child.stderr)]), delay(STREAM_DRAIN_MS)]);
+      // A shell killed by a signal: 128+N, as the shell that waits for it reports (and Bolt shows).
+      const signalNumber = status.signal === null ? undefined : constants.signals[status.signal];
+      return {
+        stdout: stdout.toBuffer(),
+        stderr: stderr.toBuffer(),
+        merged: merged.toBuffer(),
+        droppedBytes: { stdout: stdout.dropped, stderr: stderr.dropped },
+        exitCode: signalNumber === undefined ? status.code : 128 + signalNumber,
+        signal: null,
+        durationMs: performance.now() - started,
+        timedOut,
+        canceled,
+        ...(killed === undefined ? {} : { killed }),
+      };
+    } finally {
+      this.#children.delete(stop);
+      options.signal.removeEventListener('abort', onAbort);
+      for (const timer of timers) clearTimeout(timer);
+    }
+  }
+}
+
+/** The environment of a child: Rivet's own plus `env` (validated as the posix path does). */
+function childEnv(env: Readonly<Record<string, string>> | undefined): NodeJS.ProcessEnv | undefined {
+  if (env === undefined || Object.keys(env).length === 0) return undefined;
+  for (const [name, value] of Object.entries(env)) {
+    if (!isEnvName(name)) throw new UsageError(`Invalid environment variable name '${name}'`);
+    if (value.includes('\0')) throw new UsageError(`Environment variable '${name}' contains a NUL byte`);
+  }
+  return { ...process.env, ...env };
+}
+
+/**
+ * TERM, then KILL, to process group `pgid`, confirmed gone (zombies aside), then `rm -rf` of
+ * `tempDir`: the same kill script the posix path runs. True when confirmed.
+ */
+function killGroup(pgid: number, tempDir: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const killer = spawn('/bin/sh', ['-c', killScript(pgid, KILL_GRACE_MS, tempDir)], { stdio: 'ignore' });
+    const timer = setTimeout(() => {
+      killer.kill('SIGKILL');
+      resolve(false);
+    }, KILL_GRACE_MS * 2 + KILL_EXEC_MS);
+    killer.once('error', () => resolve(false));
+    killer.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0);
+    });
+  });
+}
+
+/**
+ * `mv -f staged dest` with `rename`, when that is what `mv` would do: into `dest` when it is a
+ * directory (or a link to one), else onto `dest`, which must not exist or be a non-directory that a
+ * file replaces. False (nothing moved) for every other case, left to `mv`.
+ */
+async function renameLikeMv(staged: string, dest: string, isDirectory: boolean): Promise<boolean> {
+  const destInfo = await stat(dest).catch(() => undefined);
+  const final = destInfo?.isDirectory() ? join(dest, basename(staged)) : dest;
+  const existing = await lstat(final).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : undefined));
+  if (existing === undefined) return false;
+  if (existing !== null && (isDirectory || existing.isDirectory())) return false;
+  try {
+    await rename(staged, final);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `[interpreter...] <path> [args...]`, with the path a shell expression and the rest quoted. */
+function invocationLine(pathExpr: string, options: { interpreter?: readonly string[] | undefined; args?: readonly string[] | undefined }): string {
+  return [...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []), pathExpr, ...(options.args?.length ? [shellJoin(options.args)] : [])].join(' ');
+}
+
+/** An fs error as the C library words it ("No such file or directory"), as `mkdir` would print it. */
+function osMessage(error: NodeJS.ErrnoException): string {
+  const text = /^[A-Z0-9]+: ([^,]+)/.exec(error.message)?.[1] ?? error.message;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function canceledResult(started: number): RunResult {
+  const empty = Buffer.alloc(0);
+  return { stdout: empty, stderr: empty, merged: empty, exitCode: null, signal: null, durationMs: performance.now() - started, timedOut: false, canceled: true };
+}
+
+function ended(stream: NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
