@@ -4,7 +4,8 @@
  * `lib/bolt/config/transport/winrm.rb`): `ssl` (default true: HTTPS on 5986; false: HTTP on 5985
  * with NTLM message encryption), `ssl-verify`, `cacert`, `basic-auth-only` (HTTPS only), `port`,
  * `user`, `password`, `connect-timeout`, `tmpdir`, `cleanup`, `extensions`, `interpreters`;
- * `realm` (Kerberos) is refused with a clear error, as are `file-protocol: smb` and `smb-port`.
+ * `realm` (Kerberos) and `file-protocol: smb` are refused with a clear error naming the target;
+ * `smb-port` is accepted (Bolt's key) and unused, as files always go over WinRM itself.
  *
  * @example
  * ```ts
