@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { REDACTED, RivetError, Sensitive } from '../../core/index.ts';
 import { linearRegExpEngine } from '../../core/puppet-types/linear-regex.ts';
+import { simpleValidator } from './simple-schema.ts';
 import {
   PuppetTypeError,
   acceptsUndef,
@@ -101,8 +102,8 @@ export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunc
   const key = JSON.stringify(schema);
   let fn = bySchema.get(key);
   if (fn === undefined) {
-    sharedAjv ??= createAjv();
-    fn = sharedAjv.compile(schema);
+    // The simple schemas most parameter types become are checked without ajv (same results).
+    fn = (simpleValidator(schema) as ValidateFunction | undefined) ?? (sharedAjv ??= createAjv()).compile(schema);
     bySchema.set(key, fn);
   }
   return fn;
