@@ -64,13 +64,14 @@ export function hasUriPassword(uri: string): boolean {
  * ```ts
  * safeUri('alice:p@ss@host:22'); // 'alice@host:22'
  * safeUri('postgres://:pw@db/rivet'); // 'postgres://@db/rivet'
+ * safeUri('postgres://rivet:pw@db/runs', '***'); // 'postgres://rivet:***@db/runs' (`mask` in place of the password)
  * ```
  */
-export function safeUri(uri: string): string {
+export function safeUri(uri: string, mask?: string): string {
   const { scheme, userinfo, hostPort, tail } = splitAuthority(uri);
   const colon = userinfo?.indexOf(':') ?? -1;
   if (userinfo === undefined || colon < 0) return uri;
-  return `${scheme}${userinfo.slice(0, colon)}@${hostPort}${tail}`;
+  return `${scheme}${userinfo.slice(0, colon)}${mask === undefined ? '' : `:${mask}`}@${hostPort}${tail}`;
 }
 
 /**
@@ -82,11 +83,11 @@ const URI_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/(?:(?![a-z][a-z0-9+.-]*:\/\/)[^\s/?
 
 /**
  * Removes the password of every `scheme://user:password@` in the text (`scheme://:password@` too),
- * wherever it appears. URIs written without a scheme cannot be told from other text: remove those
+ * wherever it appears (or puts `mask` in its place). URIs written without a scheme cannot be told from other text: remove those
  * by name with {@link safeUri}.
  */
-export function redactUriPasswords(text: string): string {
-  return text.includes('@') ? text.replace(URI_IN_TEXT, (uri) => safeUri(uri)) : text;
+export function redactUriPasswords(text: string, mask?: string): string {
+  return text.includes('@') ? text.replace(URI_IN_TEXT, (uri) => safeUri(uri, mask)) : text;
 }
 
 /**

@@ -67,3 +67,45 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/**
+ * Starts `rivet worker ARGS` and resolves once it printed that it is taking batches; if it exits
+ * first, rejects at once with its stderr (a worker that cannot start must not leave a controller
+ * waiting for it).
+ */
+export async function startWorker(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Spawned> {
+  const worker = spawnRivet(['worker', ...args], cwd, env);
+  let exited = false;
+  void worker.exit.then(() => (exited = true));
+  await until('the worker to take batches', () => {
+    if (exited) throw new Error(`rivet worker ${args.join(' ')} exited before it took batches:\n${worker.stderr()}`);
+    return worker.stderr().includes('is taking batches');
+  });
+  return worker;
+}
+
+/**
+ * The controller's exit code; if one of `workers` exits first, the controller is killed and this
+ * rejects at once with that worker's stderr (instead of the controller waiting for its batches).
+ */
+export async function controllerExit(controller: Spawned, workers: readonly Spawned[]): Promise<number | null> {
+  const workerDied = workers.map((w) =>
+    w.exit.then((code) => {
+      throw new Error(`a rivet worker exited (code ${code}) before the controller:\n${w.stderr()}\n--- controller stderr ---\n${controller.stderr()}`);
+    }),
+  );
+  try {
+    return await Promise.race([controller.exit, ...workerDied]);
+  } catch (error) {
+    if (controller.child.exitCode === null) controller.child.kill('SIGKILL');
+    throw error;
+  } finally {
+    for (const p of workerDied) p.catch(() => {});
+  }
+}
+
+/** SIGTERM, then the worker's exit (bounded: `rivet worker --stop-timeout`). */
+export async function stopWorker(worker: Spawned): Promise<number | null> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
+  return worker.exit;
+}

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
 import { MODULE_LOG_PRELOAD } from '../helpers/module-log.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { BIN, jsonLines, SDK, spawnRivet } from './helpers.ts';
+import { BIN, controllerExit, jsonLines, SDK, spawnRivet, startWorker, stopWorker } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const CANARY_PARAM = 'canary-plan-param-5f1e2d';
@@ -74,14 +74,14 @@ describe.skipIf(skip !== undefined)('durable runs on local targets', () => {
     await pg.createDatabase('rivet_canary_workers');
     const url = pg.urlFor('rivet_canary_workers');
     const key = { RIVET_DURABLE_KEY: 'a-worker-key' };
-    const worker = spawnRivet(['worker', '--id', 'canary-worker', '--durable', url], dir, key);
+    // The controller starts once the worker takes batches; a worker that exits first fails the test at once.
+    const worker = await startWorker(['--id', 'canary-worker', '--durable', url], dir, key);
     try {
       const r = spawnRivet(['plan', 'run', 'demo::secret', '-t', 'web', `token=${CANARY_PARAM}`, '--durable', url, '--workers', '--format', 'jsonl'], dir, key);
-      expect(await r.exit, r.stderr()).toBe(0);
+      expect(await controllerExit(r, [worker]), r.stderr()).toBe(0);
       expect(jsonLines(r.stdout()).at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: { seen: 'token-seen\n' } });
     } finally {
-      worker.child.kill('SIGTERM');
-      await worker.exit;
+      await stopWorker(worker);
     }
     const dump = await pg.dump('rivet_canary_workers');
     expect(dump).toContain('rivet.batch');

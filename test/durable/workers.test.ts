@@ -15,7 +15,7 @@ import { makeProject, rivet } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
 import { TEST_USERS } from '../harness/users.ts';
-import { addresses, jsonLines, markerDir, SDK, spawnRivet, sshProject, until, type Spawned } from './helpers.ts';
+import { addresses, controllerExit, jsonLines, markerDir, SDK, spawnRivet, sshProject, startWorker, stopWorker, until, type Spawned } from './helpers.ts';
 
 const skip = sshdSkipReason() ?? postgresSkipReason();
 const exec = promisify(execFile);
@@ -102,8 +102,9 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     for (const dir of [projectA, projectB]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  function worker(project: string, id: string, url: string, extra: string[] = []): Spawned {
-    const w = spawnRivet(['worker', '--id', id, '--durable', url, '--concurrency', '5', ...extra], project);
+  /** A worker that takes batches (a worker that exits before it does fails the test with its stderr). */
+  async function worker(project: string, id: string, url: string, extra: string[] = []): Promise<Spawned> {
+    const w = await startWorker(['--id', id, '--durable', url, '--concurrency', '5', ...extra], project);
     workers.push(w);
     return w;
   }
@@ -113,13 +114,11 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     const url = pg.urlFor('rivet_workers');
     const dir = await sharedDir();
     // At most one batch at a time over both workers: overlap <= one worker's --concurrency (5), not 10.
-    const a = worker(projectA, 'worker-a', url, ['--global-concurrency', '1']);
-    await until('worker A to start', () => a.stderr().includes('is taking batches'));
-    const b = worker(projectB, 'worker-b', url);
-    await until('worker B to start', () => b.stderr().includes('is taking batches'));
+    const a = await worker(projectA, 'worker-a', url, ['--global-concurrency', '1']);
+    const b = await worker(projectB, 'worker-b', url);
 
     const controller = spawnRivet(['plan', 'run', 'demo::mark', '--targets', 'all', `dir=${dir}`, '--durable', url, '--workers', '--batch-size', '10', '--format', 'jsonl'], projectA);
-    expect(await controller.exit, controller.stderr() + failures(controller)).toBe(0);
+    expect(await controllerExit(controller, [a, b]), controller.stderr() + failures(controller)).toBe(0);
     const events = jsonLines(controller.stdout());
     expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: 'marked' });
     expect(events.filter((e) => e['type'] === 'target_finish').length).toBe(200);
@@ -137,8 +136,7 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     const shown = await rivet(['plan', 'show-run', runId, '--durable', url, '--format', 'json'], { cwd: projectA });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.json<{ steps: { results: unknown[] }[] }>().steps.map((s) => s.results.length)).toEqual([200]);
-    for (const w of [a, b]) w.child.kill('SIGTERM');
-    await Promise.all([a.exit, b.exit]);
+    await Promise.all([stopWorker(a), stopWorker(b)]);
     await rm(dir, { recursive: true, force: true });
   }, 1_200_000);
 
@@ -147,8 +145,7 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     const url = pg.urlFor('rivet_workers_kill');
     const dir = await sharedDir();
     const targets = addresses(40);
-    const a = worker(projectA, 'worker-k', url, ['--global-concurrency', '10', '--concurrency', '50']);
-    await until('the worker to start', () => a.stderr().includes('is taking batches'));
+    const a = await worker(projectA, 'worker-k', url, ['--global-concurrency', '10', '--concurrency', '50']);
     const controller = spawnRivet(['plan', 'run', 'demo::mark', '--targets', targets.join(','), `dir=${dir}`, 'gate=true', '--durable', url, '--workers', '--batch-size', '20', '--format', 'jsonl'], projectA);
     // Both batches are running: the 20 even targets have a recorded result (Rivet's view), the odd ones wait for the gate.
     const client = await DBOSClient.create({ systemDatabaseUrl: url });
@@ -169,8 +166,8 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     });
     const before = await markers(dir, targets);
     await writeFile(join(dir, 'gate'), '');
-    const restarted = worker(projectA, 'worker-k', url, ['--concurrency', '50']);
-    expect(await controller.exit, controller.stderr() + failures(controller)).toBe(0);
+    const restarted = await worker(projectA, 'worker-k', url, ['--concurrency', '50']);
+    expect(await controllerExit(controller, [restarted]), controller.stderr() + failures(controller)).toBe(0);
     expect(jsonLines(controller.stdout()).at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: 'marked' });
     const after = await markers(dir, targets);
     for (const [i, t] of targets.entries()) {
@@ -186,8 +183,7 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
         expect(after[t], t).toHaveLength(1);
       }
     }
-    restarted.child.kill('SIGTERM');
-    await restarted.exit;
+    await stopWorker(restarted);
     await rm(dir, { recursive: true, force: true });
   }, 1_200_000);
 });

@@ -15,7 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,14 @@ export interface PostgresServer extends AsyncDisposable {
   createDatabase(name: string): Promise<void>;
   /** `pg_dump` of a database, as SQL text. */
   dump(database?: string): Promise<string>;
+  /**
+   * Freezes the server (SIGSTOP to the postmaster and every backend): connections stay open and
+   * queries get no answer, as with a database host that hangs. Resolves with the function that
+   * thaws it (SIGCONT).
+   */
+  freeze(): Promise<() => Promise<void>>;
+  /** Bytes clients sent that the server has not read yet (queries waiting on a frozen server), from /proc/net/tcp. */
+  unreadBytes(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -113,6 +121,34 @@ export async function startPostgres(): Promise<PostgresServer> {
       async dump(database = 'postgres') {
         const { stdout } = await run(join(bin, 'pg_dump'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, database], { maxBuffer: 512 * 1024 * 1024 });
         return stdout;
+      },
+      async freeze() {
+        const postmaster = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+        const children = await run('pgrep', ['-P', String(postmaster)]).then(
+          (r) => r.stdout.trim().split('\n').filter(Boolean).map(Number),
+          () => [] as number[],
+        );
+        const pids = [postmaster, ...children];
+        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+        return async () => {
+          for (const pid of pids) {
+            try {
+              process.kill(pid, 'SIGCONT');
+            } catch {
+              // gone meanwhile
+            }
+          }
+        };
+      },
+      async unreadBytes() {
+        const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+        let total = 0;
+        for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
+          const fields = line.trim().split(/\s+/);
+          // local_address rem_address st tx_queue:rx_queue; 01 = ESTABLISHED, on the server's side.
+          if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '01') total += parseInt(fields[4]!.split(':')[1]!, 16);
+        }
+        return total;
       },
       stop,
       [Symbol.asyncDispose]: stop,

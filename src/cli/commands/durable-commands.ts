@@ -19,18 +19,31 @@ function positiveStep(value: string): number {
   return n;
 }
 
+function batchSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--batch-size expects a whole number (1, 2, ...), got '${value}'`);
+  return n;
+}
+
+/** `--workers` and `--batch-size`, as `plan run --durable` has them. */
+function addBatchFlags(cmd: Command, what: string): Command {
+  return cmd
+    .option('--workers', `run the steps ${what} on \`rivet worker\` processes, in batches (give it when the run was started with --workers)`)
+    .addOption(new Option('--batch-size <n>', 'targets per batch (default 500; with --workers 100)').argParser(batchSize));
+}
+
 export function durablePlanCommands(ctx: CliContext): Command[] {
   const load = () => import('./durable.ts');
   const resume = addRunFlags(new Command('resume').description('Continue a durable run: finished steps are not run again, and only targets without a result run').argument('<run-id>', 'the run id printed when the run started'), { targets: false })
-    .option('--durable <postgres-url>', URL_HELP)
-    .option('--workers', 'run the steps left on `rivet worker` processes (give it when the run was started with --workers)')
-    .addHelpText('after', '\nExamples:\n  rivet plan resume r20261201T143000-1a2b3c4d\n\nSee docs/durable.md.');
+    .option('--durable <postgres-url>', URL_HELP);
+  addBatchFlags(resume, 'left').addHelpText('after', '\nExamples:\n  rivet plan resume r20261201T143000-1a2b3c4d\n  rivet plan resume r20261201T143000-1a2b3c4d --workers --batch-size 200\n\nSee docs/durable.md.');
   resume.action(async (runId: string, flags: PlanFlags) => {
     ctx.exitCode = await (await load()).resumeRun(ctx, runId, flags);
   });
   const retry = addRunFlags(new Command('retry').description('Run a durable run again from a step, as a new run (the steps before it keep their results)').argument('<run-id>', 'the run to retry'), { targets: false })
     .requiredOption('--from-step <n>', 'the first plan step to run again (1-based, as `rivet plan show-run` numbers them)', positiveStep)
     .option('--durable <postgres-url>', URL_HELP);
+  addBatchFlags(retry, 'from --from-step on').addHelpText('after', '\nExamples:\n  rivet plan retry r20261201T143000-1a2b3c4d --from-step 4\n  rivet plan retry r20261201T143000-1a2b3c4d --from-step 4 --workers --batch-size 200\n\nSee docs/durable.md.');
   retry.action(async (runId: string, flags: PlanFlags & { fromStep: number }) => {
     ctx.exitCode = await (await load()).retryRun(ctx, runId, flags.fromStep, flags);
   });

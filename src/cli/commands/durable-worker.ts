@@ -10,7 +10,7 @@ import { UsageError } from '../../core/errors.ts';
 import { addRunFlags, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 
-type WorkerFlags = GlobalFlags & { id: string; durable?: string; globalConcurrency?: number; workerConcurrency?: number; rateLimit?: { limitPerPeriod: number; periodSec: number } };
+type WorkerFlags = GlobalFlags & { id: string; durable?: string; globalConcurrency?: number; workerConcurrency?: number; rateLimit?: { limitPerPeriod: number; periodSec: number }; stopTimeout?: number };
 
 function count(flag: string) {
   return (value: string): number => {
@@ -18,6 +18,13 @@ function count(flag: string) {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} expects a whole number of batches (1, 2, ...), got '${value}'`);
     return n;
   };
+}
+
+/** `--stop-timeout 30`: seconds (a positive number). */
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--stop-timeout expects a number of seconds, e.g. 30, got '${value}'`);
+  return n;
 }
 
 /** `--rate-limit 10/60`: at most 10 batches started per 60 seconds. */
@@ -37,21 +44,23 @@ export function workerCommand(ctx: CliContext): Command {
     .addOption(new Option('--global-concurrency <n>', 'set the queue\'s limit of batches running at once over all workers (stored in Postgres)').argParser(count('--global-concurrency')))
     .addOption(new Option('--worker-concurrency <n>', 'set the queue\'s limit of batches running at once in each worker (stored in Postgres)').argParser(count('--worker-concurrency')))
     .addOption(new Option('--rate-limit <batches/seconds>', 'set the queue\'s limit of batches started per period over all workers, e.g. 10/60 (stored in Postgres)').argParser(rateLimit))
+    .addOption(new Option('--stop-timeout <seconds>', 'on SIGTERM or Ctrl-C, wait at most this long for the database to close, then exit anyway (default: RIVET_DURABLE_STOP_TIMEOUT, else 30)').argParser(seconds))
     .addHelpText(
       'after',
       '\nExamples:\n  rivet worker --id worker-a --durable postgres://rivet@db/rivet_runs\n  rivet worker --id worker-b --global-concurrency 4 --rate-limit 20/60\n  rivet plan run site::deploy --targets all --durable --workers   # the controller\n\nSee docs/durable.md, "Workers".',
     );
   cmd.action(async (flags: WorkerFlags) => {
-    const [{ durableUrl }, { openWorker }, { serializerFor }] = await Promise.all([import('./durable.ts'), import('../../runtime/durable/workers.ts'), import('../../runtime/durable/engine.ts')]);
+    const [{ durableUrl, stopTimeoutMs }, { openWorker }, { serializerFor }] = await Promise.all([import('./durable.ts'), import('../../runtime/durable/workers.ts'), import('../../runtime/durable/engine.ts')]);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flags.id)) throw new UsageError(`--id expects a name of letters, digits, '.', '_' and '-', got '${flags.id}'`);
     // Not Ctrl-C's signal: a stopping worker must not record its in-flight targets as canceled (they run again when it restarts).
     const runtime = await runtimeFromFlags(flags, ctx.io, new AbortController().signal);
     ctx.onRuntime(runtime);
     printWarnings(runtime, ctx.io);
-    const url = durableUrl(flags.durable, runtime.project.config.durable, ctx.io.env);
+    const { url, source } = durableUrl(flags.durable, { url: runtime.project.config.durable, file: runtime.project.file }, ctx.io.env);
     const log = (entry: unknown) => runtime.events.log('debug', `DBOS: ${entry instanceof Error ? entry.message : String(entry)}`);
     const worker = await openWorker({
       url,
+      urlSource: source,
       runtime,
       executorId: flags.id,
       serializer: serializerFor({ url, key: ctx.io.env['RIVET_DURABLE_KEY'] }),
@@ -60,7 +69,8 @@ export function workerCommand(ctx: CliContext): Command {
     });
     ctx.io.err.write(`Worker ${flags.id} is taking batches from the rivet-workers queue (stop it with Ctrl-C or SIGTERM)\n`);
     await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
-    await worker.close();
+    const outcome = await worker.close(flags.stopTimeout !== undefined ? flags.stopTimeout * 1000 : stopTimeoutMs(ctx.io.env));
+    if (!outcome.stopped) ctx.io.err.write(`Worker ${flags.id} did not stop cleanly (${outcome.reason}); exiting anyway\n`);
     ctx.io.err.write(`Worker ${flags.id} stopped; batches it had not finished continue when a worker with the same --id starts\n`);
   });
   return cmd;

@@ -20,7 +20,6 @@ import { randomBytes } from 'node:crypto';
 import { DBOS, DBOSClient } from '@dbos-inc/dbos-sdk';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { Sensitive } from '../../core/result.ts';
-import { redactUriPasswords } from '../../core/uri-passwords.ts';
 import { normalizeParams } from '../plans/params.ts';
 import type { PlanRunner } from '../plans/run.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
@@ -28,7 +27,11 @@ import { DurableStepHook, parseStepName, type StoredResult } from './hook.ts';
 import { assertSecretsAvailable, durableSerializer, type DurableSerializer } from './serializer.ts';
 import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
 import { APP, APP_VERSION, PLAN_WORKFLOW } from './app.ts';
-import { workerDispatch } from './workers.ts';
+import { DEFAULT_WAIT_WARNINGS, workerDispatch, type WaitWarnings } from './workers.ts';
+import { DEFAULT_STOP_TIMEOUT_MS, stopWithin } from './stop.ts';
+import { assertReachable, databaseError, redactUrl } from './database-errors.ts';
+import { safeName } from '../../core/target.ts';
+import { redactUriPasswords, scrubStrings } from '../../core/uri-passwords.ts';
 
 export type { DurableOptions, DurableRunInfo, DurableStepInfo, OpenDurableOptions } from './types.ts';
 
@@ -38,10 +41,15 @@ const WORKFLOW = PLAN_WORKFLOW;
 export interface PlanRunInput {
   plan: string;
   params: Record<string, unknown>;
+  /**
+   * Parameters stored as `Sensitive` (encrypted) only because they hold a URI password
+   * (`targets=ssh://root:pw@web1`): the plan gets them back as they were given.
+   */
+  uriSecrets?: string[] | undefined;
   runAs?: string | undefined;
 }
 
-let environment: { runner: PlanRunner; client: DBOSClient; batchSize: number; workers: boolean } | undefined;
+let environment: { runner: PlanRunner; client: DBOSClient; batchSize: number; workers: boolean; warnings: WaitWarnings } | undefined;
 
 async function planWorkflowBody(input: PlanRunInput): Promise<unknown> {
   if (environment === undefined) throw new RivetError(ErrorKind.Usage, 'A durable run started before openDurable() set up its runtime');
@@ -50,12 +58,12 @@ async function planWorkflowBody(input: PlanRunInput): Promise<unknown> {
   // Which targets of which steps already have a result (read outside DBOS's journal on purpose).
   const steps = (await client.listWorkflowSteps(runId)) ?? [];
   const recorded = new Set(steps.filter((s) => s.error === null && parseStepName(s.name) !== undefined).map((s) => s.name));
-  const dispatch = workers ? workerDispatch(client, runId, runner.runtime) : undefined;
+  const dispatch = workers ? workerDispatch(client, runId, runner.runtime, environment.warnings) : undefined;
   const hook = new DurableStepHook(runner.runtime, recorded, batchSize, { dispatch });
   // Sensitive parameters are stored encrypted; the plan's parameter checks want them plain (and wrap them again).
   assertSecretsAvailable(input.params);
   const { plan } = await runner.load(input.plan);
-  const sensitive = new Set(normalizeParams(plan.params).filter((p) => p.sensitive).map((p) => p.name));
+  const sensitive = new Set([...normalizeParams(plan.params).filter((p) => p.sensitive).map((p) => p.name), ...(input.uriSecrets ?? [])]);
   const params = Object.fromEntries(Object.entries(input.params).map(([k, v]) => [k, sensitive.has(k) && v instanceof Sensitive ? v.unwrap() : v]));
   return runner.run(plan, params, { name: input.plan, stepHook: hook, runAs: input.runAs });
 }
@@ -78,14 +86,34 @@ export function runExecutorId(runId: string): string {
   return `rivet-controller-${runId}`;
 }
 
-/** `params` with every parameter the plan declares sensitive wrapped in `Sensitive` (so it is encrypted). */
-function protectParams(plan: AnyPlan | undefined, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/**
+ * `params` with every parameter the plan declares sensitive, and every one holding a URI password
+ * (`ssh://root:pw@web1`, `root:pw@web1`, as in `targets`), wrapped in `Sensitive` (so encrypted);
+ * `uriSecrets` names the latter.
+ */
+function protectParams(plan: AnyPlan | undefined, params: Readonly<Record<string, unknown>>): { params: Record<string, unknown>; uriSecrets: string[] } {
   const out = { ...params };
-  if (plan === undefined) return out;
-  for (const p of normalizeParams(plan.params)) {
-    if (p.sensitive && out[p.name] !== undefined && !(out[p.name] instanceof Sensitive)) out[p.name] = new Sensitive(out[p.name]);
+  const declared = new Set(plan === undefined ? [] : normalizeParams(plan.params).filter((p) => p.sensitive).map((p) => p.name));
+  const uriSecrets: string[] = [];
+  for (const [name, value] of Object.entries(out)) {
+    if (value === undefined || value instanceof Sensitive) continue;
+    if (declared.has(name)) out[name] = new Sensitive(value);
+    else if (holdsUriPassword(value)) {
+      out[name] = new Sensitive(value);
+      uriSecrets.push(name);
+    }
   }
-  return out;
+  return { params: out, uriSecrets };
+}
+
+/** True when a string in `value` (at any depth) holds a URI password: `scheme://user:pw@` or a `user:pw@host` target name. */
+export function holdsUriPassword(value: unknown): boolean {
+  let found = false;
+  scrubStrings(value, (text) => {
+    if (!found && text.includes('@')) found = redactUriPasswords(text) !== text || text.split(/[\s,]+/).some((part) => part !== '' && safeName({ name: part }) !== part);
+    return text;
+  });
+  return found;
 }
 
 export function serializerFor(options: DurableOptions): DurableSerializer {
@@ -96,15 +124,18 @@ export function serializerFor(options: DurableOptions): DurableSerializer {
 export class DurableRuns implements DurableRunsApi {
   readonly #client: DBOSClient;
   readonly #runner: PlanRunner;
+  readonly #closeTimeoutMs: number;
 
-  private constructor(client: DBOSClient, runner: PlanRunner) {
+  private constructor(client: DBOSClient, runner: PlanRunner, closeTimeoutMs: number) {
     this.#client = client;
     this.#runner = runner;
+    this.#closeTimeoutMs = closeTimeoutMs;
   }
 
   /** @internal Use {@link openDurable}. */
   static async open(options: OpenDurableOptions): Promise<DurableRuns> {
     if (DBOS.isInitialized()) throw new UsageError('Durable runs are already open in this process (DBOS runs once per process)');
+    await assertReachable(options.url, options.urlSource);
     const serializer = serializerFor(options);
     DBOS.setConfig({
       name: APP,
@@ -118,16 +149,31 @@ export class DurableRuns implements DurableRunsApi {
       // Controllers never take batches from the workers' queue (rivet worker does).
       listenQueues: [],
     });
-    const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer, applicationName: APP });
-    environment = { runner: options.runner, client, batchSize: options.batchSize ?? (options.workers === true ? 100 : 500), workers: options.workers === true };
+    let client: DBOSClient;
+    try {
+      client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer, applicationName: APP });
+    } catch (error) {
+      throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
+    }
+    environment = {
+      runner: options.runner,
+      client,
+      batchSize: options.batchSize ?? (options.workers === true ? 100 : 500),
+      workers: options.workers === true,
+      warnings: {
+        firstMs: options.waitWarnings?.firstMs ?? DEFAULT_WAIT_WARNINGS.firstMs,
+        everyMs: options.waitWarnings?.everyMs ?? DEFAULT_WAIT_WARNINGS.everyMs,
+        databaseHint: redactUrl(options.url, options.url),
+      },
+    };
     try {
       await DBOS.launch();
     } catch (error) {
       environment = undefined;
-      await client.destroy();
-      throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUriPasswords(String((error as Error).message))}`);
+      await stopWithin(options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy()]);
+      throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
     }
-    return new DurableRuns(client, options.runner);
+    return new DurableRuns(client, options.runner, options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
   }
 
   /** Starts a run; `result` settles when the plan finishes (or fails). */
@@ -136,7 +182,8 @@ export class DurableRuns implements DurableRunsApi {
     const loaded = isPlan(plan) ? plan : (await this.#runner.load(plan)).plan;
     const name = typeof plan === 'string' ? plan : (options.name ?? this.#runner.list().find((e) => e.file === loaded.file)?.name);
     if (name === undefined) throw new UsageError('A durable run needs a plan from the project (a name, or a plan object found in the project)');
-    const input: PlanRunInput = { plan: name, params: protectParams(loaded, params), runAs: options.runAs };
+    const { params: stored, uriSecrets } = protectParams(loaded, params);
+    const input: PlanRunInput = { plan: name, params: stored, ...(uriSecrets.length > 0 ? { uriSecrets } : {}), runAs: options.runAs };
     const handle = await DBOS.startWorkflow(planWorkflow, { workflowID: runId })(input);
     return { runId, result: handle.getResult() };
   }
@@ -172,10 +219,16 @@ export class DurableRuns implements DurableRunsApi {
     return showRun(this.#client, runId);
   }
 
-  async close(): Promise<void> {
-    await DBOS.shutdown();
-    await this.#client.destroy();
+  /**
+   * Shuts DBOS down within `closeTimeoutMs` (default 30 s). Past it, or when the database fails,
+   * a `warn` log event says so and it settles anyway (false): the caller can exit, and a run
+   * that had not finished is continued by `resume`.
+   */
+  async close(): Promise<boolean> {
+    const outcome = await stopWithin(this.#closeTimeoutMs, [() => DBOS.shutdown(), () => this.#client.destroy()]);
     environment = undefined;
+    if (!outcome.stopped) this.#runner.runtime.events.log('warn', `The durable run database connection did not close cleanly (${outcome.reason}); going on without it`);
+    return outcome.stopped;
   }
 }
 
@@ -222,15 +275,19 @@ async function showRun(client: DBOSClient, runId: string): Promise<{ run: Durabl
 
 /** Lists and shows runs without launching DBOS (no recovery, no work): `rivet plan runs` / `show-run`. */
 export async function withDurableClient<T>(options: DurableOptions, use: (client: { list(limit?: number): Promise<DurableRunInfo[]>; show(runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }> }) => Promise<T>): Promise<T> {
+  await assertReachable(options.url, options.urlSource);
   let client: DBOSClient;
   try {
     client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: serializerFor(options), applicationName: APP });
   } catch (error) {
-    throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUriPasswords(String((error as Error).message))}`);
+    throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
   }
   try {
     return await use({ list: (limit = 100) => listRuns(client, limit), show: (runId) => showRun(client, runId) });
+  } catch (error) {
+    // Rivet's own errors (no such run) as they are; the driver's (refused, unknown host, bad password) name the database.
+    throw error instanceof RivetError ? error : databaseError('Cannot read the durable run database', error, options.url, options.urlSource);
   } finally {
-    await client.destroy();
+    await stopWithin(DEFAULT_STOP_TIMEOUT_MS, [() => client.destroy()]);
   }
 }

@@ -13,7 +13,7 @@
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
-import type { Target } from '../../core/target.ts';
+import { safeName, type Target } from '../../core/target.ts';
 import type { Runtime } from '../runtime.ts';
 import type { PlanStepCall, StepHook } from '../plans/step-hook.ts';
 
@@ -25,7 +25,15 @@ export interface StoredResult {
   durationMs: number;
 }
 
-/** `rivet.<step>.<action>:<target>`: the DBOS step name of one target of one plan step. */
+/**
+ * The name a target's results are kept under in Postgres: its name without the password of its
+ * URI (`ssh://root:pw@web1` is kept as `ssh://root@web1`), so no password reaches the journal.
+ */
+export function targetKey(target: Pick<Target, 'name'>): string {
+  return safeName(target);
+}
+
+/** `rivet.<step>.<action>:<target>`: the DBOS step name of one target of one plan step (`target` is a {@link targetKey}). */
 export function stepName(step: number, action: string, target: string): string {
   return `rivet.${step}.${action}:${target}`;
 }
@@ -42,9 +50,10 @@ function stored(result: Result): StoredResult {
 
 /**
  * Runs one batch of a step somewhere else (durable workers, see `workers.ts`): settles each
- * target's result. `step` is the plan step number.
+ * target's result. `step` is the plan step number; `position` is the batch's number (1-based) and
+ * the step's number of batches.
  */
-export type BatchDispatch = (step: number, call: PlanStepCall, batch: readonly Target[]) => Map<string, Promise<StoredResult>>;
+export type BatchDispatch = (step: number, call: PlanStepCall, batch: readonly Target[], position: { index: number; of: number }) => Map<string, Promise<StoredResult>>;
 
 export class DurableStepHook implements StepHook {
   #step: number;
@@ -68,7 +77,7 @@ export class DurableStepHook implements StepHook {
 
   async step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
     const step = ++this.#step;
-    const names = call.targets.map((target) => stepName(step, call.action, target.name));
+    const names = call.targets.map((target) => stepName(step, call.action, targetKey(target)));
     const pending = call.targets.filter((_, i) => !this.#recorded.has(names[i]!));
     const done = call.targets.length - pending.length;
     if (done > 0) {
@@ -76,9 +85,11 @@ export class DurableStepHook implements StepHook {
     }
     const results = new Map<string, Promise<StoredResult>>();
     const dispatch = this.#dispatch;
+    const batches = Math.ceil(pending.length / this.#batchSize);
     for (let i = 0; i < pending.length; i += this.#batchSize) {
       const batch = pending.slice(i, i + this.#batchSize);
-      const settled = dispatch !== undefined && call.remote !== undefined ? dispatch(step, call, batch) : this.#runBatch(batch, run);
+      const position = { index: i / this.#batchSize + 1, of: batches };
+      const settled = dispatch !== undefined && call.remote !== undefined ? dispatch(step, call, batch, position) : this.#runBatch(batch, run);
       for (const [name, result] of settled) results.set(name, result);
     }
     const stored = await Promise.all(
@@ -103,31 +114,33 @@ export class DurableStepHook implements StepHook {
    * for the rest of the batch. The batch's own ResultSet settles whatever the events missed.
    */
   #runBatch(batch: readonly Target[], run: (only?: readonly Target[]) => Promise<ResultSet>): Map<string, Promise<StoredResult>> {
+    // Keyed by password-free name: events name targets without the password of their URI.
     const settle = new Map<string, { resolve(r: StoredResult): void; reject(e: unknown): void }>();
     const results = new Map<string, Promise<StoredResult>>();
     for (const target of batch) {
-      const result = new Promise<StoredResult>((resolve, reject) => settle.set(target.name, { resolve, reject }));
+      const result = new Promise<StoredResult>((resolve, reject) => settle.set(targetKey(target), { resolve, reject }));
       result.catch(() => {}); // awaited by the target's DBOS step; a failure is reported there
       results.set(target.name, result);
     }
-    const names = batch.map((t) => t.name).join('\0');
+    const keyOf = (name: string) => targetKey({ name });
+    const keys = batch.map(targetKey).join('\0');
     let stepId: number | undefined;
     const off = this.#runtime.events.on((event) => {
-      if (event.type === 'step_start' && stepId === undefined && event.targets.join('\0') === names) stepId = event.stepId;
+      if (event.type === 'step_start' && stepId === undefined && event.targets.map(keyOf).join('\0') === keys) stepId = event.stepId;
       else if (event.type === 'target_finish' && event.stepId === stepId) {
         const r = event.result;
-        settle.get(event.target)?.resolve({ action: r.action, object: r.object, value: r.value as ResultValue, durationMs: event.durationMs });
+        settle.get(keyOf(event.target))?.resolve({ action: r.action, object: r.object, value: r.value as ResultValue, durationMs: event.durationMs });
       }
     });
     run(batch).then(
       (set) => {
         off();
-        for (const result of set.results) settle.get(result.target.name)?.resolve(stored(result));
-        for (const target of batch) settle.get(target.name)?.reject(new Error(`The step returned no result for ${target.name}`));
+        for (const result of set.results) settle.get(targetKey(result.target))?.resolve(stored(result));
+        for (const target of batch) settle.get(targetKey(target))?.reject(new Error(`The step returned no result for ${targetKey(target)}`));
       },
       (error: unknown) => {
         off();
-        for (const target of batch) settle.get(target.name)?.reject(error);
+        for (const target of batch) settle.get(targetKey(target))?.reject(error);
       },
     );
     return results;

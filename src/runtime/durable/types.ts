@@ -10,6 +10,8 @@ import type { AnyPlan } from '../../sdk/plan.ts';
 export interface DurableOptions {
   /** Postgres URL of DBOS's system database (created when missing). */
   url: string;
+  /** Where `url` came from, named in errors (e.g. `--durable`, `RIVET_DURABLE_URL`). */
+  urlSource?: string | undefined;
   /** Encrypts `Sensitive` values in the database (default `RIVET_DURABLE_KEY`); without it they are left out. */
   key?: string | undefined;
   /** Targets per batch when a step runs (default 500; with `workers`, 100). */
@@ -29,6 +31,14 @@ export interface OpenDurableOptions extends DurableOptions {
    * batches of `batchSize` on the `rivet-workers` queue instead of running in this process.
    */
   workers?: boolean | undefined;
+  /**
+   * With `workers`: a batch still queued (no worker took it) after `firstMs` (default 15 000) is
+   * reported as a `warn` log event, naming it and how to start a worker; again every `everyMs`
+   * (default 60 000) while batches wait.
+   */
+  waitWarnings?: { firstMs?: number; everyMs?: number } | undefined;
+  /** Bound of {@link DurableRunsApi.close} in milliseconds (default 30 000). */
+  closeTimeoutMs?: number | undefined;
 }
 
 /** A run as `rivet plan runs` lists it. */
@@ -63,6 +73,10 @@ export interface DurableRunsApi {
   list(limit?: number): Promise<DurableRunInfo[]>;
   /** A run's status and each step's per-target results. */
   show(runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }>;
-  /** Shuts DBOS down (after the runs this process started have settled). */
-  close(): Promise<void>;
+  /**
+   * Shuts DBOS down (after the runs this process started have settled), within `closeTimeoutMs`:
+   * true when it closed cleanly; false (and a `warn` log event) when the database did not answer in
+   * time or failed.
+   */
+  close(): Promise<boolean>;
 }

@@ -18,13 +18,14 @@ import { resolve } from 'node:path';
 import { DBOS, DBOSClient } from '@dbos-inc/dbos-sdk';
 import { RivetError, UsageError } from '../../core/errors.ts';
 import { Result, Sensitive, type ResultSet } from '../../core/result.ts';
-import type { Target } from '../../core/target.ts';
-import { redactUriPasswords } from '../../core/uri-passwords.ts';
+import { safeName, type Target } from '../../core/target.ts';
 import type { Runtime } from '../runtime.ts';
 import { isPerTarget, projectRelative, type PlanStepCall, type RemoteStep } from '../plans/step-hook.ts';
-import { APP, APP_VERSION, BATCH_WORKFLOW, WORKER_QUEUE } from './app.ts';
-import { DurableStepHook, parseStepName, type BatchDispatch, type StoredResult } from './hook.ts';
-import type { DurableSerializer } from './serializer.ts';
+import { APP, BATCH_WORKFLOW, WORKER_APP_VERSION, WORKER_QUEUE } from './app.ts';
+import { DurableStepHook, parseStepName, targetKey, type BatchDispatch, type StoredResult } from './hook.ts';
+import { assertSecretsAvailable, type DurableSerializer } from './serializer.ts';
+import { DEFAULT_STOP_TIMEOUT_MS, stopWithin, type StopOutcome } from './stop.ts';
+import { assertReachable, databaseError, redactUrl } from './database-errors.ts';
 
 /** What a `rivet.batch` workflow is called with (stored in Postgres; secrets are `Sensitive`, so encrypted). */
 export interface BatchInput {
@@ -32,7 +33,12 @@ export interface BatchInput {
   step: number;
   action: PlanStepCall['action'];
   object: string | null;
-  targets: string[];
+  /**
+   * The targets' names as the worker's inventory knows them. A name holding a password
+   * (`ssh://user:pw@host`) travels as a `Sensitive`, so encrypted; results are keyed by the
+   * name without it ({@link targetKey}).
+   */
+  targets: (string | Sensitive<string>)[];
   remote: RemoteStep;
 }
 
@@ -57,15 +63,17 @@ async function batchWorkflowBody(input: BatchInput): Promise<Record<string, Stor
   // A batch recovered after its worker died: targets with a recorded result do not run again.
   // Read through the client, outside the journal (DBOS.listWorkflowSteps would be a step whose first answer is replayed).
   const recorded = new Set(((await client.listWorkflowSteps(id)) ?? []).filter((s) => s.error === null && parseStepName(s.name) !== undefined).map((s) => s.name));
-  const targets = input.targets.map((name) => {
+  assertSecretsAvailable(input.targets);
+  const targets = input.targets.map((entry) => {
+    const name = entry instanceof Sensitive ? String(entry.unwrap()) : entry;
     const found = runtime.getTargets(name);
-    if (found.length !== 1) throw new UsageError(`Target '${name}' of durable run ${input.runId} is not one target in this worker's inventory`);
+    if (found.length !== 1) throw new UsageError(`Target '${safeName({ name })}' of durable run ${input.runId} is not one target in this worker's inventory`);
     return found[0]!;
   });
   const hook = new DurableStepHook(runtime, recorded, Math.max(1, targets.length), { firstStep: input.step });
   const call: PlanStepCall = { action: input.action, object: input.object, targets, params: null, options: {}, location: undefined };
   const set = await hook.step(call, (only) => runRemote(runtime, input.remote, only ?? targets));
-  return Object.fromEntries(set.results.map((r) => [r.target.name, { action: r.action, object: r.object, value: r.value, durationMs: r.durationMs }]));
+  return Object.fromEntries(set.results.map((r) => [targetKey(r.target), { action: r.action, object: r.object, value: r.value, durationMs: r.durationMs }]));
 }
 
 DBOS.registerWorkflow(batchWorkflowBody, { name: BATCH_WORKFLOW });
@@ -93,7 +101,7 @@ export function runRemote(runtime: Runtime, remote: RemoteStep, targets: readonl
         remote.object,
         targets,
         (target) => {
-          const value = params.perTarget[target.name] as Record<string, unknown> | undefined;
+          const value = params.perTarget[targetKey(target)] as Record<string, unknown> | undefined;
           if (value !== undefined && PARAMS_ERROR in value) throw new Error(String(value[PARAMS_ERROR]));
           return value ?? {};
         },
@@ -116,7 +124,7 @@ function remoteFor(call: PlanStepCall, projectDir: string): RemoteStep {
   let params = remote.params;
   if (remote.action === 'task') {
     params = isPerTarget(params)
-      ? { perTarget: Object.fromEntries(Object.entries(params.perTarget).map(([name, p]) => [name, protectTaskParams(p, sensitive)])) }
+      ? { perTarget: Object.fromEntries(Object.entries(params.perTarget).map(([name, p]) => [safeName({ name }), protectTaskParams(p, sensitive)])) }
       : protectTaskParams((params ?? {}) as Record<string, unknown>, sensitive);
   }
   const object = remote.action === 'script' || remote.action === 'upload' ? projectRelative(remote.object, projectDir) : remote.object;
@@ -125,46 +133,133 @@ function remoteFor(call: PlanStepCall, projectDir: string): RemoteStep {
 
 let batchStepIds = 3_000_000;
 
+/** When the controller warns about batches no worker has taken (first after `firstMs`, then every `everyMs`). */
+export interface WaitWarnings {
+  firstMs: number;
+  everyMs: number;
+  /** The database URL as the hint to start a worker shows it (without its password). */
+  databaseHint: string;
+}
+
+export const DEFAULT_WAIT_WARNINGS: Omit<WaitWarnings, 'databaseHint'> = { firstMs: 15_000, everyMs: 60_000 };
+
+interface Waiting {
+  step: number;
+  index: number;
+  of: number;
+  description: string;
+  count: number;
+  enqueuedAt: number;
+}
+
+/**
+ * Watches a run's enqueued batches: while one is still `ENQUEUED` (no worker took it) after
+ * `firstMs`, a `warn` log event names the oldest (batch, step, what, how long) and says how to
+ * start a worker; again every `everyMs` while it waits.
+ */
+class WaitWatch {
+  readonly #waiting = new Map<string, Waiting>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastWarning = 0;
+
+  constructor(
+    private readonly client: DBOSClient,
+    private readonly runtime: Runtime,
+    private readonly options: WaitWarnings,
+  ) {}
+
+  add(id: string, batch: Waiting): void {
+    this.#waiting.set(id, batch);
+    this.#schedule();
+  }
+
+  done(id: string): void {
+    this.#waiting.delete(id);
+    if (this.#waiting.size === 0 && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#waiting.size === 0) return;
+    this.#timer = setTimeout(() => void this.#check().finally(() => ((this.#timer = undefined), this.#schedule())), Math.min(this.options.firstMs, this.options.everyMs));
+    this.#timer.unref();
+  }
+
+  async #check(): Promise<void> {
+    const now = performance.now();
+    if (this.#lastWarning !== 0 && now - this.#lastWarning < this.options.everyMs) return;
+    const old = [...this.#waiting].filter(([, b]) => now - b.enqueuedAt >= this.options.firstMs);
+    if (old.length === 0) return;
+    try {
+      const statuses = await this.client.listWorkflows({ workflowIDs: old.map(([id]) => id), loadInput: false, loadOutput: false });
+      const queued = statuses.filter((s) => s.status === 'ENQUEUED' && this.#waiting.has(s.workflowID)).map((s) => this.#waiting.get(s.workflowID)!);
+      if (queued.length === 0) return;
+      const running = await this.client.listWorkflows({ queueName: WORKER_QUEUE, status: 'PENDING', limit: 1, loadInput: false, loadOutput: false });
+      const oldest = queued.sort((a, b) => a.enqueuedAt - b.enqueuedAt)[0]!;
+      const more = queued.length > 1 ? ` (and ${queued.length - 1} more batch${queued.length > 2 ? 'es' : ''} of this run)` : '';
+      const why =
+        running.length > 0
+          ? 'Workers are running other batches: the queue\'s limits (rivet worker --global-concurrency, --worker-concurrency, --rate-limit) may hold it, or more workers are needed'
+          : 'No worker is running any batch of the rivet-workers queue';
+      this.runtime.events.log(
+        'warn',
+        `Batch ${oldest.index} of ${oldest.of} of step ${oldest.step} (${oldest.description}, ${oldest.count} target${oldest.count === 1 ? '' : 's'}) has been queued for ${Math.round((now - oldest.enqueuedAt) / 1000)} s and no worker has taken it${more}. ${why}; start one in the project directory with: rivet worker --id NAME --durable ${this.options.databaseHint}`,
+      );
+      this.#lastWarning = now;
+    } catch (error) {
+      this.runtime.events.log('debug', `Could not check the run's queued batches: ${redactUrl(error instanceof Error ? error.message : String(error))}`);
+    }
+  }
+}
+
 /**
  * The controller's side: enqueues each batch as a `rivet.batch` workflow (its id is the run id,
- * the step and a hash of its targets, so a resumed controller finds the same batch again) and
- * settles each target's result when the batch finishes, emitting the step's events then.
+ * the step and a hash of its targets' password-free names, so a resumed controller finds the same
+ * batch again) and settles each target's result when the batch finishes, emitting the step's
+ * events then. Batches no worker takes are reported (see {@link WaitWatch}).
  */
-export function workerDispatch(client: DBOSClient, runId: string, runtime: Runtime): BatchDispatch {
-  return (step, call, batch) => {
-    const names = batch.map((t) => t.name);
-    const workflowID = `${runId}.${step}.${createHash('sha256').update(names.join('\0')).digest('hex').slice(0, 16)}`;
-    const input: BatchInput = { runId, step, action: call.action, object: call.object, targets: names, remote: remoteFor(call, runtime.projectDir) };
+export function workerDispatch(client: DBOSClient, runId: string, runtime: Runtime, warnings: WaitWarnings): BatchDispatch {
+  const watch = new WaitWatch(client, runtime, warnings);
+  return (step, call, batch, position) => {
+    const keys = batch.map(targetKey);
+    const workflowID = `${runId}.${step}.${createHash('sha256').update(keys.join('\0')).digest('hex').slice(0, 16)}`;
+    const targets = batch.map((t, i) => (keys[i] === t.name ? t.name : new Sensitive(t.name)));
+    const input: BatchInput = { runId, step, action: call.action, object: call.object, targets, remote: remoteFor(call, runtime.projectDir) };
     const stepId = batchStepIds++;
     const description = `${call.action} ${call.object ?? ''} on workers`.replace('  ', ' ');
     const events = runtime.events;
-    events.emit({ type: 'step_start', stepId, action: call.action, object: call.object, description, targets: names });
-    for (const target of names) events.emit({ type: 'target_start', stepId, target });
+    events.emit({ type: 'step_start', stepId, action: call.action, object: call.object, description, targets: keys });
+    for (const target of keys) events.emit({ type: 'target_start', stepId, target });
+    watch.add(workflowID, { step, index: position.index, of: position.of, description: `${call.action} ${call.object ?? ''}`.trim(), count: batch.length, enqueuedAt: performance.now() });
     const whole = client
-      .enqueue({ queueName: WORKER_QUEUE, workflowName: BATCH_WORKFLOW, workflowID, appVersion: APP_VERSION, applicationName: APP }, input)
-      .then((handle) => handle.getResult() as Promise<Record<string, StoredResult>>);
+      .enqueue({ queueName: WORKER_QUEUE, workflowName: BATCH_WORKFLOW, workflowID, appVersion: WORKER_APP_VERSION, applicationName: APP }, input)
+      .then((handle) => handle.getResult() as Promise<Record<string, StoredResult>>)
+      .finally(() => watch.done(workflowID));
     const started = performance.now();
     const results = new Map<string, Promise<StoredResult>>();
-    for (const name of names) {
+    for (const [i, target] of batch.entries()) {
+      const key = keys[i]!;
       const result = whole.then((all) => {
-        const r = all[name];
-        if (r === undefined) throw new RivetError('rivet/durable-batch', `The batch ${workflowID} returned no result for ${name}`, { target: name });
+        const r = all[key];
+        if (r === undefined) throw new RivetError('rivet/durable-batch', `The batch ${workflowID} returned no result for ${key}`, { target: key });
         return r;
       });
       result.catch(() => {}); // awaited by the target's DBOS step
-      results.set(name, result);
+      results.set(target.name, result);
     }
     whole.then(
       (all) => {
         let failures = 0;
-        for (const target of batch) {
-          const r = all[target.name];
+        for (const [i, target] of batch.entries()) {
+          const r = all[keys[i]!];
           if (r === undefined) continue;
           if (r.value['_error'] !== undefined) failures++;
           const result = new Result({ target, action: r.action as Result['action'], object: r.object, value: r.value, durationMs: r.durationMs });
-          events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: r.durationMs, result: result.toJSON() });
+          events.emit({ type: 'target_finish', stepId, target: keys[i]!, durationMs: r.durationMs, result: result.toJSON() });
         }
-        events.emit({ type: 'step_finish', stepId, action: call.action, object: call.object, description, durationMs: performance.now() - started, failures, count: names.length });
+        events.emit({ type: 'step_finish', stepId, action: call.action, object: call.object, description, durationMs: performance.now() - started, failures, count: keys.length });
       },
       () => {},
     );
@@ -175,7 +270,12 @@ export function workerDispatch(client: DBOSClient, runId: string, runtime: Runti
 /** A running worker: {@link close} stops taking batches and shuts DBOS down. */
 export interface Worker {
   readonly executorId: string;
-  close(): Promise<void>;
+  /**
+   * Stops taking batches and shuts DBOS down, within `timeoutMs` (default 30 s): past it, or
+   * when the database fails, the outcome says why and the caller exits anyway (the batches in
+   * flight continue when a worker with the same ID starts).
+   */
+  close(timeoutMs?: number): Promise<StopOutcome>;
 }
 
 /**
@@ -185,6 +285,8 @@ export interface Worker {
  */
 export async function openWorker(options: {
   url: string;
+  /** Where `url` came from, named in errors. */
+  urlSource?: string | undefined;
   runtime: Runtime;
   executorId: string;
   serializer: DurableSerializer;
@@ -192,17 +294,23 @@ export async function openWorker(options: {
   queue?: WorkerQueueLimits | undefined;
 }): Promise<Worker> {
   if (DBOS.isInitialized()) throw new UsageError('DBOS is already running in this process (one worker or controller per process)');
+  await assertReachable(options.url, options.urlSource);
   DBOS.setConfig({
     name: APP,
     systemDatabaseUrl: options.url,
-    applicationVersion: APP_VERSION,
+    applicationVersion: WORKER_APP_VERSION,
     executorID: options.executorId,
     serializer: options.serializer,
     logger: options.logger,
     listenQueues: [WORKER_QUEUE],
     systemDatabasePoolSize: 10,
   });
-  const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: options.serializer, applicationName: APP });
+  let client: DBOSClient;
+  try {
+    client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: options.serializer, applicationName: APP });
+  } catch (error) {
+    throw databaseError('Cannot start the worker on the durable run database', error, options.url, options.urlSource);
+  }
   worker = { runtime: options.runtime, client };
   try {
     await DBOS.launch();
@@ -213,16 +321,15 @@ export async function openWorker(options: {
     if (limits.rateLimit !== undefined) await queue.setRateLimit(limits.rateLimit);
   } catch (error) {
     worker = undefined;
-    await DBOS.shutdown().catch(() => {});
-    await client.destroy();
-    throw new RivetError('rivet/durable-unavailable', `Cannot start the worker: ${redactUriPasswords(String((error as Error).message))}`);
+    await stopWithin(DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy()]);
+    throw databaseError('Cannot start the worker on the durable run database', error, options.url, options.urlSource);
   }
   return {
     executorId: options.executorId,
-    async close() {
-      await DBOS.shutdown();
-      await client.destroy();
+    async close(timeoutMs = DEFAULT_STOP_TIMEOUT_MS) {
+      const outcome = await stopWithin(timeoutMs, [() => DBOS.shutdown(), () => client.destroy()]);
       worker = undefined;
+      return outcome;
     },
   };
 }
