@@ -25,6 +25,7 @@ import {
   type DataBlock,
   type GroupModel,
   type InventoryModel,
+  type TargetModel,
 } from './schema.ts';
 import { YamlSource, type KeyPath } from './source.ts';
 import { splitTargetSpec } from './target-spec.ts';
@@ -87,11 +88,13 @@ interface RuntimeGroup {
 
 /**
  * What resolution has done since load, for tests that check it stays lazy (issue 13): the
- * targets resolved (cache misses, in order) and how many groups their data was collected from.
+ * targets resolved (cache misses, in order), how many groups their data was collected from, and
+ * how many targets' data was copied out of the loaded model (selected, resolved or changed).
  */
 export interface ResolutionStats {
   resolved: string[];
   groupsVisited: number;
+  copied: number;
 }
 
 interface TargetState {
@@ -207,20 +210,26 @@ export class Inventory {
   private readonly model: InventoryModel;
   private readonly root: RuntimeGroup;
   private readonly groupIndex = new Map<string, RuntimeGroup>();
+  /**
+   * Targets made or touched since load: ad hoc and added targets, and inventory targets once
+   * something asked for them ({@link Inventory.state}); the others are read from the model.
+   */
   private readonly states = new Map<string, TargetState>();
   private readonly aliases: Map<string, string>;
   private readonly cache = new Map<string, Target>();
-  /** target name → the groups that list it directly (not through subgroups). */
-  private readonly directGroups = new Map<string, Set<RuntimeGroup>>();
+  /** target name → the groups that list it directly (not through subgroups); built on first use. */
+  private directGroups: Map<string, Set<RuntimeGroup>> | undefined;
   /** group → all its members (own and subgroups'), tree order; cleared when membership changes. */
   private readonly memberCache = new Map<RuntimeGroup, string[]>();
-  private readonly stats: ResolutionStats = { resolved: [], groupsVisited: 0 };
+  private readonly stats: ResolutionStats = { resolved: [], groupsVisited: 0, copied: 0 };
 
   /**
    * Builds an inventory from a validated model (use `loadInventory` instead). The model's
    * structure and values were validated with file:line by `buildModel`; here only each target's
-   * URI transport is checked (cheap). Targets are resolved lazily, when a spec selects them, and
-   * cached until the inventory changes (issue 13: a glob or a group resolves only its targets).
+   * URI transport is checked (cheap). The model is never changed: a target's data is copied out
+   * of it when something first asks for the target. Targets are resolved lazily, when a spec
+   * selects them, and cached until the inventory changes (issue 13: a glob or a group resolves
+   * only its targets).
    */
   constructor(model: InventoryModel, options: InventoryOptions = {}) {
     this.model = model;
@@ -230,26 +239,11 @@ export class Inventory {
     this.root = toRuntime(model.root);
     const index = (group: RuntimeGroup): void => {
       this.groupIndex.set(group.name, group);
-      for (const name of group.targets) this.indexMember(group, name);
       group.groups.forEach(index);
     };
     index(this.root);
     this.aliases = new Map(model.aliases);
-    for (const target of model.targets.values()) {
-      this.states.set(target.name, {
-        name: target.name,
-        uri: target.uri,
-        alias: [...target.alias],
-        config: ownConfig(target.name, clone(target.config)),
-        vars: clone(target.vars),
-        facts: clone(target.facts),
-        features: new Map(target.features.map((f) => [f, true])),
-        pluginHooks: clone(target.pluginHooks),
-        adhoc: false,
-        path: target.path,
-      });
-    }
-    for (const state of this.states.values()) this.checkUriTransport(state);
+    for (const target of model.targets.values()) this.checkUriTransport(target);
   }
 
   /** A copy of this inventory (as loaded, without in-memory changes) over another base config. */
@@ -267,16 +261,16 @@ export class Inventory {
    * the rest). A target with only a `name` is valid, as in Bolt (I-04): with no host, connecting
    * to it fails ("Target <name> does not have a host").
    */
-  private checkUriTransport(state: TargetState): void {
-    if (state.uri === undefined || !hasScheme(state.uri)) return;
-    const transport = parseTargetUri(state.uri).transport;
+  private checkUriTransport(target: TargetModel): void {
+    if (target.uri === undefined || !hasScheme(target.uri)) return;
+    const transport = parseTargetUri(target.uri).transport;
     if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport)) {
-      this.failAt(state, unknownTransport(transport, state));
+      this.failAt(target, unknownTransport(transport, target));
     }
   }
 
   /** An error of an inventory target, at its file:line; other errors are thrown as they are. */
-  private failAt(state: TargetState, error: unknown): never {
+  private failAt(state: Pick<TargetState, 'path'>, error: unknown): never {
     if (state.path !== undefined && isRivetError(error)) throw this.model.source.fail(state.path, error.message, ErrorKind.Inventory);
     throw error;
   }
@@ -288,13 +282,25 @@ export class Inventory {
    * @internal
    */
   resolutionStats(): Readonly<ResolutionStats> {
-    return { resolved: [...this.stats.resolved], groupsVisited: this.stats.groupsVisited };
+    return { ...this.stats, resolved: [...this.stats.resolved] };
   }
 
-  private indexMember(group: RuntimeGroup, name: string): void {
-    let groups = this.directGroups.get(name);
-    if (!groups) this.directGroups.set(name, (groups = new Set()));
-    groups.add(group);
+  /** The groups listing `name` directly; the index is built from the group tree on first use. */
+  private directGroupsOf(name: string): Iterable<RuntimeGroup> {
+    if (this.directGroups === undefined) {
+      const index = new Map<string, Set<RuntimeGroup>>();
+      const walk = (group: RuntimeGroup): void => {
+        for (const member of group.targets) {
+          let groups = index.get(member);
+          if (!groups) index.set(member, (groups = new Set()));
+          groups.add(group);
+        }
+        group.groups.forEach(walk);
+      };
+      walk(this.root);
+      this.directGroups = index;
+    }
+    return this.directGroups.get(name) ?? [];
   }
 
   /** Adds `name` to `group`'s own targets (no-op when it is there). */
@@ -302,8 +308,13 @@ export class Inventory {
     if (group.members.has(name)) return;
     group.members.add(name);
     group.targets.push(name);
-    this.indexMember(group, name);
+    this.directGroups = undefined;
     this.memberCache.clear();
+  }
+
+  /** True when `name` is a target of the inventory or added since (not an alias or a group). */
+  private hasTarget(name: string): boolean {
+    return this.states.has(name) || this.model.targets.has(name);
   }
 
   /** Names of all groups, `all` first, depth-first. */
@@ -319,7 +330,7 @@ export class Inventory {
   /** True when `name` was added ad hoc (it is not in the inventory file). */
   isAdhoc(target: TargetRef): boolean {
     const name = typeof target === 'string' ? target : target.name;
-    return this.states.get(name)?.adhoc ?? false;
+    return this.states.get(name)?.adhoc ?? false; // a target only in the model is from the file
   }
 
   /**
@@ -379,7 +390,7 @@ export class Inventory {
   }
 
   private nameOf(target: Target): string {
-    if (!this.states.has(target.name)) {
+    if (!this.hasTarget(target.name)) {
       this.addAdhoc(target.name, target.uri ?? target.name);
     }
     return target.name;
@@ -388,7 +399,7 @@ export class Inventory {
   private resolveToken(token: string, cli: boolean): string[] {
     const group = this.groupIndex.get(token);
     if (group) return this.membersOf(group);
-    if (this.states.has(token)) return [token];
+    if (this.hasTarget(token)) return [token];
     const aliased = this.aliases.get(token);
     if (aliased !== undefined) return [aliased];
     if (isGlob(token) && !hasScheme(token)) {
@@ -441,7 +452,7 @@ export class Inventory {
   /** The groups whose subtree holds `name`: the groups listing it and their ancestors. */
   private groupsHolding(name: string): Set<RuntimeGroup> {
     const out = new Set<RuntimeGroup>();
-    for (const direct of this.directGroups.get(name) ?? []) {
+    for (const direct of this.directGroupsOf(name)) {
       for (let g: RuntimeGroup | undefined = direct; g !== undefined && !out.has(g); g = g.parent) out.add(g);
     }
     return out;
@@ -478,10 +489,35 @@ export class Inventory {
     return own;
   }
 
+  /** A target's state, copied out of the model on first use. */
   private state(name: string): TargetState {
-    const state = this.states.get(name);
-    if (!state) throw inventoryError(`unknown target '${name}'`);
+    let state = this.states.get(name);
+    if (state) return state;
+    const target = this.model.targets.get(name);
+    if (!target) throw inventoryError(`unknown target '${name}'`);
+    state = {
+      name: target.name,
+      uri: target.uri,
+      alias: [...target.alias],
+      config: ownConfig(target.name, clone(target.config)),
+      vars: clone(target.vars),
+      facts: clone(target.facts),
+      features: new Map(target.features.map((f) => [f, true])),
+      pluginHooks: clone(target.pluginHooks),
+      adhoc: false,
+      path: target.path,
+    };
+    this.stats.copied++;
+    this.states.set(name, state);
     return state;
+  }
+
+  /** A target's name, URI and whether it is ad hoc, without copying it out of the model. */
+  private peek(name: string): Pick<TargetState, 'name' | 'uri' | 'adhoc'> {
+    const state = this.states.get(name);
+    if (state) return state;
+    const target = this.model.targets.get(name);
+    return target ? { name: target.name, uri: target.uri, adhoc: false } : this.state(name);
   }
 
   /** A snapshot of a target the caller may change freely. */
@@ -671,7 +707,7 @@ export class Inventory {
     const remove = (g: RuntimeGroup): void => {
       if (g.members.delete(name)) {
         g.targets = g.targets.filter((t) => t !== name);
-        this.directGroups.get(name)?.delete(g);
+        this.directGroups?.get(name)?.delete(g);
       }
       g.groups.forEach(remove);
     };
@@ -699,13 +735,13 @@ export class Inventory {
     }
     for (const alias of def.alias) {
       if (this.groupIndex.has(alias)) throw inventoryError(`Alias ${alias} conflicts with group of the same name`);
-      if (this.states.has(alias)) throw inventoryError(`Alias ${alias} conflicts with target of the same name`);
+      if (this.hasTarget(alias)) throw inventoryError(`Alias ${alias} conflicts with target of the same name`);
       const owner = this.aliases.get(alias);
       if (owner !== undefined && owner !== def.name) {
         throw inventoryError(`Alias ${alias} refers to multiple targets: ${owner} and ${def.name}`);
       }
     }
-    const existing = this.states.get(def.name);
+    const existing = this.hasTarget(def.name) ? this.state(def.name) : undefined;
     for (const [alias, owner] of [...this.aliases]) if (owner === def.name) this.aliases.delete(alias);
     for (const alias of def.alias) this.aliases.set(alias, def.name);
     this.states.set(def.name, {
@@ -769,8 +805,8 @@ export class Inventory {
    */
   show(spec: TargetSpec = 'all', options: { detail?: boolean; cli?: boolean; defaultFile?: string } = {}): InventoryShow {
     // Names need no resolution: only `detail` resolves the selected targets.
-    const targets = this.namesOf(spec, { cli: options.cli ?? false }).map((name) => this.state(name));
-    const entry = (t: TargetState): string | TargetDetail => (options.detail ? this.detailOf(t) : displayName(t));
+    const targets = this.namesOf(spec, { cli: options.cli ?? false }).map((name) => this.peek(name));
+    const entry = (t: Pick<TargetState, 'name' | 'uri'>): string | TargetDetail => (options.detail ? this.detailOf(this.state(t.name)) : displayName(t));
     const inventory = targets.filter((t) => !t.adhoc).map(entry);
     const adhoc = targets.filter((t) => t.adhoc).map(entry);
     return {

@@ -112,6 +112,13 @@ export const TRANSPORT_OPTIONS: Record<'ssh' | 'winrm' | 'local', Record<string,
   },
 };
 
+/** The option names of each validated transport, sorted (as error messages list them). */
+const SORTED_OPTION_KEYS: Record<'ssh' | 'winrm' | 'local', readonly string[]> = {
+  ssh: Object.keys(TRANSPORT_OPTIONS.ssh).sort(),
+  winrm: Object.keys(TRANSPORT_OPTIONS.winrm).sort(),
+  local: Object.keys(TRANSPORT_OPTIONS.local).sort(),
+};
+
 /**
  * The defaults Bolt merges under each transport's config (`DEFAULTS` in
  * `lib/bolt/config/transport/{ssh,winrm,local}.rb`), shown by `inventory show --detail`. Rivet
@@ -222,16 +229,33 @@ class Validator {
     throw this.src.fail(path, msg, ErrorKind.Inventory);
   }
 
-  /** Rejects any `{_plugin: ...}` reference (I-12 is not implemented yet). */
+  /**
+   * Rejects any `{_plugin: ...}` reference (I-12 is not implemented yet). One walk over all the
+   * data with one path stack: the key path is only copied for the error.
+   */
   rejectPlugins(value: unknown, path: KeyPath): void {
-    if (Array.isArray(value)) {
-      value.forEach((item, i) => this.rejectPlugins(item, [...path, i]));
-    } else if (isDict(value)) {
-      if ('_plugin' in value) {
-        this.fail([...path, '_plugin'], `plugins are not supported yet (plugin '${String(value['_plugin'])}' at '${formatPath(path) || '<top>'}')`);
+    const stack: (string | number)[] = [...path];
+    const walk = (item: unknown): void => {
+      if (typeof item !== 'object' || item === null) return;
+      if (Array.isArray(item)) {
+        for (let i = 0; i < item.length; i++) {
+          stack.push(i);
+          walk(item[i]);
+          stack.pop();
+        }
+        return;
       }
-      for (const [key, item] of Object.entries(value)) this.rejectPlugins(item, [...path, key]);
-    }
+      if ('_plugin' in item) {
+        this.fail([...stack, '_plugin'], `plugins are not supported yet (plugin '${String((item as Dict)['_plugin'])}' at '${formatPath(stack) || '<top>'}')`);
+      }
+      for (const key in item) {
+        if (!Object.hasOwn(item, key)) continue;
+        stack.push(key);
+        walk((item as Dict)[key]);
+        stack.pop();
+      }
+    };
+    walk(value);
   }
 
   keys(value: Dict, allowed: readonly string[], path: KeyPath, what: string): void {
@@ -289,7 +313,7 @@ class Validator {
 
   transportOptions(name: 'ssh' | 'winrm' | 'local', options: Dict, path: KeyPath): void {
     const known = TRANSPORT_OPTIONS[name];
-    this.keys(options, Object.keys(known).sort(), path, `${name} config`);
+    this.keys(options, SORTED_OPTION_KEYS[name], path, `${name} config`);
     for (const [key, value] of Object.entries(options)) {
       const type = known[key];
       if (type === undefined || value === null) continue;

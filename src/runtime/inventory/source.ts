@@ -11,8 +11,22 @@
  * ```
  * @module
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlPackage from 'yaml';
+import type { Document, LineCounter, Node, ScalarTag } from 'yaml';
 import { ConfigError } from '../../core/index.ts';
+import { readPlainYaml } from './fast-yaml.ts';
+
+let yamlPackage: typeof YamlPackage | undefined;
+
+/**
+ * The `yaml` package, loaded on first use (about 0.1 s of CPU): only texts outside the plain
+ * subset, errors and line lookups need it, so a valid inventory never loads it.
+ */
+function yaml(): typeof YamlPackage {
+  yamlPackage ??= createRequire(import.meta.url)('yaml') as typeof YamlPackage;
+  return yamlPackage;
+}
 
 /** Psych's extra boolean words (YAML 1.1 without `y`/`n`). */
 const PSYCH_BOOL: ScalarTag = {
@@ -65,6 +79,12 @@ function shapeProblem(data: unknown): { path: (string | number)[]; msg: string }
   return walk(data, 0);
 }
 
+/** The 1-based line where a `yaml` node starts. */
+function lineOfNode(positions: Positions, node: unknown): number | undefined {
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  return range ? positions.lines.linePos(range[0]).line : undefined;
+}
+
 /** A key path into parsed data: map keys and array indexes. */
 export type KeyPath = readonly (string | number)[];
 
@@ -78,19 +98,69 @@ export function formatPath(path: KeyPath): string {
   return out;
 }
 
-/** Parsed data plus a way to find where each part was written. */
+/** A `yaml` Document of the text and its line index: where each part was written. */
+interface Positions {
+  doc: Document;
+  lines: LineCounter;
+}
+
+/** How many texts each reader has read in this process (for tests that check the fast path is taken). */
+const readCounts = { plain: 0, positioned: 0 };
+
+/**
+ * How many YAML texts were read by the fast reader (`plain`) and with positions by the `yaml`
+ * Document (`positioned`: texts outside the plain subset, errors, and the first line lookup of a
+ * text read fast). For tests; not part of the public API.
+ *
+ * @internal
+ */
+export function yamlReadCounts(): Readonly<{ plain: number; positioned: number }> {
+  return { ...readCounts };
+}
+
+/** Reads `text` with the `yaml` package's Document, keeping every node's position. */
+function readPositioned(text: string): Positions {
+  readCounts.positioned++;
+  const { LineCounter, parseDocument } = yaml();
+  const lines = new LineCounter();
+  // Like Bolt's Ruby parser (Psych): `<<` merge keys work and yes/no/on/off are booleans
+  // (but not YAML 1.1's `y`/`n`, which Psych also reads as strings).
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    customTags: (tags) => [...tags, PSYCH_BOOL],
+  });
+  return { doc, lines };
+}
+
+/**
+ * Parsed data plus a way to find where each part was written.
+ *
+ * Text in the plain subset of YAML (no aliases, tags or merge keys: what inventories are written
+ * in) is read by a fast reader (`fast-yaml.ts`) and its positions only on the first
+ * {@link YamlSource.lineOf} (an error or a warning); anything else, and every error, is read by
+ * the `yaml` Document, so messages and limits are the same either way.
+ */
 export class YamlSource {
+  #positions: Positions | undefined;
+
   private constructor(
     /** The name used in messages (a file path, `BOLT_INVENTORY`, ...). */
     readonly name: string | undefined,
     /** The parsed data (plain JS). */
     readonly data: unknown,
-    private readonly doc: Document | undefined,
-    private readonly lines: LineCounter | undefined,
-  ) {}
+    /** The text read, for positions; undefined for data that did not come from YAML text. */
+    private readonly text: string | undefined,
+    positions?: Positions,
+  ) {
+    this.#positions = positions;
+  }
 
   /**
-   * Parses YAML text. A syntax error becomes a {@link ConfigError} of `kind` naming the line.
+   * Parses YAML text. A syntax error becomes a {@link ConfigError} of `kind` naming the line;
+   * an alias cycle, an alias bomb or nesting deeper than {@link MAX_YAML_DEPTH} is refused.
    *
    * @example
    * ```ts
@@ -98,16 +168,23 @@ export class YamlSource {
    * ```
    */
   static fromText(text: string, name: string, kind = 'bolt.inventory/validation-error'): YamlSource {
-    const lines = new LineCounter();
-    // Like Bolt's Ruby parser (Psych): `<<` merge keys work and yes/no/on/off are booleans
-    // (but not YAML 1.1's `y`/`n`, which Psych also reads as strings).
-    const doc = parseDocument(text, {
-      lineCounter: lines,
-      prettyErrors: false,
-      uniqueKeys: true,
-      merge: true,
-      customTags: (tags) => [...tags, PSYCH_BOOL],
-    });
+    const plain = readPlainYaml(text);
+    if (plain !== undefined) {
+      readCounts.plain++;
+      return new YamlSource(name, plain.data, text);
+    }
+    return YamlSource.fromTextWithPositions(text, name, kind);
+  }
+
+  /**
+   * {@link YamlSource.fromText} without the fast reader: the `yaml` Document reads the text and
+   * every node's position at once. For tests that compare the two readers.
+   *
+   * @internal
+   */
+  static fromTextWithPositions(text: string, name: string, kind = 'bolt.inventory/validation-error'): YamlSource {
+    const positions = readPositioned(text);
+    const { doc, lines } = positions;
     const first = doc.errors[0];
     if (first) {
       const line = first.linePos?.[0].line ?? (first.pos[0] >= 0 ? lines.linePos(first.pos[0]).line : undefined);
@@ -128,12 +205,18 @@ export class YamlSource {
       if (problem.path.length > 0) where.key = formatPath(problem.path);
       throw new ConfigError(kind, problem.msg, where);
     }
-    return new YamlSource(name, data, doc, lines);
+    return new YamlSource(name, data, text, positions);
   }
 
   /** Wraps data that did not come from YAML text (no line numbers). */
   static fromData(data: unknown, name: string | undefined): YamlSource {
-    return new YamlSource(name, data, undefined, undefined);
+    return new YamlSource(name, data, undefined);
+  }
+
+  /** The text's positions, read on first use. */
+  private positions(): Positions | undefined {
+    if (this.#positions === undefined && this.text !== undefined) this.#positions = readPositioned(this.text);
+    return this.#positions;
   }
 
   /**
@@ -141,31 +224,27 @@ export class YamlSource {
    * the value. Undefined for data without positions, or when the path does not exist.
    */
   lineOf(path: KeyPath): number | undefined {
-    if (!this.doc || !this.lines) return undefined;
-    let node: unknown = this.doc.contents;
+    const positions = this.positions();
+    if (!positions) return undefined;
+    const { isMap, isPair, isScalar, isSeq } = yaml();
+    let node: unknown = positions.doc.contents;
     let keyNode: Node | undefined;
     for (const seg of path) {
       keyNode = undefined;
       if (isMap(node)) {
         const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(seg));
-        if (!pair) return this.lineOfNode(node);
+        if (!pair) return lineOfNode(positions, node);
         keyNode = pair.key as Node;
         node = pair.value;
       } else if (isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg];
-        if (item === undefined) return this.lineOfNode(node);
+        if (item === undefined) return lineOfNode(positions, node);
         node = item;
       } else {
-        return this.lineOfNode(node);
+        return lineOfNode(positions, node);
       }
     }
-    return this.lineOfNode(keyNode ?? node);
-  }
-
-  private lineOfNode(node: unknown): number | undefined {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (!range || !this.lines) return undefined;
-    return this.lines.linePos(range[0]).line;
+    return lineOfNode(positions, keyNode ?? node);
   }
 
   /** A ConfigError at `path`: `<file>:<line>: <key path>: <msg>`. */

@@ -22,7 +22,7 @@ import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { HopConfig, ResolvedSshConfig } from './config.ts';
 import { authFailed, connectTimeout, describeSocketError, formatEndpoint, sshError } from './errors.ts';
 import { parseKeyOnce } from './file-cache.ts';
-import { checkHostKey, entryMatchesName, keyBlobType, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
+import { checkHostKey, keyBlobType, knownHostEntriesFor, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
 
 const { Client } = ssh2;
 
@@ -286,11 +286,7 @@ const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecds
  * offered ed25519 first. Undefined when the host is not listed (keep ssh2's order).
  */
 export function preferredHostKeyAlgorithms(knownHosts: readonly KnownHostEntry[], host: string, port: number): string[] | undefined {
-  const name = knownHostsName(host, port);
-  const known = new Set<string>();
-  for (const entry of knownHosts) {
-    if (entry.marker === undefined && entryMatchesName(entry, name)) known.add(entry.keyType);
-  }
+  const known = new Set(knownHostEntriesFor(knownHosts, knownHostsName(host, port)).map((entry) => entry.keyType));
   if (known.size === 0) return undefined;
   const algoType = (algo: string): string => (algo.startsWith('rsa-sha2-') ? 'ssh-rsa' : algo);
   const first = DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => known.has(algoType(a)));

@@ -5,6 +5,11 @@
  * and the `@revoked` / `@cert-authority` markers. Certificate authorities are not implemented:
  * their lines never match a host key (the key is then "unknown", which fails safe).
  *
+ * Lookups go through an index built once per parsed entry list (issue 13): lines that name hosts
+ * only plainly are found by name, revoked keys by key; only lines with wildcards, negations or
+ * hashed names are matched one by one (a hashed name can only be checked by hashing the name
+ * with that line's salt, as OpenSSH does), each pattern prepared once.
+ *
  * @example
  * ```ts
  * const entries = parseKnownHosts(await readFile('/root/.ssh/known_hosts', 'utf8'));
@@ -109,14 +114,39 @@ export function wildcardMatch(pattern: string, value: string): boolean {
   return pi === p.length;
 }
 
-function hashedMatch(item: string, name: string): boolean {
-  // |1|base64(salt)|base64(HMAC-SHA1(salt, name))
-  const parts = item.split('|');
-  if (parts.length !== 4 || parts[1] !== '1') return false;
-  const salt = Buffer.from(parts[2]!, 'base64');
-  const expected = Buffer.from(parts[3]!, 'base64');
-  const actual = createHmac('sha1', salt).update(name).digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+/** One host pattern of a line, prepared for matching. */
+type PreparedPattern =
+  /** `|1|salt|hash`: HMAC-SHA1 of the name keyed by the salt. */
+  | { kind: 'hashed'; salt: Buffer; hash: Buffer }
+  /** A name or glob (lower case), possibly negated with `!`. */
+  | { kind: 'glob'; glob: string; negated: boolean }
+  /** A malformed hashed item: never matches. */
+  | { kind: 'none' };
+
+function preparePattern(pattern: string): PreparedPattern {
+  if (pattern.startsWith('|')) {
+    // |1|base64(salt)|base64(HMAC-SHA1(salt, name))
+    const parts = pattern.split('|');
+    if (parts.length !== 4 || parts[1] !== '1') return { kind: 'none' };
+    return { kind: 'hashed', salt: Buffer.from(parts[2]!, 'base64'), hash: Buffer.from(parts[3]!, 'base64') };
+  }
+  const negated = pattern.startsWith('!');
+  return { kind: 'glob', glob: (negated ? pattern.slice(1) : pattern).toLowerCase(), negated };
+}
+
+/** The prepared patterns match `name` (lower case for globs): a matching negation vetoes the line. */
+function preparedMatch(patterns: readonly PreparedPattern[], name: string, lowerName: string): boolean {
+  let matched = false;
+  for (const pattern of patterns) {
+    if (pattern.kind === 'hashed') {
+      const actual = createHmac('sha1', pattern.salt).update(name).digest();
+      if (pattern.hash.length === actual.length && timingSafeEqual(pattern.hash, actual)) matched = true;
+    } else if (pattern.kind === 'glob' && wildcardMatch(pattern.glob, lowerName)) {
+      if (pattern.negated) return false;
+      matched = true;
+    }
+  }
+  return matched;
 }
 
 /**
@@ -124,20 +154,87 @@ function hashedMatch(item: string, name: string): boolean {
  * is not 22): a negated pattern that matches vetoes the whole line.
  */
 export function entryMatchesName(entry: Pick<KnownHostEntry, 'patterns'>, name: string): boolean {
-  let matched = false;
-  for (const pattern of entry.patterns) {
-    if (pattern.startsWith('|')) {
-      if (hashedMatch(pattern, name)) matched = true;
-      continue;
+  return preparedMatch(entry.patterns.map(preparePattern), name, name.toLowerCase());
+}
+
+/** Where to find the lines that may concern a host, built once per entry list. */
+interface KnownHostsIndex {
+  /** The key (base64) of each `@revoked` line → the first such line. */
+  revoked: Map<string, KnownHostEntry>;
+  /** Host name (lower case) → the unmarked lines that name it plainly (no wildcard, negation or hash), in file order. */
+  byName: Map<string, number[]>;
+  /** Unmarked lines with a wildcard, negation or hashed name, in file order, patterns prepared. */
+  scanned: { at: number; patterns: PreparedPattern[] }[];
+  /** Each looked-up name's matching lines (a host is looked up for its key types, then for its key). */
+  found: Map<string, KnownHostEntry[]>;
+}
+
+const indexes = new WeakMap<readonly KnownHostEntry[], KnownHostsIndex>();
+
+/** How many lines were matched one by one (pattern by pattern), for tests that check lookups stay indexed. */
+let linesScanned = 0;
+
+/**
+ * Lines matched pattern by pattern since start (wildcard, negated and hashed lines, once per
+ * looked-up name). For tests; not part of the public API.
+ *
+ * @internal
+ */
+export function knownHostsLinesScanned(): number {
+  return linesScanned;
+}
+
+function indexFor(entries: readonly KnownHostEntry[]): KnownHostsIndex {
+  let index = indexes.get(entries);
+  if (index) return index;
+  index = { revoked: new Map(), byName: new Map(), scanned: [], found: new Map() };
+  entries.forEach((entry, at) => {
+    if (entry.marker === 'revoked') {
+      const key = entry.key.toString('base64');
+      if (!index!.revoked.has(key)) index!.revoked.set(key, entry);
     }
-    const negated = pattern.startsWith('!');
-    const glob = negated ? pattern.slice(1) : pattern;
-    if (wildcardMatch(glob, name)) {
-      if (negated) return false;
-      matched = true;
+    if (entry.marker !== undefined) return; // @cert-authority is not implemented: never matches.
+    if (entry.patterns.some((p) => p.startsWith('|') || p.startsWith('!') || p.includes('*') || p.includes('?'))) {
+      index!.scanned.push({ at, patterns: entry.patterns.map(preparePattern) });
+      return;
     }
+    for (const pattern of entry.patterns) {
+      const name = pattern.toLowerCase();
+      const list = index!.byName.get(name);
+      if (!list) index!.byName.set(name, [at]);
+      else if (list[list.length - 1] !== at) list.push(at);
+    }
+  });
+  indexes.set(entries, index);
+  return index;
+}
+
+/**
+ * The lines without a marker whose host patterns match `name` (in `[host]:port` form when the
+ * port is not 22), in file order. Indexed: see the module comment.
+ *
+ * @example
+ * ```ts
+ * knownHostEntriesFor(entries, knownHostsName('10.0.0.5', 2222)).map((e) => e.keyType);
+ * ```
+ */
+export function knownHostEntriesFor(entries: readonly KnownHostEntry[], name: string): readonly KnownHostEntry[] {
+  const index = indexFor(entries);
+  const cached = index.found.get(name);
+  if (cached) return cached;
+  const lowerName = name.toLowerCase();
+  const plain = index.byName.get(lowerName) ?? [];
+  const found: KnownHostEntry[] = [];
+  // Merge the two file-ordered lists: plain lines match by construction, the others are checked.
+  let p = 0;
+  for (const { at, patterns } of index.scanned) {
+    while (p < plain.length && plain[p]! < at) found.push(entries[plain[p++]!]!);
+    linesScanned++;
+    if (preparedMatch(patterns, name, lowerName)) found.push(entries[at]!);
   }
-  return matched;
+  while (p < plain.length) found.push(entries[plain[p++]!]!);
+  index.found.set(name, found);
+  return found;
 }
 
 /** The key type inside an SSH public key blob (its first string). */
@@ -153,15 +250,12 @@ export function keyBlobType(blob: Buffer): string {
  */
 export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
   const type = keyBlobType(blob);
-  const names = [knownHostsName(host, port)];
-  for (const entry of entries) {
-    if (entry.marker === 'revoked' && entry.key.equals(blob)) return { status: 'revoked', entry };
-  }
+  const index = indexFor(entries);
+  const revoked = index.revoked.size > 0 ? index.revoked.get(blob.toString('base64')) : undefined;
+  if (revoked) return { status: 'revoked', entry: revoked };
   let changed: KnownHostEntry | undefined;
   const otherTypes = new Set<string>();
-  for (const entry of entries) {
-    if (entry.marker !== undefined) continue; // @cert-authority is not implemented: never matches.
-    if (!names.some((name) => entryMatchesName(entry, name))) continue;
+  for (const entry of knownHostEntriesFor(entries, knownHostsName(host, port))) {
     if (entry.keyType !== type || keyBlobType(entry.key) !== type) {
       otherTypes.add(entry.keyType);
       continue;
