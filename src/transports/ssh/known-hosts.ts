@@ -147,21 +147,83 @@ export function keyBlobType(blob: Buffer): string {
   return blob.subarray(4, 4 + len).toString('latin1');
 }
 
+/** A pattern that matches only itself (case aside): no hash, negation or wildcard. */
+function isPlainPattern(pattern: string): boolean {
+  return !pattern.startsWith('|') && !pattern.startsWith('!') && !pattern.includes('*') && !pattern.includes('?');
+}
+
+/**
+ * known_hosts entries ready for lookups: lines whose patterns are all plain names are found by
+ * name at once; only the others (hashed, wildcard, negated) are matched one by one, as OpenSSH
+ * does. So looking up N targets in a file listing N hosts costs N, not N².
+ *
+ * @example
+ * ```ts
+ * const index = KnownHostsIndex.of(parseKnownHosts(text));
+ * index.matching('[10.0.0.5]:2222'); // the entries for that name, in file order
+ * ```
+ */
+export class KnownHostsIndex {
+  static readonly #indexes = new WeakMap<readonly KnownHostEntry[], KnownHostsIndex>();
+  readonly #entries: readonly KnownHostEntry[];
+  /** Positions of the plain-name lines, by lower-cased name. */
+  readonly #byName = new Map<string, number[]>();
+  /** Positions of the lines that must be matched pattern by pattern. */
+  readonly #others: number[] = [];
+  readonly #revoked: KnownHostEntry[] = [];
+  #last: { name: string; entries: KnownHostEntry[] } | undefined;
+
+  constructor(entries: readonly KnownHostEntry[]) {
+    this.#entries = entries;
+    entries.forEach((entry, i) => {
+      if (entry.marker === 'revoked') this.#revoked.push(entry);
+      if (entry.marker !== undefined) return; // @cert-authority is not implemented: never matches.
+      if (!entry.patterns.every(isPlainPattern)) return void this.#others.push(i);
+      for (const name of new Set(entry.patterns.map((p) => p.toLowerCase()))) {
+        const list = this.#byName.get(name);
+        if (list) list.push(i);
+        else this.#byName.set(name, [i]);
+      }
+    });
+  }
+
+  /** The index of `entries`, built once per array (the run's file cache hands out the same one). */
+  static of(entries: readonly KnownHostEntry[]): KnownHostsIndex {
+    let index = KnownHostsIndex.#indexes.get(entries);
+    if (index === undefined) KnownHostsIndex.#indexes.set(entries, (index = new KnownHostsIndex(entries)));
+    return index;
+  }
+
+  /** The entries without a marker whose patterns match `name` (`[host]:port` form), in file order. */
+  matching(name: string): KnownHostEntry[] {
+    if (this.#last?.name === name) return this.#last.entries;
+    const positions = [...(this.#byName.get(name.toLowerCase()) ?? [])];
+    const plain = positions.length;
+    for (const i of this.#others) if (entryMatchesName(this.#entries[i]!, name)) positions.push(i);
+    if (plain > 0 && positions.length > plain) positions.sort((a, b) => a - b);
+    const entries = positions.map((i) => this.#entries[i]!);
+    this.#last = { name, entries };
+    return entries;
+  }
+
+  /** The `@revoked` entry listing this key blob, if any. */
+  revoked(blob: Buffer): KnownHostEntry | undefined {
+    return this.#revoked.find((entry) => entry.key.equals(blob));
+  }
+}
+
 /**
  * Looks up the host key `blob` of `host:port`. A revoked key is refused wherever it is listed;
  * otherwise the host must be listed with exactly this key (same type and bytes).
  */
-export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+export function checkHostKey(known: readonly KnownHostEntry[] | KnownHostsIndex, host: string, port: number, blob: Buffer): HostKeyVerdict {
+  const index = known instanceof KnownHostsIndex ? known : KnownHostsIndex.of(known);
   const type = keyBlobType(blob);
-  const names = [knownHostsName(host, port)];
-  for (const entry of entries) {
-    if (entry.marker === 'revoked' && entry.key.equals(blob)) return { status: 'revoked', entry };
-  }
+  const revoked = index.revoked(blob);
+  if (revoked) return { status: 'revoked', entry: revoked };
   let changed: KnownHostEntry | undefined;
   const otherTypes = new Set<string>();
-  for (const entry of entries) {
-    if (entry.marker !== undefined) continue; // @cert-authority is not implemented: never matches.
-    if (!names.some((name) => entryMatchesName(entry, name))) continue;
+  for (const entry of index.matching(knownHostsName(host, port))) {
     if (entry.keyType !== type || keyBlobType(entry.key) !== type) {
       otherTypes.add(entry.keyType);
       continue;
