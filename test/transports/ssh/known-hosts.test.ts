@@ -9,6 +9,7 @@ import {
   entryMatchesName,
   hashKnownHostsName,
   keyBlobType,
+  KnownHostsIndex,
   parseKnownHosts,
   wildcardMatch,
 } from '../../../src/transports/ssh/known-hosts.ts';
@@ -86,5 +87,42 @@ describe('known_hosts', () => {
     const entries = parseKnownHosts(`# comment\n\nonly-two-fields ssh-ed25519\n@bogus x ssh-ed25519 AAAA\n${line('ok', ed)}\n`);
     expect(entries).toHaveLength(1);
     expect(entries[0]!.line).toBe(5);
+  });
+});
+
+describe('known_hosts index (many targets in one file)', () => {
+  const ed = (byte: number): string => {
+    const type = Buffer.from('ssh-ed25519');
+    const blob = Buffer.concat([Buffer.from([0, 0, 0, type.length]), type, Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, byte)]);
+    return `ssh-ed25519 ${blob.toString('base64')}`;
+  };
+
+  it('finds plain names, wildcards, negations and hashed names, in file order', () => {
+    const text = [
+      `[web1]:2222,[WEB2]:2222 ${ed(1)}`,
+      `*.example.com,!bad.example.com ${ed(2)}`,
+      `${hashKnownHostsName('[web1]:2222', randomBytes(20))} ${ed(3)}`,
+      `[web1]:2222 ${ed(4)}`,
+      `@revoked * ${ed(9)}`,
+    ].join('\n');
+    const index = KnownHostsIndex.of(parseKnownHosts(text));
+    expect(index.matching('[web1]:2222').map((e) => e.line)).toEqual([1, 3, 4]);
+    expect(index.matching('[web2]:2222').map((e) => e.line)).toEqual([1]);
+    expect(index.matching('a.example.com').map((e) => e.line)).toEqual([2]);
+    expect(index.matching('bad.example.com')).toEqual([]);
+    expect(index.revoked(Buffer.from(ed(9).split(' ')[1]!, 'base64'))?.line).toBe(5);
+  });
+
+  it('gives every one of 1,000 listed targets its own verdict (match, changed, unknown, revoked)', () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => `10.0.${i >> 8}.${i & 255} ${ed(i % 2 === 0 ? 1 : 2)}`);
+    lines.push(`@revoked 10.9.9.9 ${ed(7)}`);
+    const entries = parseKnownHosts(lines.join('\n'));
+    const key1 = Buffer.from(ed(1).split(' ')[1]!, 'base64');
+    const statuses = Array.from({ length: 1000 }, (_, i) => checkHostKey(entries, `10.0.${i >> 8}.${i & 255}`, 22, key1).status);
+    expect(statuses.filter((s) => s === 'match')).toHaveLength(500);
+    expect(statuses.filter((s) => s === 'changed')).toHaveLength(500);
+    expect(checkHostKey(entries, '10.1.0.0', 22, key1).status).toBe('unknown');
+    expect(checkHostKey(entries, '10.0.0.0', 22, Buffer.from(ed(7).split(' ')[1]!, 'base64')).status).toBe('revoked');
+    expect(KnownHostsIndex.of(entries)).toBe(KnownHostsIndex.of(entries)); // built once per parsed file
   });
 });
