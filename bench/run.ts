@@ -9,7 +9,9 @@
  * Options (SSH part): `--targets N` (default 100, up to 1000), `--rounds R` (3), `--concurrency C`
  * (100), `--rtt MS` (50; 0 skips the section through the latency proxy), `--rtt-targets N` (20),
  * `--workloads command,task,task-files,plan,upload` (all), `--peers ssh,pssh,ansible` (all),
- * `--upload-mb MB` (10), `--out DIR` (where bench.json and bench.md go; default tmp/bench).
+ * `--upload-mb MB` (10), `--out DIR` (where bench.json and bench.md go; default tmp/bench), `--cpu-prof DIR`
+ * (`node --cpu-prof` profiles of the floor and Rivet runs, one directory per link, workload and tool;
+ * profiling costs CPU, so the figures of such a run are not comparable).
  * Inventory part: `--inventory-targets N` (default 10000), `--rounds R`.
  *
  * @example
@@ -49,6 +51,7 @@ export function parseBenchArgs(argv: string[]): {
       'upload-mb': { type: 'string' },
       'inventory-targets': { type: 'string' },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const mode = positionals[0] ?? process.env['BENCH_ONLY'] ?? 'all';
@@ -79,6 +82,7 @@ export function parseBenchArgs(argv: string[]): {
       workloads: list<Workload>('workloads', values.workloads, WORKLOADS),
       peers: list('peers', values.peers, ['ssh', 'pssh', 'ansible'] as const),
       uploadMb: int('upload-mb', values['upload-mb'], 10, 1, 1000),
+      cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     },
     inventory: {
       targets: int('inventory-targets', values['inventory-targets'], 10_000, 1, 1_000_000),

@@ -44,6 +44,8 @@ export interface SshBenchOptions {
   peers: readonly ('ssh' | 'pssh' | 'ansible')[];
   /** Size of the upload in MB. */
   uploadMb: number;
+  /** Write `node --cpu-prof` profiles of the floor and Rivet runs here (one directory per workload and tool). */
+  cpuProfDir?: string | undefined;
 }
 
 export interface Row {
@@ -179,34 +181,36 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
       await writeFile(xargsScp, link.hosts.map((h, i) => `-P ${h.port} ${upload} ${h.host}:${remoteUpload}.${i}`).join('\n') + '\n');
       const ansibleInv = join(work, `ansible-${rows.length}.ini`);
       await writeFile(ansibleInv, link.hosts.map((h, i) => `${names[i]} ansible_host=${h.host} ansible_port=${h.port}`).join('\n') + '\n');
-      const rivet = (...args: string[]): string[] => [process.execPath, join(ROOT, 'bin', 'rivet.mjs'), ...args, '-i', inventory, '--project', PROJECT, '--concurrency', String(options.concurrency), '--format', 'json', '--no-verbose'];
+      const node = (tool: string, workload: string): string[] =>
+        options.cpuProfDir === undefined ? [process.execPath] : [process.execPath, '--cpu-prof', '--cpu-prof-dir', join(options.cpuProfDir, `${link.label.replace(/\W+/g, '-')}-${workload}-${tool}`)];
+      const rivet = (...args: string[]): string[] => [...node('rivet', args.slice(0, 3).join('-')), join(ROOT, 'bin', 'rivet.mjs'), ...args, '-i', inventory, '--project', PROJECT, '--concurrency', String(options.concurrency), '--format', 'json', '--no-verbose'];
       const c = String(options.concurrency);
 
       const plans: Partial<Record<Workload, Partial<Record<Tool, string[]>>>> = {
         command: {
-          floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
+          floor: [...node('floor', 'command'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('command', 'run', 'true', '-t', 'all'),
           ssh: ['xargs', '-P', c, '-L', '1', 'ssh', '-F', sshConfig, '-n'],
           pssh: ['parallel-ssh', '-h', hostsFile, '-p', c, '-t', '0', '-x', `-F ${sshConfig}`, 'true'],
           ansible: ['ansible', 'all', '-i', ansibleInv, '-m', 'raw', '-a', 'true', '-f', c],
         },
         task: {
-          floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
+          floor: [...node('floor', 'task'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('task', 'run', 'bench::hello', '-t', 'all'),
         },
         'task-files': {
-          floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
+          floor: [...node('floor', 'task-files'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('task', 'run', 'bench::with_files', '-t', 'all'),
         },
         plan: {
-          floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({ steps: 5 })],
+          floor: [...node('floor', 'plan'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({ steps: 5 })],
           rivet: rivet('plan', 'run', 'bench::steps', 'targets=all', 'steps=5'),
           // The same plan with one step: the difference is four further steps, start-up excluded.
           'rivet-1-step': rivet('plan', 'run', 'bench::steps', 'targets=all', 'steps=1'),
           'rivet-5-runs': ['/bin/sh', '-c', `for i in 1 2 3 4 5; do "$@" >/dev/null || exit 1; done`, 'five', ...rivet('command', 'run', 'true', '-t', 'all')],
         },
         upload: {
-          floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({ upload: { local: upload, remote: remoteUpload } })],
+          floor: [...node('floor', 'upload'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({ upload: { local: upload, remote: remoteUpload } })],
           rivet: rivet('file', 'upload', upload, remoteUpload, '-t', 'all'),
           ssh: ['xargs', '-P', c, '-L', '1', 'scp', '-q', '-F', sshConfig],
           pssh: ['parallel-scp', '-h', hostsFile, '-p', c, '-t', '0', '-x', `-F ${sshConfig}`, upload, remoteUpload],

@@ -17,10 +17,10 @@ import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { RivetError, ErrorKind } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
-import type { ConnectOptions, Connection, ExitStatus, OperationOptions, RemoteProcess, Transport } from '../transport.ts';
+import type { ConnectOptions, Connection, ExitStatus, RemoteProcess, Transport } from '../transport.ts';
 import { PosixConnection } from '../posix/connection.ts';
 import { LocalConnection } from './connection.ts';
-import type { PosixPrimitives, PutPathOptions } from '../posix/primitives.ts';
+import type { PosixPrimitives, PutPathOptions, SpawnOptions } from '../posix/primitives.ts';
 
 export class LocalPrimitives implements PosixPrimitives {
   readonly transportName = 'local';
@@ -31,7 +31,7 @@ export class LocalPrimitives implements PosixPrimitives {
 
   constructor(readonly target: Target) {}
 
-  async spawn(command: string, options: OperationOptions): Promise<RemoteProcess> {
+  async spawn(command: string, options: SpawnOptions): Promise<RemoteProcess> {
     if (this.#closed) throw new RivetError(ErrorKind.Connect, `The local connection for ${this.target.name} is closed`, { issueCode: 'CONNECT_ERROR', target: this.target.name });
     if (options.signal.aborted) throw new RivetError(ErrorKind.Canceled, 'Canceled', { target: this.target.name });
     // Own process group (detached), so a kill reaches everything the command started.
@@ -56,6 +56,10 @@ export class LocalPrimitives implements PosixPrimitives {
     };
     this.#children.add(proc);
     void exited.then(() => this.#children.delete(proc));
+    if (options.input !== undefined) {
+      child.stdin.on('error', () => {}); // The command may exit without reading its stdin (T-24).
+      child.stdin.end(options.input);
+    }
     return proc;
   }
 

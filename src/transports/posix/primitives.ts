@@ -13,6 +13,15 @@
 import type { Target } from '../../core/target.ts';
 import type { OperationOptions, RemoteProcess } from '../transport.ts';
 
+export interface SpawnOptions extends OperationOptions {
+  /**
+   * All of the process's stdin, known when it starts: the transport sends it, then EOF, as part of
+   * starting the process (ssh: right behind the exec request), and the caller writes nothing to
+   * `stdin`. Without it, the caller writes stdin itself.
+   */
+  input?: Buffer | undefined;
+}
+
 export interface PosixPrimitives {
   readonly target: Target;
   /** The user the connection is logged in as (a `run-as` equal to it is ignored, T-41). */
@@ -27,9 +36,10 @@ export interface PosixPrimitives {
   readonly transportName: string;
   /**
    * Starts `command` (a command line for a POSIX shell) on the target. Resolves once the process
-   * (ssh: the exec channel) is started. Aborting `signal` before then rejects.
+   * (ssh: the exec channel) is started. Aborting `signal` before then rejects. With `input`, that
+   * is all of stdin (see {@link SpawnOptions.input}).
    */
-  spawn(command: string, options: OperationOptions): Promise<RemoteProcess>;
+  spawn(command: string, options: SpawnOptions): Promise<RemoteProcess>;
   /**
    * Copies a local file or directory (recursively) to `remotePath`, as the login user, creating or
    * replacing it. Throws {@link TransferUnavailableError} when the transport cannot (ssh: no SFTP

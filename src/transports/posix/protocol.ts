@@ -7,9 +7,10 @@
  * from stdin, then N lines of shell script, and evals them. The one exception is a script with no
  * data in it (a command without env values, stdin or run-as: {@link ExecProtocol.canCarry}): it
  * travels on the command line itself ({@link ExecProtocol.inlineCommandLine}), which shows only
- * the user's command, as the body's own `sh -c` does anyway. That saves a round trip, as OpenSSH
- * opens a session's stdin only after the exec request succeeded. Whatever stdin holds after that is the
- * command's own stdin. The script exports the env, makes the private temp dir, writes the
+ * the user's command, as the body's own `sh -c` does anyway; it saves sending stdin at all. A
+ * script with data goes on stdin, which the SSH transport sends right behind the exec request
+ * (see `SshPrimitives`): either way a step on an open connection is 2 round trips. Whatever
+ * stdin holds after the script is the command's own stdin. The script exports the env, makes the private temp dir, writes the
  * executable, runs the command as a background job it waits for (so a TERM is handled at once:
  * the trap kills the whole process group, cleans the temp dir and exits 143), and removes the temp
  * dir.
@@ -131,10 +132,8 @@ export class ExecProtocol {
   /**
    * The command line that carries the script itself instead of reading it from stdin: only for a
    * script that holds no data (no env values, no file content, no run-as; see
-   * {@link ExecProtocol.canCarry}). OpenSSH opens a session's stdin window only once the exec
-   * request succeeded, so a script on stdin costs a third round trip; on the command line it
-   * travels with the request (2 round trips on an open connection). Such a script shows only what
-   * the process list shows anyway: the user's command.
+   * {@link ExecProtocol.canCarry}). It travels with the exec request and nothing is sent on stdin
+   * but EOF. Such a script shows only what the process list shows anyway: the user's command.
    */
   inlineCommandLine(parts: ScriptParts): string {
     return shellJoin(['/bin/sh', '-c', `${this.#pgidReport()}${this.script(parts).toString('utf8')}`]);

@@ -22,7 +22,7 @@ import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { HopConfig, ResolvedSshConfig } from './config.ts';
 import { authFailed, connectTimeout, describeSocketError, formatEndpoint, sshError } from './errors.ts';
 import { parseKeyOnce } from './file-cache.ts';
-import { checkHostKey, keyBlobType, knownHostEntriesFor, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
+import { checkHostKey, keyBlobType, KnownHostsIndex, knownHostsName, loadKnownHosts, type KnownHostEntry } from './known-hosts.ts';
 
 const { Client } = ssh2;
 
@@ -260,10 +260,34 @@ async function loginHop(
     }
     try {
       client.connect(config);
+      skipHostKeysProof(client);
     } catch (error) {
       finish(sshError('CONNECT_ERROR', targetName, endpoint, (error as Error).message, { cause: error }));
     }
   });
+}
+
+/** The parts of ssh2's Client that {@link skipHostKeysProof} replaces. */
+interface GlobalRequestInternals {
+  _protocol?: { _handlers?: { GLOBAL_REQUEST?: (protocol: { requestSuccess(): void }, name: string, wantReply: boolean, data: unknown) => void } };
+}
+
+/**
+ * OpenSSH's sshd announces all its host keys after login (`hostkeys-00@openssh.com`, for
+ * `UpdateHostKeys`). ssh2 answers every announcement with a `hostkeys-prove-00` request, which
+ * costs the server a signature per host key and the client a verification each, plus a round
+ * trip. Rivet does not update known_hosts from them, so the announcement is accepted and
+ * dropped; every other global request still goes to ssh2's handler. (On a ssh2 without these
+ * internals nothing changes.)
+ */
+function skipHostKeysProof(client: ClientType): void {
+  const handlers = (client as unknown as GlobalRequestInternals)._protocol?._handlers;
+  const original = handlers?.GLOBAL_REQUEST;
+  if (handlers === undefined || typeof original !== 'function') return;
+  handlers.GLOBAL_REQUEST = (protocol, name, wantReply, data) => {
+    if (name !== 'hostkeys-00@openssh.com') return original(protocol, name, wantReply, data);
+    if (wantReply) protocol.requestSuccess();
+  };
 }
 
 /**
@@ -283,14 +307,16 @@ const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecds
 /**
  * Like OpenSSH, ask first for the host key types known_hosts already lists for this host, so a
  * host recorded with (say) only its RSA key is not reported as unknown because the server
- * offered ed25519 first. Undefined when the host is not listed (keep ssh2's order).
+ * offered ed25519 first. Undefined when the host is not listed, or when ssh2's own order already
+ * puts the listed types first (ssh2 then sends its prepared KEXINIT, not one built per connection).
  */
-export function preferredHostKeyAlgorithms(knownHosts: readonly KnownHostEntry[], host: string, port: number): string[] | undefined {
-  const known = new Set(knownHostEntriesFor(knownHosts, knownHostsName(host, port)).map((entry) => entry.keyType));
+export function preferredHostKeyAlgorithms(knownHosts: readonly KnownHostEntry[] | KnownHostsIndex, host: string, port: number): string[] | undefined {
+  const index = knownHosts instanceof KnownHostsIndex ? knownHosts : KnownHostsIndex.of(knownHosts);
+  const known = new Set(index.matching(knownHostsName(host, port)).map((entry) => entry.keyType));
   if (known.size === 0) return undefined;
   const algoType = (algo: string): string => (algo.startsWith('rsa-sha2-') ? 'ssh-rsa' : algo);
   const first = DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => known.has(algoType(a)));
-  if (first.length === 0) return undefined;
+  if (first.length === 0 || first.every((a, i) => DEFAULT_HOST_KEY_ALGORITHMS[i] === a)) return undefined;
   return [...first, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
 }
 

@@ -5,11 +5,6 @@
  * and the `@revoked` / `@cert-authority` markers. Certificate authorities are not implemented:
  * their lines never match a host key (the key is then "unknown", which fails safe).
  *
- * Lookups go through an index built once per parsed entry list (issue 13): lines that name hosts
- * only plainly are found by name, revoked keys by key; only lines with wildcards, negations or
- * hashed names are matched one by one (a hashed name can only be checked by hashing the name
- * with that line's salt, as OpenSSH does), each pattern prepared once.
- *
  * @example
  * ```ts
  * const entries = parseKnownHosts(await readFile('/root/.ssh/known_hosts', 'utf8'));
@@ -114,39 +109,14 @@ export function wildcardMatch(pattern: string, value: string): boolean {
   return pi === p.length;
 }
 
-/** One host pattern of a line, prepared for matching. */
-type PreparedPattern =
-  /** `|1|salt|hash`: HMAC-SHA1 of the name keyed by the salt. */
-  | { kind: 'hashed'; salt: Buffer; hash: Buffer }
-  /** A name or glob (lower case), possibly negated with `!`. */
-  | { kind: 'glob'; glob: string; negated: boolean }
-  /** A malformed hashed item: never matches. */
-  | { kind: 'none' };
-
-function preparePattern(pattern: string): PreparedPattern {
-  if (pattern.startsWith('|')) {
-    // |1|base64(salt)|base64(HMAC-SHA1(salt, name))
-    const parts = pattern.split('|');
-    if (parts.length !== 4 || parts[1] !== '1') return { kind: 'none' };
-    return { kind: 'hashed', salt: Buffer.from(parts[2]!, 'base64'), hash: Buffer.from(parts[3]!, 'base64') };
-  }
-  const negated = pattern.startsWith('!');
-  return { kind: 'glob', glob: (negated ? pattern.slice(1) : pattern).toLowerCase(), negated };
-}
-
-/** The prepared patterns match `name` (lower case for globs): a matching negation vetoes the line. */
-function preparedMatch(patterns: readonly PreparedPattern[], name: string, lowerName: string): boolean {
-  let matched = false;
-  for (const pattern of patterns) {
-    if (pattern.kind === 'hashed') {
-      const actual = createHmac('sha1', pattern.salt).update(name).digest();
-      if (pattern.hash.length === actual.length && timingSafeEqual(pattern.hash, actual)) matched = true;
-    } else if (pattern.kind === 'glob' && wildcardMatch(pattern.glob, lowerName)) {
-      if (pattern.negated) return false;
-      matched = true;
-    }
-  }
-  return matched;
+function hashedMatch(item: string, name: string): boolean {
+  // |1|base64(salt)|base64(HMAC-SHA1(salt, name))
+  const parts = item.split('|');
+  if (parts.length !== 4 || parts[1] !== '1') return false;
+  const salt = Buffer.from(parts[2]!, 'base64');
+  const expected = Buffer.from(parts[3]!, 'base64');
+  const actual = createHmac('sha1', salt).update(name).digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
 /**
@@ -154,87 +124,20 @@ function preparedMatch(patterns: readonly PreparedPattern[], name: string, lower
  * is not 22): a negated pattern that matches vetoes the whole line.
  */
 export function entryMatchesName(entry: Pick<KnownHostEntry, 'patterns'>, name: string): boolean {
-  return preparedMatch(entry.patterns.map(preparePattern), name, name.toLowerCase());
-}
-
-/** Where to find the lines that may concern a host, built once per entry list. */
-interface KnownHostsIndex {
-  /** The key (base64) of each `@revoked` line → the first such line. */
-  revoked: Map<string, KnownHostEntry>;
-  /** Host name (lower case) → the unmarked lines that name it plainly (no wildcard, negation or hash), in file order. */
-  byName: Map<string, number[]>;
-  /** Unmarked lines with a wildcard, negation or hashed name, in file order, patterns prepared. */
-  scanned: { at: number; patterns: PreparedPattern[] }[];
-  /** Each looked-up name's matching lines (a host is looked up for its key types, then for its key). */
-  found: Map<string, KnownHostEntry[]>;
-}
-
-const indexes = new WeakMap<readonly KnownHostEntry[], KnownHostsIndex>();
-
-/** How many lines were matched one by one (pattern by pattern), for tests that check lookups stay indexed. */
-let linesScanned = 0;
-
-/**
- * Lines matched pattern by pattern since start (wildcard, negated and hashed lines, once per
- * looked-up name). For tests; not part of the public API.
- *
- * @internal
- */
-export function knownHostsLinesScanned(): number {
-  return linesScanned;
-}
-
-function indexFor(entries: readonly KnownHostEntry[]): KnownHostsIndex {
-  let index = indexes.get(entries);
-  if (index) return index;
-  index = { revoked: new Map(), byName: new Map(), scanned: [], found: new Map() };
-  entries.forEach((entry, at) => {
-    if (entry.marker === 'revoked') {
-      const key = entry.key.toString('base64');
-      if (!index!.revoked.has(key)) index!.revoked.set(key, entry);
+  let matched = false;
+  for (const pattern of entry.patterns) {
+    if (pattern.startsWith('|')) {
+      if (hashedMatch(pattern, name)) matched = true;
+      continue;
     }
-    if (entry.marker !== undefined) return; // @cert-authority is not implemented: never matches.
-    if (entry.patterns.some((p) => p.startsWith('|') || p.startsWith('!') || p.includes('*') || p.includes('?'))) {
-      index!.scanned.push({ at, patterns: entry.patterns.map(preparePattern) });
-      return;
+    const negated = pattern.startsWith('!');
+    const glob = negated ? pattern.slice(1) : pattern;
+    if (wildcardMatch(glob, name)) {
+      if (negated) return false;
+      matched = true;
     }
-    for (const pattern of entry.patterns) {
-      const name = pattern.toLowerCase();
-      const list = index!.byName.get(name);
-      if (!list) index!.byName.set(name, [at]);
-      else if (list[list.length - 1] !== at) list.push(at);
-    }
-  });
-  indexes.set(entries, index);
-  return index;
-}
-
-/**
- * The lines without a marker whose host patterns match `name` (in `[host]:port` form when the
- * port is not 22), in file order. Indexed: see the module comment.
- *
- * @example
- * ```ts
- * knownHostEntriesFor(entries, knownHostsName('10.0.0.5', 2222)).map((e) => e.keyType);
- * ```
- */
-export function knownHostEntriesFor(entries: readonly KnownHostEntry[], name: string): readonly KnownHostEntry[] {
-  const index = indexFor(entries);
-  const cached = index.found.get(name);
-  if (cached) return cached;
-  const lowerName = name.toLowerCase();
-  const plain = index.byName.get(lowerName) ?? [];
-  const found: KnownHostEntry[] = [];
-  // Merge the two file-ordered lists: plain lines match by construction, the others are checked.
-  let p = 0;
-  for (const { at, patterns } of index.scanned) {
-    while (p < plain.length && plain[p]! < at) found.push(entries[plain[p++]!]!);
-    linesScanned++;
-    if (preparedMatch(patterns, name, lowerName)) found.push(entries[at]!);
   }
-  while (p < plain.length) found.push(entries[plain[p++]!]!);
-  index.found.set(name, found);
-  return found;
+  return matched;
 }
 
 /** The key type inside an SSH public key blob (its first string). */
@@ -244,18 +147,83 @@ export function keyBlobType(blob: Buffer): string {
   return blob.subarray(4, 4 + len).toString('latin1');
 }
 
+/** A pattern that matches only itself (case aside): no hash, negation or wildcard. */
+function isPlainPattern(pattern: string): boolean {
+  return !pattern.startsWith('|') && !pattern.startsWith('!') && !pattern.includes('*') && !pattern.includes('?');
+}
+
+/**
+ * known_hosts entries ready for lookups: lines whose patterns are all plain names are found by
+ * name at once; only the others (hashed, wildcard, negated) are matched one by one, as OpenSSH
+ * does. So looking up N targets in a file listing N hosts costs N, not N².
+ *
+ * @example
+ * ```ts
+ * const index = KnownHostsIndex.of(parseKnownHosts(text));
+ * index.matching('[10.0.0.5]:2222'); // the entries for that name, in file order
+ * ```
+ */
+export class KnownHostsIndex {
+  static readonly #indexes = new WeakMap<readonly KnownHostEntry[], KnownHostsIndex>();
+  readonly #entries: readonly KnownHostEntry[];
+  /** Positions of the plain-name lines, by lower-cased name. */
+  readonly #byName = new Map<string, number[]>();
+  /** Positions of the lines that must be matched pattern by pattern. */
+  readonly #others: number[] = [];
+  readonly #revoked: KnownHostEntry[] = [];
+  #last: { name: string; entries: KnownHostEntry[] } | undefined;
+
+  constructor(entries: readonly KnownHostEntry[]) {
+    this.#entries = entries;
+    entries.forEach((entry, i) => {
+      if (entry.marker === 'revoked') this.#revoked.push(entry);
+      if (entry.marker !== undefined) return; // @cert-authority is not implemented: never matches.
+      if (!entry.patterns.every(isPlainPattern)) return void this.#others.push(i);
+      for (const name of new Set(entry.patterns.map((p) => p.toLowerCase()))) {
+        const list = this.#byName.get(name);
+        if (list) list.push(i);
+        else this.#byName.set(name, [i]);
+      }
+    });
+  }
+
+  /** The index of `entries`, built once per array (the run's file cache hands out the same one). */
+  static of(entries: readonly KnownHostEntry[]): KnownHostsIndex {
+    let index = KnownHostsIndex.#indexes.get(entries);
+    if (index === undefined) KnownHostsIndex.#indexes.set(entries, (index = new KnownHostsIndex(entries)));
+    return index;
+  }
+
+  /** The entries without a marker whose patterns match `name` (`[host]:port` form), in file order. */
+  matching(name: string): KnownHostEntry[] {
+    if (this.#last?.name === name) return this.#last.entries;
+    const positions = [...(this.#byName.get(name.toLowerCase()) ?? [])];
+    const plain = positions.length;
+    for (const i of this.#others) if (entryMatchesName(this.#entries[i]!, name)) positions.push(i);
+    if (plain > 0 && positions.length > plain) positions.sort((a, b) => a - b);
+    const entries = positions.map((i) => this.#entries[i]!);
+    this.#last = { name, entries };
+    return entries;
+  }
+
+  /** The `@revoked` entry listing this key blob, if any. */
+  revoked(blob: Buffer): KnownHostEntry | undefined {
+    return this.#revoked.find((entry) => entry.key.equals(blob));
+  }
+}
+
 /**
  * Looks up the host key `blob` of `host:port`. A revoked key is refused wherever it is listed;
  * otherwise the host must be listed with exactly this key (same type and bytes).
  */
-export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+export function checkHostKey(known: readonly KnownHostEntry[] | KnownHostsIndex, host: string, port: number, blob: Buffer): HostKeyVerdict {
+  const index = known instanceof KnownHostsIndex ? known : KnownHostsIndex.of(known);
   const type = keyBlobType(blob);
-  const index = indexFor(entries);
-  const revoked = index.revoked.size > 0 ? index.revoked.get(blob.toString('base64')) : undefined;
+  const revoked = index.revoked(blob);
   if (revoked) return { status: 'revoked', entry: revoked };
   let changed: KnownHostEntry | undefined;
   const otherTypes = new Set<string>();
-  for (const entry of knownHostEntriesFor(entries, knownHostsName(host, port))) {
+  for (const entry of index.matching(knownHostsName(host, port))) {
     if (entry.keyType !== type || keyBlobType(entry.key) !== type) {
       otherTypes.add(entry.keyType);
       continue;

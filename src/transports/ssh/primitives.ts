@@ -19,7 +19,7 @@
 import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
-import { TransferUnavailableError, type PosixPrimitives, type PutPathOptions } from '../posix/primitives.ts';
+import { TransferUnavailableError, type PosixPrimitives, type PutPathOptions, type SpawnOptions } from '../posix/primitives.ts';
 import type { ExitStatus, OperationOptions, RemoteProcess } from '../transport.ts';
 import { resolveSshConfig, type ResolvedSshConfig, type ResolveEnv } from './config.ts';
 import { openSshChain } from './connect.ts';
@@ -113,8 +113,11 @@ class SessionSlots {
     }
   }
 
-  failAll(error: unknown): void {
-    for (const w of this.waiters.splice(0)) w.reject(error);
+  /** Rejects every waiter with `error()` (made only when someone waits). */
+  failAll(error: () => unknown): void {
+    if (this.waiters.length === 0) return;
+    const reason = error();
+    for (const w of this.waiters.splice(0)) w.reject(reason);
   }
 }
 
@@ -127,6 +130,16 @@ interface ChannelInternals {
 const SSH2_MAX_WINDOW = 2 * 1024 * 1024;
 const SSH2_PACKET_SIZE = 32 * 1024;
 
+/**
+ * Most stdin sent right behind the exec request to an OpenSSH server whose session window is still
+ * closed (see {@link SshPrimitives.pipelinesInput}): half of the 2 MiB window sshd opens for a
+ * session (`CHAN_SES_WINDOW_DEFAULT`, the same since OpenSSH 4.x).
+ */
+const PIPELINED_INPUT_LIMIT = 1024 * 1024;
+
+/** The server software of an OpenSSH sshd in its identification string (`SSH-2.0-OpenSSH_9.2p1 ...`). */
+const OPENSSH_SERVER = /^OpenSSH_/;
+
 type ChannelOpener = ((error: Error | undefined, channel: ClientChannel & PipelinedChannel) => void) & { type?: string };
 
 /** The parts of ssh2's Client that `Client#exec` uses to open a session and send the request. */
@@ -137,7 +150,7 @@ interface ClientInternals {
 
 /** An ssh2 channel's fields that `Client#exec` sets (reply callbacks, subtype, half-open). */
 interface PipelinedChannel {
-  outgoing: { id: number };
+  outgoing: { id: number; window: number };
   subtype: string | undefined;
   allowHalfOpen: boolean;
   _callbacks: ((hadError: boolean) => void)[];
@@ -172,6 +185,13 @@ export class SshPrimitives implements PosixPrimitives {
   /** Session channels (exec and sftp) open now, and the most the server has accepted at once. */
   private openSessions = 0;
   private peakSessions = 0;
+  /**
+   * True when the server is OpenSSH's sshd, which confirms a session channel with a zero window
+   * and opens it (2 MiB) while it handles the exec request, before it reads the next packet: stdin
+   * sent right behind the exec request lands in an open window. Other servers open the window in
+   * the confirmation itself, or are waited for.
+   */
+  readonly pipelinesInput: boolean;
 
   /**
    * @param client the logged-in client of the target
@@ -185,6 +205,7 @@ export class SshPrimitives implements PosixPrimitives {
   ) {
     this.loginUser = config.hops[config.hops.length - 1]!.user;
     this.slots = new SessionSlots(config.maxSessions);
+    this.pipelinesInput = OPENSSH_SERVER.test((client as unknown as { _remoteVer?: unknown })._remoteVer as string);
     for (const c of clients) c.once('close', () => this.endedClients.add(c));
     client.on('error', (error: Error) => {
       this.lostReason ??= error.message;
@@ -193,7 +214,7 @@ export class SshPrimitives implements PosixPrimitives {
       const lost = !this.closed; // Not a close() of ours: the server or the network dropped it.
       this.lostReason ??= 'connection closed';
       this.closed = true;
-      this.slots.failAll(this.lostError());
+      this.slots.failAll(() => this.lostError());
       // ssh2 only emits a channel's 'close' once its output was read: settle exits now.
       const status = { code: null, signal: null, ...(lost ? { lost: this.connectionLostError() } : {}) };
       for (const settle of this.open.values()) settle(status);
@@ -236,22 +257,28 @@ export class SshPrimitives implements PosixPrimitives {
   }
 
   /**
-   * Opens an exec channel and sends the exec request without waiting for its reply, so the caller
-   * can write stdin at once: the request and the data travel together and a command on an open
-   * connection costs 2 round trips (channel open, then exec + stdin -> output), as OpenSSH's
-   * client does, not 3. A refused exec request (rare: sshd refuses only a broken session) ends the
-   * process with `lost` set to a CONNECT_ERROR. The process is wrapped at the open confirmation:
-   * a fast command's exit-status can arrive in the same read as the next packet.
+   * Opens an exec channel and sends the exec request without waiting for its reply, then `input`
+   * (all of stdin, and EOF) right behind it, so a step on an open connection costs 2 round trips
+   * (channel open, then exec + stdin -> output), not 3 (OpenSSH's client waits for the window
+   * before it sends stdin). A refused exec request (rare: sshd refuses only a broken session) ends
+   * the process with `lost` set to a CONNECT_ERROR; stdin sent behind it is dropped by the server.
+   * The process is wrapped at the open confirmation: a fast command's exit-status can arrive in
+   * the same read as the next packet.
    *
    * Uses ssh2's channel manager (`_chanMgr`, `_protocol`), as `Client#exec` does internally; on a
    * ssh2 without them, falls back to `Client#exec` (which waits for the reply: 3 round trips).
    */
-  private openExec(command: string): Promise<{ channel: ClientChannel; proc: RemoteProcess }> {
+  private openExec(command: string, input: Buffer | undefined): Promise<{ channel: ClientChannel; proc: RemoteProcess }> {
     const internals = this.client as unknown as ClientInternals;
     if (typeof internals._chanMgr?.add !== 'function' || typeof internals._protocol?.session !== 'function' || typeof internals._protocol.exec !== 'function') {
       return new Promise((resolve, reject) => {
         try {
-          this.client.exec(command, (error, channel) => (error ? reject(error) : resolve({ channel, proc: this.wrap(channel) })));
+          this.client.exec(command, (error, channel) => {
+            if (error) return reject(error);
+            const proc = this.wrap(channel);
+            if (input !== undefined) channel.end(input);
+            resolve({ channel, proc });
+          });
         } catch (error) {
           reject(error);
         }
@@ -272,6 +299,7 @@ export class SshPrimitives implements PosixPrimitives {
           });
         });
         protocol.exec(channel.outgoing.id, command, true);
+        if (input !== undefined) this.sendInput(channel, input);
         resolve({ channel, proc });
       };
       (opened as ChannelOpener).type = 'session';
@@ -286,14 +314,28 @@ export class SshPrimitives implements PosixPrimitives {
     });
   }
 
-  async spawn(command: string, options: OperationOptions): Promise<RemoteProcess> {
+  /**
+   * Writes all of stdin and EOF on a channel whose exec request was just sent. OpenSSH's window is
+   * still closed (zero) here, and ssh2 would hold the data until the server's window adjust, a
+   * round trip later. sshd opens the window while it handles the exec request, before it reads
+   * what follows it, so for OpenSSH (and input within {@link PIPELINED_INPUT_LIMIT}) ssh2's view of
+   * the window is credited with the input, which then goes out at once. Nothing else is ever
+   * written on the channel (stdin ends here), so ssh2 never counts on the window that credit took.
+   */
+  private sendInput(channel: ClientChannel & PipelinedChannel, input: Buffer): void {
+    const outgoing = channel.outgoing;
+    if (this.pipelinesInput && outgoing.window === 0 && input.length > 0 && input.length <= PIPELINED_INPUT_LIMIT) outgoing.window = input.length;
+    channel.end(input);
+  }
+
+  async spawn(command: string, options: SpawnOptions): Promise<RemoteProcess> {
     const { signal } = options;
     for (let refusals = 0; ; refusals++) {
       if (this.closed) throw this.lostError();
       await this.slots.acquire(signal, () => this.canceledError('spawn'));
       let opened: { channel: ClientChannel; proc: RemoteProcess };
       try {
-        opened = await this.openExec(command);
+        opened = await this.openExec(command, options.input);
       } catch (error) {
         this.slots.release();
         const reason = (error as { reason?: unknown }).reason;
@@ -466,7 +508,7 @@ export class SshPrimitives implements PosixPrimitives {
   destroy(): void {
     this.closed = true;
     this.lostReason ??= 'connection dropped by Rivet';
-    this.slots.failAll(this.lostError());
+    this.slots.failAll(() => this.lostError());
     for (const client of this.clients) client.destroy();
   }
 
@@ -474,7 +516,7 @@ export class SshPrimitives implements PosixPrimitives {
     this.closing ??= (async () => {
       this.closed = true;
       this.lostReason ??= 'connection closed by Rivet';
-      this.slots.failAll(this.lostError());
+      this.slots.failAll(() => this.lostError());
       for (const channel of this.open.keys()) channel.close();
       for (const client of this.clients) {
         if (this.endedClients.has(client)) continue;

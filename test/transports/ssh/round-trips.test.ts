@@ -3,8 +3,10 @@
  * sshd: a "turn" is a burst of client packets sent after the proxy delivered server data to the
  * client (the client waited for the server). With the exec request and the script pipelined, a
  * command is two turns, each answered by the server: channel open | exec request with the script +
- * EOF (2 round trips; the channel close rides with the next turn). A script on stdin waits for the
- * exec reply (OpenSSH opens the session's window only then): three turns. Counts, not durations.
+ * EOF (2 round trips; the channel close rides with the next turn). A script with data (env values,
+ * a task file, the command's stdin) goes on stdin right behind the exec request, also 2 turns: OpenSSH
+ * opens the session's window while it handles the exec request, before it reads what follows.
+ * Counts, not durations.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -90,11 +92,33 @@ describe.skipIf(skip !== undefined)('ssh: round trips of a step on an open conne
     expect(turns).toEqual([2, 2, 2]);
   }, 120_000);
 
-  it('env values stay off the command line: they go on stdin, which OpenSSH opens only after the exec reply (3 round trips)', async () => {
+  it('env values stay off the command line: the script goes on stdin right behind the exec request (2 round trips)', async () => {
     const turns = await turnsPerStep(async (conn) => {
       const result = await conn.run('echo "$SECRET_X"', { signal: never(), env: { SECRET_X: 'hidden' } });
       expect(result.stdout.toString()).toBe('hidden\n');
     });
-    expect(turns).toEqual([3, 3, 3]);
+    expect(turns).toEqual([2, 2, 2]);
+  }, 120_000);
+
+  it('a task with parameters in its environment and on stdin (a file inside the script): 2 round trips', async () => {
+    const turns = await turnsPerStep(async (conn) => {
+      const result = await conn.runFile({
+        signal: never(),
+        file: { name: 'task.sh', content: Buffer.from('#!/bin/sh\nread -r line\necho "$PT_name $line"\n') },
+        env: { PT_name: 'world' },
+        stdin: '{"name":"world"}\n',
+      });
+      expect(result.stdout.toString()).toBe('world {"name":"world"}\n');
+    });
+    expect(turns).toEqual([2, 2, 2]);
+  }, 120_000);
+
+  it('a large stdin (above the window sshd opens) waits for the window: more round trips, same bytes', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 'x');
+    const turns = await turnsPerStep(async (conn) => {
+      const result = await conn.run('wc -c', { signal: never(), stdin: big });
+      expect(result.stdout.toString().trim()).toBe(String(big.length));
+    });
+    for (const t of turns) expect(t).toBeGreaterThan(2);
   }, 120_000);
 });
