@@ -7,7 +7,8 @@
  * and some targets written as URIs. The specs: `all`, the glob `dc3-rack*` (the URI-named
  * targets of dc3 do not match it), the group `dc7_rack2`, and `all --detail`. Each spec is run `rounds` times through `node bin/rivet.mjs`
  * (whatever that runs: tsx or the build; run `npm run build` first to measure the build), and
- * the median CPU (user + sys of the process tree, times(1)) is reported with `node -e 0`'s.
+ * the median CPU (user + sys of the process tree, times(1)) is reported with `node -e 0`'s and
+ * that of `inventory show` over a one-target inventory (Rivet's start-up, the floor of every row).
  *
  * @example
  * ```sh
@@ -64,9 +65,12 @@ export async function runInventoryBench(options: { targets: number; rounds: numb
   try {
     const file = join(dir, 'inventory.yaml');
     writeFileSync(file, stringify(generateInventory(options.targets)));
+    const small = join(dir, 'one-target.yaml');
+    writeFileSync(small, stringify(generateInventory(1)));
     const rivet = [process.execPath, 'bin/rivet.mjs'];
     const cases: Array<[string, string[]]> = [
       ['node -e 0', [process.execPath, '-e', '0']],
+      ['inventory show -t all (1-target inventory: start-up)', [...rivet, 'inventory', 'show', '-t', 'all', '-i', small]],
       ['inventory show -t all', [...rivet, 'inventory', 'show', '-t', 'all', '-i', file]],
       ["inventory show -t 'dc3-rack*'", [...rivet, 'inventory', 'show', '-t', 'dc3-rack*', '-i', file]],
       ['inventory show -t dc7_rack2', [...rivet, 'inventory', 'show', '-t', 'dc7_rack2', '-i', file]],

@@ -286,13 +286,15 @@ class Validator {
     return list as string[];
   }
 
+  /** The data keys of a group or target, copied; a key that is not written costs no key path. */
   data(value: Dict, path: KeyPath): DataBlock {
+    const { config, facts, vars, features, plugin_hooks: pluginHooks } = value;
     return {
-      config: this.config(value['config'], [...path, 'config']),
-      facts: clone(this.dict(value['facts'], [...path, 'facts'])),
-      vars: clone(this.dict(value['vars'], [...path, 'vars'])),
-      features: [...new Set(this.strings(value['features'], [...path, 'features']))],
-      pluginHooks: clone(this.dict(value['plugin_hooks'], [...path, 'plugin_hooks'])),
+      config: config == null ? {} : this.config(config, [...path, 'config']),
+      facts: facts == null ? {} : clone(this.dict(facts, [...path, 'facts'])),
+      vars: vars == null ? {} : clone(this.dict(vars, [...path, 'vars'])),
+      features: features == null ? [] : [...new Set(this.strings(features, [...path, 'features']))],
+      pluginHooks: pluginHooks == null ? {} : clone(this.dict(pluginHooks, [...path, 'plugin_hooks'])),
     };
   }
 
