@@ -28,6 +28,7 @@ import { DurableStepHook, parseStepName, type StoredResult } from './hook.ts';
 import { assertSecretsAvailable, durableSerializer, type DurableSerializer } from './serializer.ts';
 import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
 import { APP, APP_VERSION, PLAN_WORKFLOW } from './app.ts';
+import { systemDatabaseUrl } from './system-db-url.ts';
 import { workerDispatch } from './workers.ts';
 
 export type { DurableOptions, DurableRunInfo, DurableStepInfo, OpenDurableOptions } from './types.ts';
@@ -108,7 +109,7 @@ export class DurableRuns implements DurableRunsApi {
     const serializer = serializerFor(options);
     DBOS.setConfig({
       name: APP,
-      systemDatabaseUrl: options.url,
+      systemDatabaseUrl: systemDatabaseUrl(options.url),
       applicationVersion: APP_VERSION,
       executorID: options.executorId,
       serializer,
@@ -118,7 +119,7 @@ export class DurableRuns implements DurableRunsApi {
       // Controllers never take batches from the workers' queue (rivet worker does).
       listenQueues: [],
     });
-    const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer, applicationName: APP });
+    const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer, applicationName: APP });
     environment = { runner: options.runner, client, batchSize: options.batchSize ?? (options.workers === true ? 100 : 500), workers: options.workers === true };
     try {
       await DBOS.launch();
@@ -224,7 +225,7 @@ async function showRun(client: DBOSClient, runId: string): Promise<{ run: Durabl
 export async function withDurableClient<T>(options: DurableOptions, use: (client: { list(limit?: number): Promise<DurableRunInfo[]>; show(runId: string): Promise<{ run: DurableRunInfo; steps: DurableStepInfo[] }> }) => Promise<T>): Promise<T> {
   let client: DBOSClient;
   try {
-    client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: serializerFor(options), applicationName: APP });
+    client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer: serializerFor(options), applicationName: APP });
   } catch (error) {
     throw new RivetError('rivet/durable-unavailable', `Cannot open the durable run database: ${redactUriPasswords(String((error as Error).message))}`);
   }

@@ -25,6 +25,7 @@ import { isPerTarget, projectRelative, type PlanStepCall, type RemoteStep } from
 import { APP, APP_VERSION, BATCH_WORKFLOW, WORKER_QUEUE } from './app.ts';
 import { DurableStepHook, parseStepName, type BatchDispatch, type StoredResult } from './hook.ts';
 import type { DurableSerializer } from './serializer.ts';
+import { systemDatabaseUrl } from './system-db-url.ts';
 
 /** What a `rivet.batch` workflow is called with (stored in Postgres; secrets are `Sensitive`, so encrypted). */
 export interface BatchInput {
@@ -194,7 +195,7 @@ export async function openWorker(options: {
   if (DBOS.isInitialized()) throw new UsageError('DBOS is already running in this process (one worker or controller per process)');
   DBOS.setConfig({
     name: APP,
-    systemDatabaseUrl: options.url,
+    systemDatabaseUrl: systemDatabaseUrl(options.url),
     applicationVersion: APP_VERSION,
     executorID: options.executorId,
     serializer: options.serializer,
@@ -202,7 +203,7 @@ export async function openWorker(options: {
     listenQueues: [WORKER_QUEUE],
     systemDatabasePoolSize: 10,
   });
-  const client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: options.serializer, applicationName: APP });
+  const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer: options.serializer, applicationName: APP });
   worker = { runtime: options.runtime, client };
   try {
     await DBOS.launch();
