@@ -5,7 +5,6 @@
  * with exit code null". A loopback TCP proxy in front of real sshd stops forwarding mid-command;
  * the test uses a short keepalive setting and asserts the kind, not the time.
  */
-import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorKind } from '../../src/core/errors.ts';
 import { resolveSshConfig } from '../../src/transports/ssh/config.ts';
@@ -14,44 +13,9 @@ import type { Connection } from '../../src/transports/transport.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
 import { makeTarget } from '../helpers/targets.ts';
 import { fakeHome, sshTarget } from '../transports/ssh/helpers.ts';
+import { DroppingProxy } from './helpers.ts';
 
 /** Forwards 127.0.0.1:<port> to `upstreamPort` until `blackhole()`: then every byte is dropped. */
-class DroppingProxy {
-  readonly #server: Server;
-  readonly #sockets: Socket[] = [];
-  #dropping = false;
-
-  constructor(upstreamPort: number) {
-    this.#server = createServer((client) => {
-      const upstream = netConnect(upstreamPort, '127.0.0.1');
-      this.#sockets.push(client, upstream);
-      for (const [from, to] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        from.on('data', (chunk: Buffer) => {
-          if (!this.#dropping) to.write(chunk);
-        });
-        from.on('error', () => {});
-      }
-    });
-  }
-
-  listen(): Promise<number> {
-    return new Promise((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve((this.#server.address() as { port: number }).port)));
-  }
-
-  /** From now on nothing passes, in either direction; no FIN, no RST. */
-  blackhole(): void {
-    this.#dropping = true;
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
 const keyless = (ssh: Record<string, unknown>) => makeTarget({ name: 'web', host: 'web', config: { transport: 'ssh', ssh: { 'load-config': false, ...ssh } } });
 
 describe('keepalive defaults', () => {

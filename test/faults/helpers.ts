@@ -1,6 +1,10 @@
-/** Helpers for the fault suite: the real `rivet` binary as a child process, with its peak RSS. */
+/**
+ * Helpers for the fault suite: the real `rivet` binary as a child process, with its peak RSS; a
+ * TCP proxy that can silently stop passing data.
+ */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, existsSync, statSync } from 'node:fs';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
@@ -112,4 +116,45 @@ export function rivetWithRssSlowReader(args: string[], cwd: string, holdUntil: s
       resolve({ code, stdout: tail, stdoutBytes, markers, stderr: stderr.replace(/RIVET_MAXRSS=\d+\n?/, ''), maxRssKiB: m ? Number(m[1]) : Number.NaN });
     });
   });
+}
+
+/**
+ * A TCP proxy to a loopback port that forwards both ways until {@link DroppingProxy.blackhole}:
+ * then nothing passes, in either direction, and no side is closed (no FIN, no RST: a FIN from a
+ * client is never answered, its side stays half open).
+ */
+export class DroppingProxy {
+  readonly #server: Server;
+  readonly #sockets: Socket[] = [];
+  #dropping = false;
+
+  constructor(upstreamPort: number) {
+    this.#server = createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = netConnect({ port: upstreamPort, host: '127.0.0.1', allowHalfOpen: true });
+      this.#sockets.push(client, upstream);
+      for (const [from, to] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        from.on('data', (chunk: Buffer) => {
+          if (!this.#dropping) to.write(chunk);
+        });
+        from.on('error', () => {});
+      }
+    });
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve((this.#server.address() as { port: number }).port)));
+  }
+
+  /** From now on nothing passes, in either direction; no FIN, no RST. */
+  blackhole(): void {
+    this.#dropping = true;
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
 }

@@ -4,59 +4,22 @@
  * so it cannot hold the end of the run. Against a real sshd behind a proxy that, once told to,
  * passes nothing and never closes its side.
  */
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, type RivetEvent } from '../../src/core/events.ts';
 import { ConnectionPool } from '../../src/runtime/pool.ts';
 import { SshTransport } from '../../src/transports/ssh/transport.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../harness/sshd.ts';
 import { fakeHome, sshTarget } from '../transports/ssh/helpers.ts';
-
-/** Forwards both ways until {@link SilentProxy.silence}; never answers a FIN (half-open kept). */
-class SilentProxy {
-  readonly #server: Server;
-  readonly #sockets: Socket[] = [];
-  #silent = false;
-
-  constructor(upstreamPort: number) {
-    this.#server = createServer({ allowHalfOpen: true }, (client) => {
-      const upstream = netConnect({ port: upstreamPort, host: '127.0.0.1', allowHalfOpen: true });
-      this.#sockets.push(client, upstream);
-      for (const [from, to] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        from.on('data', (chunk: Buffer) => {
-          if (!this.#silent) to.write(chunk);
-        });
-        from.on('error', () => {});
-      }
-    });
-  }
-
-  listen(): Promise<number> {
-    return new Promise((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve((this.#server.address() as { port: number }).port)));
-  }
-
-  /** From now on nothing passes and no side is closed. */
-  silence(): void {
-    this.#silent = true;
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
+import { DroppingProxy } from './helpers.ts';
 
 const skip = sshdSkipReason();
 describe.skipIf(skip !== undefined)('closing the connection pool', () => {
   let server: SshdServer;
-  let proxy: SilentProxy;
+  let proxy: DroppingProxy;
   let port: number;
   beforeAll(async () => {
     server = await startSshd();
-    proxy = new SilentProxy(server.port);
+    proxy = new DroppingProxy(server.port);
     port = await proxy.listen();
   }, 120_000);
   afterAll(async () => {
@@ -77,7 +40,7 @@ describe.skipIf(skip !== undefined)('closing the connection pool', () => {
       const out = await pool.use(target, { signal }, (connection) => connection.run('echo ready', { signal }));
       expect(out.stdout.toString()).toBe('ready\n');
       expect(pool.size).toBe(1);
-      proxy.silence();
+      proxy.blackhole();
       await pool.closeAll();
       expect(pool.size).toBe(0);
       const warnings = seen.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => (e as { text: string }).text).filter((text) => text.startsWith('Closing'));

@@ -67,10 +67,9 @@ export function jsToRe2(source: string): string {
     }
     if (c === '[') {
       inClass = true;
-      out += c;
-      i += 1;
-      if (source[i] === '^') out += source[i++];
-      if (source[i] === ']') out += source[i++];
+      const open = openCharClass(source, i, ']');
+      out += open.text;
+      i = open.next;
       continue;
     }
     const anchor = ANCHORS.find(([js]) => source.startsWith(js, i));
@@ -87,6 +86,30 @@ export function jsToRe2(source: string): string {
 
 type Re2Module = typeof import('re2js');
 let re2: Re2Module | undefined;
+
+/**
+ * Reads the opening of a character class at `source[i]` (which is `[`): the `[`, a negating `^`
+ * and a leading `]` (a literal there, written as `literalBracket` in the output). Shared by the
+ * regex translators (Ruby to JS, JS to RE2), which scan classes alike.
+ *
+ * @example
+ * ```ts
+ * openCharClass('[^]a]', 0, '\\]'); // { text: '[^\\]', next: 3 }
+ * ```
+ */
+export function openCharClass(source: string, i: number, literalBracket: string): { text: string; next: number } {
+  let text = '[';
+  let next = i + 1;
+  if (source[next] === '^') {
+    text += '^';
+    next += 1;
+  }
+  if (source[next] === ']') {
+    text += literalBracket;
+    next += 1;
+  }
+  return { text, next };
+}
 
 /**
  * Compiles JavaScript regex source for linear-time matching (`test` finds a match anywhere, as

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { linearRegex } from './linear-regex.ts';
+import { linearRegex, openCharClass } from './linear-regex.ts';
 
 /** Raised for a Ruby regex construct JavaScript cannot express; `offset` is within the source. */
 export class RegexTranslationError extends Error {
@@ -119,17 +119,10 @@ export function rubyRegexToJs(source: string): string {
     }
     if (c === '[') {
       inClass = true;
-      out += c;
-      i += 1;
       // A leading ']' (or '^]') is a literal in Ruby; JS needs it escaped.
-      if (source[i] === '^') {
-        out += '^';
-        i += 1;
-      }
-      if (source[i] === ']') {
-        out += '\\]';
-        i += 1;
-      }
+      const open = openCharClass(source, i, '\\]');
+      out += open.text;
+      i = open.next;
       continue;
     }
     if (c === '(' && source[i + 1] === '?') {

@@ -28,6 +28,7 @@ import { assertSecretsAvailable, durableSerializer, type DurableSerializer } fro
 import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
 import { APP, APP_VERSION, PLAN_WORKFLOW } from './app.ts';
 import { DEFAULT_WAIT_WARNINGS, workerDispatch, type WaitWarnings } from './workers.ts';
+import { systemDatabaseUrl } from './system-db-url.ts';
 import { DEFAULT_STOP_TIMEOUT_MS, stopWithin } from './stop.ts';
 import { assertReachable, databaseError, redactUrl } from './database-errors.ts';
 import { safeName } from '../../core/target.ts';
@@ -139,7 +140,7 @@ export class DurableRuns implements DurableRunsApi {
     const serializer = serializerFor(options);
     DBOS.setConfig({
       name: APP,
-      systemDatabaseUrl: options.url,
+      systemDatabaseUrl: systemDatabaseUrl(options.url),
       applicationVersion: APP_VERSION,
       executorID: options.executorId,
       serializer,
@@ -151,7 +152,7 @@ export class DurableRuns implements DurableRunsApi {
     });
     let client: DBOSClient;
     try {
-      client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer, applicationName: APP });
+      client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer, applicationName: APP });
     } catch (error) {
       throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
     }
@@ -278,7 +279,7 @@ export async function withDurableClient<T>(options: DurableOptions, use: (client
   await assertReachable(options.url, options.urlSource);
   let client: DBOSClient;
   try {
-    client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: serializerFor(options), applicationName: APP });
+    client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer: serializerFor(options), applicationName: APP });
   } catch (error) {
     throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
   }

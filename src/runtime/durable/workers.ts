@@ -24,6 +24,7 @@ import { isPerTarget, projectRelative, type PlanStepCall, type RemoteStep } from
 import { APP, BATCH_WORKFLOW, WORKER_APP_VERSION, WORKER_QUEUE } from './app.ts';
 import { DurableStepHook, parseStepName, targetKey, type BatchDispatch, type StoredResult } from './hook.ts';
 import { assertSecretsAvailable, type DurableSerializer } from './serializer.ts';
+import { systemDatabaseUrl } from './system-db-url.ts';
 import { DEFAULT_STOP_TIMEOUT_MS, stopWithin, type StopOutcome } from './stop.ts';
 import { assertReachable, databaseError, redactUrl } from './database-errors.ts';
 
@@ -297,7 +298,7 @@ export async function openWorker(options: {
   await assertReachable(options.url, options.urlSource);
   DBOS.setConfig({
     name: APP,
-    systemDatabaseUrl: options.url,
+    systemDatabaseUrl: systemDatabaseUrl(options.url),
     applicationVersion: WORKER_APP_VERSION,
     executorID: options.executorId,
     serializer: options.serializer,
@@ -307,7 +308,7 @@ export async function openWorker(options: {
   });
   let client: DBOSClient;
   try {
-    client = await DBOSClient.create({ systemDatabaseUrl: options.url, serializer: options.serializer, applicationName: APP });
+    client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer: options.serializer, applicationName: APP });
   } catch (error) {
     throw databaseError('Cannot start the worker on the durable run database', error, options.url, options.urlSource);
   }

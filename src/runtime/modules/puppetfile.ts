@@ -213,6 +213,12 @@ export function parsePuppetfile(text: string, file: string, baseDir: string): Pu
     for (const key of st.options.keys()) {
       if (!['git', 'local', 'install_path', 'default_branch', ...GIT_REF_KEYS].includes(key)) fail(`unknown option :${key} for module '${name}' (Rivet reads :git with :ref/:branch/:tag/:commit, and :local)`, st.options.get(key)!.line);
     }
+    const installPath = option('install_path');
+    if (installPath !== undefined) {
+      // Bolt installs through r10k, which puts such a module in <Puppetfile dir>/<install_path>/<name>,
+      // outside the managed moduledir; Rivet installs every module into .modules.
+      fail(`:install_path for module '${name}' is not supported: Rivet installs every module into .modules (Bolt's r10k would put it in ${(installPath.value as { v: unknown }).v}/${parseForgeName(name)?.moduleName ?? name}); remove :install_path, or keep that module in the project's modules/ directory yourself`, installPath.line);
+    }
     const git = option('git');
     const local = option('local');
     if (git !== undefined) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsToRe2, linearRegex, LinearRegexError, rubyRegexToJs } from '../../../src/core/puppet-types/index.ts';
+import { openCharClass } from '../../../src/core/puppet-types/linear-regex.ts';
 
 describe('linear-time patterns', () => {
   it('T-13: the anchors rubyRegexToJs emits become RE2 anchors', () => {
@@ -24,5 +25,15 @@ describe('linear-time patterns', () => {
   it('refuses what needs backtracking, with a clear message', () => {
     expect(() => linearRegex('a(?=b)')).toThrow(LinearRegexError);
     expect(() => linearRegex('(a)\\1')).toThrow(/cannot be matched in linear time/);
+  });
+});
+
+describe('the character-class opening both translators share', () => {
+  it('reads [, a negating ^ and a leading literal ], written the way each target wants it', () => {
+    expect(openCharClass('[^]a]', 0, '\\]')).toEqual({ text: '[^\\]', next: 3 });
+    expect(openCharClass('x[]a]', 1, ']')).toEqual({ text: '[]', next: 3 });
+    expect(openCharClass('[ab]', 0, '\\]')).toEqual({ text: '[', next: 1 });
+    expect(rubyRegexToJs('[]a]')).toBe('[\\]a]');
+    expect(jsToRe2('[^]a]')).toBe('[^]a]');
   });
 });

@@ -198,6 +198,18 @@ describe('the Puppetfile (I-24)', () => {
     ];
     for (const [text, message] of bad) expect(() => parsePuppetfile(text, '/p/Puppetfile', '/p')).toThrow(message);
   });
+
+  it('I-24: :install_path is refused with an error naming Puppetfile:line, and nothing is installed (not silently ignored)', async () => {
+    const dir = await project({
+      'rivet-project.yaml': `name: site\nmodule-install:\n  forge:\n    baseurl: ${forge.url}\n`,
+      Puppetfile: ["mod 'acme/lib', '2.0.0'", `mod 'gitmod', :git => '${bare}',`, "    :tag => 'v1', :install_path => 'vendor'", ''].join('\n'),
+    });
+    const run = await rivet(['module', 'install', '--no-resolve'], { cwd: dir });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`${join(dir, 'Puppetfile')}:3: :install_path for module 'gitmod' is not supported: Rivet installs every module into .modules (Bolt's r10k would put it in vendor/gitmod)`);
+    expect(existsSync(join(dir, '.modules'))).toBe(false);
+    expect(existsSync(join(dir, 'rivet-lock.yaml'))).toBe(false);
+  });
 });
 
 describe('Puppet version ranges through npm semver (I-24)', () => {
