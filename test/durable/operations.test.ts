@@ -34,6 +34,17 @@ export default definePlan({
   },
 });
 `,
+    'modules/ops/tasks/wait.json': JSON.stringify({ parameters: { gate: { type: 'Optional[String]' } } }),
+    'modules/ops/tasks/wait.sh': '#!/bin/sh\nif [ -n "$PT_gate" ]; then until [ -e "$PT_gate" ]; do sleep 0.2; done; fi\necho \'{"waited": true}\'\n',
+    'plans/one_waits.ts': `import { definePlan, runTaskWith } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec', dir: 'String' },
+  async run({ targets, dir }) {
+    const set = await runTaskWith('ops::wait', targets, (t) => (t.name === 'l2' ? { gate: dir + '/gate' } : {}));
+    return set.results.length;
+  },
+});
+`,
     'plans/gated.ts': `import { definePlan, runCommand } from '${SDK}';
 export default definePlan({
   params: { targets: 'TargetSpec', dir: 'String' },
@@ -203,6 +214,32 @@ describe.skipIf(skip !== undefined)('durable runs and workers in operation', () 
       await Promise.all([stopWorker(slow), stopWorker(fast)]);
     }
   }, 900_000);
+
+  it('worker results arrive live: a target that finished on the worker is reported while the rest of its batch still runs', async () => {
+    await pg.createDatabase('ops_live');
+    const url = pg.urlFor('ops_live');
+    const markers = await markerDir();
+    const w = await worker(['--id', 'live-worker', '--durable', url]);
+    try {
+      const c = controller(['plan', 'run', 'demo::one_waits', '-t', 'l1,l2', `dir=${markers}`, '--durable', url, '--workers', '--format', 'jsonl']);
+      const finished = () => jsonLines(c.stdout()).filter((e) => e['type'] === 'target_finish').map((e) => e['target']);
+      await until('l1 to be reported finished', () => {
+        if (c.child.exitCode !== null) throw new Error(`the controller exited: ${c.stderr()}`);
+        return finished().includes('l1');
+      });
+      // One batch of both targets: l2 waits for the gate, so the batch has not finished.
+      expect(finished()).toEqual(['l1']);
+      expect(jsonLines(c.stdout()).filter((e) => e['type'] === 'step_start')).toHaveLength(1);
+      expect(jsonLines(c.stdout()).some((e) => e['type'] === 'step_finish')).toBe(false);
+      await writeFile(join(markers, 'gate'), '');
+      expect(await controllerExit(c, [w]), c.stderr()).toBe(0);
+      expect(finished()).toEqual(['l1', 'l2']);
+      expect(jsonLines(c.stdout()).at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: 2 });
+    } finally {
+      await stopWorker(w);
+      await rm(markers, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('an unreachable durable URL: the error names where the URL came from (--durable, the project setting with its file, RIVET_DURABLE_URL) and never its password', async () => {
     const url = `postgres://rivet:${CANARY_DB_PASSWORD}@127.0.0.1:${await closedPort()}/runs`;

@@ -164,6 +164,7 @@ export class DurableRuns implements DurableRunsApi {
       warnings: {
         firstMs: options.waitWarnings?.firstMs ?? DEFAULT_WAIT_WARNINGS.firstMs,
         everyMs: options.waitWarnings?.everyMs ?? DEFAULT_WAIT_WARNINGS.everyMs,
+        liveMs: DEFAULT_WAIT_WARNINGS.liveMs,
         databaseHint: redactUrl(options.url, options.url),
       },
     };

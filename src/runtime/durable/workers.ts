@@ -140,9 +140,11 @@ export interface WaitWarnings {
   everyMs: number;
   /** The database URL as the hint to start a worker shows it (without its password). */
   databaseHint: string;
+  /** How often the running batches' results are read (live `target_finish` events). */
+  liveMs: number;
 }
 
-export const DEFAULT_WAIT_WARNINGS: Omit<WaitWarnings, 'databaseHint'> = { firstMs: 15_000, everyMs: 60_000 };
+export const DEFAULT_WAIT_WARNINGS: Omit<WaitWarnings, 'databaseHint'> = { firstMs: 15_000, everyMs: 60_000, liveMs: 1_000 };
 
 interface Waiting {
   step: number;
@@ -215,6 +217,57 @@ class WaitWatch {
   }
 }
 
+/** One recorded step of a workflow, as DBOS's client lists them. */
+type StepInfo = NonNullable<Awaited<ReturnType<DBOSClient['listWorkflowSteps']>>>[number];
+
+/**
+ * Reads the results of running batches live: every `intervalMs`, the steps (one per target) that
+ * the running batches of a run recorded so far, so the controller reports each target's finish as
+ * it happens on the worker rather than when the whole batch ends.
+ */
+class LiveResults {
+  readonly #batches = new Map<string, (steps: readonly StepInfo[]) => void>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: DBOSClient,
+    private readonly runtime: Runtime,
+    private readonly intervalMs: number,
+  ) {}
+
+  watch(id: string, onSteps: (steps: readonly StepInfo[]) => void): void {
+    this.#batches.set(id, onSteps);
+    this.#schedule();
+  }
+
+  unwatch(id: string): void {
+    this.#batches.delete(id);
+    if (this.#batches.size === 0 && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#batches.size === 0) return;
+    this.#timer = setTimeout(() => void this.#poll().finally(() => ((this.#timer = undefined), this.#schedule())), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      // Only the batches a worker is running have new results: one query for which, one per running batch.
+      const running = await this.client.listWorkflows({ workflowIDs: [...this.#batches.keys()], status: 'PENDING', loadInput: false, loadOutput: false });
+      for (const batch of running) {
+        const onSteps = this.#batches.get(batch.workflowID);
+        if (onSteps !== undefined) onSteps((await this.client.listWorkflowSteps(batch.workflowID)) ?? []);
+      }
+    } catch (error) {
+      this.runtime.events.log('debug', `Could not read the running batches' results: ${redactUrl(error instanceof Error ? error.message : String(error))}`);
+    }
+  }
+}
+
 /**
  * The controller's side: enqueues each batch as a `rivet.batch` workflow (its id is the run id,
  * the step and a hash of its targets' password-free names, so a resumed controller finds the same
@@ -223,6 +276,7 @@ class WaitWatch {
  */
 export function workerDispatch(client: DBOSClient, runId: string, runtime: Runtime, warnings: WaitWarnings): BatchDispatch {
   const watch = new WaitWatch(client, runtime, warnings);
+  const live = new LiveResults(client, runtime, warnings.liveMs);
   return (step, call, batch, position) => {
     const keys = batch.map(targetKey);
     const workflowID = `${runId}.${step}.${createHash('sha256').update(keys.join('\0')).digest('hex').slice(0, 16)}`;
@@ -240,29 +294,43 @@ export function workerDispatch(client: DBOSClient, runId: string, runtime: Runti
       .finally(() => watch.done(workflowID));
     const started = performance.now();
     const results = new Map<string, Promise<StoredResult>>();
+    const settle = new Map<string, { resolve(r: StoredResult): void; reject(e: unknown): void }>();
     for (const [i, target] of batch.entries()) {
-      const key = keys[i]!;
-      const result = whole.then((all) => {
-        const r = all[key];
-        if (r === undefined) throw new RivetError('rivet/durable-batch', `The batch ${workflowID} returned no result for ${key}`, { target: key });
-        return r;
-      });
+      const result = new Promise<StoredResult>((resolve, reject) => settle.set(keys[i]!, { resolve, reject }));
       result.catch(() => {}); // awaited by the target's DBOS step
       results.set(target.name, result);
     }
+    // Each target's result as soon as the worker records it (read live from the batch's steps), else when the batch ends.
+    let failures = 0;
+    const finish = (key: string, r: StoredResult): void => {
+      const pending = settle.get(key);
+      if (pending === undefined) return;
+      settle.delete(key);
+      pending.resolve(r);
+      if (r.value['_error'] !== undefined) failures++;
+      const target = batch[keys.indexOf(key)]!;
+      const result = new Result({ target, action: r.action as Result['action'], object: r.object, value: r.value, durationMs: r.durationMs });
+      events.emit({ type: 'target_finish', stepId, target: key, durationMs: r.durationMs, result: result.toJSON() });
+    };
+    live.watch(workflowID, (recorded) => {
+      for (const s of recorded) {
+        const parsed = parseStepName(s.name);
+        if (s.error === null && parsed?.step === step && s.output !== null && typeof s.output === 'object') finish(parsed.target, s.output as StoredResult);
+      }
+    });
     whole.then(
       (all) => {
-        let failures = 0;
-        for (const [i, target] of batch.entries()) {
-          const r = all[keys[i]!];
-          if (r === undefined) continue;
-          if (r.value['_error'] !== undefined) failures++;
-          const result = new Result({ target, action: r.action as Result['action'], object: r.object, value: r.value, durationMs: r.durationMs });
-          events.emit({ type: 'target_finish', stepId, target: keys[i]!, durationMs: r.durationMs, result: result.toJSON() });
-        }
+        live.unwatch(workflowID);
+        for (const key of keys) if (all[key] !== undefined) finish(key, all[key]);
+        for (const [key, pending] of settle) pending.reject(new RivetError('rivet/durable-batch', `The batch ${workflowID} returned no result for ${key}`, { target: key }));
+        settle.clear();
         events.emit({ type: 'step_finish', stepId, action: call.action, object: call.object, description, durationMs: performance.now() - started, failures, count: keys.length });
       },
-      () => {},
+      (error: unknown) => {
+        live.unwatch(workflowID);
+        for (const pending of settle.values()) pending.reject(error);
+        settle.clear();
+      },
     );
     return results;
   };
