@@ -9,7 +9,9 @@
  * Options (SSH part): `--targets N` (default 100, up to 1000), `--rounds R` (3), `--concurrency C`
  * (100), `--rtt MS` (50; 0 skips the section through the latency proxy), `--rtt-targets N` (20),
  * `--workloads command,task,task-files,plan,upload` (all), `--peers ssh,pssh,ansible` (all),
- * `--upload-mb MB` (10), `--out DIR` (where bench.json and bench.md go; default tmp/bench).
+ * `--upload-mb MB` (10), `--threads N` (worker threads of the `rivet-threads` tool; default the
+ * CPUs: `os.availableParallelism()`; the `rivet` tool runs with `--threads off`), `--out DIR`
+ * (where bench.json and bench.md go; default tmp/bench).
  * Inventory part: `--inventory-targets N` (default 10000), `--rounds R`.
  *
  * @example
@@ -21,6 +23,7 @@
  * @module
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markdown, runSshBench, WORKLOADS, type SshBenchOptions, type Workload } from './ssh.ts';
@@ -47,6 +50,7 @@ export function parseBenchArgs(argv: string[]): {
       workloads: { type: 'string' },
       peers: { type: 'string' },
       'upload-mb': { type: 'string' },
+      threads: { type: 'string' },
       'inventory-targets': { type: 'string' },
       out: { type: 'string' },
     },
@@ -79,6 +83,7 @@ export function parseBenchArgs(argv: string[]): {
       workloads: list<Workload>('workloads', values.workloads, WORKLOADS),
       peers: list('peers', values.peers, ['ssh', 'pssh', 'ansible'] as const),
       uploadMb: int('upload-mb', values['upload-mb'], 10, 1, 1000),
+      threads: int('threads', values.threads, availableParallelism(), 1, 64),
     },
     inventory: {
       targets: int('inventory-targets', values['inventory-targets'], 10_000, 1, 1_000_000),

@@ -29,7 +29,7 @@ const PROJECT = join(ROOT, 'bench', 'project');
 
 export type Workload = 'command' | 'task' | 'task-files' | 'plan' | 'upload';
 export const WORKLOADS: readonly Workload[] = ['command', 'task', 'task-files', 'plan', 'upload'];
-export type Tool = 'floor' | 'rivet' | 'rivet-1-step' | 'rivet-5-runs' | 'ssh' | 'pssh' | 'ansible';
+export type Tool = 'floor' | 'rivet' | 'rivet-threads' | 'rivet-1-step' | 'rivet-5-runs' | 'ssh' | 'pssh' | 'ansible';
 
 export interface SshBenchOptions {
   targets: number;
@@ -44,6 +44,8 @@ export interface SshBenchOptions {
   peers: readonly ('ssh' | 'pssh' | 'ansible')[];
   /** Size of the upload in MB. */
   uploadMb: number;
+  /** Worker threads of the `rivet-threads` tool (`--threads N`); `rivet` itself runs with `--threads off`. */
+  threads: number;
 }
 
 export interface Row {
@@ -179,13 +181,32 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
       await writeFile(xargsScp, link.hosts.map((h, i) => `-P ${h.port} ${upload} ${h.host}:${remoteUpload}.${i}`).join('\n') + '\n');
       const ansibleInv = join(work, `ansible-${rows.length}.ini`);
       await writeFile(ansibleInv, link.hosts.map((h, i) => `${names[i]} ansible_host=${h.host} ansible_port=${h.port}`).join('\n') + '\n');
-      const rivet = (...args: string[]): string[] => [process.execPath, join(ROOT, 'bin', 'rivet.mjs'), ...args, '-i', inventory, '--project', PROJECT, '--concurrency', String(options.concurrency), '--format', 'json', '--no-verbose'];
+      const rivetIn = (threads: string, ...args: string[]): string[] => [
+        process.execPath,
+        join(ROOT, 'bin', 'rivet.mjs'),
+        ...args,
+        '-i',
+        inventory,
+        '--project',
+        PROJECT,
+        '--concurrency',
+        String(options.concurrency),
+        '--threads',
+        threads,
+        '--format',
+        'json',
+        '--no-verbose',
+      ];
+      // `rivet`: one thread, whatever N (auto would turn threads on from 200 SSH targets).
+      const rivet = (...args: string[]): string[] => rivetIn('off', ...args);
+      const rivetThreads = (...args: string[]): string[] => rivetIn(String(options.threads), ...args);
       const c = String(options.concurrency);
 
       const plans: Partial<Record<Workload, Partial<Record<Tool, string[]>>>> = {
         command: {
           floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('command', 'run', 'true', '-t', 'all'),
+          'rivet-threads': rivetThreads('command', 'run', 'true', '-t', 'all'),
           ssh: ['xargs', '-P', c, '-L', '1', 'ssh', '-F', sshConfig, '-n'],
           pssh: ['parallel-ssh', '-h', hostsFile, '-p', c, '-t', '0', '-x', `-F ${sshConfig}`, 'true'],
           ansible: ['ansible', 'all', '-i', ansibleInv, '-m', 'raw', '-a', 'true', '-f', c],
@@ -193,6 +214,7 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
         task: {
           floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('task', 'run', 'bench::hello', '-t', 'all'),
+          'rivet-threads': rivetThreads('task', 'run', 'bench::hello', '-t', 'all'),
         },
         'task-files': {
           floor: [process.execPath, join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
@@ -304,6 +326,13 @@ export function ratios(result: SshBenchResult): string[] {
   }
   const w = (r: Row | undefined): number | undefined => r?.wallMs.median;
   out.push(`Wall time, \`command\` on ${get('loopback', 'command', 'rivet')?.targets ?? '?'} targets, Rivet vs floor: ${ratio(w(get('loopback', 'command', 'rivet')), w(get('loopback', 'command', 'floor')))} (target <= 1.15x at 500)`);
+  const threaded = get('loopback', 'command', 'rivet-threads');
+  if (threaded !== undefined) {
+    out.push(
+      `Wall time, \`command\` on ${threaded.targets} targets, Rivet with ${result.options.threads} worker threads vs floor: ${ratio(w(threaded), w(get('loopback', 'command', 'floor')))} ` +
+        `(vs Rivet in one thread: ${ratio(w(threaded), w(get('loopback', 'command', 'rivet')))}; target: below 1.00x at 1,000)`,
+    );
+  }
   const rtt = result.options.rttMs;
   if (rtt > 0) {
     const s = `${rtt} ms RTT`;

@@ -10,6 +10,8 @@
  * - a number N ≥ 1: N threads for every SSH connection of the run. `0` (or `'off'`): none.
  *
  * Connections opened before threads came on stay where they are; later ones go to the threads.
+ * With threads on, the pool's bound on handshakes in flight is multiplied by the thread count
+ * (key exchanges are the CPU it protects, and each thread has its own).
  *
  * @example
  * ```ts
@@ -60,10 +62,14 @@ export class SshThreadRouter implements Transport {
   readonly #concurrency: number;
   #threaded: Promise<ThreadedTransport> | undefined;
 
-  constructor(inline: Transport, setting: ThreadsSetting, concurrency: number) {
+  readonly #onThreads: ((threads: number) => void) | undefined;
+
+  /** `onThreads` is told the thread count when threads come on. */
+  constructor(inline: Transport, setting: ThreadsSetting, concurrency: number, onThreads?: (threads: number) => void) {
     this.#inline = inline;
     this.#setting = setting;
     this.#concurrency = concurrency;
+    this.#onThreads = onThreads;
   }
 
   /** The threaded transport, once threads are on (for tests and diagnostics). */
@@ -78,7 +84,9 @@ export class SshThreadRouter implements Transport {
     for (const target of targets) if (target.transport === 'ssh') ssh++;
     if (ssh === 0) return;
     const threads = threadsForStep(this.#setting, ssh, { parallelism: availableParallelism(), concurrency: this.#concurrency });
-    if (threads > 0) this.#threaded = import('../transports/threads/index.ts').then(({ ThreadedTransport }) => new ThreadedTransport({ threads }));
+    if (threads === 0) return;
+    this.#threaded = import('../transports/threads/index.ts').then(({ ThreadedTransport }) => new ThreadedTransport({ threads }));
+    this.#onThreads?.(threads);
   }
 
   async connect(target: Target, options: ConnectOptions): Promise<Connection> {

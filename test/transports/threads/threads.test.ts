@@ -5,6 +5,7 @@
  * that dies fails its targets cleanly. Plus the `threads` policy.
  */
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,8 @@ import { ThreadedTransport } from '../../../src/transports/threads/index.ts';
 import type { Transport } from '../../../src/transports/transport.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../../harness/sshd.ts';
 import { makeTarget } from '../../helpers/targets.ts';
+import { sshConfigLines } from '../../helpers/ssh-inventory.ts';
+import { makeProject, rivet } from '../../cli/helpers.ts';
 import { fakeHome } from '../ssh/helpers.ts';
 
 const MODULES = join(import.meta.dirname, '..', '..', 'fixtures', 'modules');
@@ -68,7 +71,8 @@ describe('threads setting', () => {
 
   it('the router counts SSH targets of a step (local ones do not count) and starts no thread before a connect', async () => {
     const inline: Transport = { name: 'ssh', connect: () => Promise.reject(new Error('not used')) };
-    const router = new SshThreadRouter(inline, 'auto', 100);
+    const told: number[] = [];
+    const router = new SshThreadRouter(inline, 'auto', 100, (threads) => told.push(threads));
     const ssh = (n: number): Target[] => Array.from({ length: n }, (_, i) => makeTarget({ name: `h${i}` }));
     const local = Array.from({ length: 500 }, (_, i) => makeTarget({ name: `l${i}`, transport: 'local', config: { transport: 'local' } }));
     router.noteStep([...ssh(AUTO_THREADS_MIN_TARGETS - 1), ...local]);
@@ -77,6 +81,8 @@ describe('threads setting', () => {
     const threaded = await router.threaded;
     expect(threaded?.threads).toBe(Math.min(8, (await import('node:os')).availableParallelism()));
     expect(threaded?.connectionsPerThread().every((n) => n === 0)).toBe(true);
+    // The runtime is told once, to raise the pool's bound on handshakes in flight.
+    expect(told).toEqual([threaded?.threads]);
     await router.close();
   });
 });
@@ -271,6 +277,41 @@ describe.skipIf(skip !== undefined)(`ssh in worker threads${skip ? ` (skipped: $
     } finally {
       await again.close();
       await threaded.close();
+    }
+  });
+
+  it('rivet --threads 2: a command, and a plan whose second step reuses each target\'s connection in its thread', async () => {
+    const sdk = fileURLToPath(new URL('../../../src/sdk/index.ts', import.meta.url));
+    const project = await makeProject({
+      'package.json': '{ "type": "module" }\n',
+      'rivet-project.yaml': 'name: demo\n',
+      'inventory.yaml': ['targets:', ...names.slice(0, 8).map((n) => `  - ${n}`), ...sshConfigLines(server, { 'connect-timeout': 120 }), '  transport: ssh', ''].join('\n'),
+      'plans/steps.ts': `import { definePlan, runCommand } from '${sdk}';
+export default definePlan({ params: { targets: 'TargetSpec' }, async run({ targets }) {
+  await runCommand('echo one', targets);
+  return runCommand('echo $SSH_CONNECTION | cut -d" " -f3', targets);
+} });
+`,
+    });
+    try {
+      const command = await rivet(['command', 'run', 'echo $SSH_CONNECTION | cut -d" " -f3', '-t', 'all', '--threads', '2', '--format', 'json'], { cwd: project, env: { HOME: resolveEnv.home } });
+      expect(command.code).toBe(0);
+      const items = command.json<{ items: { target: string; value: { stdout: string } }[] }>().items;
+      expect(items.map((i) => i.value.stdout.trim())).toEqual(names.slice(0, 8));
+
+      const before = server.connectionCount();
+      const plan = await rivet(['plan', 'run', 'demo::steps', 'targets=all', '--threads', '2', '--format', 'json'], { cwd: project, env: { HOME: resolveEnv.home } });
+      expect(plan.stderr).toBe('');
+      expect(plan.code).toBe(0);
+      expect(JSON.stringify(plan.json())).toContain(names[7]);
+      // Two steps, one connection per target.
+      expect(server.connectionCount() - before).toBe(8);
+
+      const bad = await rivet(['command', 'run', 'true', '-t', 'all', '--threads', 'many'], { cwd: project });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--threads must be auto, off or a whole number of threads/);
+    } finally {
+      await rm(project, { recursive: true, force: true });
     }
   });
 });
