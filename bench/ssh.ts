@@ -248,7 +248,7 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
             const m = await runMeasured(argv, { cwd: work, env, ...(stdin === undefined ? {} : { stdin }) });
             await new Promise((r) => setTimeout(r, 200)); // let sshd reap the last sessions
             const server = treeCpuMs(sshdPid) - serverBefore;
-            if (m.exitCode !== 0) throw new Error(`${tool} (${workload}, ${link.label}) exited with ${m.exitCode}:\n${m.stderr.slice(0, 2000)}\n${m.stdout.slice(0, 2000)}`);
+            if (m.exitCode !== 0) throw new Error(`${tool} (${workload}, ${link.label}) exited with ${m.exitCode}:\n${m.stderr.slice(0, 2000)}\n${failures(m.stdout)}`);
             if (!samples.has(tool)) samples.set(tool, []);
             samples.get(tool)!.push({ m, server });
             log(`  ${link.label} ${workload} ${tool} round ${round + 1}: ${(m.wallMs / 1000).toFixed(2)} s, ${(m.cpuMs / n).toFixed(1)} ms CPU/target`);
@@ -282,6 +282,20 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
     proxy?.kill('SIGTERM');
     await sshd.stop();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The failed targets of Rivet's JSON output (count and the first few errors), else the output's start. */
+function failures(stdout: string): string {
+  try {
+    const items = (JSON.parse(stdout) as { items?: { target: string; status: string; value: { _error?: { msg?: string } } }[] }).items ?? [];
+    const failed = items.filter((i) => i.status !== 'success');
+    return `${failed.length} of ${items.length} targets failed:\n${failed
+      .slice(0, 10)
+      .map((i) => `  ${i.target}: ${i.value._error?.msg ?? JSON.stringify(i.value).slice(0, 300)}`)
+      .join('\n')}`;
+  } catch {
+    return stdout.slice(0, 2000);
   }
 }
 
