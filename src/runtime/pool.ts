@@ -79,19 +79,6 @@ export class ConnectionPool {
     return this.#limit;
   }
 
-  /** The most handshakes in flight at once. */
-  get handshakeLimit(): number {
-    return this.#handshakes.concurrency;
-  }
-
-  /**
-   * Changes the most handshakes in flight (the runtime raises it when SSH connections move to
-   * worker threads: the key exchanges' CPU is spread over them).
-   */
-  set handshakeLimit(value: number) {
-    this.#handshakes.concurrency = positive('handshake limit', value);
-  }
-
   /** How many connections are open, opening or closing now. */
   get size(): number {
     return this.#entries.size + this.#closing.size;

@@ -20,7 +20,7 @@ import { LocalTransport } from '../transports/local/index.ts';
 import type { Transport } from '../transports/transport.ts';
 import { Executor } from './executor.ts';
 import type { Inventory, TargetSpec } from './inventory/index.ts';
-import { ConnectionPool, DEFAULT_HANDSHAKES } from './pool.ts';
+import { ConnectionPool } from './pool.ts';
 import { parseThreadsSetting, SshThreadRouter, type ThreadsSetting } from './ssh-threads.ts';
 import type { TaskParams, TaskStepOptions } from './steps/task.ts';
 import { TaskCatalog } from './task-catalog.ts';
@@ -89,10 +89,7 @@ export class Runtime implements AsyncDisposable {
     const transports = { ...(init.transports ?? defaultTransports()) };
     if (init.transports?.['ssh'] === undefined && transports['ssh'] !== undefined) {
       const setting = parseThreadsSetting(init.threads ?? 'auto');
-      // Each thread does its own key exchanges: the bound on handshakes in flight grows with them.
-      this.#sshThreads = new SshThreadRouter(transports['ssh'], setting, Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : 100, (threads) => {
-        this.pool.handshakeLimit = DEFAULT_HANDSHAKES * threads;
-      });
+      this.#sshThreads = new SshThreadRouter(transports['ssh'], setting, Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : 100);
       transports['ssh'] = this.#sshThreads;
     }
     this.pool = new ConnectionPool(transports, { events: this.events, limit, keepIdle: init.keepConnections });

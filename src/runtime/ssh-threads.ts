@@ -10,8 +10,7 @@
  * - a number N ≥ 1: N threads for every SSH connection of the run. `0` (or `'off'`): none.
  *
  * Connections opened before threads came on stay where they are; later ones go to the threads.
- * With threads on, the pool's bound on handshakes in flight is multiplied by the thread count
- * (key exchanges are the CPU it protects, and each thread has its own).
+ * The pool's bounds (connections, handshakes in flight) stay as they are.
  *
  * @example
  * ```ts
@@ -62,14 +61,10 @@ export class SshThreadRouter implements Transport {
   readonly #concurrency: number;
   #threaded: Promise<ThreadedTransport> | undefined;
 
-  readonly #onThreads: ((threads: number) => void) | undefined;
-
-  /** `onThreads` is told the thread count when threads come on. */
-  constructor(inline: Transport, setting: ThreadsSetting, concurrency: number, onThreads?: (threads: number) => void) {
+  constructor(inline: Transport, setting: ThreadsSetting, concurrency: number) {
     this.#inline = inline;
     this.#setting = setting;
     this.#concurrency = concurrency;
-    this.#onThreads = onThreads;
   }
 
   /** The threaded transport, once threads are on (for tests and diagnostics). */
@@ -86,7 +81,6 @@ export class SshThreadRouter implements Transport {
     const threads = threadsForStep(this.#setting, ssh, { parallelism: availableParallelism(), concurrency: this.#concurrency });
     if (threads === 0) return;
     this.#threaded = import('../transports/threads/index.ts').then(({ ThreadedTransport }) => new ThreadedTransport({ threads }));
-    this.#onThreads?.(threads);
   }
 
   async connect(target: Target, options: ConnectOptions): Promise<Connection> {
