@@ -9,9 +9,11 @@
  * Options (SSH part): `--targets N` (default 100, up to 1000), `--rounds R` (3), `--concurrency C`
  * (100), `--rtt MS` (50; 0 skips the section through the latency proxy), `--rtt-targets N` (20),
  * `--workloads command,task,task-files,plan,upload` (all), `--peers ssh,pssh,ansible` (all),
- * `--upload-mb MB` (10), `--out DIR` (where bench.json and bench.md go; default tmp/bench), `--cpu-prof DIR`
- * (`node --cpu-prof` profiles of the floor and Rivet runs, one directory per link, workload and tool;
- * profiling costs CPU, so the figures of such a run are not comparable).
+ * `--upload-mb MB` (10), `--threads N` (worker threads of the `rivet-threads` tool; default the
+ * CPUs: `os.availableParallelism()`; the `rivet` tool runs with `--threads off`), `--out DIR`
+ * (where bench.json and bench.md go; default tmp/bench), `--cpu-prof DIR` (`node --cpu-prof`
+ * profiles of the floor and Rivet runs, one directory per link, workload and tool; profiling costs
+ * CPU, so the figures of such a run are not comparable).
  * Inventory part: `--inventory-targets N` (default 10000), `--rounds R`.
  *
  * @example
@@ -23,6 +25,7 @@
  * @module
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { markdown, runSshBench, WORKLOADS, type SshBenchOptions, type Workload } from './ssh.ts';
@@ -49,6 +52,7 @@ export function parseBenchArgs(argv: string[]): {
       workloads: { type: 'string' },
       peers: { type: 'string' },
       'upload-mb': { type: 'string' },
+      threads: { type: 'string' },
       'inventory-targets': { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -83,6 +87,7 @@ export function parseBenchArgs(argv: string[]): {
       peers: list('peers', values.peers, ['ssh', 'pssh', 'ansible'] as const),
       uploadMb: int('upload-mb', values['upload-mb'], 10, 1, 1000),
       cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+      threads: int('threads', values.threads, availableParallelism(), 1, 64),
     },
     inventory: {
       targets: int('inventory-targets', values['inventory-targets'], 10_000, 1, 1_000_000),

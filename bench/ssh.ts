@@ -29,7 +29,7 @@ const PROJECT = join(ROOT, 'bench', 'project');
 
 export type Workload = 'command' | 'task' | 'task-files' | 'plan' | 'upload';
 export const WORKLOADS: readonly Workload[] = ['command', 'task', 'task-files', 'plan', 'upload'];
-export type Tool = 'floor' | 'rivet' | 'rivet-1-step' | 'rivet-5-runs' | 'ssh' | 'pssh' | 'ansible';
+export type Tool = 'floor' | 'rivet' | 'rivet-threads' | 'rivet-1-step' | 'rivet-5-runs' | 'ssh' | 'pssh' | 'ansible';
 
 export interface SshBenchOptions {
   targets: number;
@@ -46,6 +46,8 @@ export interface SshBenchOptions {
   uploadMb: number;
   /** Write `node --cpu-prof` profiles of the floor and Rivet runs here (one directory per workload and tool). */
   cpuProfDir?: string | undefined;
+  /** Worker threads of the `rivet-threads` tool (`--threads N`); `rivet` itself runs with `--threads off`. */
+  threads: number;
 }
 
 export interface Row {
@@ -183,13 +185,32 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
       await writeFile(ansibleInv, link.hosts.map((h, i) => `${names[i]} ansible_host=${h.host} ansible_port=${h.port}`).join('\n') + '\n');
       const node = (tool: string, workload: string): string[] =>
         options.cpuProfDir === undefined ? [process.execPath] : [process.execPath, '--cpu-prof', '--cpu-prof-dir', join(options.cpuProfDir, `${link.label.replace(/\W+/g, '-')}-${workload}-${tool}`)];
-      const rivet = (...args: string[]): string[] => [...node('rivet', args.slice(0, 3).join('-')), join(ROOT, 'bin', 'rivet.mjs'), ...args, '-i', inventory, '--project', PROJECT, '--concurrency', String(options.concurrency), '--format', 'json', '--no-verbose'];
+      const rivetIn = (tool: string, threads: string, ...args: string[]): string[] => [
+        ...node(tool, args.slice(0, 3).join('-')),
+        join(ROOT, 'bin', 'rivet.mjs'),
+        ...args,
+        '-i',
+        inventory,
+        '--project',
+        PROJECT,
+        '--concurrency',
+        String(options.concurrency),
+        '--threads',
+        threads,
+        '--format',
+        'json',
+        '--no-verbose',
+      ];
+      // `rivet`: one thread, whatever N (auto would turn threads on from 200 SSH targets).
+      const rivet = (...args: string[]): string[] => rivetIn('rivet', 'off', ...args);
+      const rivetThreads = (...args: string[]): string[] => rivetIn('rivet-threads', String(options.threads), ...args);
       const c = String(options.concurrency);
 
       const plans: Partial<Record<Workload, Partial<Record<Tool, string[]>>>> = {
         command: {
           floor: [...node('floor', 'command'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('command', 'run', 'true', '-t', 'all'),
+          'rivet-threads': rivetThreads('command', 'run', 'true', '-t', 'all'),
           ssh: ['xargs', '-P', c, '-L', '1', 'ssh', '-F', sshConfig, '-n'],
           pssh: ['parallel-ssh', '-h', hostsFile, '-p', c, '-t', '0', '-x', `-F ${sshConfig}`, 'true'],
           ansible: ['ansible', 'all', '-i', ansibleInv, '-m', 'raw', '-a', 'true', '-f', c],
@@ -197,6 +218,7 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
         task: {
           floor: [...node('floor', 'task'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
           rivet: rivet('task', 'run', 'bench::hello', '-t', 'all'),
+          'rivet-threads': rivetThreads('task', 'run', 'bench::hello', '-t', 'all'),
         },
         'task-files': {
           floor: [...node('floor', 'task-files'), join(ROOT, 'bench', 'floor.mjs'), await floorSpec({})],
@@ -230,7 +252,7 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
             const m = await runMeasured(argv, { cwd: work, env, ...(stdin === undefined ? {} : { stdin }) });
             await new Promise((r) => setTimeout(r, 200)); // let sshd reap the last sessions
             const server = treeCpuMs(sshdPid) - serverBefore;
-            if (m.exitCode !== 0) throw new Error(`${tool} (${workload}, ${link.label}) exited with ${m.exitCode}:\n${m.stderr.slice(0, 2000)}\n${m.stdout.slice(0, 2000)}`);
+            if (m.exitCode !== 0) throw new Error(`${tool} (${workload}, ${link.label}) exited with ${m.exitCode}:\n${m.stderr.slice(0, 2000)}\n${failures(m.stdout)}`);
             if (!samples.has(tool)) samples.set(tool, []);
             samples.get(tool)!.push({ m, server });
             log(`  ${link.label} ${workload} ${tool} round ${round + 1}: ${(m.wallMs / 1000).toFixed(2)} s, ${(m.cpuMs / n).toFixed(1)} ms CPU/target`);
@@ -264,6 +286,20 @@ export async function runSshBench(options: SshBenchOptions, log: (line: string) 
     proxy?.kill('SIGTERM');
     await sshd.stop();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The failed targets of Rivet's JSON output (count and the first few errors), else the output's start. */
+function failures(stdout: string): string {
+  try {
+    const items = (JSON.parse(stdout) as { items?: { target: string; status: string; value: { _error?: { msg?: string } } }[] }).items ?? [];
+    const failed = items.filter((i) => i.status !== 'success');
+    return `${failed.length} of ${items.length} targets failed:\n${failed
+      .slice(0, 10)
+      .map((i) => `  ${i.target}: ${i.value._error?.msg ?? JSON.stringify(i.value).slice(0, 300)}`)
+      .join('\n')}`;
+  } catch {
+    return stdout.slice(0, 2000);
   }
 }
 
@@ -308,6 +344,13 @@ export function ratios(result: SshBenchResult): string[] {
   }
   const w = (r: Row | undefined): number | undefined => r?.wallMs.median;
   out.push(`Wall time, \`command\` on ${get('loopback', 'command', 'rivet')?.targets ?? '?'} targets, Rivet vs floor: ${ratio(w(get('loopback', 'command', 'rivet')), w(get('loopback', 'command', 'floor')))} (target <= 1.15x at 500)`);
+  const threaded = get('loopback', 'command', 'rivet-threads');
+  if (threaded !== undefined) {
+    out.push(
+      `Wall time, \`command\` on ${threaded.targets} targets, Rivet with ${result.options.threads} worker threads vs floor: ${ratio(w(threaded), w(get('loopback', 'command', 'floor')))} ` +
+        `(vs Rivet in one thread: ${ratio(w(threaded), w(get('loopback', 'command', 'rivet')))}; target: below 1.00x at 1,000)`,
+    );
+  }
   const rtt = result.options.rttMs;
   if (rtt > 0) {
     const s = `${rtt} ms RTT`;

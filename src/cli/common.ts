@@ -15,6 +15,7 @@ import { createRuntime, type CreatedRuntime } from '../runtime/create.ts';
 import type { ConfigOverrides } from '../runtime/inventory/index.ts';
 import { expandTargetArgs } from '../runtime/inventory/index.ts';
 import { parseByteSize } from '../runtime/output-limit.ts';
+import { parseThreadsSetting, type ThreadsSetting } from '../runtime/ssh-threads.ts';
 import { HumanRenderer } from './render/human.ts';
 import { jsonEnvelope, jsonlRenderer } from './render/json.ts';
 import type { Target } from '../core/target.ts';
@@ -40,6 +41,7 @@ export interface GlobalFlags {
   sudoExecutable?: string;
   envVar?: string[];
   concurrency?: number;
+  threads?: ThreadsSetting;
   tmpdir?: string;
   cleanup?: boolean;
   inventoryfile?: string;
@@ -112,6 +114,11 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--sudo-password-prompt', 'ask for the sudo password')
     .option('--sudo-executable <path>', 'sudo program to use (default sudo)')
     .addOption(new Option('-c, --concurrency <n>', 'targets worked on at once (default 100)').argParser(positiveInt('--concurrency')))
+    .addOption(
+      new Option('--threads <n|auto|off>', 'SSH connections in N worker threads; auto (default): on when a step has 200+ SSH targets and the machine more than one CPU').argParser(
+        (value: string) => parseThreadsSetting(value, '--threads'),
+      ),
+    )
     .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
     .addOption(
       new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
@@ -158,6 +165,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
     inventoryFile: flags.inventoryfile,
     overrides,
     concurrency: flags.concurrency,
+    threads: flags.threads,
     keepConnections: options.keepConnections,
     signal,
   });

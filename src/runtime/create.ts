@@ -16,6 +16,7 @@ import type { Transport } from '../transports/transport.ts';
 import { applyOverrides, loadInventory, type ConfigOverrides, type Inventory } from './inventory/index.ts';
 import { findProject, loadProjectInventory, type Project } from './project.ts';
 import { Runtime } from './runtime.ts';
+import type { ThreadsSetting } from './ssh-threads.ts';
 
 export interface CreateRuntimeOptions {
   /** Where project discovery starts and relative paths resolve (default `process.cwd()`). */
@@ -41,6 +42,8 @@ export interface CreateRuntimeOptions {
   signal?: AbortSignal | undefined;
   events?: EventBus | undefined;
   transports?: Readonly<Record<string, Transport>> | undefined;
+  /** SSH connections in worker threads: `'auto'` (default), a count, or `0`/`'off'` (see {@link RuntimeInit.threads}). */
+  threads?: ThreadsSetting | undefined;
 }
 
 export interface CreatedRuntime extends Runtime {
@@ -80,6 +83,7 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
     signal: options.signal,
     events: options.events,
     transports: options.transports,
+    threads: options.threads,
   });
   return Object.assign(runtime, { project, warnings }) as CreatedRuntime;
 }

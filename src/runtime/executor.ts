@@ -51,6 +51,8 @@ export interface ExecutorOptions {
   events?: EventBus | undefined;
   /** Cancels everything (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** Told the targets of every step as it starts (the runtime turns SSH worker threads on by size). */
+  onStep?: ((targets: readonly Target[]) => void) | undefined;
 }
 
 export class Executor {
@@ -58,6 +60,7 @@ export class Executor {
   readonly pool: ConnectionPool;
   readonly #queue: PQueue;
   readonly #signal: AbortSignal;
+  readonly #onStep: ((targets: readonly Target[]) => void) | undefined;
   #nextStepId = 1;
 
   constructor(options: ExecutorOptions) {
@@ -69,6 +72,7 @@ export class Executor {
     this.pool = options.pool;
     this.events = options.events ?? new EventBus();
     this.#signal = options.signal ?? new AbortController().signal;
+    this.#onStep = options.onStep;
     // One listener per target in flight is expected, not a leak.
     setMaxListeners(0, this.#signal);
   }
@@ -85,6 +89,7 @@ export class Executor {
     const signal = spec.signal ? AbortSignal.any([spec.signal, this.#signal]) : this.#signal;
     setMaxListeners(0, signal);
     for (const target of spec.targets) this.events.protectTarget(target);
+    this.#onStep?.(spec.targets);
     this.events.emit({ type: 'step_start', stepId, action: spec.action, object: spec.object, description, targets: spec.targets.map((t) => t.name) });
 
     const results = await Promise.all(spec.targets.map((target) => this.#runOne(stepId, spec, target, signal)));

@@ -21,6 +21,7 @@ import type { Transport } from '../transports/transport.ts';
 import { Executor } from './executor.ts';
 import type { Inventory, TargetSpec } from './inventory/index.ts';
 import { ConnectionPool } from './pool.ts';
+import { parseThreadsSetting, SshThreadRouter, type ThreadsSetting } from './ssh-threads.ts';
 import type { TaskParams, TaskStepOptions } from './steps/task.ts';
 import { TaskCatalog } from './task-catalog.ts';
 import {
@@ -50,8 +51,15 @@ export interface RuntimeInit {
    * applications want); false closes it once the step is done on that target (ad-hoc commands).
    */
   keepConnections?: boolean | undefined;
-  /** Transports by name; defaults to local and ssh. */
+  /** Transports by name; defaults to local, ssh and winrm. */
   transports?: Readonly<Record<string, Transport>> | undefined;
+  /**
+   * SSH connections in worker threads (issue 13): `'auto'` (default) turns them on for a step
+   * with at least 200 SSH targets on a machine with more than one CPU; a number N uses N threads
+   * for every SSH connection; `0` or `'off'` never. Applies to Rivet's own SSH transport (not to
+   * an `ssh` given in `transports`). See `ssh-threads.ts`.
+   */
+  threads?: ThreadsSetting | undefined;
   /** Aborting it cancels every step (Ctrl-C). */
   signal?: AbortSignal | undefined;
   events?: EventBus | undefined;
@@ -66,6 +74,7 @@ export class Runtime implements AsyncDisposable {
   readonly executor: Executor;
   readonly pool: ConnectionPool;
   readonly tasks: TaskCatalog;
+  readonly #sshThreads: SshThreadRouter | undefined;
 
   constructor(init: RuntimeInit) {
     this.inventory = init.inventory;
@@ -77,8 +86,26 @@ export class Runtime implements AsyncDisposable {
     const concurrency = init.concurrency ?? 100;
     // An invalid concurrency is reported by the executor, in its own words.
     const limit = init.connectionLimit ?? (Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : undefined);
-    this.pool = new ConnectionPool(init.transports ?? defaultTransports(), { events: this.events, limit, keepIdle: init.keepConnections });
-    this.executor = new Executor({ pool: this.pool, concurrency: init.concurrency, events: this.events, signal: init.signal });
+    const transports = { ...(init.transports ?? defaultTransports()) };
+    if (init.transports?.['ssh'] === undefined && transports['ssh'] !== undefined) {
+      const setting = parseThreadsSetting(init.threads ?? 'auto');
+      this.#sshThreads = new SshThreadRouter(transports['ssh'], setting, Number.isInteger(concurrency) && concurrency >= 1 ? concurrency : 100);
+      transports['ssh'] = this.#sshThreads;
+    }
+    this.pool = new ConnectionPool(transports, { events: this.events, limit, keepIdle: init.keepConnections });
+    const router = this.#sshThreads;
+    this.executor = new Executor({
+      pool: this.pool,
+      concurrency: init.concurrency,
+      events: this.events,
+      signal: init.signal,
+      ...(router === undefined ? {} : { onStep: (targets: readonly Target[]) => router.noteStep(targets) }),
+    });
+  }
+
+  /** The router of SSH connections to worker threads, when Rivet's own SSH transport is used. */
+  get sshThreads(): SshThreadRouter | undefined {
+    return this.#sshThreads;
   }
 
   /** Resolves a target spec through the inventory (P-22). */
@@ -123,9 +150,10 @@ export class Runtime implements AsyncDisposable {
     return runTaskStep(this.executor, this.tasks, task, this.getTargets(targets), params, options);
   }
 
-  /** Closes every connection of the run. */
-  close(): Promise<void> {
-    return this.pool.closeAll();
+  /** Closes every connection of the run (and stops its SSH worker threads). */
+  async close(): Promise<void> {
+    await this.pool.closeAll();
+    await this.#sshThreads?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

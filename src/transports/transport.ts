@@ -113,8 +113,17 @@ export interface RunBundleOptions extends Omit<RunOptions, 'env' | 'stdin'> {
   cleanup?: boolean | undefined;
   /** As {@link RunFileOptions.splatParams}. */
   splatParams?: boolean | undefined;
-  /** The env and stdin of the run, which may depend on where the tree was unpacked. */
-  input: (installDir: string) => { env?: Readonly<Record<string, string>> | undefined; stdin?: string | Buffer | undefined };
+  /**
+   * The env and stdin of the run, which may depend on where the tree was unpacked. May be async
+   * (a connection in a worker thread asks the main thread for it).
+   */
+  input: (installDir: string) => BundleInput | Promise<BundleInput>;
+}
+
+/** What {@link RunBundleOptions.input} gives: the run's env and stdin. */
+export interface BundleInput {
+  env?: Readonly<Record<string, string>> | undefined;
+  stdin?: string | Buffer | undefined;
 }
 
 /** The one result shape of a run, success or not. */

@@ -14,6 +14,7 @@ describe('npm run bench: arguments', () => {
     expect(parsed.mode).toBe('ssh');
     expect(parsed.ssh).toMatchObject({ targets: 500, rounds: 3, concurrency: 100, rttMs: 0, peers: ['pssh'], workloads: WORKLOADS, uploadMb: 10 });
     expect(parseBenchArgs([]).mode).toBe('all');
+    expect(parseBenchArgs(['ssh', '--threads', '3']).ssh.threads).toBe(3);
     expect(parseBenchArgs(['startup']).mode).toBe('startup');
   });
 
@@ -29,7 +30,7 @@ describe.skipIf(skip !== undefined)('npm run bench -- ssh (tiny)', () => {
   it('runs every workload for Rivet and the floor, the installed peers too, and writes the table', async () => {
     const lines: string[] = [];
     const result = await runSshBench(
-      { targets: 2, rounds: 1, concurrency: 2, rttMs: 20, rttTargets: 2, workloads: WORKLOADS, peers: ['ssh', 'pssh', 'ansible'], uploadMb: 1 },
+      { targets: 2, rounds: 1, concurrency: 2, rttMs: 20, rttTargets: 2, workloads: WORKLOADS, peers: ['ssh', 'pssh', 'ansible'], uploadMb: 1, threads: 2 },
       (line) => lines.push(line),
     );
     for (const workload of WORKLOADS) {
@@ -47,5 +48,10 @@ describe.skipIf(skip !== undefined)('npm run bench -- ssh (tiny)', () => {
     const table = markdown(result);
     expect(table).toMatch(/\| loopback \| command \| rivet \| 2 \|/);
     expect(table).toMatch(/each further plan step took/);
+    // Rivet with worker threads, next to Rivet in one thread, for commands and tasks.
+    for (const workload of ['command', 'task'] as const) {
+      expect(result.rows.some((r) => r.section === 'loopback' && r.workload === workload && r.tool === 'rivet-threads')).toBe(true);
+    }
+    expect(table).toMatch(/Rivet with 2 worker threads vs floor: \d/);
   }, 900_000);
 });

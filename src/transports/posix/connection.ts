@@ -130,7 +130,7 @@ export class PosixConnection implements Connection {
     if (unpack.exitCode !== 0) {
       throw new RivetError(ErrorKind.TaskFile, `Could not copy the task files to ${tmpdir}: ${unpack.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
-    const input = options.input(dir);
+    const input = await options.input(dir);
     const pathExpr = shellQuote(`${dir}/${entry.join('/')}`);
     const invocation = invocationLine(pathExpr, options);
     const teardown = options.cleanup === false ? undefined : CLEANUP_SNIPPET;

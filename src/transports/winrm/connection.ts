@@ -95,7 +95,7 @@ export class WinrmConnection implements Connection {
     });
     if (unpack.exitCode !== 0) throw new RivetError(ErrorKind.TaskFile, `Could not copy the task files to the target: ${unpack.stderr.toString().trim()}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     const dir = unpack.stdout.toString('utf8');
-    const input = options.input(dir);
+    const input = await options.input(dir);
     return this.#bootstrap({
       header: { op: 'run', token: token(), dir, cleanup: options.cleanup !== false, files: [], program: this.#program(entry, options), env: this.#env(input.env) },
       payload: [],
