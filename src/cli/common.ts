@@ -115,7 +115,7 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--sudo-executable <path>', 'sudo program to use (default sudo)')
     .addOption(new Option('-c, --concurrency <n>', 'targets worked on at once (default 100)').argParser(positiveInt('--concurrency')))
     .addOption(
-      new Option('--threads <n|auto|off>', 'SSH connections in N worker threads; auto (default): on when a step has 200+ SSH targets and the machine more than one CPU').argParser(
+      new Option('--threads <n|auto|off>', 'SSH connections in N worker threads; auto (default): on when a step has 200+ SSH targets and the machine 4+ CPUs').argParser(
         (value: string) => parseThreadsSetting(value, '--threads'),
       ),
     )

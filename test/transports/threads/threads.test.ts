@@ -57,13 +57,14 @@ describe('threads setting', () => {
     expect(() => parseThreadsSetting('-1', '--threads')).toThrow(/--threads/);
   });
 
-  it('auto turns threads on only for a large SSH step on a machine with more than one CPU', () => {
+  it('auto turns threads on only for a large SSH step on a machine with at least 4 CPUs', () => {
     const machine = { parallelism: 4, concurrency: 100 };
     expect(threadsForStep('auto', AUTO_THREADS_MIN_TARGETS - 1, machine)).toBe(0);
     expect(threadsForStep('auto', AUTO_THREADS_MIN_TARGETS, machine)).toBe(4);
     expect(threadsForStep('auto', 10_000, { parallelism: 64, concurrency: 100 })).toBe(8);
     expect(threadsForStep('auto', 10_000, { parallelism: 16, concurrency: 3 })).toBe(3);
     expect(threadsForStep('auto', 10_000, { parallelism: 1, concurrency: 100 })).toBe(0);
+    expect(threadsForStep('auto', 10_000, { parallelism: 2, concurrency: 100 })).toBe(0);
     expect(threadsForStep(3, 1, machine)).toBe(3);
     expect(threadsForStep(0, 10_000, machine)).toBe(0);
     expect(threadsForStep('off', 10_000, machine)).toBe(0);
