@@ -102,11 +102,33 @@ export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunc
   const key = JSON.stringify(schema);
   let fn = bySchema.get(key);
   if (fn === undefined) {
-    // The simple schemas most parameter types become are checked without ajv (same results).
-    fn = (simpleValidator(schema) as ValidateFunction | undefined) ?? (sharedAjv ??= createAjv()).compile(schema);
+    // The simple schemas most parameter types become are checked without ajv (same results);
+    // ajv is loaded only for other schemas, or for its error list when a value does not match.
+    const simple = simpleValidator(schema);
+    fn = simple === undefined ? (sharedAjv ??= createAjv()).compile(schema) : withAjvErrors(simple, schema);
     bySchema.set(key, fn);
   }
   return fn;
+}
+
+/**
+ * A simple validator that, like ajv's, sets `errors` when the value does not match: ajv compiles
+ * the schema then (once), so callers that explain a mismatch from `errors` get ajv's words.
+ */
+function withAjvErrors(simple: (value: unknown) => boolean, schema: Record<string, unknown>): ValidateFunction {
+  let full: ValidateFunction | undefined;
+  const validate = ((value: unknown) => {
+    if (simple(value)) {
+      validate.errors = null;
+      return true;
+    }
+    full ??= (sharedAjv ??= createAjv()).compile(schema);
+    full(value);
+    validate.errors = full.errors ?? null;
+    return false;
+  }) as ValidateFunction;
+  validate.errors = null;
+  return validate;
 }
 
 /** Replaces Sensitive wrappers (at any depth) by their values, for validation and encoding. */
