@@ -3,14 +3,14 @@
  * grepped in a pg_dump), a run without `--durable` never loads DBOS, and bad `--durable` input is
  * a usage error.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
 import { MODULE_LOG_PRELOAD } from '../helpers/module-log.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { BIN, controllerExit, jsonLines, SDK, spawnRivet, startWorker, stopWorker } from './helpers.ts';
+import { BIN, controllerExit, jsonLines, SDK, spawnRivet, startWorker, stopWorker, until } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const CANARY_PARAM = 'canary-plan-param-5f1e2d';
@@ -134,6 +134,67 @@ if (cmd === 'run') {
     const listed = JSON.parse((await node(['list', url, started.id])).trim().split('\n').at(-1)!) as { runs: { runId: string; status: string; plan: string }[]; show: { steps: { step: number; results: { target: string }[] }[] } };
     expect(listed.runs).toEqual([expect.objectContaining({ runId: started.id, status: 'SUCCESS', plan: 'demo::plain' })]);
     expect(listed.show.steps).toEqual([expect.objectContaining({ step: 1, action: 'command', results: [expect.objectContaining({ target: 'localhost', status: 'success' })] })]);
+  }, 600_000);
+
+  it('applications: a controller with a stable executorId, SIGKILLed mid-plan, continues the run on its own when it restarts (no resume call)', async () => {
+    await pg.createDatabase('rivet_restart');
+    const url = pg.urlFor('rivet_restart');
+    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+    const app = join(dir, 'controller.mjs');
+    await writeFile(
+      app,
+      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
+const [cmd, url, runId] = process.argv.slice(2);
+const runtime = await createRuntime({ cwd: process.cwd() });
+const durable = await openDurable({ url, runner: new PlanRunner(runtime), executorId: 'controller-a' });
+if (cmd === 'start') {
+  const run = await durable.start('demo::steps', { targets: 'web' });
+  console.log(JSON.stringify({ runId: run.runId }));
+  await run.result;
+} else {
+  // Restarted: DBOS recovered this executor's unfinished run at launch; only watch it finish.
+  for (let i = 0; i < 6000; i++) {
+    const { run } = await durable.show(runId);
+    if (!['PENDING', 'ENQUEUED'].includes(run.status)) { console.log(JSON.stringify({ status: run.status })); break; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+await durable.close();
+await runtime.close();
+`,
+    );
+    const at = (f: string): string => join(dir, f);
+    await writeFile(
+      join(dir, 'plans', 'steps.ts'),
+      `import { definePlan, runCommand } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec' },
+  async run({ targets }) {
+    await runCommand('echo one >> ${at('step1.log')}', targets);
+    await runCommand('echo started >> ${at('step2.log')}; while [ ! -e ${at('gate')} ]; do sleep 0.1; done', targets);
+    await runCommand('echo three >> ${at('step3.log')}', targets);
+    return 'done';
+  },
+});
+`,
+    );
+    const first = spawn(process.execPath, [app, 'start', url], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    first.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const firstExit = new Promise((resolve) => first.on('close', resolve));
+    await until('step 2 to start', async () => (await readFile(join(dir, 'step2.log'), 'utf8').catch(() => '')).includes('started'));
+    first.kill('SIGKILL');
+    await firstExit;
+    const runId = (JSON.parse(out.trim().split('\n')[0]!) as { runId: string }).runId;
+    await writeFile(join(dir, 'gate'), '');
+    const restarted = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [app, 'recover', url, runId], { cwd: dir }, (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    expect(JSON.parse(restarted.trim().split('\n').at(-1)!)).toEqual({ status: 'SUCCESS' });
+    // Step 1 finished before the kill: not run again. Step 2 was in flight: it ran again. Step 3 ran once.
+    expect((await readFile(join(dir, 'step1.log'), 'utf8')).split('\n').filter(Boolean)).toEqual(['one']);
+    expect((await readFile(join(dir, 'step2.log'), 'utf8')).split('\n').filter(Boolean)).toEqual(['started', 'started']);
+    expect((await readFile(join(dir, 'step3.log'), 'utf8')).split('\n').filter(Boolean)).toEqual(['three']);
   }, 600_000);
 
   it('I-18: plan run --durable records its ResultSet for --rerun; plan resume and retry leave the record alone', async () => {
