@@ -67,12 +67,15 @@ export class SshThreadRouter implements Transport {
   readonly #inline: Transport;
   readonly #setting: ThreadsSetting;
   readonly #concurrency: number;
+  readonly #parallelism: number;
   #threaded: Promise<ThreadedTransport> | undefined;
 
-  constructor(inline: Transport, setting: ThreadsSetting, concurrency: number) {
+  /** `parallelism`: the machine's CPUs for `auto` (default `os.availableParallelism()`). */
+  constructor(inline: Transport, setting: ThreadsSetting, concurrency: number, parallelism = availableParallelism()) {
     this.#inline = inline;
     this.#setting = setting;
     this.#concurrency = concurrency;
+    this.#parallelism = parallelism;
   }
 
   /** The threaded transport, once threads are on (for tests and diagnostics). */
@@ -86,7 +89,7 @@ export class SshThreadRouter implements Transport {
     let ssh = 0;
     for (const target of targets) if (target.transport === 'ssh') ssh++;
     if (ssh === 0) return;
-    const threads = threadsForStep(this.#setting, ssh, { parallelism: availableParallelism(), concurrency: this.#concurrency });
+    const threads = threadsForStep(this.#setting, ssh, { parallelism: this.#parallelism, concurrency: this.#concurrency });
     if (threads === 0) return;
     this.#threaded = import('../transports/threads/index.ts').then(({ ThreadedTransport }) => new ThreadedTransport({ threads }));
   }

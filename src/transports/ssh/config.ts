@@ -29,6 +29,7 @@ import SSHConfig from 'ssh-config';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import { transportOptions, type Target } from '../../core/target.ts';
 import { safeLocalUser, type SshFileCache } from './file-cache.ts';
+import type { SshEnvironment } from './environment.ts';
 
 /** A private key to offer, with where it came from (for messages). */
 export interface KeySource {
@@ -110,10 +111,7 @@ function algorithmOptions(o: Record<string, unknown>, target: Target): Algorithm
   return out;
 }
 
-export interface ResolveEnv {
-  env?: Readonly<Record<string, string | undefined>>;
-  home?: string;
-  localUser?: string;
+export interface ResolveEnv extends SshEnvironment {
   /** Files (ssh_config, keys, known_hosts) and the local user read once per run (see {@link SshFileCache}). */
   cache?: SshFileCache;
 }

@@ -30,7 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import { safeName, type Target } from '../../core/target.ts';
-import type { ResolveEnv } from '../ssh/config.ts';
+import type { SshEnvironment } from '../ssh/environment.ts';
 import type {
   BundleInput,
   ConnectOptions,
@@ -64,7 +64,7 @@ export interface ThreadedTransportOptions {
   /** How many worker threads (at least 1). */
   threads: number;
   /** Where `~`, `$HOME`, `SSH_AUTH_SOCK` and the local user come from (tests inject these). */
-  resolveEnv?: Omit<ResolveEnv, 'cache'> | undefined;
+  resolveEnv?: SshEnvironment | undefined;
   /** Live output bytes in flight per thread before the thread waits (default 8 MiB). */
   outputWindowBytes?: number | undefined;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ResolveEnv } from '../ssh/config.ts';
+import type { SshEnvironment } from '../ssh/environment.ts';
 import { SshTransport } from '../ssh/transport.ts';
 import type { BundleInput, Connection, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
 import {
@@ -27,7 +27,7 @@ import {
 
 /** What the main thread passes in `workerData`. */
 export interface WorkerInit {
-  resolveEnv: Omit<ResolveEnv, 'cache'> | undefined;
+  resolveEnv: SshEnvironment | undefined;
   /** Int32Array[1] over a SharedArrayBuffer: output bytes posted and not yet handled by the main thread. */
   unacked: SharedArrayBuffer;
   /** Most output bytes in flight before this thread waits. */
