@@ -75,6 +75,25 @@ export function safeUri(uri: string, mask?: string): string {
 }
 
 /**
+ * A URI that could not be parsed, as it may be shown: when there is an `@` with a `:` before it
+ * (after the scheme), everything from that `:` to the last `@` is dropped, whatever characters a
+ * password holds (`#`, `?`, `/`, quotes end a parsed authority early, so {@link safeUri} would
+ * keep them). Also what the password candidate is, so a message can avoid echoing parts of it.
+ *
+ * @example
+ * ```ts
+ * unparsedUriParts('ssh://root:p#ss?w@10.0.0.1:1'); // { safe: 'ssh://root@10.0.0.1:1', password: 'p#ss?w' }
+ * ```
+ */
+export function unparsedUriParts(uri: string): { safe: string; password: string | undefined } {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)?([\s\S]*)@([^@]*)$/i.exec(uri);
+  const userinfo = match?.[2];
+  const colon = userinfo?.indexOf(':') ?? -1;
+  if (match === null || userinfo === undefined || colon < 0) return { safe: safeUri(uri), password: undefined };
+  return { safe: `${match[1] ?? ''}${userinfo.slice(0, colon)}@${match[3]}`, password: userinfo.slice(colon + 1) };
+}
+
+/**
  * `scheme://` and the authority after it, in free text. The authority ends where a URI's does
  * (`/`, `?`, `#`), at white space or a quote (what surrounds a URI in messages and JSON), or where
  * the next `scheme://` starts (`ssh://a:pw@h1,ssh://b:pw@h2`).
@@ -87,7 +106,28 @@ const URI_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/(?:(?![a-z][a-z0-9+.-]*:\/\/)[^\s/?
  * by name with {@link safeUri}.
  */
 export function redactUriPasswords(text: string, mask?: string): string {
-  return text.includes('@') ? text.replace(URI_IN_TEXT, (uri) => safeUri(uri, mask)) : text;
+  return text.includes('@') ? text.replace(URI_IN_TEXT, (uri) => safeList(uri, mask)) : text;
+}
+
+/** A host with an optional numeric port, after an optional `scheme://`: a whole target, not the start of `user:password`. */
+const HOST_PORT = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^:@]*(?::\d*)?$/i;
+
+/**
+ * A match of {@link URI_IN_TEXT} may be a comma list of targets (`ssh://root@h1:22,bob:pw@h2`):
+ * each is made safe on its own, so one's port is not read as the next one's password. A piece
+ * that may be the start of a user and a password with a comma in it (`a:p,w@h`) is joined with
+ * the pieces after it up to one holding an `@`.
+ */
+function safeList(text: string, mask: string | undefined): string {
+  if (!text.includes(',')) return safeUri(text, mask);
+  const pieces = text.split(',');
+  const out: string[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    let piece = pieces[i]!;
+    while (!piece.includes('@') && !HOST_PORT.test(piece) && i + 1 < pieces.length) piece += `,${pieces[++i]!}`;
+    out.push(safeUri(piece, mask));
+  }
+  return out.join(',');
 }
 
 /**

@@ -51,6 +51,32 @@ describe('URI passwords holding an unencoded @ (I-16)', () => {
     } catch (error) {
       expectNoCanary(JSON.stringify(error) + String(error));
     }
+    // '#' and '?' end a parsed authority early: the first part of the password would read as a port.
+    for (const uri of [`ssh://root:${HEAD}#${TAIL}@h:1`, `ssh://root:${HEAD}?${TAIL}@h`, `root:${HEAD}#${TAIL}@h`]) {
+      let message = '';
+      try {
+        parseTargetUri(uri);
+      } catch (error) {
+        message = JSON.stringify(error) + String(error);
+      }
+      expect(message).toMatch(/must be percent-encoded/);
+      expectNoCanary(message);
+    }
+  });
+
+  it('I-16: a comma list keeps each target apart (a port is not read as the next one\'s password); quotes and backslashes in passwords', () => {
+    expect(redactUriPasswords('Failed on 2 targets: ssh://root@127.0.0.2:1,root@127.0.0.3:1')).toBe('Failed on 2 targets: ssh://root@127.0.0.2:1,root@127.0.0.3:1');
+    expect(redactUriPasswords(`ssh://h1:22,root:${HEAD}@h2`)).toBe('ssh://h1:22,root@h2');
+    expect(redactUriPasswords(`ssh://a:${HEAD},${TAIL}@h`)).toBe('ssh://a@h');
+    expect(safeUri(`ssh://root:q'${HEAD}\\${TAIL}"@h:1`)).toBe('ssh://root@h:1');
+  });
+
+  it("I-16: the human summary names inventory targets without passwords holding quotes or backslashes (port 1: refused)", async () => {
+    const names = [`ssh://root:q'${HEAD}@127.0.0.2:1`, `ssh://root:b\\${TAIL}@127.0.0.3:1`, `root:${HEAD}x@127.0.0.1:1`];
+    const cwd = await makeProject({ 'inventory.yaml': `targets:\n${names.map((n) => `  - ${JSON.stringify(n)}\n`).join('')}` });
+    const r = await rivet(['command', 'run', 'true', '-t', 'all', '--connect-timeout', '5'], { cwd });
+    expect(r.stdout).toMatch(/Failed on 3 targets: ssh:\/\/root@127\.0\.0\.2:1,ssh:\/\/root@127\.0\.0\.3:1,root@127\.0\.0\.1:1/);
+    expectNoCanary(r.stdout + r.stderr);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { logLevelEnabled, type LogLevel, type RivetEvent } from '../../core/events.ts';
 import type { ResultData, ResultSet } from '../../core/result.ts';
+import { safeUri } from '../../core/uri-passwords.ts';
 import { STREAM_BACKLOG_MAX, type Writer } from './writer.ts';
 
 export interface HumanOptions {
@@ -203,8 +204,9 @@ export class HumanRenderer {
   /** The closing summary (Successful on / Failed on / Ran on). */
   summary(set: ResultSet, elapsedMs: number): void {
     this.#stopProgress();
-    const ok = set.okSet.names;
-    const failed = set.errorSet.names;
+    // Names as shown everywhere else: without a URI password, whatever characters it holds.
+    const ok = set.okSet.names.map((name) => safeUri(name));
+    const failed = set.errorSet.names.map((name) => safeUri(name));
     const n = (count: number): string => `${count} target${count === 1 ? '' : 's'}`;
     if (ok.length) this.#line(this.#o.out, this.paint(`Successful on ${n(ok.length)}: ${ok.join(',')}`, 'green'));
     if (failed.length) this.#line(this.#o.out, this.paint(`Failed on ${n(failed.length)}: ${failed.join(',')}`, 'red'));

@@ -13,7 +13,7 @@
  * @module
  */
 import { ErrorKind, RivetError } from '../../core/errors.ts';
-import { safeUri, splitAuthority } from '../../core/uri-passwords.ts';
+import { safeUri, splitAuthority, unparsedUriParts } from '../../core/uri-passwords.ts';
 
 export { safeUri };
 
@@ -43,8 +43,12 @@ function decode(part: string, uri: string, secret = false): string {
 }
 
 function uriError(uri: string, why: string): RivetError {
-  const safe = safeUri(uri);
-  return new RivetError(ErrorKind.Inventory, `Could not parse target URI '${safe}': ${why.replaceAll(uri, safe)}`, {
+  const { safe, password } = unparsedUriParts(uri);
+  // A reason quoting a piece of the password (a '#' or '?' in it ends the authority early, so its
+  // first part reads as a port) is replaced by what to do about it.
+  const echoes = password !== undefined && password.split(/[#?/@'"`\\<>\s]+/).some((piece) => piece !== '' && why.includes(piece));
+  const reason = echoes ? "it is not a valid URI (a password holding '#', '?', '/' or '@' must be percent-encoded)" : why.replaceAll(uri, safe);
+  return new RivetError(ErrorKind.Inventory, `Could not parse target URI '${safe}': ${reason}`, {
     details: { uri: safe },
   });
 }
