@@ -117,6 +117,8 @@ function node(schema: unknown, ref: (ref: unknown) => Check | undefined): Check 
   if ('enum' in schema) {
     const allowed = schema['enum'];
     if (!Array.isArray(allowed) || allowed.some((a) => a !== null && typeof a !== 'string' && typeof a !== 'boolean' && (typeof a !== 'number' || !Number.isFinite(a)))) return undefined;
+    // An empty or repeating enum is not a valid schema: ajv says so.
+    if (allowed.length === 0 || new Set(allowed).size !== allowed.length) return undefined;
     checks.push((v) => allowed.includes(v));
   }
   return (value) => checks.every((c) => c(value));

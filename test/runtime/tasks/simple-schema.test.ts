@@ -72,6 +72,9 @@ describe('simpleValidator', () => {
       { $ref: '#/definitions/X', definitions: {} },
       { $ref: '#/definitions/X', definitions: { X: { type: 'string', pattern: 'a' } } },
       { type: 'string', enum: [{}] },
+      // Not valid schemas (ajv refuses them): ajv must see them to say so.
+      { type: 'string', enum: [] },
+      { type: 'string', enum: ['a', 'a'] },
     ]) {
       expect(simpleValidator(schema), JSON.stringify(schema)).toBeUndefined();
     }
