@@ -12,6 +12,7 @@
  * @module
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
+import { RivetError } from '../../core/errors.ts';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
 import { safeName, type Target } from '../../core/target.ts';
 import type { Runtime } from '../runtime.ts';
@@ -31,6 +32,26 @@ export interface StoredResult {
  */
 export function targetKey(target: Pick<Target, 'name'>): string {
   return safeName(target);
+}
+
+/**
+ * Two targets of one step whose names differ only in a URI password would share one recorded
+ * result (the journal keys on the name without it): refused, naming them without passwords.
+ */
+function assertDistinctKeys(targets: readonly Pick<Target, 'name'>[], step: number): void {
+  const seen = new Map<string, string>();
+  for (const target of targets) {
+    const key = targetKey(target);
+    const other = seen.get(key);
+    if (other !== undefined && other !== target.name) {
+      throw new RivetError(
+        'rivet/durable-target-names',
+        `Step ${step} of this durable run has two targets named ${key} that differ only in their URI password; durable runs record results by the name without it: give the targets distinct names (an inventory 'name' with a 'uri')`,
+        { details: { step, target: key } },
+      );
+    }
+    seen.set(key, target.name);
+  }
 }
 
 /** `rivet.<step>.<action>:<target>`: the DBOS step name of one target of one plan step (`target` is a {@link targetKey}). */
@@ -77,6 +98,7 @@ export class DurableStepHook implements StepHook {
 
   async step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
     const step = ++this.#step;
+    assertDistinctKeys(call.targets, step);
     const names = call.targets.map((target) => stepName(step, call.action, targetKey(target)));
     const pending = call.targets.filter((_, i) => !this.#recorded.has(names[i]!));
     const done = call.targets.length - pending.length;
