@@ -4,8 +4,8 @@
  * other side; a Buffer travels as an exactly sized Uint8Array whose memory is transferred, not
  * copied twice.
  *
- * Main → worker: `connect`, `call` (one {@link Connection} method), `abort`, `close`,
- * `input-reply`. Worker → main: `done` (the settled promise of a `connect`, `call` or `close`),
+ * Main → worker: `connect`, `call` (one {@link Connection} method), `abort`, `close`, `destroy`
+ * (drops a connection at once, settling its `close` in flight), `input-reply`. Worker → main: `done` (the settled promise of a `connect`, `call` or `close`),
  * `output` (live output of a call made with `stream`), `input` (a bundle run asks for its env and
  * stdin).
  *
@@ -31,6 +31,7 @@ export type ToWorker =
   | { t: 'call'; id: number; conn: number; method: CallMethod; args: unknown[]; stream: boolean; aborted: boolean }
   | { t: 'abort'; id: number }
   | { t: 'close'; id: number; conn: number }
+  | { t: 'destroy'; conn: number }
   | { t: 'input-reply'; id: number; ok: true; value: BundleInput }
   | { t: 'input-reply'; id: number; ok: false; error: WireError };
 

@@ -250,6 +250,11 @@ export class ThreadedTransport implements Transport {
       return new ThreadedConnection(target, connected.features, {
         invoke: (method, leading, callOptions) => this.#invoke(thread, conn, target, method, leading, callOptions),
         close: () => this.#closeConnection(thread, conn, target),
+        destroy: (closing) => {
+          thread.post({ t: 'destroy', conn });
+          // A close in flight gives its slot back when the destroy settles it.
+          if (!closing) thread.connections--;
+        },
       });
     } catch (error) {
       thread.connections--;
@@ -327,11 +332,14 @@ export class ThreadedTransport implements Transport {
 interface Link {
   invoke(method: CallMethod, leading: unknown[], options: RunOptions | TransferOptions | RunBundleOptions): Promise<unknown>;
   close(): Promise<void>;
+  /** Drops the connection in its thread at once; `closing`: a close was already asked for (it then settles). */
+  destroy(closing: boolean): void;
 }
 
 /** The main thread's side of a connection that lives in a worker thread. */
 class ThreadedConnection implements Connection {
   #closed: Promise<void> | undefined;
+  #destroyed = false;
 
   constructor(
     readonly target: Target,
@@ -361,5 +369,16 @@ class ThreadedConnection implements Connection {
 
   close(): Promise<void> {
     return (this.#closed ??= this.link.close());
+  }
+
+  /**
+   * Drops the connection at once: its sockets in the worker thread are destroyed and a close in
+   * flight settles (the pool calls this when a close outlasts its grace). A later close does nothing.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.link.destroy(this.#closed !== undefined);
+    this.#closed ??= Promise.resolve();
   }
 }

@@ -41,6 +41,8 @@ const unacked = new Int32Array(init.unacked);
 const transport = new SshTransport(init.resolveEnv === undefined ? {} : { resolveEnv: init.resolveEnv });
 const connections = new Map<number, Connection>();
 const controllers = new Map<number, AbortController>();
+/** Per connection with a close in flight: settles that close (a `destroy` calls it). */
+const closing = new Map<number, () => void>();
 const inputs = new Map<number, { resolve: (value: BundleInput) => void; reject: (error: Error) => void }>();
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -136,11 +138,25 @@ port.on('message', (message: ToWorker) => {
     case 'close':
       void settle(message.id, async () => {
         const c = connections.get(message.conn);
-        connections.delete(message.conn);
-        await c?.close();
+        if (c === undefined) return { value: undefined };
+        // Settled early by a `destroy` (the close itself may wait on a server that never answers).
+        const destroyed = new Promise<void>((resolve) => closing.set(message.conn, resolve));
+        try {
+          await Promise.race([c.close(), destroyed]);
+        } finally {
+          closing.delete(message.conn);
+          connections.delete(message.conn);
+        }
         return { value: undefined };
       });
       break;
+    case 'destroy': {
+      const c = connections.get(message.conn);
+      connections.delete(message.conn);
+      c?.destroy?.();
+      closing.get(message.conn)?.();
+      break;
+    }
     case 'input-reply': {
       const waiting = inputs.get(message.id);
       inputs.delete(message.id);

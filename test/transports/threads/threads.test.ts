@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, type RivetEvent } from '../../../src/core/events.ts';
 import type { Target } from '../../../src/core/target.ts';
 import { loadInventory, type Inventory } from '../../../src/runtime/inventory/index.ts';
+import { ConnectionPool } from '../../../src/runtime/pool.ts';
 import { Runtime } from '../../../src/runtime/runtime.ts';
 import { AUTO_THREADS_MIN_TARGETS, parseThreadsSetting, SshThreadRouter, threadsForStep } from '../../../src/runtime/ssh-threads.ts';
 import { LocalTransport } from '../../../src/transports/local/index.ts';
@@ -23,7 +24,8 @@ import { sshdSkipReason, startSshd, type SshdServer } from '../../harness/sshd.t
 import { makeTarget } from '../../helpers/targets.ts';
 import { sshConfigLines } from '../../helpers/ssh-inventory.ts';
 import { makeProject, rivet } from '../../cli/helpers.ts';
-import { fakeHome } from '../ssh/helpers.ts';
+import { DroppingProxy } from '../../faults/helpers.ts';
+import { fakeHome, sshTarget } from '../ssh/helpers.ts';
 
 const MODULES = join(import.meta.dirname, '..', '..', 'fixtures', 'modules');
 const skip = sshdSkipReason();
@@ -310,6 +312,53 @@ export default definePlan({ params: { targets: 'TargetSpec' }, async run({ targe
       expect(bad.stderr).toMatch(/--threads must be auto, off or a whole number of threads/);
     } finally {
       await rm(project, { recursive: true, force: true });
+    }
+  });
+
+  it('the pool drops a threaded connection whose close the server never answers: destroyed in its thread, the close settles, no connection left', async () => {
+    // A proxy that, once told to, passes nothing and never closes its side: the SSH close waits
+    // for the server's answer (disconnect-timeout: a day), so only a destroy can end it.
+    const proxy = new DroppingProxy(server.port);
+    const proxyPort = await proxy.listen();
+    const threaded = new ThreadedTransport({ threads: 1, resolveEnv });
+    const events = new EventBus();
+    const seen: RivetEvent[] = [];
+    events.on((event) => seen.push(event));
+    const pool = new ConnectionPool({ ssh: threaded }, { closeGraceMs: 1000, events });
+    try {
+      const target = sshTarget(server, { 'host-key-check': false, 'disconnect-timeout': 86_400 }, { host: '127.0.0.1', port: proxyPort, name: 'silent' });
+      const signal = new AbortController().signal;
+      const out = await pool.use(target, { signal }, (connection) => connection.run('echo ready', { signal }));
+      expect(out.stdout.toString()).toBe('ready\n');
+      expect(threaded.connectionsPerThread()).toEqual([1]);
+      proxy.blackhole();
+      await pool.closeAll();
+      expect(pool.size).toBe(0);
+      const warnings = seen.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => (e as { text: string }).text).filter((text) => text.startsWith('Closing'));
+      expect(warnings).toEqual([expect.stringMatching(/^Closing the connection to silent did not finish in 1 s .*: dropped it$/)]);
+      // The destroy settled the close in the worker thread: its connection slot is given back.
+      await until('the threaded connection to be dropped', () => threaded.connectionsPerThread()[0] === 0);
+    } finally {
+      await threaded.close();
+      await proxy.close();
+    }
+  });
+
+  it('destroy() without a close drops a threaded connection at once; a later close does nothing', async () => {
+    const threaded = new ThreadedTransport({ threads: 1, resolveEnv });
+    try {
+      const signal = new AbortController().signal;
+      const connection = await threaded.connect(sshTarget(server, { 'host-key-check': false }, { host: '127.0.0.1', name: 'dropped' }), { signal });
+      expect((await connection.run('echo ready', { signal })).stdout.toString()).toBe('ready\n');
+      expect(threaded.connectionsPerThread()).toEqual([1]);
+      connection.destroy?.();
+      expect(threaded.connectionsPerThread()).toEqual([0]);
+      await connection.close();
+      expect(threaded.connectionsPerThread()).toEqual([0]);
+      // The connection is gone in the worker thread too: a call on it fails.
+      await expect(connection.run('echo again', { signal })).rejects.toThrow();
+    } finally {
+      await threaded.close();
     }
   });
 });
