@@ -4,6 +4,7 @@
  * all threads (counted on the server), Ctrl-C kills remote processes in every thread, and a thread
  * that dies fails its targets cleanly. Plus the `threads` policy.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -40,10 +41,10 @@ async function until(what: string, check: () => Promise<boolean> | boolean, capM
   }
 }
 
+/** Running: it exists and is not a zombie (killed, not yet reaped by its sshd session). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -234,6 +235,8 @@ describe.skipIf(skip !== undefined)(`ssh in worker threads${skip ? ` (skipped: $
       const set = await step;
       expect(set.errorSet.length).toBe(10);
       for (const result of set) expect(JSON.stringify(result.toJSON())).toMatch(/was killed/);
+      // The kill is confirmed before the results say so; sshd may reap the processes a moment later.
+      await until('the killed processes to be reaped', () => pids.filter(alive).length === 0);
       expect(pids.filter(alive)).toEqual([]);
     } finally {
       await rt.close();
