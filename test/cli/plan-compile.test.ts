@@ -130,6 +130,19 @@ describe('rivet plan run of a .ts plan without a loader', () => {
     expect(second.stderr).toBe('new\n');
   }, 120_000);
 
+  it('recompiles a plan whose import was missing once the file exists', async () => {
+    await writeFile(
+      join(dir, 'plans', 'later.ts'),
+      "import { definePlan, out } from 'rivetops';\nimport { word } from './lib/later.js';\n\nexport default definePlan({ run() { out.message(word()); return 'ok'; } });\n",
+    );
+    const first = await rivet(['plan', 'run', 'ctest::later', '--format', 'json']);
+    expect(first.code).not.toBe(0);
+    await writeFile(join(dir, 'plans', 'lib', 'later.js'), "export const word = () => 'found later';\n");
+    const second = await rivet(['plan', 'run', 'ctest::later', '--format', 'json']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('found later\n');
+  }, 120_000);
+
   it('reports a syntax error with the plan file', async () => {
     await writeFile(join(dir, 'plans', 'broken.ts'), 'export default definePlan({ run() { return 1 +; } });\n');
     const run = await rivet(['plan', 'run', 'ctest::broken']);

@@ -18,7 +18,8 @@
  *   resolved to (`.js` files, packages, tsconfig paths); it is used only while the hash of every
  *   `.ts` file it imports, directly or not, still matches and every one of those other files still
  *   exists. So a `util.js` replaced by `util.ts`, or a package moved by `npm install`, recompiles
- *   the importer instead of failing with a stale absolute URL. The check is one `access` per
+ *   the importer instead of failing with a stale absolute URL. A file with an import that could
+ *   not be resolved is recompiled every time, so creating the missing file fixes it. The check is one `access` per
  *   import: a valid hit still starts no esbuild.
  *
  * @example
@@ -49,6 +50,8 @@ interface CacheEntry {
   deps: string[];
   /** The files its other (non-TypeScript, non-builtin) imports resolved to; their URLs are fixed in the code. */
   files: string[];
+  /** Whether some import could not be resolved (left as written, so it fails until recompiled). */
+  unresolved: boolean;
 }
 
 /** Imports a TypeScript file through the compile cache (see the module doc). */
@@ -75,7 +78,7 @@ async function ensureCompiled(source: string, dir: string, seen: Set<string>): P
   const code = await readFile(source);
   const hash = createHash('sha256').update(code).digest('hex');
   const cached = await readEntry(cachePath(dir, source));
-  const deps = cached !== undefined && cached.hash === hash && cached.source === source && (await allExist(cached.files)) ? cached.deps : await compile(source, code, hash, dir);
+  const deps = cached !== undefined && cached.hash === hash && cached.source === source && !cached.unresolved && (await allExist(cached.files)) ? cached.deps : await compile(source, code, hash, dir);
   for (const dep of deps) await ensureCompiled(dep, dir, seen);
 }
 
@@ -106,6 +109,7 @@ async function compile(source: string, code: Buffer, hash: string, dir: string):
   const out = cachePath(dir, source);
   const deps = new Set<string>();
   const files = new Set<string>();
+  let unresolved = false;
   const self = Symbol('rivet-resolve');
   const sourceUrl = pathToFileURL(source).href;
   const result = await build({
@@ -135,7 +139,10 @@ async function compile(source: string, code: Buffer, hash: string, dir: string):
             if (args.pluginData === self) return undefined;
             if (isBuiltin(args.path)) return { path: args.path, external: true };
             const found = await plugin.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: self });
-            if (found.errors.length > 0 || found.external || found.path === '') return { path: args.path, external: true };
+            if (found.errors.length > 0 || found.external || found.path === '') {
+              unresolved = true;
+              return { path: args.path, external: true };
+            }
             if (TYPESCRIPT_FILE.test(found.path)) {
               const real = await realpath(found.path);
               deps.add(real);
@@ -151,7 +158,7 @@ async function compile(source: string, code: Buffer, hash: string, dir: string):
   const js = result.outputFiles.find((f) => f.path === out)?.text ?? '';
   const map = JSON.parse(result.outputFiles.find((f) => f.path === `${out}.map`)?.text ?? '{"version":3,"sources":[],"mappings":""}') as { sources: string[] };
   map.sources = [sourceUrl];
-  const entry: CacheEntry = { source, hash, deps: [...deps], files: [...files] };
+  const entry: CacheEntry = { source, hash, deps: [...deps], files: [...files], unresolved };
   const text =
     `${js.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')}${HEADER}${JSON.stringify(entry)}\n` +
     `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
