@@ -2,7 +2,8 @@
  * `rivet plan run` of a TypeScript plan on plain node (issue 8, start-up): the plan and the local
  * `.ts` files it imports are compiled with esbuild into Rivet's plan cache and imported as
  * JavaScript; no loader (tsx) is registered. Errors still name the plan's `.ts` file and line,
- * `import.meta.url` is the plan file's, and a changed imported file is recompiled.
+ * `import.meta.url` is the plan file's, a changed imported file is recompiled, and so is a plan
+ * whose non-TypeScript import (a `.js` file, a package) no longer exists where it was found.
  * Runs `bin/rivet.mjs`, so it needs the build (`npm run build`, done by `npm test`).
  */
 import { execFile } from 'node:child_process';
@@ -85,6 +86,61 @@ describe('rivet plan run of a .ts plan without a loader', () => {
     const run = await rivet(['plan', 'run', 'ctest::hello', '--format', 'json']);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('changed from ');
+  }, 120_000);
+
+  it('recompiles a plan whose imported .js file was replaced by a .ts file', async () => {
+    await mkdir(join(dir, 'plans', 'lib'), { recursive: true });
+    await writeFile(
+      join(dir, 'plans', 'jsimport.ts'),
+      "import { definePlan, out } from 'rivetops';\nimport { word } from './lib/util.js';\n\nexport default definePlan({ run() { out.message(word()); return 'ok'; } });\n",
+    );
+    await writeFile(join(dir, 'plans', 'lib', 'util.js'), "export const word = () => 'from js';\n");
+    const first = await rivet(['plan', 'run', 'ctest::jsimport', '--format', 'json']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('from js\n');
+
+    await rm(join(dir, 'plans', 'lib', 'util.js'));
+    await writeFile(join(dir, 'plans', 'lib', 'util.ts'), "export const word = (): string => 'from ts';\n");
+    const second = await rivet(['plan', 'run', 'ctest::jsimport', '--format', 'json']);
+    expect(second.stderr).not.toContain('Cannot find module');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('from ts\n');
+  }, 120_000);
+
+  it('recompiles a plan whose imported package moved to another file', async () => {
+    const pkg = join(dir, 'node_modules', 'movingpkg');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(join(pkg, 'package.json'), '{ "name": "movingpkg", "type": "module", "main": "old.js" }\n');
+    await writeFile(join(pkg, 'old.js'), "export const where = 'old';\n");
+    await writeFile(
+      join(dir, 'plans', 'pkgimport.ts'),
+      "import { definePlan, out } from 'rivetops';\nimport { where } from 'movingpkg';\n\nexport default definePlan({ run() { out.message(where); return 'ok'; } });\n",
+    );
+    const first = await rivet(['plan', 'run', 'ctest::pkgimport', '--format', 'json']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('old\n');
+
+    // What `npm install` of a new version does: the package's main file changes, the old one goes.
+    await rm(join(pkg, 'old.js'));
+    await writeFile(join(pkg, 'package.json'), '{ "name": "movingpkg", "type": "module", "main": "new.js" }\n');
+    await writeFile(join(pkg, 'new.js'), "export const where = 'new';\n");
+    const second = await rivet(['plan', 'run', 'ctest::pkgimport', '--format', 'json']);
+    expect(second.stderr).not.toContain('Cannot find module');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('new\n');
+  }, 120_000);
+
+  it('recompiles a plan whose import was missing once the file exists', async () => {
+    await writeFile(
+      join(dir, 'plans', 'later.ts'),
+      "import { definePlan, out } from 'rivetops';\nimport { word } from './lib/later.js';\n\nexport default definePlan({ run() { out.message(word()); return 'ok'; } });\n",
+    );
+    const first = await rivet(['plan', 'run', 'ctest::later', '--format', 'json']);
+    expect(first.code).not.toBe(0);
+    await writeFile(join(dir, 'plans', 'lib', 'later.js'), "export const word = () => 'found later';\n");
+    const second = await rivet(['plan', 'run', 'ctest::later', '--format', 'json']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('found later\n');
   }, 120_000);
 
   it('reports a syntax error with the plan file', async () => {

@@ -14,8 +14,13 @@
  * - `import.meta.url`, `.dirname` and `.filename` are the source file's.
  * - Source maps (inline, with the source file's URL) and `process.setSourceMapsEnabled(true)` keep
  *   stack traces and plan file:line locations on the `.ts` lines.
- * - A cache file records its source's hash and its local `.ts` imports; it is used only while the
- *   hash of every file it imports, directly or not, still matches.
+ * - A cache file records its source's hash, its local `.ts` imports and the files its other imports
+ *   resolved to (`.js` files, packages, tsconfig paths); it is used only while the hash of every
+ *   `.ts` file it imports, directly or not, still matches and every one of those other files still
+ *   exists. So a `util.js` replaced by `util.ts`, or a package moved by `npm install`, recompiles
+ *   the importer instead of failing with a stale absolute URL. A file with an import that could
+ *   not be resolved is recompiled every time, so creating the missing file fixes it. The check is one `access` per
+ *   import: a valid hit still starts no esbuild.
  *
  * @example
  * ```ts
@@ -25,14 +30,14 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { access, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { privateCacheDir } from './cache-dir.ts';
 
 /** Bumped when the compiled form changes, so old cache files are not used. */
-const FORMAT = 1;
+const FORMAT = 2;
 const TYPESCRIPT_FILE = /\.(?:[cm]?ts|tsx)$/;
 const HEADER = '//# rivet-compiled ';
 
@@ -43,6 +48,10 @@ interface CacheEntry {
   hash: string;
   /** The local TypeScript files it imports (real paths). */
   deps: string[];
+  /** The files its other (non-TypeScript, non-builtin) imports resolved to; their URLs are fixed in the code. */
+  files: string[];
+  /** Whether some import could not be resolved (left as written, so it fails until recompiled). */
+  unresolved: boolean;
 }
 
 /** Imports a TypeScript file through the compile cache (see the module doc). */
@@ -69,8 +78,15 @@ async function ensureCompiled(source: string, dir: string, seen: Set<string>): P
   const code = await readFile(source);
   const hash = createHash('sha256').update(code).digest('hex');
   const cached = await readEntry(cachePath(dir, source));
-  const deps = cached?.hash === hash && cached.source === source ? cached.deps : await compile(source, code, hash, dir);
+  const deps = cached !== undefined && cached.hash === hash && cached.source === source && !cached.unresolved && (await allExist(cached.files)) ? cached.deps : await compile(source, code, hash, dir);
   for (const dep of deps) await ensureCompiled(dep, dir, seen);
+}
+
+/** True when every file still exists (the cheap check that the fixed import URLs still resolve). */
+async function allExist(files: readonly string[] | undefined): Promise<boolean> {
+  if (!Array.isArray(files)) return false;
+  const found = await Promise.all(files.map((f) => access(f).then(() => true, () => false)));
+  return found.every(Boolean);
 }
 
 async function readEntry(path: string): Promise<CacheEntry | undefined> {
@@ -92,6 +108,8 @@ async function compile(source: string, code: Buffer, hash: string, dir: string):
   const { build } = await (esbuild ??= import('esbuild'));
   const out = cachePath(dir, source);
   const deps = new Set<string>();
+  const files = new Set<string>();
+  let unresolved = false;
   const self = Symbol('rivet-resolve');
   const sourceUrl = pathToFileURL(source).href;
   const result = await build({
@@ -121,12 +139,16 @@ async function compile(source: string, code: Buffer, hash: string, dir: string):
             if (args.pluginData === self) return undefined;
             if (isBuiltin(args.path)) return { path: args.path, external: true };
             const found = await plugin.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: self });
-            if (found.errors.length > 0 || found.external || found.path === '') return { path: args.path, external: true };
+            if (found.errors.length > 0 || found.external || found.path === '') {
+              unresolved = true;
+              return { path: args.path, external: true };
+            }
             if (TYPESCRIPT_FILE.test(found.path)) {
               const real = await realpath(found.path);
               deps.add(real);
               return { path: cacheUrl(dir, real), external: true };
             }
+            files.add(found.path);
             return { path: pathToFileURL(found.path).href, external: true };
           });
         },
@@ -136,7 +158,7 @@ async function compile(source: string, code: Buffer, hash: string, dir: string):
   const js = result.outputFiles.find((f) => f.path === out)?.text ?? '';
   const map = JSON.parse(result.outputFiles.find((f) => f.path === `${out}.map`)?.text ?? '{"version":3,"sources":[],"mappings":""}') as { sources: string[] };
   map.sources = [sourceUrl];
-  const entry: CacheEntry = { source, hash, deps: [...deps] };
+  const entry: CacheEntry = { source, hash, deps: [...deps], files: [...files], unresolved };
   const text =
     `${js.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')}${HEADER}${JSON.stringify(entry)}\n` +
     `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
