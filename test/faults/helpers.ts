@@ -3,7 +3,7 @@
  * TCP proxy that can silently stop passing data.
  */
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, existsSync, statSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -72,50 +72,33 @@ export function rivetWithRssToFile(args: string[], cwd: string, file: string): P
 }
 
 /**
- * Like {@link rivetWithRss}, read through a pipe that takes nothing until the file `holdUntil`
- * exists (the target creates it once it has written everything), then 64 KiB every 20 ms: a
- * reader slower than a flooding target however loaded the machine is (a reader that only reads
- * slowly can keep up with a controller starved of CPU). Keeps the last 1 MiB of stdout, the byte
- * count, and every line saying live output was not shown, wherever it was (in `markers`).
+ * Like {@link rivetWithRss}, with stdout going into a pipe that nobody reads until the file
+ * `holdUntil` exists (the target creates it once it has written everything), then is read to its
+ * end: a reader slower than a flooding target however loaded the machine is (a reader that only
+ * reads slowly can keep up with a controller starved of CPU). The reader is a shell (`cat` into a
+ * file), so nothing of the stream is lost at exit. Gives the last 1 MiB of stdout, the byte count
+ * and every line saying live output was not shown (in `markers`).
  */
-export function rivetWithRssSlowReader(args: string[], cwd: string, holdUntil: string): Promise<BinRun & { stdoutBytes: number; markers: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'RIVET_MAXRSS=%M', process.execPath, BIN, ...args], {
+export async function rivetWithRssSlowReader(args: string[], cwd: string, holdUntil: string): Promise<BinRun & { stdoutBytes: number; markers: string[] }> {
+  const out = join(cwd, `slow-reader-${process.pid}-${Date.now()}.out`);
+  const err = `${out}.err`;
+  const status = `${out}.code`;
+  const script = '{ "$@" 2>"$ERR"; echo $? >"$CODE"; } | { while [ ! -e "$DONE" ]; do sleep 0.05; done; cat >"$OUT"; }';
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', script, 'sh', '/usr/bin/time', '-f', 'RIVET_MAXRSS=%M', process.execPath, BIN, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', ERR: err, CODE: status, DONE: holdUntil, OUT: out },
+      stdio: 'ignore',
     });
-    let tail = '';
-    let stdoutBytes = 0;
-    let stderr = '';
-    const markers: string[] = [];
-    let pending = ''; // a line cut by a chunk boundary
-    const take = (chunk: Buffer): void => {
-      stdoutBytes += chunk.length;
-      const text = pending + chunk.toString('utf8');
-      tail = (tail + chunk.toString('utf8')).slice(-1024 * 1024);
-      const lines = text.split('\n');
-      pending = (lines.pop() ?? '').slice(-4096);
-      for (const line of lines) if (line.length < 1000 && / bytes of live output .*not shown/.test(line)) markers.push(line);
-    };
-    child.stdout.pause();
-    const timer = setInterval(() => {
-      if (!existsSync(holdUntil)) return;
-      // read(n) gives null when fewer than n bytes are buffered: then take what there is.
-      const chunk = ((child.stdout.read(64 * 1024) as Buffer | null) ?? (child.stdout.read() as Buffer | null));
-      if (chunk !== null) take(chunk);
-    }, 20);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr += text));
     child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      // Whatever the slow reader had not taken yet.
-      for (let chunk = child.stdout.read() as Buffer | null; chunk !== null; chunk = child.stdout.read() as Buffer | null) take(chunk);
-      const m = /RIVET_MAXRSS=(\d+)/.exec(stderr);
-      resolve({ code, stdout: tail, stdoutBytes, markers, stderr: stderr.replace(/RIVET_MAXRSS=\d+\n?/, ''), maxRssKiB: m ? Number(m[1]) : Number.NaN });
-    });
+    child.on('close', () => resolve());
   });
+  const text = readFileSync(out, 'utf8');
+  const stderr = readFileSync(err, 'utf8');
+  const markers = text.split('\n').filter((line) => line.length < 1000 && / bytes of live output .*not shown/.test(line));
+  const m = /RIVET_MAXRSS=(\d+)/.exec(stderr);
+  const code = Number(readFileSync(status, 'utf8').trim());
+  return { code, stdout: text.slice(-1024 * 1024), stdoutBytes: statSync(out).size, markers, stderr: stderr.replace(/RIVET_MAXRSS=\d+\n?/, ''), maxRssKiB: m ? Number(m[1]) : Number.NaN };
 }
 
 /**
