@@ -21,21 +21,13 @@ import { chmod, cp, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/pr
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
-import { shellJoin, shellQuote } from '../../core/shell.ts';
+import { shellQuote } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
-import { BoundedCapture } from '../posix/capture.ts';
 import type { PosixConnection } from '../posix/connection.ts';
-import { killScript } from '../posix/protocol.ts';
+import { DEFAULT_KILL_GRACE_MS, RunOutput, STREAM_DRAIN_MS, canceledResult, confirmGroupKill, delay, ended, invocationLine, onStopRequest } from '../posix/process-helpers.ts';
 import { isEnvName } from '../posix/quote.ts';
 import type { Connection, RunAs, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
 import type { LocalPrimitives } from './transport.ts';
-
-/** How long a TERM'd process group gets before KILL (as {@link PosixConnection}'s default). */
-const KILL_GRACE_MS = 2_000;
-/** How long the kill script may take beyond its own grace periods. */
-const KILL_EXEC_MS = 15_000;
-/** After the exit, how long to wait for the output streams to end (a background job may hold them). */
-const STREAM_DRAIN_MS = 1_000;
 
 interface DirectOptions extends RunOptions {
   /** The private temp dir of the work: removed afterwards (and by a kill). */
@@ -165,19 +157,13 @@ export class LocalConnection implements Connection {
     if (options.signal.aborted) return canceledResult(started);
     // `sh` as $0, as `sh -c` in a shell, so errors read `sh: 1: ...` (Bolt's local popen3).
     const child = spawn('/bin/sh', ['-c', command, 'sh'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env });
-    const stdout = new BoundedCapture(options.maxOutputBytes);
-    const stderr = new BoundedCapture(options.maxOutputBytes);
-    const merged = new BoundedCapture(options.maxOutputBytes);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout.push(chunk);
-      merged.push(chunk);
-      options.onOutput?.('stdout', chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr.push(chunk);
-      merged.push(chunk);
-      options.onOutput?.('stderr', chunk);
-    });
+    const output = new RunOutput(options.maxOutputBytes);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].on('data', (chunk: Buffer) => {
+        output.push(stream, chunk);
+        options.onOutput?.(stream, chunk);
+      });
+    }
     child.stdin.on('error', () => {
       // The command may exit without reading its stdin (T-24): not an error.
     });
@@ -190,24 +176,15 @@ export class LocalConnection implements Connection {
     let timedOut = false;
     let canceled = false;
     let confirmation: Promise<boolean> | undefined;
-    const timers: NodeJS.Timeout[] = [];
     const terminate = (): void => {
       if (confirmation || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      confirmation = killGroup(child.pid, options.tempDir);
+      confirmation = confirmGroupKill(child.pid, DEFAULT_KILL_GRACE_MS, options.tempDir, runWithSh);
     };
-    const onAbort = (): void => {
-      canceled = true;
+    const release = onStopRequest(options.signal, options.timeoutMs, (reason) => {
+      if (reason === 'canceled') canceled = true;
+      else timedOut = true;
       terminate();
-    };
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
-      timers.push(
-        setTimeout(() => {
-          timedOut = true;
-          terminate();
-        }, options.timeoutMs),
-      );
-    }
+    });
     const stop = (): void => terminate();
     this.#children.add(stop);
     try {
@@ -217,10 +194,7 @@ export class LocalConnection implements Connection {
       // A shell killed by a signal: 128+N, as the shell that waits for it reports (and Bolt shows).
       const signalNumber = status.signal === null ? undefined : constants.signals[status.signal];
       return {
-        stdout: stdout.toBuffer(),
-        stderr: stderr.toBuffer(),
-        merged: merged.toBuffer(),
-        droppedBytes: { stdout: stdout.dropped, stderr: stderr.dropped },
+        ...output.result(),
         exitCode: signalNumber === undefined ? status.code : 128 + signalNumber,
         signal: null,
         durationMs: performance.now() - started,
@@ -230,8 +204,7 @@ export class LocalConnection implements Connection {
       };
     } finally {
       this.#children.delete(stop);
-      options.signal.removeEventListener('abort', onAbort);
-      for (const timer of timers) clearTimeout(timer);
+      release();
     }
   }
 }
@@ -246,22 +219,12 @@ function childEnv(env: Readonly<Record<string, string>> | undefined): NodeJS.Pro
   return { ...process.env, ...env };
 }
 
-/**
- * TERM, then KILL, to process group `pgid`, confirmed gone (zombies aside), then `rm -rf` of
- * `tempDir`: the same kill script the posix path runs. True when confirmed.
- */
-function killGroup(pgid: number, tempDir: string | undefined): Promise<boolean> {
+/** Runs `script` in a local `/bin/sh` (KILLed when `signal` aborts): its exit code, null when aborted. */
+function runWithSh(script: string, signal: AbortSignal): Promise<number | null> {
   return new Promise((resolve) => {
-    const killer = spawn('/bin/sh', ['-c', killScript(pgid, KILL_GRACE_MS, tempDir)], { stdio: 'ignore' });
-    const timer = setTimeout(() => {
-      killer.kill('SIGKILL');
-      resolve(false);
-    }, KILL_GRACE_MS * 2 + KILL_EXEC_MS);
-    killer.once('error', () => resolve(false));
-    killer.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code === 0);
-    });
+    const shell = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', signal, killSignal: 'SIGKILL' });
+    shell.once('error', () => resolve(null));
+    shell.once('exit', (code) => resolve(code));
   });
 }
 
@@ -284,31 +247,8 @@ async function renameLikeMv(staged: string, dest: string, isDirectory: boolean):
   }
 }
 
-/** `[interpreter...] <path> [args...]`, with the path a shell expression and the rest quoted. */
-function invocationLine(pathExpr: string, options: { interpreter?: readonly string[] | undefined; args?: readonly string[] | undefined }): string {
-  return [...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []), pathExpr, ...(options.args?.length ? [shellJoin(options.args)] : [])].join(' ');
-}
-
 /** An fs error as the C library words it ("No such file or directory"), as `mkdir` would print it. */
 function osMessage(error: NodeJS.ErrnoException): string {
   const text = /^[A-Z0-9]+: ([^,]+)/.exec(error.message)?.[1] ?? error.message;
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function canceledResult(started: number): RunResult {
-  const empty = Buffer.alloc(0);
-  return { stdout: empty, stderr: empty, merged: empty, exitCode: null, signal: null, durationMs: performance.now() - started, timedOut: false, canceled: true };
-}
-
-function ended(stream: NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => resolve());
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -29,17 +29,10 @@ import type {
   TransferOptions,
 } from '../transport.ts';
 import { MarkerLine } from './marker-line.ts';
-import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, killScript, parsePgid, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
+import { ExecProtocol, SETUP_FAILURE_EXIT, canInline, parsePgid, writeFileSnippet, type BodyShell, type ScriptParts } from './protocol.ts';
 import { TransferUnavailableError, type PosixPrimitives } from './primitives.ts';
-import { shellJoin, shellQuote } from '../../core/shell.ts';
-import { BoundedCapture } from './capture.ts';
-
-/** How long a TERM'd process gets before KILL, and KILL before Rivet stops waiting. */
-const DEFAULT_KILL_GRACE_MS = 2_000;
-/** How long the kill exec may take beyond its own grace periods (connecting a channel, sudo). */
-const KILL_EXEC_MS = 15_000;
-/** After the exit status arrives, how long to wait for the output streams to end. */
-const STREAM_DRAIN_MS = 1_000;
+import { shellQuote } from '../../core/shell.ts';
+import { DEFAULT_KILL_GRACE_MS, KILL_EXEC_MS, RunOutput, STREAM_DRAIN_MS, canceledResult, confirmGroupKill, delay, ended, invocationLine, onStopRequest } from './process-helpers.ts';
 
 /** A script whose body is the user's work: its shell follows Bolt's rule (see {@link ExecProtocol}). */
 type ExecParts = Omit<ScriptParts, 'shell'> & { shell?: BodyShell | 'user' };
@@ -296,9 +289,7 @@ export class PosixConnection implements Connection {
     if (options.signal.aborted) return canceledResult(started);
     const proc = await this.#primitives.spawn(carried ? protocol.inlineCommandLine(script) : protocol.commandLine(runAs), { signal: options.signal, input });
     return new Promise<RunResult>((resolve, reject) => {
-      const stdout = new BoundedCapture(options.maxOutputBytes);
-      const stderr = new BoundedCapture(options.maxOutputBytes);
-      const merged = new BoundedCapture(options.maxOutputBytes);
+      const output = new RunOutput(options.maxOutputBytes);
       let ready = runAs === undefined;
       let preReady = '';
       let promptsSeen = 0;
@@ -335,14 +326,12 @@ export class PosixConnection implements Connection {
           }
           return;
         }
-        stdout.push(chunk);
-        merged.push(chunk);
+        output.push('stdout', chunk);
         options.onOutput?.('stdout', chunk);
       });
 
       const takeStderr = (chunk: Buffer): void => {
-        stderr.push(chunk);
-        merged.push(chunk);
+        output.push('stderr', chunk);
         if (options.onOutput && !chunk.includes(protocol.failPrefix)) options.onOutput('stderr', chunk);
       };
       const pgidLine = new MarkerLine(protocol.pgidPrefix);
@@ -393,21 +382,12 @@ export class PosixConnection implements Connection {
         confirmation = options.groupKill === false ? exitedWithin(proc, this.#killGraceMs * 2) : this.#killGroup(proc, pgid, runAs, options.tempDir);
         stopRequested();
       };
-      const onAbort = (): void => {
+      const release = onStopRequest(options.signal, options.timeoutMs, (reason) => {
         if (exited) return;
-        canceled = true;
+        if (reason === 'canceled') canceled = true;
+        else timedOut = true;
         terminate();
-      };
-      options.signal.addEventListener('abort', onAbort, { once: true });
-      if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
-        timers.push(
-          setTimeout(() => {
-            if (exited) return;
-            timedOut = true;
-            terminate();
-          }, options.timeoutMs),
-        );
-      }
+      });
       if (ready) writeInput();
 
       void (async () => {
@@ -425,10 +405,7 @@ export class PosixConnection implements Connection {
           if (rest.length > 0) onStderr(rest);
           if (status?.lost && !timedOut && !canceled) return reject(status.lost);
           const result: RunResult = {
-            stdout: stdout.toBuffer(),
-            stderr: stderr.toBuffer(),
-            merged: merged.toBuffer(),
-            droppedBytes: { stdout: stdout.dropped, stderr: stderr.dropped },
+            ...output.result(),
             exitCode: status?.code ?? null,
             signal: status?.signal ?? null,
             durationMs: performance.now() - started,
@@ -445,7 +422,7 @@ export class PosixConnection implements Connection {
         } catch (error) {
           reject(error);
         } finally {
-          options.signal.removeEventListener('abort', onAbort);
+          release();
           for (const timer of timers) clearTimeout(timer);
           if (options.stdoutSink) options.stdoutSink.end();
         }
@@ -464,30 +441,13 @@ export class PosixConnection implements Connection {
   async #killGroup(proc: RemoteProcess, reported: Promise<number | undefined>, runAs: RunAs | undefined, tempDir: string | undefined): Promise<boolean> {
     const pgid = await Promise.race([reported, delay(KILL_EXEC_MS).then(() => undefined)]);
     if (pgid === undefined) return exitedWithin(proc, this.#killGraceMs * 2);
-    try {
-      const kill = await this.#exec(
-        { body: killScript(pgid, this.#killGraceMs, tempDir), shell: 'sh' },
-        { signal: AbortSignal.timeout(this.#killGraceMs * 2 + KILL_EXEC_MS), runAs, groupKill: false },
-      );
-      return kill.exitCode === 0;
-    } catch {
-      return false; // Connection lost, sudo refused: not confirmed.
-    }
+    return confirmGroupKill(pgid, this.#killGraceMs, tempDir, async (script, signal) => (await this.#exec({ body: script, shell: 'sh' }, { signal, runAs, groupKill: false })).exitCode);
   }
 }
 
 /** True when the process exits within `ms`. */
 async function exitedWithin(proc: RemoteProcess, ms: number): Promise<boolean> {
   return Promise.race([proc.exited.then(() => true), delay(ms).then(() => false)]);
-}
-
-/** `[interpreter...] <path> [args...]`, with the path a shell expression and the rest quoted. */
-function invocationLine(pathExpr: string, options: { interpreter?: readonly string[] | undefined; args?: readonly string[] | undefined }): string {
-  return [
-    ...(options.interpreter?.length ? [shellJoin(options.interpreter)] : []),
-    pathExpr,
-    ...(options.args?.length ? [shellJoin(options.args)] : []),
-  ].join(' ');
 }
 
 const CLEANUP_SNIPPET = 'if [ -n "${__rivet_d:-}" ]; then rm -rf "$__rivet_d"; fi';
@@ -511,24 +471,6 @@ const EMPTY = Buffer.alloc(0);
 function withStdin(header: Buffer, stdin: string | Buffer | undefined): Buffer {
   if (stdin === undefined || stdin.length === 0) return header;
   return Buffer.concat([header, typeof stdin === 'string' ? Buffer.from(stdin) : stdin]);
-}
-
-function canceledResult(started: number): RunResult {
-  const empty = Buffer.alloc(0);
-  return { stdout: empty, stderr: empty, merged: empty, exitCode: null, signal: null, durationMs: performance.now() - started, timedOut: false, canceled: true };
-}
-
-function ended(stream: Readable): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => resolve());
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Bolt's escalation errors (X-03): NO_PASSWORD, BAD_PASSWORD, SUDO_DENIED. */
