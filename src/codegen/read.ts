@@ -3,8 +3,8 @@
  * will find it.
  *
  * This is the one import from codegen into the runtime, and it is to the runtime's pure task
- * discovery (`src/runtime/tasks/discovery.ts` and `metadata.ts`: reads files, no transports, no
- * execution), so that the types describe the tasks `runTask` will really run: same modulepath
+ * discovery (`src/runtime/tasks/discovery.ts`, `metadata.ts` and `modulepath.ts`: reads files, no
+ * transports, no execution), so that the types describe the tasks `runTask` will really run: same modulepath
  * order, same shadowing, same metadata checks. Plans are found by file name only (never imported).
  *
  * @example
@@ -20,6 +20,7 @@ import type { RivetError } from '../core/errors.ts';
 import { allowListMatcher, filterByAllowList } from '../runtime/allow-list.ts';
 import { discoverTasks, fullModulepath, listModules } from '../runtime/tasks/discovery.ts';
 import { parseTaskMetadata, type TaskMetadata } from '../runtime/tasks/metadata.ts';
+import { taskModulepath } from '../runtime/tasks/modulepath.ts';
 
 /** Where a project's tasks and plans come from. */
 export interface ReadOptions {
@@ -69,9 +70,10 @@ function shown(projectDir: string, builtinDir: string | undefined, file: string)
   return relative(resolve(projectDir), abs).split(sep).join('/');
 }
 
-/** The modulepath the runtime searches: the user's, then the built-ins (as `TaskCatalog` does). */
+/** The modulepath the runtime searches: the user's, `.modules`, then the built-ins (`TaskCatalog`'s {@link taskModulepath}). */
 export function runtimeModulepath(options: ReadOptions): string[] {
-  return [...options.modulepath, ...(options.builtinModulesDir === undefined ? [] : [options.builtinModulesDir])];
+  if (options.builtinModulesDir === undefined) return [...options.modulepath];
+  return taskModulepath(options.modulepath, options.projectDir, options.builtinModulesDir);
 }
 
 const SEGMENT = /^[a-z][a-z0-9_]*$/;

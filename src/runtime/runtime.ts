@@ -37,7 +37,7 @@ export interface RuntimeInit {
   inventory: Inventory;
   /** The project directory (relative paths, `downloads/`). */
   projectDir: string;
-  /** Absolute module directories, in lookup order (Rivet's built-in modules are appended). */
+  /** Absolute module directories, in lookup order (for tasks, `<projectDir>/.modules` and then Rivet's built-in modules are appended). */
   modulepath?: readonly string[] | undefined;
   /** The project's name: its own `tasks/` and `plans/` belong to a module of that name (T-08). */
   projectName?: string | undefined;

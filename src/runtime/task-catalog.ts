@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { RivetError, isRivetError } from '../core/errors.ts';
 import type { DiscoverOptions, TaskDefinition, TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
+import { taskModulepath } from './tasks/modulepath.ts';
 
-/** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, like Bolt's packaged modules (T-09). */
+/** Rivet's own modules (`facts`, `package`, `service`): last on the modulepath, after `.modules`, like Bolt's packaged modules (T-09). */
 export const BUILTIN_MODULES_DIR = fileURLToPath(new URL('../../builtin-modules', import.meta.url));
 
 export interface TaskCatalogOptions {
@@ -34,7 +35,7 @@ export class TaskCatalog {
   readonly #bundles = new Map<string, Promise<Buffer>>();
 
   constructor(options: TaskCatalogOptions) {
-    this.modulepath = [...options.modulepath, BUILTIN_MODULES_DIR];
+    this.modulepath = taskModulepath(options.modulepath, options.projectDir, BUILTIN_MODULES_DIR);
     this.#discover = {};
     if (options.projectDir !== undefined) this.#discover.projectDir = options.projectDir;
     if (options.projectName !== undefined) this.#discover.projectName = options.projectName;
