@@ -5,16 +5,20 @@
  * `--stream` prints them; a flood is cut at the forwarding bound with a marker while the result
  * keeps it all. Real Postgres (LISTEN/NOTIFY), real worker processes, local targets.
  */
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pgDriver from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { LIVE_OUTPUT_MAX_BYTES, PAYLOAD_MAX, payloads } from '../../src/runtime/durable/live-output.ts';
-import { controllerExit, jsonLines, SDK, spawnRivet, startWorker, stopWorker, type Spawned } from './helpers.ts';
+import { LIVE_OUTPUT_MAX_BYTES, outputChannel, PAYLOAD_MAX, payloads } from '../../src/runtime/durable/live-output.ts';
+import { controllerExit, jsonLines, markerDir, SDK, spawnRivet, startWorker, stopWorker, until, type Spawned } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const KEY = { RIVET_DURABLE_KEY: 'a-live-output-test-key' };
 const FLOOD = 3 * 1024 * 1024;
+const CANARY_URI_PASSWORD = 'canary-live-uri-pw-5d1e';
+const CANARY_TOKEN = 'canary-live-token-8a2f';
 
 function project(): Promise<string> {
   return makeProject({
@@ -29,6 +33,18 @@ export default definePlan({
     const set = await runCommand('i=1; while [ $i -le 200 ]; do echo "line $i of $(hostname -s 2>/dev/null || echo host)"; i=$((i+1)); done; echo oops >&2; echo "the end" >&2', targets);
     await runCommand('echo quiet', targets, { stream: false });
     return set.results.map((r) => String(r.value['stdout']).split('\\n').length);
+  },
+});
+`,
+    // A task with a sensitive parameter that it does not print; it prints once the test's gate file exists.
+    'modules/ops/tasks/say.json': JSON.stringify({ parameters: { token: { type: 'String', sensitive: true }, gate: { type: 'String' } } }),
+    'modules/ops/tasks/say.sh': '#!/bin/sh\nuntil [ -e "$PT_gate" ]; do sleep 0.1; done\necho "hello from the task"\necho "token has ${#PT_token} characters" >&2\n',
+    'plans/say.ts': `import { definePlan, runTask } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec', gate: 'String', token: 'Sensitive[String]' },
+  async run({ targets, gate, token }) {
+    const set = await runTask('ops::say', targets, { token: token.unwrap(), gate });
+    return set.results.length;
   },
 });
 `,
@@ -151,6 +167,43 @@ describe.skipIf(skip !== undefined)("durable workers' live output reaches the co
       expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success' });
       expect(events.filter((e) => e['type'] === 'target_output')).toEqual([]);
     });
+  }, 600_000);
+
+  it('what a worker sends holds no URI password and no sensitive parameter: the notifications of the run\'s channel, read by the test', async () => {
+    const markers = await markerDir();
+    const gate = join(markers, 'gate');
+    try {
+      await withWorker('live_secrets', async (url, worker) => {
+        const c = controller(['plan', 'run', 'demo::say', '-t', `local://bob:${CANARY_URI_PASSWORD}@l1,l2`, `gate=${gate}`, `token=${CANARY_TOKEN}`, '--durable', url, '--workers', '--format', 'jsonl', '--stream']);
+        await until('the run id', () => jsonLines(c.stdout()).some((e) => e['type'] === 'durable_run'));
+        const runId = jsonLines(c.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
+        const received: string[] = [];
+        const client = new pgDriver.Client({ connectionString: url });
+        client.on('notification', (m) => received.push(m.payload ?? ''));
+        await client.connect();
+        try {
+          await client.query(`LISTEN ${pgDriver.escapeIdentifier(outputChannel(runId))}`);
+          await writeFile(gate, '');
+          expect(await controllerExit(c, [worker]), c.stderr()).toBe(0);
+        } finally {
+          await client.end();
+        }
+        const events = jsonLines(c.stdout());
+        expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: 2 });
+        const text = outputs(events);
+        expect(text.get('local://bob@l1 stdout')).toBe('hello from the task\n');
+        expect(text.get('l2 stderr')).toBe(`token has ${CANARY_TOKEN.length} characters\n`);
+        // The test heard the same pieces, keyed by batch and password-free target name.
+        const messages = received.map((p) => JSON.parse(p) as { b: string; t: string; s: string; x: string });
+        expect(new Set(messages.map((m) => m.t))).toEqual(new Set(['local://bob@l1', 'l2']));
+        expect(messages.every((m) => m.b.startsWith(`${runId}.1.`))).toBe(true);
+        const all = received.join('\n') + c.stdout() + c.stderr() + worker.stderr() + worker.stdout();
+        expect(all).not.toContain(CANARY_URI_PASSWORD);
+        expect(all).not.toContain(CANARY_TOKEN);
+      });
+    } finally {
+      await rm(markers, { recursive: true, force: true });
+    }
   }, 600_000);
 
   it(`a flood of ${FLOOD} bytes per target: at most ${LIVE_OUTPUT_MAX_BYTES} bytes forwarded per target and stream, then a marker; the run finishes and the results keep all of it`, async () => {
