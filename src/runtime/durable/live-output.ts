@@ -93,8 +93,8 @@ function connect(url: string, name: string): pg.Client {
 }
 
 /**
- * A worker's connection for live output: sends queued notifications in order, in multi-statement
- * queries (one transaction each), on one lazily opened connection. Never makes its callers wait:
+ * A worker's connection for live output: sends queued notifications in order, up to
+ * {@link SEND_BATCH_MAX} per query (one transaction each), on one lazily opened connection. Never makes its callers wait:
  * {@link offer} refuses what does not fit the backlog.
  */
 export class Notifier {
@@ -142,7 +142,9 @@ export class Notifier {
         const batch = this.#queue.splice(0, SEND_BATCH_MAX);
         try {
           const client = await this.#connected();
-          await client.query(batch.map((m) => `SELECT pg_notify(${pg.escapeLiteral(m.channel)}, ${pg.escapeLiteral(m.payload)})`).join(';'));
+          // One statement, payloads as parameters (no quoting): the function scan yields the rows, and so
+          // sends the notifications, in array order; one transaction delivers them in that order.
+          await client.query('SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS u(c, p)', [batch.map((m) => m.channel), batch.map((m) => m.payload)]);
         } catch (error) {
           this.#fail(error);
         }

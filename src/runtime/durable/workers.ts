@@ -273,11 +273,10 @@ class LiveResults {
     try {
       // Only the batches a worker is running have new results: one query for which, one per running batch.
       const running = await this.client.listWorkflows({ workflowIDs: [...this.#batches.keys()], status: 'PENDING', loadInput: false, loadOutput: false });
-      for (const batch of running) {
-        const steps = (await this.client.listWorkflowSteps(batch.workflowID)) ?? [];
-        await this.outputSynced();
-        this.#batches.get(batch.workflowID)?.(steps);
-      }
+      const recorded: [string, StepInfo[]][] = [];
+      for (const batch of running) recorded.push([batch.workflowID, (await this.client.listWorkflowSteps(batch.workflowID)) ?? []]);
+      if (recorded.length > 0) await this.outputSynced();
+      for (const [id, steps] of recorded) this.#batches.get(id)?.(steps);
     } catch (error) {
       this.runtime.events.log('debug', `Could not read the running batches' results: ${redactUrl(error instanceof Error ? error.message : String(error))}`);
     }
