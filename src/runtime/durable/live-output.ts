@@ -107,6 +107,7 @@ export class Notifier {
   #sent = 0;
   #draining = false;
   #failedAt = -Infinity;
+  #closed = false;
   readonly #waiters = new Set<{ upTo: number; resolve(): void }>();
 
   /** `log` gets a line (without the URL's password) when sending fails. */
@@ -117,7 +118,7 @@ export class Notifier {
 
   /** Queues a notification; false (dropped) when the backlog is full or the database failed a moment ago. */
   offer(channel: string, payload: string): boolean {
-    if (this.#queuedBytes + payload.length > SEND_BACKLOG_MAX || performance.now() - this.#failedAt < RETRY_AFTER_MS) return false;
+    if (this.#closed || this.#queuedBytes + payload.length > SEND_BACKLOG_MAX || performance.now() - this.#failedAt < RETRY_AFTER_MS) return false;
     this.#queue.push({ channel, payload });
     this.#queuedBytes += payload.length;
     this.#offered++;
@@ -159,8 +160,12 @@ export class Notifier {
 
   async #connected(): Promise<pg.Client> {
     if (this.#client !== undefined) return this.#client;
+    if (this.#closed) throw new Error('the worker is stopping');
     const client = connect(this.#url, 'rivet-worker-output');
-    client.on('error', (error) => this.#fail(error));
+    // A connection replaced after a failure may still report errors: only the current one counts.
+    client.on('error', (error) => {
+      if (this.#client === client) this.#fail(error);
+    });
     this.#client = client;
     await client.connect();
     return client;
@@ -180,6 +185,7 @@ export class Notifier {
 
   /** Closes the connection (what is queued is dropped). */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#queue = [];
     const client = this.#client;
     this.#client = undefined;
