@@ -5,9 +5,11 @@
  * `--stream` prints them; a flood is cut at the forwarding bound with a marker while the result
  * keeps it all. Real Postgres (LISTEN/NOTIFY), real worker processes, local targets.
  */
+import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pgDriver from 'pg';
+import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -40,7 +42,7 @@ export default definePlan({
 `,
     // A task with a sensitive parameter that it does not print; it prints once the test's gate file exists.
     'modules/ops/tasks/say.json': JSON.stringify({ parameters: { token: { type: 'String', sensitive: true }, gate: { type: 'String' } } }),
-    'modules/ops/tasks/say.sh': '#!/bin/sh\nuntil [ -e "$PT_gate" ]; do sleep 0.1; done\necho "hello from the task"\necho "token has ${#PT_token} characters" >&2\n',
+    'modules/ops/tasks/say.sh': '#!/bin/sh\ntouch "$PT_gate.started"\nuntil [ -e "$PT_gate" ]; do sleep 0.1; done\necho "hello from the task"\necho "token has ${#PT_token} characters" >&2\n',
     'plans/say.ts': `import { definePlan, runTask } from '${SDK}';
 export default definePlan({
   params: { targets: 'TargetSpec', gate: 'String', token: 'Sensitive[String]' },
@@ -202,6 +204,37 @@ describe.skipIf(skip !== undefined)("durable workers' live output reaches the co
         const all = received.join('\n') + c.stdout() + c.stderr() + worker.stderr() + worker.stdout();
         expect(all).not.toContain(CANARY_URI_PASSWORD);
         expect(all).not.toContain(CANARY_TOKEN);
+      });
+    } finally {
+      await rm(markers, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('a controller killed while its batch streams: the worker finishes the batch all the same; the resumed controller has the results and none of the old output', async () => {
+    const markers = await markerDir();
+    const gate = join(markers, 'gate');
+    try {
+      await withWorker('live_resume', async (url, worker) => {
+        const c = controller(['plan', 'run', 'demo::say', '-t', 'l1,l2', `gate=${gate}`, 'token=t', '--durable', url, '--workers', '--format', 'jsonl', '--stream']);
+        await until('the worker to start the batch', () => existsSync(`${gate}.started`));
+        const runId = jsonLines(c.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
+        c.child.kill('SIGKILL');
+        await c.exit;
+        await writeFile(gate, '');
+        const client = await DBOSClient.create({ systemDatabaseUrl: url });
+        try {
+          await until('the batch to finish with no controller', async () => {
+            const batches = await client.listWorkflows({ workflowName: 'rivet.batch', workflow_id_prefix: `${runId}.`, loadInput: false, loadOutput: false });
+            return batches.length === 1 && batches[0]!.status === 'SUCCESS';
+          });
+        } finally {
+          await client.destroy();
+        }
+        const resumed = controller(['plan', 'resume', runId, '--durable', url, '--workers', '--format', 'jsonl', '--stream']);
+        expect(await controllerExit(resumed, [worker]), resumed.stderr()).toBe(0);
+        const events = jsonLines(resumed.stdout());
+        expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: 2 });
+        expect(events.filter((e) => e['type'] === 'target_output')).toEqual([]);
       });
     } finally {
       await rm(markers, { recursive: true, force: true });
