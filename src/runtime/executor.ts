@@ -43,6 +43,11 @@ export interface StepSpec {
   work: (context: WorkContext) => Promise<ResultValue>;
   /** Cancels this step only. */
   signal?: AbortSignal | undefined;
+  /**
+   * Also told each chunk of live output the work forwards (besides its `target_output` event):
+   * a durable worker sends it on to the run's controller.
+   */
+  onOutput?: ((target: Target, stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
 }
 
 export interface ExecutorOptions {
@@ -127,7 +132,10 @@ export class Executor {
             target,
             connection,
             signal,
-            onOutput: (stream, chunk) => this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') }),
+            onOutput: (stream, chunk) => {
+              this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') });
+              spec.onOutput?.(target, stream, chunk);
+            },
             warn: (text) => this.events.log('warn', text),
           }),
         );

@@ -166,6 +166,7 @@ export class DurableRuns implements DurableRunsApi {
         everyMs: options.waitWarnings?.everyMs ?? DEFAULT_WAIT_WARNINGS.everyMs,
         liveMs: DEFAULT_WAIT_WARNINGS.liveMs,
         databaseHint: redactUrl(options.url, options.url),
+        databaseUrl: systemDatabaseUrl(options.url),
       },
     };
     try {

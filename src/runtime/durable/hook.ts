@@ -82,17 +82,25 @@ export class DurableStepHook implements StepHook {
   readonly #recorded: ReadonlySet<string>;
   readonly #batchSize: number;
   readonly #dispatch: BatchDispatch | undefined;
+  readonly #beforeRecord: ((key: string) => Promise<void>) | undefined;
 
   /**
    * `recorded`: names of the steps this run already finished (read before the plan replays).
    * `dispatch`: runs the batches of steps that can run elsewhere (`call.remote`) on workers.
    * `firstStep`: the number of the first step this hook sees (a worker's batch is one plan step).
+   * `beforeRecord`: awaited with a target's key before its result is recorded (a worker sends its live output first).
    */
-  constructor(runtime: Runtime, recorded: ReadonlySet<string>, batchSize: number, options: { dispatch?: BatchDispatch | undefined; firstStep?: number } = {}) {
+  constructor(
+    runtime: Runtime,
+    recorded: ReadonlySet<string>,
+    batchSize: number,
+    options: { dispatch?: BatchDispatch | undefined; firstStep?: number; beforeRecord?: ((key: string) => Promise<void>) | undefined } = {},
+  ) {
     this.#runtime = runtime;
     this.#recorded = recorded;
     this.#batchSize = batchSize;
     this.#dispatch = options.dispatch;
+    this.#beforeRecord = options.beforeRecord;
     this.#step = (options.firstStep ?? 1) - 1;
   }
 
@@ -119,7 +127,9 @@ export class DurableStepHook implements StepHook {
         DBOS.runStep(
           async (): Promise<StoredResult> => {
             // A target missing from the snapshot of recorded steps but recorded by DBOS cannot happen; the reverse runs it alone.
-            return results.get(target.name) ?? this.#runBatch([target], run).get(target.name)!;
+            const result = await (results.get(target.name) ?? this.#runBatch([target], run).get(target.name)!);
+            await this.#beforeRecord?.(targetKey(target));
+            return result;
           },
           { name: names[i]! },
         ),

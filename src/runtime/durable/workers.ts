@@ -27,6 +27,7 @@ import { assertSecretsAvailable, type DurableSerializer } from './serializer.ts'
 import { systemDatabaseUrl } from './system-db-url.ts';
 import { DEFAULT_STOP_TIMEOUT_MS, stopWithin, type StopOutcome } from './stop.ts';
 import { assertReachable, databaseError, redactUrl } from './database-errors.ts';
+import { Notifier, OutputBatch, OutputListener } from './live-output.ts';
 
 /** What a `rivet.batch` workflow is called with (stored in Postgres; secrets are `Sensitive`, so encrypted). */
 export interface BatchInput {
@@ -53,13 +54,13 @@ export interface WorkerQueueLimits {
   rateLimit?: { limitPerPeriod: number; periodSec: number } | undefined;
 }
 
-let worker: { runtime: Runtime; client: DBOSClient } | undefined;
+let worker: { runtime: Runtime; client: DBOSClient; notifier: Notifier } | undefined;
 
 const PARAMS_ERROR = '$rivetParamsError';
 
 async function batchWorkflowBody(input: BatchInput): Promise<Record<string, StoredResult>> {
   if (worker === undefined) throw new RivetError('rivet/durable-no-worker', 'A batch of a durable run started in a process that is not a rivet worker');
-  const { runtime, client } = worker;
+  const { runtime, client, notifier } = worker;
   const id = DBOS.workflowID!;
   // A batch recovered after its worker died: targets with a recorded result do not run again.
   // Read through the client, outside the journal (DBOS.listWorkflowSteps would be a step whose first answer is replayed).
@@ -71,9 +72,16 @@ async function batchWorkflowBody(input: BatchInput): Promise<Record<string, Stor
     if (found.length !== 1) throw new UsageError(`Target '${safeName({ name })}' of durable run ${input.runId} is not one target in this worker's inventory`);
     return found[0]!;
   });
-  const hook = new DurableStepHook(runtime, recorded, Math.max(1, targets.length), { firstStep: input.step });
+  // A streaming step's output goes to the controller live, each target's before its result is recorded.
+  const output = input.remote.options.stream === true ? new OutputBatch(notifier, input.runId, id, DBOS.executorID) : undefined;
+  const hook = new DurableStepHook(runtime, recorded, Math.max(1, targets.length), { firstStep: input.step, beforeRecord: output && ((key) => output.finish(key)) });
   const call: PlanStepCall = { action: input.action, object: input.object, targets, params: null, options: {}, location: undefined };
-  const set = await hook.step(call, (only) => runRemote(runtime, input.remote, only ?? targets));
+  let set: ResultSet;
+  try {
+    set = await hook.step(call, (only) => runRemote(runtime, input.remote, only ?? targets, output?.sink));
+  } finally {
+    await output?.close();
+  }
   return Object.fromEntries(set.results.map((r) => [targetKey(r.target), { action: r.action, object: r.object, value: r.value, durationMs: r.durationMs }]));
 }
 
@@ -83,11 +91,14 @@ function plain(value: unknown): unknown {
   return value instanceof Sensitive ? value.unwrap() : value;
 }
 
-/** Runs a step described by {@link RemoteStep} on `targets` (in a worker, with its own project). */
-export function runRemote(runtime: Runtime, remote: RemoteStep, targets: readonly Target[]): Promise<ResultSet> {
+/**
+ * Runs a step described by {@link RemoteStep} on `targets` (in a worker, with its own project);
+ * a streaming step's output also goes to `onOutput`.
+ */
+export function runRemote(runtime: Runtime, remote: RemoteStep, targets: readonly Target[], onOutput?: (target: Target, stream: 'stdout' | 'stderr', chunk: Buffer) => void): Promise<ResultSet> {
   const o = remote.options;
   const env = o.env === undefined ? undefined : Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, String(plain(v))]));
-  const common = { runAs: o.runAs, timeoutMs: o.timeoutMs, description: o.description };
+  const common = { runAs: o.runAs, timeoutMs: o.timeoutMs, description: o.description, stream: o.stream, onOutput };
   switch (remote.action) {
     case 'command':
       return runtime.runCommand(remote.object, targets, { ...common, env });
@@ -142,6 +153,8 @@ export interface WaitWarnings {
   databaseHint: string;
   /** How often the running batches' results are read (live `target_finish` events). */
   liveMs: number;
+  /** The system database URL: workers' live output of streaming steps arrives on it (LISTEN); without it, none does. */
+  databaseUrl?: string | undefined;
 }
 
 export const DEFAULT_WAIT_WARNINGS: Omit<WaitWarnings, 'databaseHint'> = { firstMs: 15_000, everyMs: 60_000, liveMs: 1_000 };
@@ -233,6 +246,8 @@ class LiveResults {
     private readonly client: DBOSClient,
     private readonly runtime: Runtime,
     private readonly intervalMs: number,
+    /** Settles once the live output sent before now was emitted (so a target's output comes before its result). */
+    private readonly outputSynced: () => Promise<void>,
   ) {}
 
   watch(id: string, onSteps: (steps: readonly StepInfo[]) => void): void {
@@ -258,10 +273,10 @@ class LiveResults {
     try {
       // Only the batches a worker is running have new results: one query for which, one per running batch.
       const running = await this.client.listWorkflows({ workflowIDs: [...this.#batches.keys()], status: 'PENDING', loadInput: false, loadOutput: false });
-      for (const batch of running) {
-        const onSteps = this.#batches.get(batch.workflowID);
-        if (onSteps !== undefined) onSteps((await this.client.listWorkflowSteps(batch.workflowID)) ?? []);
-      }
+      const recorded: [string, StepInfo[]][] = [];
+      for (const batch of running) recorded.push([batch.workflowID, (await this.client.listWorkflowSteps(batch.workflowID)) ?? []]);
+      if (recorded.length > 0) await this.outputSynced();
+      for (const [id, steps] of recorded) this.#batches.get(id)?.(steps);
     } catch (error) {
       this.runtime.events.log('debug', `Could not read the running batches' results: ${redactUrl(error instanceof Error ? error.message : String(error))}`);
     }
@@ -276,7 +291,10 @@ class LiveResults {
  */
 export function workerDispatch(client: DBOSClient, runId: string, runtime: Runtime, warnings: WaitWarnings): BatchDispatch {
   const watch = new WaitWatch(client, runtime, warnings);
-  const live = new LiveResults(client, runtime, warnings.liveMs);
+  const log = (text: string) => runtime.events.log('debug', text);
+  const output = warnings.databaseUrl === undefined ? undefined : new OutputListener(warnings.databaseUrl, log);
+  const synced = () => output?.sync() ?? Promise.resolve();
+  const live = new LiveResults(client, runtime, warnings.liveMs, synced);
   return (step, call, batch, position) => {
     const keys = batch.map(targetKey);
     const workflowID = `${runId}.${step}.${createHash('sha256').update(keys.join('\0')).digest('hex').slice(0, 16)}`;
@@ -288,10 +306,23 @@ export function workerDispatch(client: DBOSClient, runId: string, runtime: Runti
     events.emit({ type: 'step_start', stepId, action: call.action, object: call.object, description, targets: keys });
     for (const target of keys) events.emit({ type: 'target_start', stepId, target });
     watch.add(workflowID, { step, index: position.index, of: position.of, description: `${call.action} ${call.object ?? ''}`.trim(), count: batch.length, enqueuedAt: performance.now() });
-    const whole = client
-      .enqueue({ queueName: WORKER_QUEUE, workflowName: BATCH_WORKFLOW, workflowID, appVersion: WORKER_APP_VERSION, applicationName: APP }, input)
+    // A streaming step's live output: listening before the batch is enqueued, so none is missed.
+    const known = new Set(keys);
+    const listening =
+      output !== undefined && input.remote.options.stream === true
+        ? output.subscribe(runId, workflowID, (key, stream, text) => {
+            if (known.has(key)) events.emit({ type: 'target_output', stepId, target: key, stream, text });
+          })
+        : Promise.resolve(async () => {});
+    const whole = listening
+      .then(() => client.enqueue({ queueName: WORKER_QUEUE, workflowName: BATCH_WORKFLOW, workflowID, appVersion: WORKER_APP_VERSION, applicationName: APP }, input))
       .then((handle) => handle.getResult() as Promise<Record<string, StoredResult>>)
-      .finally(() => watch.done(workflowID));
+      // The output the worker sent before it recorded the batch's results is emitted before them.
+      .then(async (all) => (await synced(), all))
+      .finally(() => {
+        watch.done(workflowID);
+        void listening.then((stop) => stop());
+      });
     const started = performance.now();
     const results = new Map<string, Promise<StoredResult>>();
     const settle = new Map<string, { resolve(r: StoredResult): void; reject(e: unknown): void }>();
@@ -380,7 +411,8 @@ export async function openWorker(options: {
   } catch (error) {
     throw databaseError('Cannot start the worker on the durable run database', error, options.url, options.urlSource);
   }
-  worker = { runtime: options.runtime, client };
+  const notifier = new Notifier(systemDatabaseUrl(options.url), (text) => options.runtime.events.log('debug', text));
+  worker = { runtime: options.runtime, client, notifier };
   try {
     await DBOS.launch();
     const queue = await DBOS.registerQueue(WORKER_QUEUE, { onConflict: 'never_update', minPollingIntervalMs: 200 });
@@ -390,13 +422,13 @@ export async function openWorker(options: {
     if (limits.rateLimit !== undefined) await queue.setRateLimit(limits.rateLimit);
   } catch (error) {
     worker = undefined;
-    await stopWithin(DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy()]);
+    await stopWithin(DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy(), () => notifier.close()]);
     throw databaseError('Cannot start the worker on the durable run database', error, options.url, options.urlSource);
   }
   return {
     executorId: options.executorId,
     async close(timeoutMs = DEFAULT_STOP_TIMEOUT_MS) {
-      const outcome = await stopWithin(timeoutMs, [() => DBOS.shutdown(), () => client.destroy()]);
+      const outcome = await stopWithin(timeoutMs, [() => DBOS.shutdown(), () => client.destroy(), () => notifier.close()]);
       worker = undefined;
       return outcome;
     },

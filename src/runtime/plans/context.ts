@@ -100,6 +100,7 @@ export class RuntimePlanContext implements PlanContext {
       noop: options.noop,
       timeoutMs: common.timeoutMs,
       description: common.description,
+      stream: common.stream,
       env: env === undefined ? undefined : Object.fromEntries(Object.entries(env).map(([k, v]) => [k, new Sensitive(v)])),
     };
   }

@@ -53,7 +53,15 @@ export interface RemoteStep {
   object: string;
   /** Task parameters (or `{ perTarget }`), script arguments, upload destination. */
   params: unknown;
-  options: { runAs?: string | undefined; noop?: boolean | undefined; timeoutMs?: number | undefined; env?: Record<string, unknown> | undefined; description?: string | undefined };
+  options: {
+    runAs?: string | undefined;
+    noop?: boolean | undefined;
+    timeoutMs?: number | undefined;
+    env?: Record<string, unknown> | undefined;
+    description?: string | undefined;
+    /** The step streams its output (`--stream`, a step's `stream`): the worker forwards it live. */
+    stream?: boolean | undefined;
+  };
 }
 
 /**

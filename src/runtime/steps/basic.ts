@@ -25,6 +25,8 @@ export interface CommonStepOptions extends StepRunOptions {
   signal?: AbortSignal | undefined;
   /** Stream each target's output as events (`--stream`). */
   stream?: boolean | undefined;
+  /** With `stream`: also told each chunk of live output (a durable worker forwards it to the controller). */
+  onOutput?: ((target: Target, stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
 }
 
 /**
@@ -40,6 +42,7 @@ export function runCommandStep(executor: Executor, command: string | ShellComman
     description: options.description,
     targets,
     signal: options.signal,
+    onOutput: options.onOutput,
     work: async ({ target, connection, signal, onOutput, warn }) => {
       const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.run(commandFor(command, target), {
@@ -69,6 +72,7 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
     description: options.description,
     targets,
     signal: options.signal,
+    onOutput: options.onOutput,
     work: async ({ target, connection, signal, onOutput, warn }) => {
       const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.runFile({

@@ -54,6 +54,7 @@ export async function runTaskStep(
     description: options.description,
     targets,
     signal: options.signal,
+    onOutput: options.onOutput,
     work: async ({ target, connection, signal, onOutput, warn }) => {
       const prepared = shared ?? prepare(await (params as Exclude<TaskParams, Readonly<Record<string, unknown>>>)(target));
       const features = [...new Set([...connection.features, ...target.features])];
