@@ -2,17 +2,19 @@
  * Controllers on one database do not take each other's runs (issue 15): while controller A runs a
  * long durable plan (its step waits for a file the test creates), `rivet plan resume` of a run
  * SIGKILLed earlier, `rivet plan retry --from-step`, and a resume of a run whose resumer died
- * before starting it, each run in the process that asked for it: its output shows the plan's
+ * before starting it, and of a run an application started and died with, each run in the process
+ * that asked for it: its output shows the plan's
  * messages and result, DBOS records that process's executor ID on the run, and A's output never
  * names the run.
  */
+import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { jsonLines, markerDir, SDK, spawnRivet, until, type Spawned } from './helpers.ts';
+import { BIN, jsonLines, markerDir, SDK, spawnRivet, until, type Spawned } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const KEY = { RIVET_DURABLE_KEY: 'a-controllers-test-key' };
@@ -163,5 +165,42 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
     await writeFile(join(markers, 'other.gate'), '');
     expect(await a.exit, a.stderr()).toBe(0);
     expect(a.stdout() + a.stderr()).not.toContain(orphanId);
+  }, 600_000);
+
+  it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: url });
+    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+    const app = join(dir, 'app.mjs');
+    await writeFile(
+      app,
+      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
+const runtime = await createRuntime({ cwd: process.cwd() });
+const durable = await openDurable({ url: process.argv[2], runner: new PlanRunner(runtime), executorId: 'deployer-1' });
+const run = await durable.start('demo::gated', { targets: 'web', dir: ${JSON.stringify(markers)}, label: 'app' });
+console.log(JSON.stringify({ runId: run.runId }));
+await run.result;
+`,
+    );
+    const started = spawn(process.execPath, [app, url], { cwd: dir, env: { ...process.env, ...KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    started.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const gone = new Promise((resolve) => started.on('close', resolve));
+    await until('the application run to wait at its gate', async () => (await lines(join(markers, 'app.log'))).includes('two'));
+    started.kill('SIGKILL');
+    await gone;
+    const appRunId = (JSON.parse(out.trim().split('\n')[0]!) as { runId: string }).runId;
+    expect(await client.getWorkflow(appRunId)).toMatchObject({ status: 'PENDING', executorId: 'deployer-1' });
+
+    const a = runGated('third');
+    await atTheGate(a, 'third');
+
+    await writeFile(join(markers, 'app.gate'), '');
+    const b = rivetProcess(['plan', 'resume', appRunId, '--durable', url, '--format', 'jsonl']);
+    await expectRanHere(b, appRunId, 'app');
+    expect(await lines(join(markers, 'app.log'))).toEqual(['one', 'two', 'two', 'three']);
+
+    await writeFile(join(markers, 'third.gate'), '');
+    expect(await a.exit, a.stderr()).toBe(0);
+    expect(a.stdout() + a.stderr()).not.toContain(appRunId);
   }, 600_000);
 });
