@@ -26,7 +26,7 @@ import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import { DurableStepHook, parseStepName, type StoredResult } from './hook.ts';
 import { assertSecretsAvailable, durableSerializer, type DurableSerializer } from './serializer.ts';
 import type { DurableOptions, DurableRunInfo, DurableRunsApi, DurableStepInfo, OpenDurableOptions } from './types.ts';
-import { APP, APP_VERSION, PLAN_WORKFLOW } from './app.ts';
+import { APP, APP_VERSION, controllerQueue, PLAN_WORKFLOW } from './app.ts';
 import { DEFAULT_WAIT_WARNINGS, workerDispatch, type WaitWarnings } from './workers.ts';
 import { systemDatabaseUrl } from './system-db-url.ts';
 import { DEFAULT_STOP_TIMEOUT_MS, stopWithin } from './stop.ts';
@@ -121,16 +121,49 @@ export function serializerFor(options: DurableOptions): DurableSerializer {
   return durableSerializer(options.key ?? process.env['RIVET_DURABLE_KEY']);
 }
 
+/** How often a controller looks at its own queue for a run it resumed, retried or recovered. */
+const CONTROLLER_QUEUE_POLL_MS = 500;
+
+/**
+ * Puts this executor's unfinished plan runs (`PENDING`: it died running them) on its own queue
+ * before DBOS launches. DBOS's launch would put them on its internal queue, which every
+ * controller of the same version takes from; on `queue` only this process takes them (once it
+ * registers the queue, after the launch). A database whose DBOS tables do not exist yet (DBOS
+ * creates them at launch) has no runs to claim.
+ */
+async function claimOwnRuns(client: DBOSClient, executorId: string, queue: string): Promise<void> {
+  let own: { workflowID: string }[];
+  try {
+    own = await client.listWorkflows({ workflowName: WORKFLOW, status: 'PENDING', executorId, applicationVersion: APP_VERSION, loadInput: false, loadOutput: false });
+  } catch (error) {
+    if (lacksDbosTables(error)) return;
+    throw error;
+  }
+  if (own.length > 0) await client.resumeWorkflows(own.map((run) => run.workflowID), { queueName: queue });
+}
+
+/** Postgres said the DBOS schema or table is missing (`3F000`, `42P01`): a database DBOS has not set up yet. */
+function lacksDbosTables(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '3F000' || code === '42P01') return true;
+  }
+  return false;
+}
+
 /** Runs, lists and resumes durable runs from one process (the CLI's controller, or an app). */
 export class DurableRuns implements DurableRunsApi {
   readonly #client: DBOSClient;
   readonly #runner: PlanRunner;
   readonly #closeTimeoutMs: number;
+  /** This process's own queue ({@link controllerQueue}): the runs it resumes or retries go there. */
+  readonly #queue: string;
 
-  private constructor(client: DBOSClient, runner: PlanRunner, closeTimeoutMs: number) {
+  private constructor(client: DBOSClient, runner: PlanRunner, closeTimeoutMs: number, queue: string) {
     this.#client = client;
     this.#runner = runner;
     this.#closeTimeoutMs = closeTimeoutMs;
+    this.#queue = queue;
   }
 
   /** @internal Use {@link openDurable}. */
@@ -138,6 +171,7 @@ export class DurableRuns implements DurableRunsApi {
     if (DBOS.isInitialized()) throw new UsageError('Durable runs are already open in this process (DBOS runs once per process)');
     await assertReachable(options.url, options.urlSource);
     const serializer = serializerFor(options);
+    const queue = controllerQueue(options.executorId);
     DBOS.setConfig({
       name: APP,
       systemDatabaseUrl: systemDatabaseUrl(options.url),
@@ -147,8 +181,8 @@ export class DurableRuns implements DurableRunsApi {
       // DBOS's own log (it logs every failed workflow, which Rivet reports itself) goes to the run's debug log.
       logger: eventLogger(options.runner),
       systemDatabasePoolSize: 10,
-      // Controllers never take batches from the workers' queue (rivet worker does).
-      listenQueues: [],
+      // Only this controller's own queue: never the workers' batches, nor another controller's runs.
+      listenQueues: [queue],
     });
     let client: DBOSClient;
     try {
@@ -170,13 +204,16 @@ export class DurableRuns implements DurableRunsApi {
       },
     };
     try {
+      await claimOwnRuns(client, options.executorId, queue);
       await DBOS.launch();
+      // DBOS's queue dispatcher finds the queue's row within a second (it rereads the table every second).
+      await DBOS.registerQueue(queue, { onConflict: 'never_update', minPollingIntervalMs: CONTROLLER_QUEUE_POLL_MS });
     } catch (error) {
       environment = undefined;
       await stopWithin(options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy()]);
       throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
     }
-    return new DurableRuns(client, options.runner, options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    return new DurableRuns(client, options.runner, options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, queue);
   }
 
   /** Starts a run; `result` settles when the plan finishes (or fails). */
@@ -191,13 +228,16 @@ export class DurableRuns implements DurableRunsApi {
     return { runId, result: handle.getResult() };
   }
 
-  /** Continues a run (this process runs what is left); settles with the plan's result. */
+  /**
+   * Continues a run in this process (it runs what is left); settles with the plan's result. The
+   * run goes on this process's own queue, so no other controller takes it: a stopped run
+   * (`CANCELLED`, too many recovery attempts), another executor's unfinished one (`PENDING`), and
+   * one queued for a process that has not started it (`ENQUEUED` elsewhere: its resumer died).
+   */
   async resume(runId: string): Promise<unknown> {
     const status = await this.#client.getWorkflow(runId);
     if (status === undefined || status.workflowName !== WORKFLOW) throw new UsageError(`No durable run '${runId}' in this database`);
-    if (status.status === 'CANCELLED' || status.status === 'MAX_RECOVERY_ATTEMPTS_EXCEEDED') await DBOS.resumeWorkflow(runId);
-    // A PENDING run of this executor ID was recovered when DBOS launched; another one's is taken over here.
-    else if (status.status === 'PENDING' && status.executorId !== DBOS.executorID) await DBOS.resumeWorkflow(runId);
+    if (takesOver(status, DBOS.executorID, this.#queue)) await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
     return DBOS.retrieveWorkflow(runId).getResult();
   }
 
@@ -208,7 +248,8 @@ export class DurableRuns implements DurableRunsApi {
     const status = await this.#client.getWorkflow(runId);
     if (status === undefined || status.workflowName !== WORKFLOW) throw new UsageError(`No durable run '${runId}' in this database`);
     const startStep = first?.functionID ?? (steps.length === 0 ? 0 : Math.max(...steps.map((s) => s.functionID)) + 1);
-    const handle = await DBOS.forkWorkflow(runId, startStep, { newWorkflowID: newRunId_, applicationVersion: APP_VERSION });
+    // On this process's own queue: no other controller takes the new run.
+    const handle = await DBOS.forkWorkflow(runId, startStep, { newWorkflowID: newRunId_, applicationVersion: APP_VERSION, queueName: this.#queue });
     return { runId: handle.workflowID, result: handle.getResult() };
   }
 
@@ -228,10 +269,31 @@ export class DurableRuns implements DurableRunsApi {
    * that had not finished is continued by `resume`.
    */
   async close(): Promise<boolean> {
-    const outcome = await stopWithin(this.#closeTimeoutMs, [() => DBOS.shutdown(), () => this.#client.destroy()]);
+    // The queue's row goes too (a CLI controller's executor ID, and so its queue, is one run's):
+    // a run still queued on it is continued by `resume` from anywhere, or by this executor ID's next start.
+    const outcome = await stopWithin(this.#closeTimeoutMs, [() => DBOS.shutdown(), () => this.#client.deleteQueue(this.#queue), () => this.#client.destroy()]);
     environment = undefined;
     if (!outcome.stopped) this.#runner.runtime.events.log('warn', `The durable run database connection did not close cleanly (${outcome.reason}); going on without it`);
     return outcome.stopped;
+  }
+}
+
+/**
+ * Whether `resume` must put the run on `queue` (this process's): unless it finished, or it is this
+ * process's already (recovered at open onto `queue`, or running here).
+ */
+function takesOver(status: { status: string; executorId?: string | undefined; queueName?: string | undefined }, executorId: string, queue: string): boolean {
+  switch (status.status) {
+    case 'SUCCESS':
+    case 'ERROR':
+      return false;
+    case 'PENDING':
+      return status.executorId !== executorId;
+    case 'ENQUEUED':
+      return status.queueName !== queue;
+    default:
+      // CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED.
+      return true;
   }
 }
 

@@ -22,8 +22,10 @@ export interface OpenDurableOptions extends DurableOptions {
   /** Runs the plans (its runtime: project, inventory, connections, events). */
   runner: PlanRunner;
   /**
-   * This process's stable DBOS executor ID. At start, DBOS continues the unfinished runs this
-   * executor ID had: a restarted process with the same ID resumes its runs on its own.
+   * This process's stable DBOS executor ID. At start, this process continues the unfinished runs
+   * this executor ID had: a restarted process with the same ID resumes its runs on its own. It
+   * also names the process's own queue (`rivet-controller:<executorId>`), where the runs it
+   * resumes or retries wait for it, so no other controller on the database takes them.
    */
   executorId: string;
   /**
@@ -67,7 +69,7 @@ export interface DurableRunsApi {
   start(plan: AnyPlan | string, params: Readonly<Record<string, unknown>>, options?: { runId?: string; runAs?: string; name?: string }): Promise<{ runId: string; result: Promise<unknown> }>;
   /** Continues a run in this process; settles with the plan's result. */
   resume(runId: string): Promise<unknown>;
-  /** Runs a run again from plan step `fromStep` (1-based) as a new run. */
+  /** Runs a run again from plan step `fromStep` (1-based) as a new run, in this process. */
   retry(runId: string, fromStep: number, newRunId?: string): Promise<{ runId: string; result: Promise<unknown> }>;
   /** Runs in the database, newest first. */
   list(limit?: number): Promise<DurableRunInfo[]>;

@@ -1,0 +1,206 @@
+/**
+ * Controllers on one database do not take each other's runs (issue 15): while controller A runs a
+ * long durable plan (its step waits for a file the test creates), `rivet plan resume` of a run
+ * SIGKILLed earlier, `rivet plan retry --from-step`, and a resume of a run whose resumer died
+ * before starting it, and of a run an application started and died with, each run in the process
+ * that asked for it: its output shows the plan's
+ * messages and result, DBOS records that process's executor ID on the run, and A's output never
+ * names the run.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject } from '../cli/helpers.ts';
+import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
+import { BIN, jsonLines, markerDir, SDK, spawnRivet, until, type Spawned } from './helpers.ts';
+
+const skip = postgresSkipReason();
+const KEY = { RIVET_DURABLE_KEY: 'a-controllers-test-key' };
+
+/** Three steps on `localhost`; step 2 waits for `<dir>/<label>.gate`. Each step appends to `<dir>/<label>.log`. */
+function project(): Promise<string> {
+  return makeProject({
+    'package.json': '{ "type": "module" }\n',
+    'rivet-project.yaml': 'name: demo\n',
+    'inventory.yaml': ['groups:', '  - name: web', '    targets: [localhost]', '    config:', '      transport: local', ''].join('\n'),
+    'plans/gated.ts': `import { definePlan, out, runCommand } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec', dir: 'String', label: 'String' },
+  async run({ targets, dir, label }) {
+    const log = dir + '/' + label + '.log';
+    await runCommand('echo one >> ' + log, targets);
+    out.message(label + ' is at the gate');
+    await runCommand('echo two >> ' + log + '; until [ -e ' + dir + '/' + label + '.gate ]; do sleep 0.1; done', targets);
+    out.message(label + ' passed the gate');
+    await runCommand('echo three >> ' + log, targets);
+    return label + ' done';
+  },
+});
+`,
+  });
+}
+
+function runIdOf(run: Spawned): string {
+  return jsonLines(run.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
+}
+
+async function lines(file: string): Promise<string[]> {
+  return (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+}
+
+describe.skipIf(skip !== undefined)('durable controllers on one database', () => {
+  let pg: PostgresServer;
+  let dir: string;
+  let markers: string;
+  let url: string;
+  let client: DBOSClient;
+  const spawned: Spawned[] = [];
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    await pg.createDatabase('rivet_controllers');
+    url = pg.urlFor('rivet_controllers');
+    [dir, markers] = await Promise.all([project(), markerDir()]);
+  }, 300_000);
+  afterAll(async () => {
+    for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await client?.destroy();
+    await pg?.stop();
+    for (const d of [dir, markers]) if (d !== undefined) await rm(d, { recursive: true, force: true });
+  });
+
+  function rivetProcess(args: string[]): Spawned {
+    const p = spawnRivet(args, dir, KEY);
+    spawned.push(p);
+    return p;
+  }
+
+  /** `rivet plan run demo::gated label=LABEL --durable --format jsonl`. */
+  function runGated(label: string): Spawned {
+    return rivetProcess(['plan', 'run', 'demo::gated', '-t', 'web', `dir=${markers}`, `label=${label}`, '--durable', url, '--format', 'jsonl']);
+  }
+
+  /** Resolves once `p`'s run of `label` waits at its gate; throws with `p`'s output if it exits first. */
+  async function atTheGate(p: Spawned, label: string): Promise<void> {
+    await until(`${label} to wait at the gate`, async () => {
+      if (p.child.exitCode !== null) throw new Error(`the run of ${label} exited (${p.child.exitCode}) before its gate:\n${p.stderr()}\n${p.stdout()}`);
+      return (await lines(join(markers, `${label}.log`))).includes('two');
+    });
+  }
+
+  /** Starts a run of `label`, SIGKILLs its controller while step 2 waits at the gate; the run id. */
+  async function killedAtTheGate(label: string): Promise<string> {
+    const victim = runGated(label);
+    await atTheGate(victim, label);
+    victim.child.kill('SIGKILL');
+    await victim.exit;
+    return runIdOf(victim);
+  }
+
+  /** A finished controller's run: exit 0, the plan's messages and result in its output, all of its events about `runId`. */
+  async function expectRanHere(p: Spawned, runId: string, label: string): Promise<void> {
+    expect(await p.exit, p.stderr()).toBe(0);
+    const events = jsonLines(p.stdout());
+    expect(events.filter((e) => e['type'] === 'message').map((e) => e['text'])).toEqual(expect.arrayContaining([`${label} passed the gate`]));
+    expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: `${label} done` });
+    expect(events.filter((e) => e['type'] === 'target_finish').length).toBeGreaterThan(0);
+    expect(events.every((e) => e['runId'] === runId)).toBe(true);
+    const status = await client.getWorkflow(runId);
+    expect(status).toMatchObject({ status: 'SUCCESS', executorId: `rivet-controller-${runId}` });
+  }
+
+  it('plan resume and plan retry --from-step run in the process that asked, never in a controller already running on the database', async () => {
+    client = await DBOSClient.create({ systemDatabaseUrl: url });
+    const victimId = await killedAtTheGate('victim');
+
+    // Controller A: a long run, held at its gate until the end of the test.
+    const a = runGated('long');
+    await atTheGate(a, 'long');
+    const aId = runIdOf(a);
+
+    // B resumes the killed run: step 1 is not run again, step 2 (in flight when it was killed) is, then step 3.
+    await writeFile(join(markers, 'victim.gate'), '');
+    const b = rivetProcess(['plan', 'resume', victimId, '--durable', url, '--format', 'jsonl']);
+    await expectRanHere(b, victimId, 'victim');
+    expect(await lines(join(markers, 'victim.log'))).toEqual(['one', 'two', 'two', 'three']);
+
+    // C retries it from step 3: a new run, run by C.
+    const c = rivetProcess(['plan', 'retry', victimId, '--from-step', '3', '--durable', url, '--format', 'jsonl']);
+    await until('the retry to be announced', () => jsonLines(c.stdout()).some((e) => e['type'] === 'durable_run'));
+    const retryId = runIdOf(c);
+    await expectRanHere(c, retryId, 'victim');
+    expect(await lines(join(markers, 'victim.log'))).toEqual(['one', 'two', 'two', 'three', 'three']);
+
+    // A is still at its gate and never ran either run; then it finishes its own.
+    expect(a.child.exitCode).toBeNull();
+    await writeFile(join(markers, 'long.gate'), '');
+    expect(await a.exit, a.stderr()).toBe(0);
+    for (const output of [a.stdout(), a.stderr()]) {
+      expect(output).not.toContain(victimId);
+      expect(output).not.toContain(retryId);
+    }
+    expect(jsonLines(a.stdout()).every((e) => e['runId'] === aId)).toBe(true);
+    expect(await lines(join(markers, 'long.log'))).toEqual(['one', 'two', 'three']);
+    // Each controller deleted its own queue when it closed (the SIGKILLed one's went with its resumer's: same executor ID).
+    expect((await client.listQueues()).map((q) => q.name).filter((name) => name.startsWith('rivet-controller:'))).toEqual([]);
+  }, 600_000);
+
+  it('a run left queued on the queue of a resumer that died before starting it is resumed by the next plan resume, wherever it runs', async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: url });
+    const orphanId = await killedAtTheGate('orphan');
+    // What a resumer that died between queueing the run on its own queue and starting it leaves behind.
+    await client.resumeWorkflow(orphanId, { queueName: 'rivet-controller:a-resumer-that-died' });
+    expect(await client.getWorkflow(orphanId)).toMatchObject({ status: 'ENQUEUED', queueName: 'rivet-controller:a-resumer-that-died' });
+
+    const a = runGated('other');
+    await atTheGate(a, 'other');
+
+    await writeFile(join(markers, 'orphan.gate'), '');
+    const b = rivetProcess(['plan', 'resume', orphanId, '--durable', url, '--format', 'jsonl']);
+    await expectRanHere(b, orphanId, 'orphan');
+    expect(await lines(join(markers, 'orphan.log'))).toEqual(['one', 'two', 'two', 'three']);
+
+    await writeFile(join(markers, 'other.gate'), '');
+    expect(await a.exit, a.stderr()).toBe(0);
+    expect(a.stdout() + a.stderr()).not.toContain(orphanId);
+  }, 600_000);
+
+  it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: url });
+    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+    const app = join(dir, 'app.mjs');
+    await writeFile(
+      app,
+      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
+const runtime = await createRuntime({ cwd: process.cwd() });
+const durable = await openDurable({ url: process.argv[2], runner: new PlanRunner(runtime), executorId: 'deployer-1' });
+const run = await durable.start('demo::gated', { targets: 'web', dir: ${JSON.stringify(markers)}, label: 'app' });
+console.log(JSON.stringify({ runId: run.runId }));
+await run.result;
+`,
+    );
+    const started = spawn(process.execPath, [app, url], { cwd: dir, env: { ...process.env, ...KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    started.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const gone = new Promise((resolve) => started.on('close', resolve));
+    await until('the application run to wait at its gate', async () => (await lines(join(markers, 'app.log'))).includes('two'));
+    started.kill('SIGKILL');
+    await gone;
+    const appRunId = (JSON.parse(out.trim().split('\n')[0]!) as { runId: string }).runId;
+    expect(await client.getWorkflow(appRunId)).toMatchObject({ status: 'PENDING', executorId: 'deployer-1' });
+
+    const a = runGated('third');
+    await atTheGate(a, 'third');
+
+    await writeFile(join(markers, 'app.gate'), '');
+    const b = rivetProcess(['plan', 'resume', appRunId, '--durable', url, '--format', 'jsonl']);
+    await expectRanHere(b, appRunId, 'app');
+    expect(await lines(join(markers, 'app.log'))).toEqual(['one', 'two', 'two', 'three']);
+
+    await writeFile(join(markers, 'third.gate'), '');
+    expect(await a.exit, a.stderr()).toBe(0);
+    expect(a.stdout() + a.stderr()).not.toContain(appRunId);
+  }, 600_000);
+});
