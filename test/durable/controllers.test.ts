@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -112,7 +113,7 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }
 
   it('plan resume and plan retry --from-step run in the process that asked, never in a controller already running on the database', async () => {
-    client = await DBOSClient.create({ systemDatabaseUrl: url });
+    client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const victimId = await killedAtTheGate('victim');
 
     // Controller A: a long run, held at its gate until the end of the test.
@@ -148,7 +149,7 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }, 600_000);
 
   it('a run left queued on the queue of a resumer that died before starting it is resumed by the next plan resume, wherever it runs', async () => {
-    client ??= await DBOSClient.create({ systemDatabaseUrl: url });
+    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const orphanId = await killedAtTheGate('orphan');
     // What a resumer that died between queueing the run on its own queue and starting it leaves behind.
     await client.resumeWorkflow(orphanId, { queueName: 'rivet-controller:a-resumer-that-died' });
@@ -168,7 +169,7 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }, 600_000);
 
   it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
-    client ??= await DBOSClient.create({ systemDatabaseUrl: url });
+    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
     const app = join(dir, 'app.mjs');
     await writeFile(

@@ -10,6 +10,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pgDriver from 'pg';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -221,7 +222,7 @@ describe.skipIf(skip !== undefined)("durable workers' live output reaches the co
         c.child.kill('SIGKILL');
         await c.exit;
         await writeFile(gate, '');
-        const client = await DBOSClient.create({ systemDatabaseUrl: url });
+        const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
         try {
           await until('the batch to finish with no controller', async () => {
             const batches = await client.listWorkflows({ workflowName: 'rivet.batch', workflow_id_prefix: `${runId}.`, loadInput: false, loadOutput: false });

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -72,7 +73,7 @@ function runIdOf(run: Spawned): string {
 
 /** The run's batch workflows (DBOS status), read from Postgres. */
 async function batches(url: string, runId: string): Promise<{ workflowID: string; status: string; dequeuedAt?: number | undefined }[]> {
-  const client = await DBOSClient.create({ systemDatabaseUrl: url });
+  const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
   try {
     return await client.listWorkflows({ workflowName: 'rivet.batch', workflow_id_prefix: `${runId}.`, loadInput: false, loadOutput: false });
   } finally {

@@ -10,6 +10,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -148,7 +149,7 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     const a = await worker(projectA, 'worker-k', url, ['--global-concurrency', '10', '--concurrency', '50']);
     const controller = spawnRivet(['plan', 'run', 'demo::mark', '--targets', targets.join(','), `dir=${dir}`, 'gate=true', '--durable', url, '--workers', '--batch-size', '20', '--format', 'jsonl'], projectA);
     // Both batches are running: the 20 even targets have a recorded result (Rivet's view), the odd ones wait for the gate.
-    const client = await DBOSClient.create({ systemDatabaseUrl: url });
+    const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     try {
       await until('the even targets to be recorded', async () => {
         const batches = await client.listWorkflows({ workflowName: 'rivet.batch' });
