@@ -48,6 +48,12 @@ export interface StepSpec {
    * a durable worker sends it on to the run's controller.
    */
   onOutput?: ((target: Target, stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+  /**
+   * Told each target's result as soon as that target finishes (right after its `target_finish`
+   * event), before the whole step does: a durable run records it at once. Unlike events, it
+   * concerns this step only, whatever other steps run at the same time on the same targets.
+   */
+  onTargetResult?: ((result: Result) => void) | undefined;
 }
 
 export interface ExecutorOptions {
@@ -146,6 +152,7 @@ export class Executor {
         result = Result.failure(target, spec.action, null, rivetError, performance.now() - started);
       }
       this.events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
+      spec.onTargetResult?.(result);
       return result;
     });
   }

@@ -16,7 +16,7 @@ import { RivetError } from '../../core/errors.ts';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
 import { safeName, type Target } from '../../core/target.ts';
 import type { Runtime } from '../runtime.ts';
-import type { PlanStepCall, StepHook } from '../plans/step-hook.ts';
+import type { PlanStepCall, StepHook, StepRun } from '../plans/step-hook.ts';
 
 /** What Postgres keeps per target and step (the target itself is in the step's name). */
 export interface StoredResult {
@@ -104,7 +104,7 @@ export class DurableStepHook implements StepHook {
     this.#step = (options.firstStep ?? 1) - 1;
   }
 
-  async step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
+  async step(call: PlanStepCall, run: StepRun): Promise<ResultSet> {
     const step = ++this.#step;
     assertDistinctKeys(call.targets, step);
     const names = call.targets.map((target) => stepName(step, call.action, targetKey(target)));
@@ -142,11 +142,12 @@ export class DurableStepHook implements StepHook {
 
   /**
    * Runs one batch as one runtime step and settles each target's result as soon as that target
-   * finishes (its `target_finish` event), so a target's DBOS step is recorded without waiting
-   * for the rest of the batch. The batch's own ResultSet settles whatever the events missed.
+   * finishes (the step tells its own results to `onTargetResult`, whatever other steps run on the
+   * same targets at the same time), so a target's DBOS step is recorded without waiting for the
+   * rest of the batch. The batch's own ResultSet settles whatever was not told.
    */
-  #runBatch(batch: readonly Target[], run: (only?: readonly Target[]) => Promise<ResultSet>): Map<string, Promise<StoredResult>> {
-    // Keyed by password-free name: events name targets without the password of their URI.
+  #runBatch(batch: readonly Target[], run: StepRun): Map<string, Promise<StoredResult>> {
+    // Keyed by password-free name, as results are recorded.
     const settle = new Map<string, { resolve(r: StoredResult): void; reject(e: unknown): void }>();
     const results = new Map<string, Promise<StoredResult>>();
     for (const target of batch) {
@@ -154,24 +155,12 @@ export class DurableStepHook implements StepHook {
       result.catch(() => {}); // awaited by the target's DBOS step; a failure is reported there
       results.set(target.name, result);
     }
-    const keyOf = (name: string) => targetKey({ name });
-    const keys = batch.map(targetKey).join('\0');
-    let stepId: number | undefined;
-    const off = this.#runtime.events.on((event) => {
-      if (event.type === 'step_start' && stepId === undefined && event.targets.map(keyOf).join('\0') === keys) stepId = event.stepId;
-      else if (event.type === 'target_finish' && event.stepId === stepId) {
-        const r = event.result;
-        settle.get(keyOf(event.target))?.resolve({ action: r.action, object: r.object, value: r.value as ResultValue, durationMs: event.durationMs });
-      }
-    });
-    run(batch).then(
+    run(batch, (result) => settle.get(targetKey(result.target))?.resolve(stored(result))).then(
       (set) => {
-        off();
         for (const result of set.results) settle.get(targetKey(result.target))?.resolve(stored(result));
         for (const target of batch) settle.get(targetKey(target))?.reject(new Error(`The step returned no result for ${targetKey(target)}`));
       },
       (error: unknown) => {
-        off();
         for (const target of batch) settle.get(targetKey(target))?.reject(error);
       },
     );

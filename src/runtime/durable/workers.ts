@@ -20,6 +20,7 @@ import { RivetError, UsageError } from '../../core/errors.ts';
 import { Result, Sensitive, type ResultSet } from '../../core/result.ts';
 import { safeName, type Target } from '../../core/target.ts';
 import type { Runtime } from '../runtime.ts';
+import type { CommonStepOptions } from '../steps/basic.ts';
 import { isPerTarget, projectRelative, type PlanStepCall, type RemoteStep } from '../plans/step-hook.ts';
 import { APP, BATCH_WORKFLOW, WORKER_APP_VERSION, WORKER_QUEUE } from './app.ts';
 import { DurableStepHook, parseStepName, targetKey, type BatchDispatch, type StoredResult } from './hook.ts';
@@ -78,7 +79,7 @@ async function batchWorkflowBody(input: BatchInput): Promise<Record<string, Stor
   const call: PlanStepCall = { action: input.action, object: input.object, targets, params: null, options: {}, location: undefined };
   let set: ResultSet;
   try {
-    set = await hook.step(call, (only) => runRemote(runtime, input.remote, only ?? targets, output?.sink));
+    set = await hook.step(call, (only, onTargetResult) => runRemote(runtime, input.remote, only ?? targets, { onOutput: output?.sink, onTargetResult }));
   } finally {
     await output?.close();
   }
@@ -93,12 +94,18 @@ function plain(value: unknown): unknown {
 
 /**
  * Runs a step described by {@link RemoteStep} on `targets` (in a worker, with its own project);
- * a streaming step's output also goes to `onOutput`.
+ * a streaming step's output also goes to `onOutput`, each target's result to `onTargetResult` as
+ * soon as that target finishes.
  */
-export function runRemote(runtime: Runtime, remote: RemoteStep, targets: readonly Target[], onOutput?: (target: Target, stream: 'stdout' | 'stderr', chunk: Buffer) => void): Promise<ResultSet> {
+export function runRemote(
+  runtime: Runtime,
+  remote: RemoteStep,
+  targets: readonly Target[],
+  observe: Pick<CommonStepOptions, 'onOutput' | 'onTargetResult'> = {},
+): Promise<ResultSet> {
   const o = remote.options;
   const env = o.env === undefined ? undefined : Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, String(plain(v))]));
-  const common = { runAs: o.runAs, timeoutMs: o.timeoutMs, description: o.description, stream: o.stream, onOutput };
+  const common = { runAs: o.runAs, timeoutMs: o.timeoutMs, description: o.description, stream: o.stream, onOutput: observe.onOutput, onTargetResult: observe.onTargetResult };
   switch (remote.action) {
     case 'command':
       return runtime.runCommand(remote.object, targets, { ...common, env });

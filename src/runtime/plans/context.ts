@@ -21,7 +21,7 @@ import { callerLocation } from '../../sdk/location.ts';
 import type { CommonStepOptions } from '../steps/basic.ts';
 import type { TaskStepOptions } from '../steps/task.ts';
 import { sensitiveParamNames } from '../tasks/params.ts';
-import type { PerTargetParams, PlanStepCall, RemoteStep, StepHook } from './step-hook.ts';
+import type { PerTargetParams, PlanStepCall, RemoteStep, StepHook, StepRun } from './step-hook.ts';
 
 /** State shared by every plan of one run. */
 export interface PlanRunShared {
@@ -41,6 +41,37 @@ export interface PlanRunShared {
 }
 
 let waitStepIds = 1_000_000;
+
+/** Per step hook (one per run, sub-plans included): settles once the last step called has been handed to it. */
+const handedOff = new WeakMap<StepHook, Promise<void>>();
+
+/**
+ * Hands a step to the run's hook in the order the plan called it, also when the step needs
+ * preparing first (a task's metadata, `runTaskWith`'s parameter functions): hooks number steps
+ * in the order they get them (a durable run's step numbers, a recording's order), and steps
+ * started together (`Promise.all`) must get the same numbers when the plan runs again, however
+ * long their preparation takes. A step waits for the steps called before it to be handed off
+ * (not to finish).
+ */
+function handOff(hook: StepHook, step: { call: PlanStepCall; run: StepRun } | Promise<{ call: PlanStepCall; run: StepRun }>): Promise<ResultSet> {
+  const previous = handedOff.get(hook) ?? Promise.resolve();
+  const prepared = Promise.resolve(step);
+  prepared.catch(() => {}); // a preparation that fails before its turn is reported at its turn, not as unhandled
+  let handed!: () => void;
+  handedOff.set(hook, new Promise<void>((resolve) => (handed = resolve)));
+  return previous
+    .then(() => prepared)
+    .then(
+      ({ call, run }) => {
+        handed();
+        return hook.step(call, run);
+      },
+      (error: unknown) => {
+        handed();
+        throw error;
+      },
+    );
+}
 
 /** JSON-encodes arrays and objects in env vars (P-03). */
 export function encodeEnvVars(vars: Record<string, unknown> | undefined): Record<string, string> | undefined {
@@ -106,11 +137,11 @@ export class RuntimePlanContext implements PlanContext {
   }
 
   /** Runs a step through the run's hook (preview, record, replay), or just runs it. */
-  #step(call: Omit<PlanStepCall, 'location'>, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet> {
+  #step(call: Omit<PlanStepCall, 'location'>, run: StepRun): Promise<ResultSet> {
     const hook = this.#shared.stepHook;
     if (hook === undefined) return run();
     // The SDK calls the context synchronously from the plan's call: the plan's frame is on the stack.
-    return hook.step({ ...call, location: callerLocation() }, run);
+    return handOff(hook, { call: { ...call, location: callerLocation() }, run });
   }
 
   /** Options that change what a step runs, for previews and recordings. */
@@ -128,18 +159,22 @@ export class RuntimePlanContext implements PlanContext {
   }
 
   runTask(task: string, targets: readonly Target[], params: Record<string, unknown>, options: TaskOptions): Promise<ResultSet> {
-    const run = (only?: readonly Target[]) => this.#runtime.runTask(task, only ?? targets, params, this.#taskOptions(options));
+    const run: StepRun = (only, onTargetResult) => this.#runtime.runTask(task, only ?? targets, params, { ...this.#taskOptions(options), onTargetResult });
     const hook = this.#shared.stepHook;
     if (hook === undefined) return run();
     const location = callerLocation();
-    return this.#sensitive(task).then((sensitive) => hook.step({ action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location, remote: { action: 'task', object: task, params, options: this.#remoteOptions(options) } }, run));
+    const remote: RemoteStep = { action: 'task', object: task, params, options: this.#remoteOptions(options) };
+    return handOff(
+      hook,
+      this.#sensitive(task).then((sensitive) => ({ call: { action: 'task', object: task, targets, params, options: this.#described(options), sensitive, location, remote }, run })),
+    );
   }
 
   runTaskWith(task: string, targets: readonly Target[], params: (target: Target) => Record<string, unknown> | Promise<Record<string, unknown>>, options: TaskOptions): Promise<ResultSet> {
     const hook = this.#shared.stepHook;
     if (hook === undefined) return this.#runtime.runTaskWith(task, targets, params, this.#taskOptions(options));
     const location = callerLocation();
-    return (async () => {
+    const prepare = async (): Promise<{ call: PlanStepCall; run: StepRun }> => {
       // The plan's function runs once per target: the hook sees the parameters, the step reuses them.
       const values = await Promise.all(
         targets.map(async (target) => {
@@ -158,50 +193,53 @@ export class RuntimePlanContext implements PlanContext {
         if (value instanceof Error) throw value;
         return value ?? {};
       };
-      const run = (only?: readonly Target[]) => this.#runtime.runTaskWith(task, only ?? targets, reuse, this.#taskOptions(options));
+      const run: StepRun = (only, onTargetResult) => this.#runtime.runTaskWith(task, only ?? targets, reuse, { ...this.#taskOptions(options), onTargetResult });
       const remote: RemoteStep = { action: 'task', object: task, params: computed, options: this.#remoteOptions(options) };
-      return hook.step({ action: 'task', object: task, targets, params: computed, options: this.#described(options), sensitive, location, remote }, run);
-    })();
+      return { call: { action: 'task', object: task, targets, params: computed, options: this.#described(options), sensitive, location, remote }, run };
+    };
+    return handOff(hook, prepare());
   }
 
   runCommand(command: string | ShellCommand, targets: readonly Target[], options: CommandOptions): Promise<ResultSet> {
     const remote: RemoteStep | undefined = typeof command === 'string' ? { action: 'command', object: command, params: null, options: this.#remoteOptions(options) } : undefined;
-    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options), remote }, (only) =>
-      this.#runtime.runCommand(command, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars) }),
+    return this.#step({ action: 'command', object: String(command), targets, params: null, options: this.#described(options), remote }, (only, onTargetResult) =>
+      this.#runtime.runCommand(command, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), onTargetResult }),
     );
   }
 
   runScript(script: string, targets: readonly Target[], options: ScriptOptions): Promise<ResultSet> {
     const remote: RemoteStep = { action: 'script', object: script, params: options.arguments ?? [], options: this.#remoteOptions(options) };
-    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options), remote }, (only) =>
-      this.#runtime.runScript(script, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments }),
+    return this.#step({ action: 'script', object: script, targets, params: options.arguments ?? [], options: this.#described(options), remote }, (only, onTargetResult) =>
+      this.#runtime.runScript(script, only ?? targets, { ...this.#common(options), env: encodeEnvVars(options.envVars), arguments: options.arguments, onTargetResult }),
     );
   }
 
   uploadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
     const remote: RemoteStep = { action: 'upload', object: source, params: destination, options: this.#remoteOptions(options) };
-    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options), remote }, (only) =>
-      this.#runtime.uploadFile(source, destination, only ?? targets, this.#common(options)),
+    return this.#step({ action: 'upload', object: source, targets, params: destination, options: this.#described(options), remote }, (only, onTargetResult) =>
+      this.#runtime.uploadFile(source, destination, only ?? targets, { ...this.#common(options), onTargetResult }),
     );
   }
 
   downloadFile(source: string, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
-    return this.#step({ action: 'download', object: source, targets, params: destination, options: this.#described(options) }, (only) =>
-      this.#runtime.downloadFile(source, destination, only ?? targets, this.#common(options)),
+    return this.#step({ action: 'download', object: source, targets, params: destination, options: this.#described(options) }, (only, onTargetResult) =>
+      this.#runtime.downloadFile(source, destination, only ?? targets, { ...this.#common(options), onTargetResult }),
     );
   }
 
   writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
     const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
-    return this.#step({ action: 'write', object: destination, targets, params: { bytes }, options: this.#described(options) }, (only) => this.#writeFile(content, destination, only ?? targets, options));
+    return this.#step({ action: 'write', object: destination, targets, params: { bytes }, options: this.#described(options) }, (only, onTargetResult) =>
+      this.#writeFile(content, destination, only ?? targets, options, onTargetResult),
+    );
   }
 
-  async #writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions): Promise<ResultSet> {
+  async #writeFile(content: string | Uint8Array, destination: string, targets: readonly Target[], options: StepOptions, onTargetResult: ((result: Result) => void) | undefined): Promise<ResultSet> {
     const dir = await mkdtemp(join(tmpdir(), 'rivet-write-'));
     try {
       const file = join(dir, basename(destination) || 'content');
       await writeLocal(file, content, { mode: 0o600 });
-      return await this.#runtime.uploadFile(file, destination, targets, { ...this.#common(options), description: options.description ?? `write file ${destination}` });
+      return await this.#runtime.uploadFile(file, destination, targets, { ...this.#common(options), description: options.description ?? `write file ${destination}`, onTargetResult });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -209,10 +247,12 @@ export class RuntimePlanContext implements PlanContext {
 
   /** Retries connecting and running `true` until it works or `waitTime` passes (P-09). */
   waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
-    return this.#step({ action: 'wait_until_available', object: null, targets, params: { waitTime: options.waitTime ?? 120_000 }, options: {} }, (only) => this.#waitUntilAvailable(only ?? targets, options));
+    return this.#step({ action: 'wait_until_available', object: null, targets, params: { waitTime: options.waitTime ?? 120_000 }, options: {} }, (only, onTargetResult) =>
+      this.#waitUntilAvailable(only ?? targets, options, onTargetResult),
+    );
   }
 
-  async #waitUntilAvailable(targets: readonly Target[], options: WaitOptions): Promise<ResultSet> {
+  async #waitUntilAvailable(targets: readonly Target[], options: WaitOptions, onTargetResult: ((result: Result) => void) | undefined): Promise<ResultSet> {
     const events = this.#runtime.events;
     const stepId = waitStepIds++;
     const description = options.description ?? 'wait until available';
@@ -262,6 +302,7 @@ export class RuntimePlanContext implements PlanContext {
           });
         }
         events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
+        onTargetResult?.(result);
         return result;
       }),
     );

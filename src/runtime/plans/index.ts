@@ -25,7 +25,7 @@ export { typecheckPlan, planTypeDiagnostics, PLAN_TYPE_ERROR, type PlanTypeDiagn
 export { runWithModes, checkModes, loadReplay, type PlanRunModes } from './modes.ts';
 export { PlanPreview, PREVIEW_ASSUMPTION, type PreviewStep } from './preview.ts';
 export { PlanRecorder, PlanReplayer, readRecording, checkRecording, RECORDING_FORMAT, RECORDING_VERSION, type PlanRecording, type RecordedStep } from './recording.ts';
-export { describeStep, stepSummary, type PlanStepCall, type PlanStepAction, type StepDescription, type StepHook } from './step-hook.ts';
+export { describeStep, stepSummary, type PlanStepCall, type PlanStepAction, type StepDescription, type StepHook, type StepRun } from './step-hook.ts';
 
 export type RunPlanApiOptions = PlanRunnerOptions &
   RunOptions &

@@ -16,7 +16,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import type { SourceLocation } from '../../core/errors.ts';
-import type { ResultSet } from '../../core/result.ts';
+import type { Result, ResultSet } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
 import { redactParams, redactValue } from '../tasks/redact.ts';
 
@@ -65,11 +65,15 @@ export interface RemoteStep {
 }
 
 /**
- * Decides how a step runs; `run` runs it for real, on every target of the call or on `only`
- * (a subset of them: a durable run's resume re-runs only the targets without a recorded result).
+ * Runs a step for real, on every target of the call or on `only` (a subset of them: a durable
+ * run's resume re-runs only the targets without a recorded result); `onTargetResult` is told each
+ * target's result of this run as soon as that target finishes (a durable run records it at once).
  */
+export type StepRun = (only?: readonly Target[], onTargetResult?: (result: Result) => void) => Promise<ResultSet>;
+
+/** Decides how a step runs: `run` runs it for real. */
 export interface StepHook {
-  step(call: PlanStepCall, run: (only?: readonly Target[]) => Promise<ResultSet>): Promise<ResultSet>;
+  step(call: PlanStepCall, run: StepRun): Promise<ResultSet>;
 }
 
 /** The JSON form of a step call, secrets redacted (what recordings store and replay compares). */

@@ -12,7 +12,7 @@ import { basename, isAbsolute, join, normalize, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
-import type { ResultSet } from '../../core/result.ts';
+import type { Result, ResultSet } from '../../core/result.ts';
 import { commandFor, type ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
 import type { Executor } from '../executor.ts';
@@ -27,6 +27,8 @@ export interface CommonStepOptions extends StepRunOptions {
   stream?: boolean | undefined;
   /** With `stream`: also told each chunk of live output (a durable worker forwards it to the controller). */
   onOutput?: ((target: Target, stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+  /** Told each target's result as soon as that target finishes (see `StepSpec.onTargetResult`). */
+  onTargetResult?: ((result: Result) => void) | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export function runCommandStep(executor: Executor, command: string | ShellComman
     targets,
     signal: options.signal,
     onOutput: options.onOutput,
+    onTargetResult: options.onTargetResult,
     work: async ({ target, connection, signal, onOutput, warn }) => {
       const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.run(commandFor(command, target), {
@@ -73,6 +76,7 @@ export async function runScriptStep(executor: Executor, scriptPath: string, targ
     targets,
     signal: options.signal,
     onOutput: options.onOutput,
+    onTargetResult: options.onTargetResult,
     work: async ({ target, connection, signal, onOutput, warn }) => {
       const maxOutputBytes = resolveMaxOutput(target);
       const run = await connection.runFile({
@@ -105,6 +109,7 @@ export async function uploadStep(executor: Executor, source: string, destination
     description: options.description,
     targets,
     signal: options.signal,
+    onTargetResult: options.onTargetResult,
     work: async ({ target, connection, signal }) => {
       await connection.upload(source, destination, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
       return { _output: `Uploaded '${source}' to '${target.host ?? target.name}:${destination}'` };
@@ -141,6 +146,7 @@ export async function downloadStep(
     description: options.description,
     targets,
     signal: options.signal,
+    onTargetResult: options.onTargetResult,
     work: async ({ target, connection, signal }) => {
       const dir = join(base, targetDirName(target.name));
       await mkdir(dir, { recursive: true });

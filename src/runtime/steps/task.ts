@@ -55,6 +55,7 @@ export async function runTaskStep(
     targets,
     signal: options.signal,
     onOutput: options.onOutput,
+    onTargetResult: options.onTargetResult,
     work: async ({ target, connection, signal, onOutput, warn }) => {
       const prepared = shared ?? prepare(await (params as Exclude<TaskParams, Readonly<Record<string, unknown>>>)(target));
       const features = [...new Set([...connection.features, ...target.features])];
