@@ -208,6 +208,8 @@ class Link {
   busyRefusals = 0;
   idleRefusals = 0;
   sftp: Promise<SFTPWrapper | 'replace' | undefined> | undefined;
+  /** The SFTP session once open (until it closes). */
+  sftpOpen: SFTPWrapper | undefined;
   activeTransfers = 0;
   /** Closed by Rivet (or its socket closed): no new sessions. */
   closed = false;
@@ -367,7 +369,8 @@ export class SshPrimitives implements PosixPrimitives {
   /**
    * A session open on `link` was refused as beyond the server's MaxSessions (OpenSSH: "open
    * failed", reason 2, CONNECT_FAILED; other servers: 1, ADMINISTRATIVELY_PROHIBITED). Call with
-   * the attempt's slot released. With some of our sessions open, wait for one of them: the limit
+   * the attempt's slot released. An idle SFTP session of ours is ended first (it would otherwise
+   * hold its slot for good). With some of our sessions open, wait for one of them: the limit
    * drops to what the server accepted at once (it frees a session a little after our close, so a
    * single refusal right after one is not believed), and to the sessions open now once refusals
    * repeat. With none of ours open, refusals in a row mean sessions not ours hold every slot:
@@ -375,6 +378,13 @@ export class SshPrimitives implements PosixPrimitives {
    */
   private refused(link: Link): RefusalAction {
     if (link.closed) return 'fail';
+    if (link.sftpOpen !== undefined && link.activeTransfers === 0) {
+      // Our idle SFTP session holds a slot the server has no other for: end it (reopened on use).
+      link.sftp = undefined;
+      link.sftpOpen.end();
+      link.sftpOpen = undefined;
+      return 'wait';
+    }
     if (link.slots.inUse > 0) {
       link.busyRefusals++;
       const accepted = link.busyRefusals >= EXHAUSTED_AFTER_REFUSALS ? 0 : link.peakSessions;
@@ -428,10 +438,10 @@ export class SshPrimitives implements PosixPrimitives {
   /** Ends a retired connection once nothing of ours runs on it (its SFTP session first). */
   private endIfDone(link: Link): void {
     if (!link.retired || link.closed || link.activeTransfers > 0) return;
-    if (link.sftp !== undefined && link.openSessions === 1 && link.slots.inUse === 1) {
-      const sftp = link.sftp;
+    if (link.sftpOpen !== undefined && link.openSessions === 1 && link.slots.inUse === 1) {
       link.sftp = undefined;
-      void sftp.then((s) => typeof s === 'object' && s.end(), () => undefined);
+      link.sftpOpen.end();
+      link.sftpOpen = undefined;
       return; // its close comes back here
     }
     if (!link.idle) return;
@@ -681,10 +691,12 @@ export class SshPrimitives implements PosixPrimitives {
       throw this.sftpUnavailable;
     }
     link.sessionOpened();
+    link.sftpOpen = sftp;
     const current = link.sftp;
     sftp.on('close', () => {
       link.openSessions--;
       if (link.sftp === current) link.sftp = undefined;
+      if (link.sftpOpen === sftp) link.sftpOpen = undefined;
       link.slots.release();
       this.endIfDone(link);
     });
@@ -694,13 +706,17 @@ export class SshPrimitives implements PosixPrimitives {
 
   private async transfer(op: (sftp: SFTPWrapper) => Promise<void>, signal: AbortSignal, what: string): Promise<void> {
     if (this.closed) throw this.lostError();
-    const { link, sftp } = await this.getSftp(signal);
+    let got = await this.getSftp(signal);
+    // Ended in the meantime (to free its slot, see refused): open it again.
+    while (got.link.sftpOpen !== got.sftp) got = await this.getSftp(signal);
+    const { link, sftp } = got;
     if (signal.aborted) throw this.canceledError(what);
     // fastPut/fastGet cannot be canceled. On abort, stop at once; if no other transfer shares the
     // SFTP session, end it (so the remote side stops writing; it is reopened next time).
     const onAbort = (): void => {
       if (link.activeTransfers > 1) return;
       link.sftp = undefined;
+      if (link.sftpOpen === sftp) link.sftpOpen = undefined;
       sftp.end();
     };
     signal.addEventListener('abort', onAbort, { once: true });

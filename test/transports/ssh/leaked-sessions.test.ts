@@ -128,6 +128,28 @@ describe.skipIf(skip !== undefined)('sessions whose process still runs after Riv
     }
   });
 
+  it("an idle SFTP session of ours gives up its slot to a command instead of holding it for good", { timeout: 180_000 }, async () => {
+    await using sshd = await startSshd({ maxSessions: 2 });
+    const p = await connect(sshTarget(sshd), await fakeHome());
+    const local = await mkdtemp(join(tmpdir(), 'rivet-leak-sftp-'));
+    try {
+      await writeFile(join(local, 'f.txt'), 'x');
+      await p.putPath(join(local, 'f.txt'), `/tmp/rivet-leak-sftp-${process.pid}.txt`, { signal: never() }); // the SFTP session stays open
+      const leaked = await p.spawn(`exec ${leftover()}`, { signal: never() });
+      leaked.stdin.end();
+      leaked.stdout.resume();
+      leaked.stderr.resume();
+      await until(() => leftRunning().length === 1);
+      leaked.release?.();
+      expect((await run(p, 'echo ok')).stdout).toBe('ok\n');
+      expect(p.connectionReplacements).toBe(0);
+    } finally {
+      await p.close();
+      await rm(local, { recursive: true, force: true });
+      await rm(`/tmp/rivet-leak-sftp-${process.pid}.txt`, { force: true });
+    }
+  });
+
   it('a command of ours still running on the connection is waited for, not replaced', { timeout: 180_000 }, async () => {
     await using sshd = await startSshd({ maxSessions: 2 });
     const p = await connect(sshTarget(sshd), await fakeHome());
