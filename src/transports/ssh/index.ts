@@ -20,8 +20,7 @@
  *   session whose command exited even while a daemon (`setsid ... &`) still holds its output. A
  *   session whose command never exited stays taken on the server; when the server refuses a
  *   session 3 times in a row while none of ours is open, a fresh connection to the target takes
- *   the place of the old one, which is ended once its own work ends. A channel whose close the
- *   server does not confirm within 10 s counts as a lost slot (the limit drops by one).
+ *   the place of the old one, which is ended once its own work ends.
  * - Transfers use one lazily opened SFTP session; without an SFTP subsystem they throw
  *   `TransferUnavailableError` and PosixConnection streams through exec instead.
  *

@@ -84,8 +84,8 @@ const MAX_SESSION_REFUSALS = 200;
 export const EXHAUSTED_AFTER_REFUSALS = 3;
 
 /**
- * How long the server may take to confirm the close of a channel Rivet is done with. Past it, the
- * channel's slot is counted as leaked: freed on our side, and the connection's limit lowered.
+ * How long a channel Rivet closed is kept waiting for the server's confirmation before it is
+ * forgotten. sshd never confirms while the session's command still runs (it keeps the session).
  */
 export const SERVER_CLOSE_WAIT_MS = 10_000;
 
@@ -204,6 +204,12 @@ class Link {
   /** Session channels (exec and sftp) open now, and the most the server has accepted at once. */
   openSessions = 0;
   peakSessions = 0;
+  /**
+   * Exec channels Rivet closed whose close the server has not confirmed yet (their slot of ours is
+   * free already). OpenSSH confirms at once when the command had exited; while it still runs,
+   * sshd keeps the session, and its slot on the server, and never confirms.
+   */
+  releasing = 0;
   /** Session refusals in a row with some of ours open, and with none (see {@link EXHAUSTED_AFTER_REFUSALS}). */
   busyRefusals = 0;
   idleRefusals = 0;
@@ -236,7 +242,7 @@ class Link {
 
   /** Nothing of ours in flight on it: no session open or opening, no transfer. */
   get idle(): boolean {
-    return this.slots.inUse === 0 && this.openSessions === 0 && this.activeTransfers === 0;
+    return this.slots.inUse === 0 && this.openSessions - this.releasing === 0 && this.activeTransfers === 0;
   }
 
   sessionOpened(): void {
@@ -373,8 +379,9 @@ export class SshPrimitives implements PosixPrimitives {
    * hold its slot for good). With some of our sessions open, wait for one of them: the limit
    * drops to what the server accepted at once (it frees a session a little after our close, so a
    * single refusal right after one is not believed), and to the sessions open now once refusals
-   * repeat. With none of ours open, refusals in a row mean sessions not ours hold every slot:
-   * replace the connection. A connection that never had a session accepted fails.
+   * repeat. With none of ours open (a channel we closed holds no slot of ours, even while the
+   * server keeps its session), refusals in a row mean sessions not ours hold every slot: replace
+   * the connection. A connection that never had a session accepted fails.
    */
   private refused(link: Link): RefusalAction {
     if (link.closed) return 'fail';
@@ -438,7 +445,7 @@ export class SshPrimitives implements PosixPrimitives {
   /** Ends a retired connection once nothing of ours runs on it (its SFTP session first). */
   private endIfDone(link: Link): void {
     if (!link.retired || link.closed || link.activeTransfers > 0) return;
-    if (link.sftpOpen !== undefined && link.openSessions === 1 && link.slots.inUse === 1) {
+    if (link.sftpOpen !== undefined && link.openSessions - link.releasing === 1 && link.slots.inUse === 1) {
       link.sftp = undefined;
       link.sftpOpen.end();
       link.sftpOpen = undefined;
@@ -587,15 +594,17 @@ export class SshPrimitives implements PosixPrimitives {
     link.open.set(channel, settle);
     link.sessionOpened();
     let freed = false;
+    let released = false;
     let leakTimer: NodeJS.Timeout | undefined;
-    /** The channel's slot is free on our side: at its close, or when the server never confirms ours. */
+    /** The channel is gone: at its close, or when the server never confirms ours. */
     const free = (): void => {
       if (freed) return;
       freed = true;
       clearTimeout(leakTimer);
       link.open.delete(channel);
       link.openSessions--;
-      link.slots.release();
+      if (released) link.releasing--;
+      else link.slots.release();
       this.endIfDone(link);
     };
     // Complete at the channel's exit, not at close (streams end independently).
@@ -622,14 +631,15 @@ export class SshPrimitives implements PosixPrimitives {
         }
       },
       release: () => {
-        if (freed || leakTimer !== undefined) return;
+        if (freed || released) return;
+        released = true;
+        link.releasing++;
         channel.close();
-        // A server that never confirms the close still counts the session: it is lost to us.
-        leakTimer = setTimeout(() => {
-          if (freed) return;
-          free();
-          link.slots.limit = Math.max(1, link.slots.limit - 1);
-        }, SERVER_CLOSE_WAIT_MS);
+        // Our slot is free now. A session whose command still runs stays taken on the server,
+        // which then never confirms the close: the refusals that follow lower the limit, or
+        // replace the connection (see refused). The channel itself is forgotten after a while.
+        link.slots.release();
+        leakTimer = setTimeout(free, SERVER_CLOSE_WAIT_MS);
         leakTimer.unref();
       },
     };
