@@ -13,6 +13,7 @@
  * (`sleep 7<pid>.<n>`) and is killed by it after each test.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,8 @@ describe.skipIf(skip !== undefined)('sessions whose process still runs after Riv
       expect((await run(p, 'echo ok')).stdout).toBe('ok\n');
       expect(p.connectionReplacements).toBe(1);
       expect(sshd.connectionCount() - before).toBe(1);
+      // The old connection had nothing of ours left: it is ended (sshd logs the client's disconnect).
+      await until(() => /Received disconnect from|Disconnected from/.test(readFileSync(sshd.logPath, 'utf8')));
       // The fresh connection has its server's two slots.
       const both = await Promise.all([run(p, 'sleep 0.2; echo a'), run(p, 'sleep 0.2; echo b')]);
       expect(both.map((r) => r.stdout)).toEqual(['a\n', 'b\n']);
