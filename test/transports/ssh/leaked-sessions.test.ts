@@ -68,7 +68,7 @@ async function until(check: () => boolean, ms = 60_000): Promise<void> {
 }
 
 describe.skipIf(skip !== undefined)('sessions held by processes left running (real sshd, MaxSessions 2)', () => {
-  it('a step after three steps that left a setsid daemon holding their output runs normally', { timeout: 300_000 }, async () => {
+  it('X-07: a step after three steps that left a setsid daemon holding their output runs normally', { timeout: 300_000 }, async () => {
     await using sshd = await startSshd({ maxSessions: 2 });
     const project = await makeProject({ 'rivet-project.yaml': 'name: leaks\n' });
     await using runtime = await createRuntime({ cwd: project, env: {}, inventory: inventory(sshd, 'leaky'), concurrency: 4, threads: 'off' });
@@ -84,7 +84,7 @@ describe.skipIf(skip !== undefined)('sessions held by processes left running (re
     expect(set.ok).toBe(true);
   });
 
-  it('a step after steps that timed out, leaving a daemon that escaped the kill, runs normally', { timeout: 300_000 }, async () => {
+  it('X-07: a step after steps that timed out, leaving a daemon that escaped the kill, runs normally', { timeout: 300_000 }, async () => {
     await using sshd = await startSshd({ maxSessions: 2 });
     const project = await makeProject({ 'rivet-project.yaml': 'name: leaks\n' });
     await using runtime = await createRuntime({ cwd: project, env: {}, inventory: inventory(sshd, 'leaky'), concurrency: 4, threads: 'off' });
