@@ -43,6 +43,12 @@ export interface RemoteProcess {
   readonly exited: Promise<ExitStatus>;
   /** Best-effort: sends a signal to the process (ssh: a channel signal request). */
   kill(signal?: NodeJS.Signals): void;
+  /**
+   * The caller is done with the process (its exit and the output it wants are taken, or it gave
+   * up): frees what the process holds on the connection. ssh: closes the channel, so the server
+   * frees the session even when a process left running still holds its stdout/stderr.
+   */
+  release?(): void;
 }
 
 /** How to become another user for a step (`run-as`, X-02/X-03). */

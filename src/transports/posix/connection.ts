@@ -425,6 +425,9 @@ export class PosixConnection implements Connection {
           release();
           for (const timer of timers) clearTimeout(timer);
           if (options.stdoutSink) options.stdoutSink.end();
+          // Done with the process: ssh closes its channel, which frees the server's session even
+          // when a process left running (a setsid daemon, a background job) still holds the output.
+          proc.release?.();
         }
       })();
     });

@@ -15,6 +15,12 @@
  * - Exec channels are queued beyond `max-sessions` (default 10 = OpenSSH's MaxSessions) and the
  *   limit adapts down when a server allows fewer. `kill()` sends an SSH `signal` request, which
  *   OpenSSH ≥ 7.9 delivers to the session's whole process group.
+ * - Processes left running on the target do not starve later steps of sessions: every exec
+ *   channel is closed once its work is done (`RemoteProcess.release`), which makes sshd free a
+ *   session whose command exited even while a daemon (`setsid ... &`) still holds its output. A
+ *   session whose command never exited stays taken on the server; when the server refuses a
+ *   session 3 times in a row while none of ours is open, a fresh connection to the target takes
+ *   the place of the old one, which is ended once its own work ends.
  * - Transfers use one lazily opened SFTP session; without an SFTP subsystem they throw
  *   `TransferUnavailableError` and PosixConnection streams through exec instead.
  *

@@ -7,6 +7,16 @@
  * ("administratively prohibited") while others are open, the limit drops to what the server
  * accepted and the open is queued again.
  *
+ * A process left running on the target (a daemon that escaped a killed step with `setsid`, a
+ * background job holding the output) keeps its session open on the server. So every exec channel
+ * is closed by Rivet once the caller is done with it ({@link RemoteProcess.release}): OpenSSH then
+ * frees the session when the command's own process has exited, whoever still holds its output. A
+ * session whose process never exited stays taken on the server although its channel is closed;
+ * when the server refuses a session {@link EXHAUSTED_AFTER_REFUSALS} times in a row while none of
+ * ours is open on the connection, its slots are taken by such sessions: the connection is retired
+ * (no new sessions; ended once its own sessions end) and a fresh one to the same target takes its
+ * place, so a later step never waits for slots it cannot get.
+ *
  * @example
  * ```ts
  * const prims = await SshPrimitives.connect(target, { signal });
@@ -59,13 +69,30 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => u
   });
 }
 
-/** A FIFO counting semaphore whose waiters can be aborted. */
 /**
  * Refusals of a session channel (exec or SFTP) taken as the server's MaxSessions and retried
- * (after a short pause each) before the open fails: a server that keeps refusing with none of our
- * sessions to free (a leftover process holding its session) must not hold the step forever.
+ * (after a short pause each) before the open fails: nothing may hold a step forever.
  */
 const MAX_SESSION_REFUSALS = 200;
+
+/**
+ * Refusals in a row after which they are taken as real, not as the server being a moment late to
+ * free a session we just closed: with some of our sessions open, the limit drops to those; with
+ * none, the connection's slots are held by sessions that are not ours (processes left running) and
+ * a fresh connection takes its place.
+ */
+export const EXHAUSTED_AFTER_REFUSALS = 3;
+
+/**
+ * How long a channel Rivet closed is kept waiting for the server's confirmation before it is
+ * forgotten. sshd never confirms while the session's command still runs (it keeps the session).
+ */
+export const SERVER_CLOSE_WAIT_MS = 10_000;
+
+/** Rejection of the slot waiters of a connection that was retired: they try the fresh one. */
+const RETIRED = Symbol('retired connection');
+
+/** A FIFO counting semaphore whose waiters can be aborted. */
 
 class SessionSlots {
   private used = 0;
@@ -168,23 +195,33 @@ function sendSignal(channel: ClientChannel, sig: string): void {
   }
 }
 
-export class SshPrimitives implements PosixPrimitives {
-  readonly transportName = 'ssh';
-  readonly execRunsLoginShell = true;
-  readonly loginUser: string;
-  private readonly slots: SessionSlots;
-  private sftp: Promise<SFTPWrapper | undefined> | undefined;
-  private sftpUnavailable: TransferUnavailableError | undefined;
-  private activeTransfers = 0;
-  private closed = false;
-  private closing: Promise<void> | undefined;
+/** One SSH connection of the target (through its jump hosts), with its session channels. */
+class Link {
+  readonly slots: SessionSlots;
   /** Open exec channels, with how to settle their `exited` when the connection drops. */
-  private readonly open = new Map<ClientChannel, (s: ExitStatus) => void>();
-  private lostReason: string | undefined;
-  private readonly endedClients = new WeakSet<ClientType>();
+  readonly open = new Map<ClientChannel, (s: ExitStatus) => void>();
+  readonly endedClients = new WeakSet<ClientType>();
   /** Session channels (exec and sftp) open now, and the most the server has accepted at once. */
-  private openSessions = 0;
-  private peakSessions = 0;
+  openSessions = 0;
+  peakSessions = 0;
+  /**
+   * Exec channels Rivet closed whose close the server has not confirmed yet (their slot of ours is
+   * free already). OpenSSH confirms at once when the command had exited; while it still runs,
+   * sshd keeps the session, and its slot on the server, and never confirms.
+   */
+  releasing = 0;
+  /** Session refusals in a row with some of ours open, and with none (see {@link EXHAUSTED_AFTER_REFUSALS}). */
+  busyRefusals = 0;
+  idleRefusals = 0;
+  sftp: Promise<SFTPWrapper | 'replace' | undefined> | undefined;
+  /** The SFTP session once open (until it closes). */
+  sftpOpen: SFTPWrapper | undefined;
+  activeTransfers = 0;
+  /** Closed by Rivet (or its socket closed): no new sessions. */
+  closed = false;
+  /** A fresh connection took its place: it takes no new sessions and is ended once idle. */
+  retired = false;
+  lostReason: string | undefined;
   /**
    * True when the server is OpenSSH's sshd, which confirms a session channel with a zero window
    * and opens it (2 MiB) while it handles the exec request, before it reads the next packet: stdin
@@ -193,32 +230,78 @@ export class SshPrimitives implements PosixPrimitives {
    */
   readonly pipelinesInput: boolean;
 
+  constructor(
+    readonly client: ClientType,
+    readonly clients: readonly ClientType[],
+    maxSessions: number,
+  ) {
+    this.slots = new SessionSlots(maxSessions);
+    this.pipelinesInput = OPENSSH_SERVER.test((client as unknown as { _remoteVer?: unknown })._remoteVer as string);
+    for (const c of clients) c.once('close', () => this.endedClients.add(c));
+  }
+
+  /** Nothing of ours in flight on it: no session open or opening, no transfer. */
+  get idle(): boolean {
+    return this.slots.inUse === 0 && this.openSessions - this.releasing === 0 && this.activeTransfers === 0;
+  }
+
+  sessionOpened(): void {
+    this.openSessions++;
+    this.peakSessions = Math.max(this.peakSessions, this.openSessions);
+    this.busyRefusals = 0;
+    this.idleRefusals = 0;
+  }
+
+  /** Ends every client (target first), destroying one that does not close within `timeoutMs`. */
+  async end(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    for (const channel of this.open.keys()) channel.close();
+    for (const client of this.clients) {
+      if (this.endedClients.has(client)) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          client.destroy();
+          resolve();
+        }, timeoutMs);
+        client.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        client.end();
+      });
+    }
+  }
+}
+
+/** What to do after a session refusal: wait and retry, open a fresh connection, or fail. */
+type RefusalAction = 'wait' | 'replace' | 'fail';
+
+export class SshPrimitives implements PosixPrimitives {
+  readonly transportName = 'ssh';
+  readonly execRunsLoginShell = true;
+  readonly loginUser: string;
+  /** The connection new sessions open on. */
+  private link: Link;
+  /** Connections a fresh one replaced, until their own sessions have ended. */
+  private readonly retired = new Set<Link>();
+  private replacing: Promise<Link> | undefined;
+  private replacements = 0;
+  private sftpUnavailable: TransferUnavailableError | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
   /**
    * @param client the logged-in client of the target
    * @param clients all clients to end on close (target first, then jump hosts)
    */
   constructor(
     readonly target: Target,
-    readonly client: ClientType,
+    client: ClientType,
     readonly config: ResolvedSshConfig,
-    private readonly clients: readonly ClientType[] = [client],
+    clients: readonly ClientType[] = [client],
   ) {
     this.loginUser = config.hops[config.hops.length - 1]!.user;
-    this.slots = new SessionSlots(config.maxSessions);
-    this.pipelinesInput = OPENSSH_SERVER.test((client as unknown as { _remoteVer?: unknown })._remoteVer as string);
-    for (const c of clients) c.once('close', () => this.endedClients.add(c));
-    client.on('error', (error: Error) => {
-      this.lostReason ??= error.message;
-    });
-    client.on('close', () => {
-      const lost = !this.closed; // Not a close() of ours: the server or the network dropped it.
-      this.lostReason ??= 'connection closed';
-      this.closed = true;
-      this.slots.failAll(() => this.lostError());
-      // ssh2 only emits a channel's 'close' once its output was read: settle exits now.
-      const status = { code: null, signal: null, ...(lost ? { lost: this.connectionLostError() } : {}) };
-      for (const settle of this.open.values()) settle(status);
-    });
+    this.link = this.watch(new Link(client, clients, config.maxSessions));
   }
 
   /** Resolves the target's options, connects (through jump hosts) and logs in. */
@@ -231,29 +314,146 @@ export class SshPrimitives implements PosixPrimitives {
 
   /** Current session channel limit (may have dropped below `max-sessions`, see module doc). */
   get sessionLimit(): number {
-    return this.slots.limit;
+    return this.link.slots.limit;
+  }
+
+  /**
+   * How many times a fresh connection took the place of one whose sessions were all held by
+   * processes left running on the target (see module doc).
+   */
+  get connectionReplacements(): number {
+    return this.replacements;
+  }
+
+  /** True when the server is OpenSSH's sshd (see {@link Link.pipelinesInput}). */
+  get pipelinesInput(): boolean {
+    return this.link.pipelinesInput;
+  }
+
+  /** Follows a connection's socket: its close settles its channels, and ends this object if current. */
+  private watch(link: Link): Link {
+    link.client.on('error', (error: Error) => {
+      link.lostReason ??= error.message;
+    });
+    link.client.on('close', () => {
+      const lost = !link.closed; // Not a close of ours: the server or the network dropped it.
+      link.lostReason ??= 'connection closed';
+      link.closed = true;
+      this.retired.delete(link);
+      if (link === this.link) this.closed = true;
+      link.slots.failAll(() => (link.retired ? RETIRED : this.lostError()));
+      // ssh2 only emits a channel's 'close' once its output was read: settle exits now.
+      const status = { code: null, signal: null, ...(lost ? { lost: this.connectionLostError(link) } : {}) };
+      for (const settle of link.open.values()) settle(status);
+    });
+    return link;
   }
 
   private lostError(): RivetError {
     const last = this.config.hops[this.config.hops.length - 1]!;
-    return new RivetError(ErrorKind.Connect, `ssh ${this.target.name} (${last.host}:${last.port}): connection lost: ${this.lostReason ?? 'closed'}`, {
+    return new RivetError(ErrorKind.Connect, `ssh ${this.target.name} (${last.host}:${last.port}): connection lost: ${this.link.lostReason ?? 'closed'}`, {
       issueCode: 'CONNECT_ERROR',
       target: this.target.name,
     });
   }
 
   /** A running command's connection dropped (keepalive timeout, reset, server gone): outcome unknown. */
-  private connectionLostError(): RivetError {
+  private connectionLostError(link: Link): RivetError {
     const last = this.config.hops[this.config.hops.length - 1]!;
-    return new RivetError(
-      ErrorKind.ConnectionLost,
-      `ssh ${this.target.name} (${last.host}:${last.port}): connection lost while the command ran (${this.lostReason ?? 'closed'}); its outcome is unknown`,
-      { issueCode: 'CONNECTION_LOST', target: this.target.name, details: { reason: this.lostReason ?? 'closed' } },
-    );
+    const reason = link.lostReason ?? 'closed';
+    return new RivetError(ErrorKind.ConnectionLost, `ssh ${this.target.name} (${last.host}:${last.port}): connection lost while the command ran (${reason}); its outcome is unknown`, {
+      issueCode: 'CONNECTION_LOST',
+      target: this.target.name,
+      details: { reason },
+    });
   }
 
   private canceledError(what: string): RivetError {
     return new RivetError(ErrorKind.Canceled, `ssh ${this.target.name}: ${what} canceled`, { target: this.target.name, issueCode: 'CANCELED' });
+  }
+
+  /**
+   * A session open on `link` was refused as beyond the server's MaxSessions (OpenSSH: "open
+   * failed", reason 2, CONNECT_FAILED; other servers: 1, ADMINISTRATIVELY_PROHIBITED). Call with
+   * the attempt's slot released. An idle SFTP session of ours is ended first (it would otherwise
+   * hold its slot for good). With some of our sessions open, wait for one of them: the limit
+   * drops to what the server accepted at once (it frees a session a little after our close, so a
+   * single refusal right after one is not believed), and to the sessions open now once refusals
+   * repeat. With none of ours open (a channel we closed holds no slot of ours, even while the
+   * server keeps its session), refusals in a row mean sessions not ours hold every slot: replace
+   * the connection. A connection that never had a session accepted fails.
+   */
+  private refused(link: Link): RefusalAction {
+    if (link.closed) return 'fail';
+    if (link.sftpOpen !== undefined && link.activeTransfers === 0) {
+      // Our idle SFTP session holds a slot the server has no other for: end it (reopened on use).
+      link.sftp = undefined;
+      link.sftpOpen.end();
+      link.sftpOpen = undefined;
+      return 'wait';
+    }
+    if (link.slots.inUse > 0) {
+      link.busyRefusals++;
+      const accepted = link.busyRefusals >= EXHAUSTED_AFTER_REFUSALS ? 0 : link.peakSessions;
+      link.slots.limit = Math.min(this.config.maxSessions, Math.max(1, link.slots.inUse, accepted));
+      return 'wait';
+    }
+    if (link.peakSessions === 0) return 'fail';
+    link.idleRefusals++;
+    return link.idleRefusals >= EXHAUSTED_AFTER_REFUSALS ? 'replace' : 'wait';
+  }
+
+  /**
+   * The fresh connection that takes the place of `old` (whose slots are all held by sessions not
+   * ours): `old` is retired, and ended once its own sessions end. One replacement at a time;
+   * bounded by the target's connect-timeout per hop, and `signal` stops waiting for it.
+   */
+  private async replace(old: Link, signal: AbortSignal, what: string): Promise<Link> {
+    if (this.link !== old) return this.link;
+    this.replacing ??= (async () => {
+      let chain: Awaited<ReturnType<typeof openSshChain>>;
+      try {
+        chain = await openSshChain(this.target.name, this.config, new AbortController().signal);
+      } catch (error) {
+        throw new RivetError(
+          ErrorKind.Connect,
+          `ssh ${this.target.name}: every session of the connection is taken by processes left running on the target (the server's MaxSessions), and a fresh connection failed: ${(error as Error).message}`,
+          { issueCode: 'CONNECT_ERROR', target: this.target.name, cause: error },
+        );
+      }
+      const link = this.watch(new Link(chain.client, chain.clients, this.config.maxSessions));
+      if (this.closed) {
+        void link.end(this.config.disconnectTimeoutMs);
+        throw this.lostError();
+      }
+      this.replacements++;
+      this.retire(old);
+      this.link = link;
+      return link;
+    })().finally(() => (this.replacing = undefined));
+    return abortable(this.replacing, signal, () => this.canceledError(what));
+  }
+
+  /** No new sessions on `link`; its slot waiters move to the current connection; ended once idle. */
+  private retire(link: Link): void {
+    link.retired = true;
+    this.retired.add(link);
+    link.slots.failAll(() => RETIRED);
+    this.endIfDone(link);
+  }
+
+  /** Ends a retired connection once nothing of ours runs on it (its SFTP session first). */
+  private endIfDone(link: Link): void {
+    if (!link.retired || link.closed || link.activeTransfers > 0) return;
+    if (link.sftpOpen !== undefined && link.openSessions - link.releasing === 1 && link.slots.inUse === 1) {
+      link.sftp = undefined;
+      link.sftpOpen.end();
+      link.sftpOpen = undefined;
+      return; // its close comes back here
+    }
+    if (!link.idle) return;
+    this.retired.delete(link);
+    void link.end(this.config.disconnectTimeoutMs);
   }
 
   /**
@@ -268,14 +468,14 @@ export class SshPrimitives implements PosixPrimitives {
    * Uses ssh2's channel manager (`_chanMgr`, `_protocol`), as `Client#exec` does internally; on a
    * ssh2 without them, falls back to `Client#exec` (which waits for the reply: 3 round trips).
    */
-  private openExec(command: string, input: Buffer | undefined): Promise<{ channel: ClientChannel; proc: RemoteProcess }> {
-    const internals = this.client as unknown as ClientInternals;
+  private openExec(link: Link, command: string, input: Buffer | undefined): Promise<{ channel: ClientChannel; proc: RemoteProcess }> {
+    const internals = link.client as unknown as ClientInternals;
     if (typeof internals._chanMgr?.add !== 'function' || typeof internals._protocol?.session !== 'function' || typeof internals._protocol.exec !== 'function') {
       return new Promise((resolve, reject) => {
         try {
-          this.client.exec(command, (error, channel) => {
+          link.client.exec(command, (error, channel) => {
             if (error) return reject(error);
-            const proc = this.wrap(channel);
+            const proc = this.wrap(link, channel);
             if (input !== undefined) channel.end(input);
             resolve({ channel, proc });
           });
@@ -290,7 +490,7 @@ export class SshPrimitives implements PosixPrimitives {
         if (error) return reject(error);
         channel.subtype = 'exec';
         channel.allowHalfOpen = true;
-        const proc = this.wrap(channel, (hadError) => {
+        const proc = this.wrap(link, channel, (hadError) => {
           if (!hadError) return;
           channel.close();
           return new RivetError(ErrorKind.Connect, `ssh ${this.target.name}: cannot start command: the server refused the exec request`, {
@@ -299,7 +499,7 @@ export class SshPrimitives implements PosixPrimitives {
           });
         });
         protocol.exec(channel.outgoing.id, command, true);
-        if (input !== undefined) this.sendInput(channel, input);
+        if (input !== undefined) this.sendInput(link, channel, input);
         resolve({ channel, proc });
       };
       (opened as ChannelOpener).type = 'session';
@@ -322,30 +522,37 @@ export class SshPrimitives implements PosixPrimitives {
    * the window is credited with the input, which then goes out at once. Nothing else is ever
    * written on the channel (stdin ends here), so ssh2 never counts on the window that credit took.
    */
-  private sendInput(channel: ClientChannel & PipelinedChannel, input: Buffer): void {
+  private sendInput(link: Link, channel: ClientChannel & PipelinedChannel, input: Buffer): void {
     const outgoing = channel.outgoing;
-    if (this.pipelinesInput && outgoing.window === 0 && input.length > 0 && input.length <= PIPELINED_INPUT_LIMIT) outgoing.window = input.length;
+    if (link.pipelinesInput && outgoing.window === 0 && input.length > 0 && input.length <= PIPELINED_INPUT_LIMIT) outgoing.window = input.length;
     channel.end(input);
   }
 
   async spawn(command: string, options: SpawnOptions): Promise<RemoteProcess> {
     const { signal } = options;
-    for (let refusals = 0; ; refusals++) {
+    for (let refusals = 0; ; ) {
       if (this.closed) throw this.lostError();
-      await this.slots.acquire(signal, () => this.canceledError('spawn'));
+      const link = this.link;
+      try {
+        await link.slots.acquire(signal, () => this.canceledError('spawn'));
+      } catch (error) {
+        if (error === RETIRED) continue;
+        throw error;
+      }
       let opened: { channel: ClientChannel; proc: RemoteProcess };
       try {
-        opened = await this.openExec(command, options.input);
+        opened = await this.openExec(link, command, options.input);
       } catch (error) {
-        this.slots.release();
+        link.slots.release();
+        this.endIfDone(link);
         const reason = (error as { reason?: unknown }).reason;
-        // OpenSSH refuses a session beyond MaxSessions with "open failed" (reason 2, CONNECT_FAILED;
-        // other servers use 1, ADMINISTRATIVELY_PROHIBITED). With other sessions open, that is
-        // the limit: wait for one of them instead of failing. The server accepted `peakSessions`
-        // at once, so its limit is at least that; it frees a session a little after our close,
-        // so a refusal right after a close is retried after a short pause.
-        if ((reason === 1 || reason === 2) && !this.closed && (this.slots.inUse > 0 || this.peakSessions > 0) && refusals < MAX_SESSION_REFUSALS) {
-          this.slots.limit = Math.min(this.config.maxSessions, Math.max(1, this.slots.inUse, this.peakSessions));
+        const action: RefusalAction = (reason === 1 || reason === 2) && refusals < MAX_SESSION_REFUSALS ? this.refused(link) : 'fail';
+        if (action === 'replace') {
+          await this.replace(link, signal, 'spawn');
+          continue;
+        }
+        if (action === 'wait') {
+          refusals++;
           await pause(25, signal, () => this.canceledError('spawn'));
           continue;
         }
@@ -354,10 +561,11 @@ export class SshPrimitives implements PosixPrimitives {
           issueCode: 'CONNECT_ERROR',
           target: this.target.name,
           cause: error,
+          ...(refusals > 0 ? { details: { refusals } } : {}),
         });
       }
       if (signal.aborted) {
-        opened.channel.close();
+        opened.proc.release?.();
         throw this.canceledError('spawn');
       }
       return opened.proc;
@@ -368,7 +576,7 @@ export class SshPrimitives implements PosixPrimitives {
    * The channel as a {@link RemoteProcess}. With `onExecReply` (a pipelined exec), the reply to the
    * exec request is awaited here: an error it returns ends the process with `lost` set to it.
    */
-  private wrap(channel: ClientChannel, onExecReply?: (hadError: boolean) => RivetError | undefined): RemoteProcess {
+  private wrap(link: Link, channel: ClientChannel, onExecReply?: (hadError: boolean) => RivetError | undefined): RemoteProcess {
     let exitStatus: ExitStatus | undefined;
     let resolveExit!: (s: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((r) => (resolveExit = r));
@@ -383,17 +591,29 @@ export class SshPrimitives implements PosixPrimitives {
         if (refused) settle({ code: null, signal: null, lost: refused });
       });
     }
-    this.open.set(channel, settle);
-    this.sessionOpened();
+    link.open.set(channel, settle);
+    link.sessionOpened();
+    let freed = false;
+    let released = false;
+    let leakTimer: NodeJS.Timeout | undefined;
+    /** The channel is gone: at its close, or when the server never confirms ours. */
+    const free = (): void => {
+      if (freed) return;
+      freed = true;
+      clearTimeout(leakTimer);
+      link.open.delete(channel);
+      link.openSessions--;
+      if (released) link.releasing--;
+      else link.slots.release();
+      this.endIfDone(link);
+    };
     // Complete at the channel's exit, not at close (streams end independently).
     channel.on('exit', (code: number | null, sig?: string) => {
       settle({ code: typeof code === 'number' ? code : null, signal: typeof sig === 'string' ? sig : null });
     });
     channel.on('close', () => {
       settle({ code: null, signal: null });
-      this.open.delete(channel);
-      this.openSessions--;
-      this.slots.release();
+      free();
     });
     channel.on('error', () => {});
     channel.stderr.on('error', () => {});
@@ -410,16 +630,23 @@ export class SshPrimitives implements PosixPrimitives {
           // Unknown signal name or channel gone: best effort.
         }
       },
+      release: () => {
+        if (freed || released) return;
+        released = true;
+        link.releasing++;
+        channel.close();
+        // Our slot is free now. A session whose command still runs stays taken on the server,
+        // which then never confirms the close: the refusals that follow lower the limit, or
+        // replace the connection (see refused). The channel itself is forgotten after a while.
+        link.slots.release();
+        leakTimer = setTimeout(free, SERVER_CLOSE_WAIT_MS);
+        leakTimer.unref();
+      },
     };
   }
 
-  private sessionOpened(): void {
-    this.openSessions++;
-    this.peakSessions = Math.max(this.peakSessions, this.openSessions);
-  }
-
   /** The connection's one SFTP session, opened on first use (shared by concurrent callers). */
-  private async getSftp(signal: AbortSignal): Promise<SFTPWrapper> {
+  private async getSftp(signal: AbortSignal): Promise<{ link: Link; sftp: SFTPWrapper }> {
     for (let refusals = 0; ; refusals++) {
       if (this.closed) throw this.lostError();
       if (this.sftpUnavailable) throw this.sftpUnavailable;
@@ -430,29 +657,42 @@ export class SshPrimitives implements PosixPrimitives {
           { issueCode: 'CONNECT_ERROR', target: this.target.name, details: { refusals } },
         );
       }
-      this.sftp ??= this.openSftp();
-      const sftp = await abortable(this.sftp, signal, () => this.canceledError('SFTP session'));
-      if (sftp) return sftp;
+      const link = this.link;
+      link.sftp ??= this.openSftp(link);
+      const sftp = await abortable(link.sftp, signal, () => this.canceledError('SFTP session'));
+      if (sftp === 'replace') await this.replace(link, signal, 'SFTP session');
+      else if (sftp !== undefined) return { link, sftp };
     }
   }
 
-  /** Opens the SFTP session; undefined when the server refused it for now (session limit). */
-  private async openSftp(): Promise<SFTPWrapper | undefined> {
+  /**
+   * Opens `link`'s SFTP session; undefined when the server refused it for now (session limit), or
+   * 'replace' when sessions not ours hold every slot (see {@link refused}).
+   */
+  private async openSftp(link: Link): Promise<SFTPWrapper | 'replace' | undefined> {
     const forever = new AbortController().signal;
-    await this.slots.acquire(forever, () => this.canceledError('SFTP session'));
+    try {
+      await link.slots.acquire(forever, () => this.canceledError('SFTP session'));
+    } catch (error) {
+      link.sftp = undefined;
+      if (error === RETIRED) return undefined;
+      throw error;
+    }
     let sftp: SFTPWrapper;
     try {
       sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-        this.client.sftp((error, s) => (error ? reject(error) : resolve(s)));
+        link.client.sftp((error, s) => (error ? reject(error) : resolve(s)));
       });
     } catch (error) {
-      this.slots.release();
-      this.sftp = undefined;
+      link.slots.release();
+      link.sftp = undefined;
+      this.endIfDone(link);
       if (this.closed) throw this.lostError();
       const reason = (error as { reason?: unknown }).reason;
-      if ((reason === 1 || reason === 2) && (this.slots.inUse > 0 || this.peakSessions > 0)) {
-        // Refused beyond MaxSessions (see spawn): wait and try again, do not fall back.
-        this.slots.limit = Math.min(this.config.maxSessions, Math.max(1, this.slots.inUse, this.peakSessions));
+      const action = reason === 1 || reason === 2 ? this.refused(link) : 'fail';
+      if (action === 'replace') return 'replace';
+      if (action === 'wait') {
+        // Refused beyond MaxSessions: wait and try again, do not fall back.
         await pause(25, forever, () => undefined);
         return undefined;
       }
@@ -460,12 +700,15 @@ export class SshPrimitives implements PosixPrimitives {
       this.sftpUnavailable = new TransferUnavailableError(`ssh ${this.target.name}: SFTP is not available (${(error as Error).message})`);
       throw this.sftpUnavailable;
     }
-    this.sessionOpened();
-    const current = this.sftp;
+    link.sessionOpened();
+    link.sftpOpen = sftp;
+    const current = link.sftp;
     sftp.on('close', () => {
-      this.openSessions--;
-      if (this.sftp === current) this.sftp = undefined;
-      this.slots.release();
+      link.openSessions--;
+      if (link.sftp === current) link.sftp = undefined;
+      if (link.sftpOpen === sftp) link.sftpOpen = undefined;
+      link.slots.release();
+      this.endIfDone(link);
     });
     sftp.on('error', () => {});
     return sftp;
@@ -473,17 +716,21 @@ export class SshPrimitives implements PosixPrimitives {
 
   private async transfer(op: (sftp: SFTPWrapper) => Promise<void>, signal: AbortSignal, what: string): Promise<void> {
     if (this.closed) throw this.lostError();
-    const sftp = await this.getSftp(signal);
+    let got = await this.getSftp(signal);
+    // Ended in the meantime (to free its slot, see refused): open it again.
+    while (got.link.sftpOpen !== got.sftp) got = await this.getSftp(signal);
+    const { link, sftp } = got;
     if (signal.aborted) throw this.canceledError(what);
     // fastPut/fastGet cannot be canceled. On abort, stop at once; if no other transfer shares the
     // SFTP session, end it (so the remote side stops writing; it is reopened next time).
     const onAbort = (): void => {
-      if (this.activeTransfers > 1) return;
-      this.sftp = undefined;
+      if (link.activeTransfers > 1) return;
+      link.sftp = undefined;
+      if (link.sftpOpen === sftp) link.sftpOpen = undefined;
       sftp.end();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    this.activeTransfers++;
+    link.activeTransfers++;
     try {
       await abortable(op(sftp), signal, () => this.canceledError(what));
     } catch (error) {
@@ -491,8 +738,9 @@ export class SshPrimitives implements PosixPrimitives {
       if (this.closed) throw this.lostError();
       throw error instanceof RivetError ? error : new Error(`ssh ${this.target.name}: ${what}: ${(error as Error).message}`, { cause: error });
     } finally {
-      this.activeTransfers--;
+      link.activeTransfers--;
       signal.removeEventListener('abort', onAbort);
+      this.endIfDone(link);
     }
   }
 
@@ -507,31 +755,24 @@ export class SshPrimitives implements PosixPrimitives {
   /** Destroys every client's socket at once: a close waiting for the server settles. */
   destroy(): void {
     this.closed = true;
-    this.lostReason ??= 'connection dropped by Rivet';
-    this.slots.failAll(() => this.lostError());
-    for (const client of this.clients) client.destroy();
+    for (const link of [this.link, ...this.retired]) {
+      link.closed = true;
+      link.lostReason ??= 'connection dropped by Rivet';
+      link.slots.failAll(() => this.lostError());
+      for (const client of link.clients) client.destroy();
+    }
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
-      this.lostReason ??= 'connection closed by Rivet';
-      this.slots.failAll(() => this.lostError());
-      for (const channel of this.open.keys()) channel.close();
-      for (const client of this.clients) {
-        if (this.endedClients.has(client)) continue;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            client.destroy();
-            resolve();
-          }, this.config.disconnectTimeoutMs);
-          client.once('close', () => {
-            clearTimeout(t);
-            resolve();
-          });
-          client.end();
-        });
+      const links = [this.link, ...this.retired];
+      for (const link of links) {
+        link.closed = true;
+        link.lostReason ??= 'connection closed by Rivet';
+        link.slots.failAll(() => this.lostError());
       }
+      await Promise.all(links.map((link) => link.end(this.config.disconnectTimeoutMs)));
     })();
     return this.closing;
   }
