@@ -58,4 +58,24 @@ describe.skipIf(skip !== undefined)('live output connections', () => {
     await stopB();
     await until('the listener to close its connection after the last batch', async () => (await listeners()) === 0);
   }, 120_000);
+
+  it('the last batch stops, and the next one subscribes, while Postgres hangs (frozen): live output never holds the run up', async () => {
+    const listener = new OutputListener(server.url, () => {});
+    const stopA = await listener.subscribe('run-2', 'run-2.1.a', () => {});
+    await listener.sync();
+    const thaw = await server.freeze();
+    try {
+      let stopped = false;
+      void stopA().then(() => (stopped = true));
+      await until('the stop to settle while Postgres is frozen', () => stopped);
+      // A new subscription gives up connecting (bounded) and resolves without listening; sync has nothing to wait for.
+      const stopB = await listener.subscribe('run-2', 'run-2.1.b', () => {});
+      await listener.sync();
+      await thaw();
+      await stopB();
+    } finally {
+      await thaw();
+    }
+    await until('no listening connection left', async () => (await listeners()) === 0);
+  }, 300_000);
 });

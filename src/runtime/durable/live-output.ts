@@ -12,7 +12,8 @@
  *   is full), and cut into notifications of at most {@link PAYLOAD_MAX} bytes (Postgres' limit is
  *   8000);
  * - the worker queues at most {@link SEND_BACKLOG_MAX} bytes for Postgres: past it (Postgres slow
- *   or gone) output is dropped and counted in the marker, never waited for: the target runs on.
+ *   or gone) output is dropped and counted in the marker, never waited for: the target runs on
+ *   (what was queued when the connection fails is dropped uncounted).
  *
  * @example
  * ```ts
@@ -333,10 +334,11 @@ export class OutputListener {
       }
       if (this.#handlers.size > 0 && !counted) return;
       await this.#op(async () => {
-        // The last batch stopped: no connection stays open.
+        // The last batch stopped: no connection stays open. Not awaited: ending waits for the server to
+        // close its side, which a hung server never does, and the next batch's LISTEN or sync would wait with it.
         if (this.#handlers.size === 0) {
           this.#channels.clear();
-          await this.#close();
+          void this.#close();
         } else if (!this.#channels.has(channel)) await this.#client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
       });
     };
