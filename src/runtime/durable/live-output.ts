@@ -12,7 +12,8 @@
  *   is full), and cut into notifications of at most {@link PAYLOAD_MAX} bytes (Postgres' limit is
  *   8000);
  * - the worker queues at most {@link SEND_BACKLOG_MAX} bytes for Postgres: past it (Postgres slow
- *   or gone) output is dropped and counted in the marker, never waited for: the target runs on.
+ *   or gone) output is dropped and counted in the marker, never waited for: the target runs on
+ *   (what was queued when the connection fails is dropped uncounted).
  *
  * @example
  * ```ts
@@ -306,6 +307,8 @@ export class OutputListener {
   readonly #channels = new Map<string, number>();
   /** Connection changes, LISTEN and UNLISTEN, one after the other. */
   #ops: Promise<unknown> = Promise.resolve();
+  /** Counts lost connections: a subscription made before the last loss is not in {@link #channels} any more. */
+  #generation = 0;
 
   constructor(url: string, log: (text: string) => void) {
     this.#url = url;
@@ -318,15 +321,25 @@ export class OutputListener {
     this.#handlers.set(batchId, handler);
     const count = (this.#channels.get(channel) ?? 0) + 1;
     this.#channels.set(channel, count);
+    const generation = this.#generation;
     const listening = count === 1 ? this.#op(async () => (await this.#connected()).query(`LISTEN ${pg.escapeIdentifier(channel)}`)) : this.#ops;
     const stop = async () => {
       if (!this.#handlers.delete(batchId)) return;
-      const left = (this.#channels.get(channel) ?? 1) - 1;
-      if (left > 0) return void this.#channels.set(channel, left);
-      this.#channels.delete(channel);
+      // A subscription made before the connection was lost is not counted any more: the channel is the newer ones'.
+      const counted = generation === this.#generation;
+      if (counted) {
+        const left = (this.#channels.get(channel) ?? 1) - 1;
+        if (left > 0) return void this.#channels.set(channel, left);
+        this.#channels.delete(channel);
+      }
+      if (this.#handlers.size > 0 && !counted) return;
       await this.#op(async () => {
-        if (this.#channels.size === 0) await this.#close();
-        else if (!this.#channels.has(channel)) await this.#client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+        // The last batch stopped: no connection stays open. Not awaited: ending waits for the server to
+        // close its side, which a hung server never does, and the next batch's LISTEN or sync would wait with it.
+        if (this.#handlers.size === 0) {
+          this.#channels.clear();
+          void this.#close();
+        } else if (!this.#channels.has(channel)) await this.#client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
       });
     };
     return listening.then(() => stop);
@@ -382,6 +395,7 @@ export class OutputListener {
 
   /** The connection failed: the next subscription connects and LISTENs again (the batches in between lose their live output). */
   #lost(): void {
+    this.#generation++;
     this.#channels.clear();
     void this.#close();
   }
