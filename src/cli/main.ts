@@ -42,7 +42,13 @@ const SUBCOMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Com
   ['task', async () => (await import('./commands/task.ts')).taskCommand],
   ['inventory', async () => (await import('./commands/inventory.ts')).inventoryCommand],
   ['group', async () => (await import('./commands/inventory.ts')).groupCommand],
-  ['plan', async () => (await import('./commands/plan.ts')).planCommand],
+  [
+    'plan',
+    async () => {
+      const [{ planCommand }, { planConvertCommand }, { durablePlanCommands }] = await Promise.all([import('./commands/plan.ts'), import('./commands/plan-convert.ts'), import('./commands/durable-commands.ts')]);
+      return (ctx) => planCommand(ctx, [planConvertCommand(ctx), ...durablePlanCommands(ctx)]);
+    },
+  ],
   ['types', async () => (await import('./commands/types.ts')).typesCommand],
   ['module', async () => (await import('./commands/module.ts')).moduleCommand],
   ['worker', async () => (await import('./commands/durable-worker.ts')).workerCommand],
