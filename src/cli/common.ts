@@ -19,6 +19,7 @@ import { parseThreadsSetting, type ThreadsSetting } from '../runtime/ssh-threads
 import { HumanRenderer } from './render/human.ts';
 import type { Target } from '../core/target.ts';
 import type { CliContext } from './context.ts';
+import { loadJsonRenderer, loadPrompt } from './lazy.ts';
 import type { CliIO } from './render/writer.ts';
 import { RERUN_FILTERS, rerunTargets, saveRerun, type RerunFilter } from './rerun.ts';
 
@@ -142,7 +143,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   const overrides: ConfigOverrides = {};
   if (flags.user !== undefined) overrides.user = flags.user;
   if (flags.password !== undefined) overrides.password = flags.password;
-  if (flags.passwordPrompt) overrides.password = await (await import('./prompt.ts')).promptSecret('Password: ', io);
+  if (flags.passwordPrompt) overrides.password = await (await loadPrompt()).promptSecret('Password: ', io);
   if (flags.privateKey !== undefined) overrides.privateKey = flags.privateKey;
   if (flags.hostKeyCheck !== undefined) overrides.hostKeyCheck = flags.hostKeyCheck;
   if (flags.ssl !== undefined) overrides.ssl = flags.ssl;
@@ -151,7 +152,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   if (flags.connectTimeout !== undefined) overrides.connectTimeout = flags.connectTimeout;
   if (flags.runAs !== undefined) overrides.runAs = flags.runAs;
   if (flags.sudoPassword !== undefined) overrides.sudoPassword = flags.sudoPassword;
-  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await (await import('./prompt.ts')).promptSecret('Sudo password: ', io);
+  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await (await loadPrompt()).promptSecret('Sudo password: ', io);
   if (flags.sudoExecutable !== undefined) overrides.sudoExecutable = flags.sudoExecutable;
   if (flags.tmpdir !== undefined) overrides.tmpdir = flags.tmpdir;
   if (flags.cleanup !== undefined) overrides.cleanup = flags.cleanup;
@@ -243,7 +244,7 @@ export async function renderStep(flags: GlobalFlags, io: CliIO, runtime: Created
   let unsubscribe: () => void = () => {};
   const threshold = (flags.logLevel as LogLevel | undefined) ?? 'warn';
   // The JSON renderers load only for the JSON formats.
-  const json = flags.format === 'json' || flags.format === 'jsonl' ? await import('./render/json.ts') : undefined;
+  const json = flags.format === 'json' || flags.format === 'jsonl' ? await loadJsonRenderer() : undefined;
   if (json !== undefined && flags.format === 'jsonl') {
     const render = json.jsonlRenderer(io.out);
     unsubscribe = runtime.events.on((event) => {

@@ -20,6 +20,7 @@ import type { Target } from '../../core/target.ts';
 import type { ConnectOptions, Connection, ExitStatus, RemoteProcess, Transport } from '../transport.ts';
 import type { PosixConnection } from '../posix/connection.ts';
 import { LocalConnection } from './connection.ts';
+import { loadPosixConnection } from './lazy.ts';
 import type { PosixPrimitives, PutPathOptions, SpawnOptions } from '../posix/primitives.ts';
 
 export class LocalPrimitives implements PosixPrimitives {
@@ -90,7 +91,7 @@ export class LocalTransport implements Transport {
 
   async connect(target: Target, _options: ConnectOptions): Promise<Connection> {
     const primitives = new LocalPrimitives(target);
-    const posix = async (): Promise<PosixConnection> => new (await import('../posix/connection.ts')).PosixConnection(primitives);
+    const posix = async (): Promise<PosixConnection> => new (await loadPosixConnection()).PosixConnection(primitives);
     return new LocalConnection(primitives, posix);
   }
 }
