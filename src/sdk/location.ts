@@ -97,10 +97,13 @@ export function callerLocation(stack?: string): SourceLocation | undefined {
 /**
  * The stack of {@link callerLocation}'s caller as V8 call sites (the same frames `new Error()`
  * there would show), or undefined when another tool formats stacks (vitest, source-map-support
- * set `Error.prepareStackTrace` and map lines their own way: their text is used as is).
+ * replace `Error.prepareStackTrace` and map lines their own way: their text is used as is).
+ * Node's own formatter (none, or Node 20's `ErrorPrepareStackTrace`, which maps through source
+ * maps when tsx or `--enable-source-maps` turns them on) is the case this reads call sites for.
  */
 function callSites(): NodeJS.CallSite[] | undefined {
-  if (Error.prepareStackTrace !== undefined) return undefined;
+  const own = Error.prepareStackTrace;
+  if (own !== undefined && own.name !== 'ErrorPrepareStackTrace') return undefined;
   const holder: { stack?: unknown } = {};
   Error.prepareStackTrace = (_error, sites) => sites;
   try {
@@ -109,7 +112,8 @@ function callSites(): NodeJS.CallSite[] | undefined {
     const sites = holder.stack;
     return Array.isArray(sites) ? (sites as NodeJS.CallSite[]) : undefined;
   } finally {
-    Reflect.deleteProperty(Error, 'prepareStackTrace');
+    if (own === undefined) Reflect.deleteProperty(Error, 'prepareStackTrace');
+    else Error.prepareStackTrace = own;
   }
 }
 
