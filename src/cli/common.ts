@@ -17,11 +17,10 @@ import { expandTargetArgs } from '../runtime/inventory/index.ts';
 import { parseByteSize } from '../runtime/output-limit.ts';
 import { parseThreadsSetting, type ThreadsSetting } from '../runtime/ssh-threads.ts';
 import { HumanRenderer } from './render/human.ts';
-import { jsonEnvelope, jsonlRenderer } from './render/json.ts';
 import type { Target } from '../core/target.ts';
 import type { CliContext } from './context.ts';
+import { loadJsonRenderer, loadPrompt } from './lazy.ts';
 import type { CliIO } from './render/writer.ts';
-import { promptSecret } from './prompt.ts';
 import { RERUN_FILTERS, rerunTargets, saveRerun, type RerunFilter } from './rerun.ts';
 
 export interface GlobalFlags {
@@ -144,7 +143,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   const overrides: ConfigOverrides = {};
   if (flags.user !== undefined) overrides.user = flags.user;
   if (flags.password !== undefined) overrides.password = flags.password;
-  if (flags.passwordPrompt) overrides.password = await promptSecret('Password: ', io);
+  if (flags.passwordPrompt) overrides.password = await (await loadPrompt()).promptSecret('Password: ', io);
   if (flags.privateKey !== undefined) overrides.privateKey = flags.privateKey;
   if (flags.hostKeyCheck !== undefined) overrides.hostKeyCheck = flags.hostKeyCheck;
   if (flags.ssl !== undefined) overrides.ssl = flags.ssl;
@@ -153,7 +152,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   if (flags.connectTimeout !== undefined) overrides.connectTimeout = flags.connectTimeout;
   if (flags.runAs !== undefined) overrides.runAs = flags.runAs;
   if (flags.sudoPassword !== undefined) overrides.sudoPassword = flags.sudoPassword;
-  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await promptSecret('Sudo password: ', io);
+  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await (await loadPrompt()).promptSecret('Sudo password: ', io);
   if (flags.sudoExecutable !== undefined) overrides.sudoExecutable = flags.sudoExecutable;
   if (flags.tmpdir !== undefined) overrides.tmpdir = flags.tmpdir;
   if (flags.cleanup !== undefined) overrides.cleanup = flags.cleanup;
@@ -244,8 +243,10 @@ export async function renderStep(flags: GlobalFlags, io: CliIO, runtime: Created
   let human: HumanRenderer | undefined;
   let unsubscribe: () => void = () => {};
   const threshold = (flags.logLevel as LogLevel | undefined) ?? 'warn';
-  if (flags.format === 'jsonl') {
-    const render = jsonlRenderer(io.out);
+  // The JSON renderers load only for the JSON formats.
+  const json = flags.format === 'json' || flags.format === 'jsonl' ? await loadJsonRenderer() : undefined;
+  if (json !== undefined && flags.format === 'jsonl') {
+    const render = json.jsonlRenderer(io.out);
     unsubscribe = runtime.events.on((event) => {
       if (event.type !== 'log' || logLevelEnabled(event.level, threshold)) render(event);
     });
@@ -282,7 +283,7 @@ export async function renderStep(flags: GlobalFlags, io: CliIO, runtime: Created
       const problem = await saveRerun(runtime.project.dir, set);
       if (problem !== undefined) runtime.events.log('warn', problem);
     }
-    if (flags.format === 'json') io.out.write(`${jsonEnvelope(set, elapsed)}\n`);
+    if (json !== undefined && flags.format === 'json') io.out.write(`${json.jsonEnvelope(set, elapsed)}\n`);
     human?.summary(set, elapsed);
     return set.ok ? 0 : 1;
   } finally {

@@ -16,6 +16,18 @@ import { ConfigError, ErrorKind, RivetError, UsageError, isRivetError } from '..
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AnyPlan } from '../sdk/plan.ts';
 import type { CliContext } from './context.ts';
+import {
+  loadAdhocCommands,
+  loadDurableCommands,
+  loadInitCommand,
+  loadInventoryCommands,
+  loadModuleCommand,
+  loadPlanCommand,
+  loadPlanConvertCommand,
+  loadTaskCommand,
+  loadTypesCommand,
+  loadWorkerCommand,
+} from './lazy.ts';
 import { redactingIO } from './redact-io.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -36,17 +48,23 @@ type CommandFactory = (ctx: CliContext) => Command;
  * pay for the others (start-up is most of the client's CPU on small fan-outs).
  */
 const SUBCOMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<CommandFactory>]> = [
-  ['command', async () => (await import('./commands/adhoc.ts')).commandCommand],
-  ['script', async () => (await import('./commands/adhoc.ts')).scriptCommand],
-  ['file', async () => (await import('./commands/adhoc.ts')).fileCommand],
-  ['task', async () => (await import('./commands/task.ts')).taskCommand],
-  ['inventory', async () => (await import('./commands/inventory.ts')).inventoryCommand],
-  ['group', async () => (await import('./commands/inventory.ts')).groupCommand],
-  ['plan', async () => (await import('./commands/plan.ts')).planCommand],
-  ['types', async () => (await import('./commands/types.ts')).typesCommand],
-  ['module', async () => (await import('./commands/module.ts')).moduleCommand],
-  ['worker', async () => (await import('./commands/durable-worker.ts')).workerCommand],
-  ['init', async () => (await import('./commands/init.ts')).initCommand],
+  ['command', async () => (await loadAdhocCommands()).commandCommand],
+  ['script', async () => (await loadAdhocCommands()).scriptCommand],
+  ['file', async () => (await loadAdhocCommands()).fileCommand],
+  ['task', async () => (await loadTaskCommand()).taskCommand],
+  ['inventory', async () => (await loadInventoryCommands()).inventoryCommand],
+  ['group', async () => (await loadInventoryCommands()).groupCommand],
+  [
+    'plan',
+    async () => {
+      const [{ planCommand }, { planConvertCommand }, { durablePlanCommands }] = await Promise.all([loadPlanCommand(), loadPlanConvertCommand(), loadDurableCommands()]);
+      return (ctx) => planCommand(ctx, [planConvertCommand(ctx), ...durablePlanCommands(ctx)]);
+    },
+  ],
+  ['types', async () => (await loadTypesCommand()).typesCommand],
+  ['module', async () => (await loadModuleCommand()).moduleCommand],
+  ['worker', async () => (await loadWorkerCommand()).workerCommand],
+  ['init', async () => (await loadInitCommand()).initCommand],
 ];
 
 /**
@@ -89,7 +107,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
  * (`npx tsx plans/deploy.ts --targets web k=v`): same parsing, output and exit codes.
  */
 export async function runPlanCli(plan: AnyPlan, argv: readonly string[], io: CliIO, signal: AbortSignal = new AbortController().signal): Promise<number> {
-  const { directPlanProgram } = await import('./commands/plan.ts');
+  const { directPlanProgram } = await loadPlanCommand();
   return runProgram((ctx) => directPlanProgram(ctx, plan).showSuggestionAfterError(true).helpOption('-h, --help', 'show help'), argv, io, signal, false);
 }
 

@@ -20,6 +20,7 @@ import { LocalTransport } from '../transports/local/index.ts';
 import type { Transport } from '../transports/transport.ts';
 import { Executor } from './executor.ts';
 import type { Inventory, TargetSpec } from './inventory/index.ts';
+import { loadSshTransport, loadTaskStep, loadWinrmTransport } from './lazy.ts';
 import { ConnectionPool } from './pool.ts';
 import { parseThreadsSetting, SshThreadRouter, type ThreadsSetting } from './ssh-threads.ts';
 import type { TaskParams, TaskStepOptions } from './steps/task.ts';
@@ -161,13 +162,6 @@ export class Runtime implements AsyncDisposable {
   }
 }
 
-/**
- * The task step (parameter and output validation, ajv) is loaded on the first task: an ad-hoc
- * command never pays for it.
- */
-function loadTaskStep(): Promise<typeof import('./steps/task.ts')> {
-  return import('./steps/task.ts');
-}
 
 /** One SSH and one WinRM transport per process (SSH's file cache included), made by the first connect. */
 let sshTransport: Promise<Transport> | undefined;
@@ -181,14 +175,14 @@ export function defaultTransports(): Record<string, Transport> {
       name: 'ssh',
       async connect(target, options) {
         // Concurrent first connects share one instance (and so one read of ~/.ssh files).
-        sshTransport ??= import('../transports/ssh/index.ts').then(({ SshTransport }) => new SshTransport());
+        sshTransport ??= loadSshTransport().then(({ SshTransport }) => new SshTransport());
         return (await sshTransport).connect(target, options);
       },
     },
     winrm: {
       name: 'winrm',
       async connect(target, options) {
-        winrmTransport ??= import('../transports/winrm/index.ts').then(({ WinrmTransport }) => new WinrmTransport());
+        winrmTransport ??= loadWinrmTransport().then(({ WinrmTransport }) => new WinrmTransport());
         return (await winrmTransport).connect(target, options);
       },
     },

@@ -25,6 +25,7 @@ import { UsageError } from '../core/errors.ts';
 import type { Target } from '../core/target.ts';
 import type { ConnectOptions, Connection, Transport } from '../transports/transport.ts';
 import type { ThreadedTransport } from '../transports/threads/index.ts';
+import { loadThreadedTransport } from './lazy.ts';
 
 /** `threads`: a count (0 = none), `'auto'` or `'off'`. */
 export type ThreadsSetting = number | 'auto' | 'off';
@@ -91,7 +92,7 @@ export class SshThreadRouter implements Transport {
     if (ssh === 0) return;
     const threads = threadsForStep(this.#setting, ssh, { parallelism: this.#parallelism, concurrency: this.#concurrency });
     if (threads === 0) return;
-    this.#threaded = import('../transports/threads/index.ts').then(({ ThreadedTransport }) => new ThreadedTransport({ threads }));
+    this.#threaded = loadThreadedTransport().then(({ ThreadedTransport }) => new ThreadedTransport({ threads }));
   }
 
   async connect(target: Target, options: ConnectOptions): Promise<Connection> {

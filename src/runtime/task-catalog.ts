@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RivetError, isRivetError } from '../core/errors.ts';
+import { loadTar, loadTaskDiscovery } from './lazy.ts';
 import type { DiscoverOptions, TaskDefinition, TaskListing } from './tasks/discovery.ts';
 import type { SelectedImplementation } from './tasks/implementation.ts';
 import { taskModulepath } from './tasks/modulepath.ts';
@@ -45,7 +46,7 @@ export class TaskCatalog {
   load(name: string): Promise<TaskDefinition> {
     let task = this.#tasks.get(name);
     if (task === undefined) {
-      task = loadDiscovery().then(({ loadTask }) => loadTask(name, this.modulepath, this.#discover));
+      task = loadTaskDiscovery().then(({ loadTask }) => loadTask(name, this.modulepath, this.#discover));
       this.#tasks.set(name, task);
       task.catch(() => this.#tasks.delete(name));
     }
@@ -71,13 +72,13 @@ export class TaskCatalog {
    * them are Rivet's built-in tasks (a project module of the same name wins over those).
    */
   async list(): Promise<TaskListing> {
-    const { listTasks } = await loadDiscovery();
+    const { listTasks } = await loadTaskDiscovery();
     return listTasks(this.modulepath, { ...this.#discover, builtinDir: BUILTIN_MODULES_DIR });
   }
 
   /** Every task, private ones included. */
   async all(): Promise<Map<string, TaskDefinition>> {
-    const { discoverTasks } = await loadDiscovery();
+    const { discoverTasks } = await loadTaskDiscovery();
     return discoverTasks(this.modulepath, this.#discover);
   }
 
@@ -106,13 +107,6 @@ export class TaskCatalog {
   }
 }
 
-/**
- * Task discovery (metadata checks, the Puppet type parser) is loaded with the first task: a run of
- * ad-hoc commands never needs it.
- */
-function loadDiscovery(): Promise<typeof import('./tasks/discovery.ts')> {
-  return import('./tasks/discovery.ts');
-}
 
 /** True for a task from Rivet's own modules (`facts`, `package`, `service`). */
 export function isBuiltinTask(task: Pick<TaskDefinition, 'moduleDir'>): boolean {
@@ -130,7 +124,7 @@ async function packBundle(implementation: SelectedImplementation): Promise<Buffe
     }
     const chunks: Buffer[] = [];
     const top = await readdir(staging);
-    const tar = await import('tar'); // only tasks with `files` need it: not loaded at start-up
+    const tar = await loadTar(); // only tasks with `files` need it: not loaded at start-up
     for await (const chunk of tar.c({ cwd: staging, portable: true }, top) as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
   } finally {

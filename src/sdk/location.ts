@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { SourceLocation } from '../core/errors.ts';
 
@@ -72,14 +73,71 @@ export function internalFrame(file: string): boolean {
   return OWN_DIRS.some((dir) => file.startsWith(dir)) || file.startsWith('node:') || file.includes('/node_modules/') || !file.includes('/');
 }
 
-/** Where the user's code called into Rivet, or undefined when no frame qualifies. */
-export function callerLocation(stack: string | undefined = new Error().stack): SourceLocation | undefined {
-  if (stack === undefined) return undefined;
+/**
+ * Where the user's code called into Rivet, or undefined when no frame qualifies. Without a
+ * `stack`, the caller's own stack: read as call sites where Node formats stacks itself, so that
+ * only the one frame reported goes through its source map (formatting `new Error().stack` under
+ * tsx maps every frame, parsing the source map of each Rivet file on the stack: that was most of
+ * the CPU of a step's bookkeeping).
+ */
+export function callerLocation(stack?: string): SourceLocation | undefined {
+  if (stack === undefined) {
+    const sites = callSites();
+    if (sites !== undefined) return locationFromSites(sites);
+    stack = new Error().stack;
+    if (stack === undefined) return undefined;
+  }
   for (const line of stack.split('\n').slice(1)) {
     const location = parseFrame(line);
     if (location && !internalFrame(location.file)) return mapBack(location);
   }
   return undefined;
+}
+
+/**
+ * The stack of {@link callerLocation}'s caller as V8 call sites (the same frames `new Error()`
+ * there would show), or undefined when another tool formats stacks (vitest, source-map-support
+ * replace `Error.prepareStackTrace` and map lines their own way: their text is used as is).
+ * Node's own formatter (none, or Node 20's `ErrorPrepareStackTrace`, which maps through source
+ * maps when tsx or `--enable-source-maps` turns them on) is the case this reads call sites for.
+ */
+function callSites(): NodeJS.CallSite[] | undefined {
+  const own = Error.prepareStackTrace;
+  if (own !== undefined && own.name !== 'ErrorPrepareStackTrace') return undefined;
+  const holder: { stack?: unknown } = {};
+  Error.prepareStackTrace = (_error, sites) => sites;
+  try {
+    Error.captureStackTrace(holder, callSites);
+    // V8 builds the value when `stack` is first read: read it while the override is in place.
+    const sites = holder.stack;
+    return Array.isArray(sites) ? (sites as NodeJS.CallSite[]) : undefined;
+  } finally {
+    if (own === undefined) Reflect.deleteProperty(Error, 'prepareStackTrace');
+    else Error.prepareStackTrace = own;
+  }
+}
+
+/** The first frame outside Rivet, dependencies and Node, mapped through its source map when Node maps stacks. */
+function locationFromSites(sites: readonly NodeJS.CallSite[]): SourceLocation | undefined {
+  for (const site of sites) {
+    const name = site.getFileName() ?? site.getScriptNameOrSourceURL();
+    const line = site.getLineNumber();
+    const column = site.getColumnNumber();
+    if (!name || line === null || column === null) continue;
+    const location = parseFrame(`    at ${name}:${line}:${column}`);
+    if (location === undefined || internalFrame(location.file)) continue;
+    const mapped = process.sourceMapsEnabled ? sourceMapped(name, line, column) : location;
+    if (mapped === undefined || internalFrame(mapped.file)) continue;
+    return mapBack(mapped);
+  }
+  return undefined;
+}
+
+/** `file:line:column` through the file's source map, as Node's own stack formatting maps it. */
+function sourceMapped(name: string, line: number, column: number): SourceLocation | undefined {
+  const entry = findSourceMap(name)?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+  if (entry?.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return parseFrame(`    at ${name}:${line}:${column}`);
+  return parseFrame(`    at ${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`);
 }
 
 /**

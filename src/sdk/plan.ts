@@ -22,6 +22,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCli } from './load-cli.ts';
 import { callerLocation } from './location.ts';
 import type { OnFailure } from './options.ts';
 import type { CallerParams, ParamsDecl, RunArgs } from './params.ts';
@@ -123,10 +124,8 @@ function scheduleDirectRun(plan: Plan): void {
       process.exitCode = 2;
       return;
     }
-    // A variable specifier keeps type-checkers and bundlers from treating this as a static edge.
-    const cli = '../cli/main.ts';
-    import(cli).then(
-      (mod: { mainPlan(plan: Plan): Promise<never> }) => mod.mainPlan(plan),
+    loadCli().then(
+      (mod) => mod.mainPlan(plan),
       (error: unknown) => {
         process.stderr.write(`Error: cannot load the Rivet CLI to run this plan: ${String(error)}\n`);
         process.exitCode = 1;

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject, rivet } from './helpers.ts';
@@ -311,5 +312,30 @@ describe('plan files run directly', () => {
     const none = await rivet(['plan', 'run', 'demo::sub::hidden'], { cwd });
     expect(none.stdout).toContain('Plan completed successfully with no result');
     expect((await rivet(['plan', 'run', 'demo::sub::hidden', '--format', 'json'], { cwd })).stdout).toBe('null\n');
+  });
+
+  it('C-13: under tsx, the failing step is reported at its line in the .ts file (mapped through the source map, types and all)', async () => {
+    const cwd = await makeProject(PROJECT);
+    const file = join(cwd, 'plans/typed_fail.ts');
+    // esbuild drops the interface and the annotations: unmapped, the call would be several lines up.
+    const source = `import { definePlan, runCommand } from '${SDK}';
+
+interface Options {
+  code: number;
+  label: string;
+}
+
+export default definePlan({
+  params: { targets: 'TargetSpec' },
+  async run({ targets }) {
+    const options: Options = { code: 3, label: 'x' };
+    await runCommand(\`exit \${options.code}\`, targets);
+  },
+});
+`;
+    await writeFile(file, source);
+    const line = source.split('\n').findIndex((l) => l.includes('await runCommand')) + 1;
+    const failed = await run(TSX, ['plans/typed_fail.ts', '-t', 'localhost'], { cwd }).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining(`failed on 1 target (${file}:${line})`) });
   });
 });

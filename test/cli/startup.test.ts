@@ -24,14 +24,22 @@ afterAll(async () => {
 
 /** Runs `rivet ARGS` from the repository (the example project) and returns the module URLs it resolved. */
 async function loadedBy(args: string[]): Promise<string[]> {
+  return loadedByNode(['bin/rivet.mjs', ...args]);
+}
+
+/** Runs `node ARGS` (with the module log) from the repository and returns the module URLs it resolved. */
+async function loadedByNode(args: string[]): Promise<string[]> {
   const log = join(dir, `${args.join('_').replace(/\W/g, '_')}.log`);
   await new Promise<void>((resolveRun, reject) => {
-    execFile(process.execPath, ['--import', join(dir, 'record.mjs'), 'bin/rivet.mjs', ...args], { cwd: ROOT, env: { ...process.env, MODULE_LOG: log } }, (error, _stdout, stderr) =>
-      error && error.code !== 1 ? reject(new Error(`rivet ${args.join(' ')} failed: ${stderr}`)) : resolveRun(),
+    execFile(process.execPath, ['--import', join(dir, 'record.mjs'), ...args], { cwd: ROOT, env: { ...process.env, MODULE_LOG: log } }, (error, _stdout, stderr) =>
+      error && error.code !== 1 ? reject(new Error(`node ${args.join(' ')} failed: ${stderr}`)) : resolveRun(),
     );
   });
   return (await readFile(log, 'utf8')).split('\n').filter(Boolean);
 }
+
+/** What a plain plan run never needs: other plan subcommands and modes, the type checker, the mock environment, JSON output, prompts. */
+const NOT_FOR_A_PLAIN_PLAN_RUN = /\/dist\/(cli\/commands\/(plan-convert|durable)|runtime\/plans\/(preview|recording|step-hook|typecheck|testing|index)\.js|cli\/render\/json|cli\/prompt)/;
 
 const matching = (urls: string[], pattern: RegExp): string[] => urls.filter((url) => pattern.test(url));
 
@@ -57,5 +65,19 @@ describe('rivet start-up', () => {
     // (runtime/tasks/simple-schema.ts); the log does see CommonJS modules such as commander.
     expect(matching(urls, /\/node_modules\/ajv\//)).toEqual([]);
     expect(matching(urls, /\/node_modules\/commander\//).length).toBeGreaterThan(0);
+  });
+
+  it('a plan run loads neither the other plan modes, the type checker, the mock environment, JSON output nor prompts', async () => {
+    const site = join(dir, 'site-cli');
+    const urls = await loadedBy(['plan', 'run', 'example::deploy', `root=${site}`]);
+    expect(matching(urls, /\/dist\/runtime\/plans\/run\.js/).length).toBe(1);
+    expect(matching(urls, NOT_FOR_A_PLAIN_PLAN_RUN).filter((url) => !/plan-convert|durable/.test(url))).toEqual([]);
+  });
+
+  it('a plan file run directly with tsx loads no plan subcommand but run, nor what a plain run never needs', async () => {
+    const site = join(dir, 'site-direct');
+    const urls = await loadedByNode(['--import', 'tsx', 'plans/deploy.ts', '--targets', 'localhost', `root=${site}`]);
+    expect(matching(urls, /\/dist\/cli\/commands\/plan\.js/).length).toBe(1);
+    expect(matching(urls, NOT_FOR_A_PLAIN_PLAN_RUN)).toEqual([]);
   });
 });

@@ -144,10 +144,12 @@ if [ -z "$id" ] && [ -z "$R" ] && command -v lsb_release >/dev/null 2>&1; then
   codename=$(lsb_release -sc 2>/dev/null)
 fi
 
-# One uname for the three (each is one word on every system); three when that is not so.
-set -- $(uname -s -r -m 2>/dev/null)
-if [ $# -eq 3 ]; then
-  kernel=$1 kernelrelease=$2 hardware=$3
+# One uname for the four (each is one word on every system; the node name is the host name that
+# `hostname` prints, both being the kernel's); one each when that is not so.
+node=''
+set -- $(uname -s -n -r -m 2>/dev/null)
+if [ $# -eq 4 ]; then
+  kernel=$1 node=$2 kernelrelease=$3 hardware=$4
 else
   kernel=$(uname -s 2>/dev/null)
   kernelrelease=$(uname -r 2>/dev/null)
@@ -180,10 +182,9 @@ if [ "$family" = Debian ] && command -v dpkg >/dev/null 2>&1; then
 fi
 
 if command -v hostname >/dev/null 2>&1; then
-  node=$(hostname 2>/dev/null)
+  [ -n "$node" ] || node=$(hostname 2>/dev/null)
   fqdn=$(hostname -f 2>/dev/null) || fqdn=''
 else
-  node=$(uname -n 2>/dev/null)
   fqdn=''
 fi
 [ -n "$node" ] || node=$(uname -n 2>/dev/null)

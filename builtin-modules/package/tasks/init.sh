@@ -43,9 +43,10 @@ json_escape() {
 }
 j() { printf '"%s"' "$(json_escape "$1")"; }
 
-out_file=$(mktemp 2>/dev/null || echo "/tmp/rivet-package.$$")
-: >"$out_file"
-trap 'rm -f "$out_file"' EXIT
+# The package manager's output goes to a temp file, made when the first command runs (a status
+# check runs none: no mktemp and no rm for it).
+out_file=''
+trap '[ -z "$out_file" ] || rm -f "$out_file"' EXIT
 
 # fail MSG [DETAILS_JSON_MEMBERS]: print an _error object and exit 1.
 fail() {
@@ -59,6 +60,10 @@ fail() {
 # run CMD...: run a package-manager command, capturing its output; on failure
 # fail with the command's exit code and the tail of its output.
 run() {
+  if [ -z "$out_file" ]; then
+    out_file=$(mktemp 2>/dev/null || echo "/tmp/rivet-package.$$")
+    : >"$out_file"
+  fi
   "$@" </dev/null >"$out_file" 2>&1
   rc=$?
   if [ "$rc" -ne 0 ]; then
@@ -234,7 +239,7 @@ case "$action" in
     fi
     do_install
     after=$(installed_version)
-    [ -n "$after" ] || fail "$manager reported success but '$name' is not installed" "\"output\":$(j "$(tail -n 20 "$out_file")")"
+    [ -n "$after" ] || fail "$manager reported success but '$name' is not installed" "\"output\":$(j "$(tail -n 20 "${out_file:-/dev/null}")")"
     if [ -n "$before" ]; then
       emit "\"status\":\"installed\",\"version\":$(j "$after"),\"old_version\":$(j "$before"),\"changed\":true"
     fi

@@ -23,6 +23,7 @@ fi
 if [ -n "$PT_expect_version" ] && [ "$version" != "$PT_expect_version" ]; then
   fail "$root serves version '$version', expected '$PT_expect_version'"
 fi
-files=$(($(find "$root/" -type f | wc -l)))
+# Lines counted by the shell itself, as `wc -l` would (one program fewer per check).
+files=$(find "$root/" -type f | { n=0; while IFS= read -r _; do n=$((n + 1)); done; echo "$n"; })
 bytes=$(($(wc -c <"$root/index.html")))
 printf '{"healthy":true,"version":"%s","files":%s,"index_bytes":%s}\n' "$(json_escape "$version")" "$files" "$bytes"

@@ -13,34 +13,23 @@ import { ErrorKind, UsageError, isRivetError, toRivetError } from '../../core/er
 import { logLevelEnabled, type LogLevel } from '../../core/events.ts';
 import { ResultSet } from '../../core/result.ts';
 import type { CreatedRuntime } from '../../runtime/create.ts';
-import {
-  PlanRunner,
-  checkModes,
-  loadPlan,
-  nameOfPlan,
-  normalizeParams,
-  paramMatches,
-  planResultJSON,
-  readRecording,
-  runWithModes,
-  type PlanRunModes,
-  type NormalParam,
-  typecheckPlan,
-  type PlanEntry,
-} from '../../runtime/plans/index.ts';
+// The plan modules one by one, not runtime/plans/index.ts: that barrel also loads the preview,
+// record/replay, typecheck and testing modules, which a plain run never uses (each module costs
+// start-up CPU, several times more under tsx's loader hooks).
+import { loadPlan, nameOfPlan, type PlanEntry } from '../../runtime/plans/discovery.ts';
+import { checkModes, runWithModes, type PlanRunModes } from '../../runtime/plans/modes.ts';
+import { normalizeParams, paramMatches, type NormalParam } from '../../runtime/plans/params.ts';
+import { PlanRunner } from '../../runtime/plans/run.ts';
+import { planResultJSON } from '../../runtime/plans/serialize.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
 import { callerLocation, userStack } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
 import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
-import { promptSecret } from '../prompt.ts';
+import { loadAllowList, loadCreateRuntime, loadDurableRun, loadJsonRenderer, loadPrompt, loadRecording, loadTypecheck } from '../lazy.ts';
 import { rerunTargets, savePlanRerun } from '../rerun.ts';
-// The translator itself loads only when `plan convert` runs.
-import { planConvertCommand } from './plan-convert.ts';
 import { HumanRenderer } from '../render/human.ts';
-import { jsonlRenderer } from '../render/json.ts';
 import type { CliIO } from '../render/writer.ts';
-import { durablePlanCommands } from './durable-commands.ts';
 
 export type PlanFlags = GlobalFlags & { params?: string; typecheck?: boolean; preview?: boolean; record?: string; replay?: string; durable?: string | boolean; workers?: boolean; batchSize?: number };
 
@@ -109,7 +98,7 @@ export async function planParams(plan: AnyPlan, args: readonly string[], flags: 
 function terminalPrompt(io: CliIO): ((text: string, options: { sensitive: boolean }) => Promise<string>) | undefined {
   if (!io.stdinIsTTY) return undefined;
   return async (text, { sensitive }) => {
-    if (sensitive) return promptSecret(text, io);
+    if (sensitive) return (await loadPrompt()).promptSecret(text, io);
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return await rl.question(text);
@@ -145,7 +134,7 @@ export async function runAndRender(
   const offs: (() => void)[] = [];
   let human: HumanRenderer | undefined;
   if (flags.format === 'jsonl') {
-    const render = jsonlRenderer(io.out, durable?.fields);
+    const render = (await loadJsonRenderer()).jsonlRenderer(io.out, durable?.fields);
     offs.push(runtime.events.on((event) => (event.type !== 'log' || logLevelEnabled(event.level, threshold) ? render(event) : undefined)));
   } else if (flags.format === 'human') {
     human = new HumanRenderer({
@@ -303,17 +292,17 @@ function planRunCommand(ctx: CliContext, name: string, description: string, dire
     }
     if (flags.typecheck ?? runtime.project.config.typecheck === true) {
       if (plan.file === undefined) throw new UsageError(`--typecheck: the file of plan ${reported} is not known`);
-      typecheckPlan(plan.file, runtime.projectDir);
+      (await loadTypecheck()).typecheckPlan(plan.file, runtime.projectDir);
     }
     // Bad modes and recordings are usage errors (exit 2); a replay without parameters replays the recorded ones.
     const modes = planModes(flags, ctx.io);
     checkModes(modes);
-    const recording = modes.replay === undefined ? undefined : await readRecording(modes.replay);
+    const recording = modes.replay === undefined ? undefined : await (await loadRecording()).readRecording(modes.replay);
     const recorded = recording !== undefined && paramArgs.length === 0 && flags.params === undefined && flags.targets === undefined && flags.rerun === undefined;
     const params = recorded ? recording.params : await planParams(plan, paramArgs, flags, ctx.io, runtime.project.dir);
     if ((flags.workers === true || flags.batchSize !== undefined) && (flags.durable === undefined || flags.durable === false)) throw new UsageError('--workers and --batch-size need --durable');
     if (flags.durable !== undefined && flags.durable !== false) {
-      ctx.exitCode = await (await import('./durable.ts')).runDurable(ctx, runtime, runner, plan, reported, params, flags);
+      ctx.exitCode = await (await loadDurableRun()).runDurable(ctx, runtime, runner, plan, reported, params, flags);
       return;
     }
     ctx.exitCode = await runAndRender(ctx, runtime, runner, plan, reported, params, flags);
@@ -362,7 +351,7 @@ function planShowCommand(ctx: CliContext): Command {
     .option('-m, --modulepath <paths>', 'module directories, separated by ":"')
     .option('--format <format>', 'human or json', 'human');
   show.action(async (name: string | undefined, flags: { filter?: string; project?: string; modulepath?: string; format: string }) => {
-    const { createRuntime } = await import('../../runtime/create.ts');
+    const { createRuntime } = await loadCreateRuntime();
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
     ctx.onRuntime(runtime);
     printWarnings(runtime, ctx.io);
@@ -376,7 +365,7 @@ function planShowCommand(ctx: CliContext): Command {
     if (flags.filter !== undefined && !/^[a-z0-9_:]+$/.test(flags.filter)) throw new UsageError('--filter may contain only lowercase letters, digits, _ and :');
     const rows: [string, string?][] = [];
     // The project's `plans:` allow-list (Bolt's PAL#filter_content), then --filter.
-    const { filterByAllowList } = await import('../../runtime/allow-list.ts');
+    const { filterByAllowList } = await loadAllowList();
     for (const entry of filterByAllowList(runner.list(), runtime.project.config.plans, (e) => e.name)) {
       if (flags.filter !== undefined && !entry.name.includes(flags.filter)) continue;
       try {
@@ -425,12 +414,15 @@ function humanDetail(detail: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
-export function planCommand(ctx: CliContext): Command {
+/**
+ * `rivet plan`: run and show here; convert and the durable subcommands come from their own modules,
+ * loaded only with the `plan` group (a plan file run directly needs {@link directPlanProgram} only).
+ */
+export function planCommand(ctx: CliContext, more: readonly Command[] = []): Command {
   const cmd = new Command('plan').description('Run TypeScript and Bolt plans, list and show them, or convert Bolt plans to TypeScript');
   cmd.addCommand(planRunCommand(ctx, 'run', 'Run a plan'));
   cmd.addCommand(planShowCommand(ctx));
-  cmd.addCommand(planConvertCommand(ctx));
-  for (const sub of durablePlanCommands(ctx)) cmd.addCommand(sub);
+  for (const sub of more) cmd.addCommand(sub);
   return cmd;
 }
 

@@ -16,6 +16,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import { closeNames } from '../../core/puppet-types/suggest.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
+import { loadBoltPlans } from '../lazy.ts';
 import { BOLT_PLAN_FILE, PLAN_FILE, planFilesOf } from './files.ts';
 import { importTypeScript } from './typescript.ts';
 
@@ -98,7 +99,7 @@ export function findPlan(plans: readonly PlanEntry[], name: string, sources?: Pl
  */
 export async function loadPlanFile(file: string, name?: string): Promise<AnyPlan> {
   if (BOLT_PLAN_FILE.test(file)) {
-    const { loadBoltPlan } = await import('./bolt-plans.ts');
+    const { loadBoltPlan } = await loadBoltPlans();
     return loadBoltPlan(file, name);
   }
   let mod: { default?: unknown };

@@ -10,9 +10,10 @@
  */
 import { UsageError } from '../../core/errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { PREVIEW_ASSUMPTION, PlanPreview } from './preview.ts';
-import { PlanRecorder, PlanReplayer, checkRecording, readRecording, type PlanRecording } from './recording.ts';
+import { loadPreview, loadRecording } from '../lazy.ts';
+import type { PlanRecording } from './recording.ts';
 import type { StepHook } from './step-hook.ts';
+// preview.ts and recording.ts load only when their mode is asked for (through ../lazy.ts): a plain run does not pay for them.
 
 export interface PlanRunModes {
   /** Run the plan's logic only: every step is described (`message` events) and assumed to succeed; no target is contacted. */
@@ -25,6 +26,7 @@ export interface PlanRunModes {
 
 /** Reads the recording a replay asks for (a file path or data already read). */
 export async function loadReplay(replay: string | PlanRecording): Promise<{ recording: PlanRecording; file: string }> {
+  const { checkRecording, readRecording } = await loadRecording();
   return typeof replay === 'string' ? { recording: await readRecording(replay), file: replay } : { recording: checkRecording(replay, '(recording data)'), file: '(recording data)' };
 }
 
@@ -41,6 +43,7 @@ export function checkModes(modes: PlanRunModes): void {
 export async function runWithModes<T>(runtime: Runtime, modes: PlanRunModes, run: (stepHook: StepHook | undefined) => Promise<T>): Promise<T> {
   checkModes(modes);
   if (modes.preview === true) {
+    const { PREVIEW_ASSUMPTION, PlanPreview } = await loadPreview();
     runtime.events.emit({ type: 'message', level: 'message', text: `Preview: nothing runs and no target is contacted; the preview assumes ${PREVIEW_ASSUMPTION}.` });
     const preview = new PlanPreview(runtime);
     const value = await run(preview);
@@ -48,6 +51,7 @@ export async function runWithModes<T>(runtime: Runtime, modes: PlanRunModes, run
     return value;
   }
   if (modes.record !== undefined) {
+    const { PlanRecorder } = await loadRecording();
     const recorder = new PlanRecorder(runtime);
     let status: 'success' | 'failure' = 'failure';
     try {
@@ -60,6 +64,7 @@ export async function runWithModes<T>(runtime: Runtime, modes: PlanRunModes, run
   }
   if (modes.replay !== undefined) {
     const { recording, file } = await loadReplay(modes.replay);
+    const { PlanReplayer } = await loadRecording();
     const replayer = new PlanReplayer(runtime, recording, file);
     return replayer.replay(() => run(replayer));
   }

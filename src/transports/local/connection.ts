@@ -37,14 +37,23 @@ interface DirectOptions extends RunOptions {
 export class LocalConnection implements Connection {
   readonly features: readonly string[] = ['shell'];
   readonly #primitives: LocalPrimitives;
-  readonly #posix: PosixConnection;
+  readonly #loadPosix: () => Promise<PosixConnection>;
+  #posixConnection: Promise<PosixConnection> | undefined;
   readonly #children = new Set<() => void>();
   #closed = false;
 
-  /** `posix` serves run-as; everything else runs directly. */
-  constructor(primitives: LocalPrimitives, posix: PosixConnection) {
+  /**
+   * `posix` makes the connection that serves run-as, tar bundles and downloads, on first use (its
+   * module is not even loaded by a run that needs none of them); everything else runs directly.
+   */
+  constructor(primitives: LocalPrimitives, posix: () => Promise<PosixConnection>) {
     this.#primitives = primitives;
-    this.#posix = posix;
+    this.#loadPosix = posix;
+  }
+
+  #posix(): Promise<PosixConnection> {
+    this.#posixConnection ??= this.#loadPosix();
+    return this.#posixConnection;
   }
 
   get target(): Target {
@@ -52,12 +61,12 @@ export class LocalConnection implements Connection {
   }
 
   run(command: string, options: RunOptions): Promise<RunResult> {
-    if (this.#needsRunAs(options.runAs)) return this.#posix.run(command, options);
+    if (this.#needsRunAs(options.runAs)) return this.#posix().then((posix) => posix.run(command, options));
     return this.#direct(command, options);
   }
 
   async runFile(options: RunFileOptions): Promise<RunResult> {
-    if (this.#needsRunAs(options.runAs)) return this.#posix.runFile(options);
+    if (this.#needsRunAs(options.runAs)) return (await this.#posix()).runFile(options);
     const name = basename(options.file.name);
     if (name === '' || name === '.' || name === '..') throw new RivetError(ErrorKind.TaskFile, `Invalid file name '${options.file.name}'`);
     if (options.signal.aborted) return canceledResult(performance.now());
@@ -80,7 +89,7 @@ export class LocalConnection implements Connection {
 
   runBundle(options: RunBundleOptions): Promise<RunResult> {
     // Task files come as a tar archive, unpacked by the system's tar: the posix path (two execs).
-    return this.#posix.runBundle(options);
+    return this.#posix().then((posix) => posix.runBundle(options));
   }
 
   /**
@@ -91,7 +100,7 @@ export class LocalConnection implements Connection {
    * to `mv` itself.
    */
   async upload(localPath: string, remotePath: string, options: TransferOptions): Promise<void> {
-    if (this.#needsRunAs(options.runAs)) return this.#posix.upload(localPath, remotePath, options);
+    if (this.#needsRunAs(options.runAs)) return (await this.#posix()).upload(localPath, remotePath, options);
     const info = await stat(localPath).catch((error: NodeJS.ErrnoException) => {
       throw new RivetError(ErrorKind.TaskFile, `The source '${localPath}' cannot be read: ${error.code ?? error.message}`, { issueCode: 'WRITE_ERROR' });
     });
@@ -114,13 +123,14 @@ export class LocalConnection implements Connection {
   }
 
   download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
-    return this.#posix.download(remotePath, localPath, options);
+    return this.#posix().then((posix) => posix.download(remotePath, localPath, options));
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     for (const stop of this.#children) stop();
-    await this.#posix.close();
+    // Closing the primitives is all the posix connection's close does: no need to load it for that.
+    await (this.#posixConnection === undefined ? this.#primitives.close() : (await this.#posixConnection).close());
   }
 
   /** Run-as is needed unless no user, or the user Rivet runs as, is asked for (T-41). */

@@ -18,8 +18,9 @@ import { userInfo } from 'node:os';
 import { RivetError, ErrorKind } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
 import type { ConnectOptions, Connection, ExitStatus, RemoteProcess, Transport } from '../transport.ts';
-import { PosixConnection } from '../posix/connection.ts';
+import type { PosixConnection } from '../posix/connection.ts';
 import { LocalConnection } from './connection.ts';
+import { loadPosixConnection } from './lazy.ts';
 import type { PosixPrimitives, PutPathOptions, SpawnOptions } from '../posix/primitives.ts';
 
 export class LocalPrimitives implements PosixPrimitives {
@@ -90,7 +91,8 @@ export class LocalTransport implements Transport {
 
   async connect(target: Target, _options: ConnectOptions): Promise<Connection> {
     const primitives = new LocalPrimitives(target);
-    return new LocalConnection(primitives, new PosixConnection(primitives));
+    const posix = async (): Promise<PosixConnection> => new (await loadPosixConnection()).PosixConnection(primitives);
+    return new LocalConnection(primitives, posix);
   }
 }
 

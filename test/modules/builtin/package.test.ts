@@ -1,5 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, hasApt, isRoot, runTask, sh } from './run-task.ts';
+
+const hasStrace = (() => {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** A tiny Debian package that is not part of the base system. */
 const PKG = 'sl';
@@ -61,6 +74,23 @@ describe.skipIf(!hasApt)('builtin package task: status on apt (dpkg-query)', () 
     expect(r.exitCode).toBe(0);
     expect(r.value['status']).toBe('installed');
     expect(r.value['version']).toBe(dpkgInstalled('coreutils'));
+  });
+
+  // Issue 8 (start-up): a status check makes no temp file for the package manager's output (it
+  // runs no package manager command): no mktemp and no rm; for a missing package (the example
+  // plan's nginx) dpkg-query alone (every execve counted).
+  it.skipIf(!hasStrace)('status of a missing package starts dpkg-query and nothing else besides its shell', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rivet-package-strace-'));
+    try {
+      const log = path.join(dir, 'strace');
+      const r = runTask('package', { action: 'status', name: 'rivet-no-such-package' }, { shell: ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', log, '/bin/sh'] });
+      expect(r.exitCode).toBe(0);
+      expect(r.value).toEqual({ status: 'not installed', version: '' });
+      const programs = [...readFileSync(log, 'utf8').matchAll(/execve\("([^"]+)".*\) = 0$/gm)].map((m) => path.basename(m[1]!)).slice(1);
+      expect(programs).toEqual(['dpkg-query']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a missing package as not installed', () => {
