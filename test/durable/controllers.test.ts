@@ -5,7 +5,8 @@
  * before starting it, and of a run an application started and died with, each run in the process
  * that asked for it: its output shows the plan's
  * messages and result, DBOS records that process's executor ID on the run, and A's output never
- * names the run.
+ * names the run. A `plan resume` of a run whose controller (or another resume of it) is alive is
+ * refused (`rivet/durable-executor-busy`): the run's steps run once.
  */
 import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -166,6 +167,56 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
     await writeFile(join(markers, 'other.gate'), '');
     expect(await a.exit, a.stderr()).toBe(0);
     expect(a.stdout() + a.stderr()).not.toContain(orphanId);
+  }, 600_000);
+
+  /** A refused `plan resume`: non-zero exit, `rivet/durable-executor-busy` naming the run and its executor, and no plan output. */
+  async function expectRefused(p: Spawned, runId: string): Promise<void> {
+    expect(await p.exit, p.stdout()).not.toBe(0);
+    const output = p.stdout() + p.stderr();
+    expect(output).toContain('rivet/durable-executor-busy');
+    expect(output).toContain(`Run ${runId} is being run by a live controller (executor rivet-controller-${runId})`);
+    expect(jsonLines(p.stdout()).filter((e) => e['type'] === 'message')).toEqual([]);
+  }
+
+  it('plan resume of a run whose controller is alive is refused, changes nothing, and the run finishes once in its controller', async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
+    const a = runGated('alive');
+    await atTheGate(a, 'alive');
+    const runId = runIdOf(a);
+    const before = await client.getWorkflow(runId);
+    expect(before).toMatchObject({ status: 'PENDING', executorId: `rivet-controller-${runId}` });
+
+    await expectRefused(rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']), runId);
+    // Nothing moved: the run is still its controller's, and no other controller's queue was left behind.
+    expect(await client.getWorkflow(runId)).toMatchObject({ status: 'PENDING', executorId: `rivet-controller-${runId}`, queueName: before?.queueName });
+    expect(a.child.exitCode).toBeNull();
+
+    await writeFile(join(markers, 'alive.gate'), '');
+    expect(await a.exit, a.stderr()).toBe(0);
+    expect(await lines(join(markers, 'alive.log'))).toEqual(['one', 'two', 'three']);
+    expect(await client.getWorkflow(runId)).toMatchObject({ status: 'SUCCESS', executorId: `rivet-controller-${runId}` });
+  }, 600_000);
+
+  it('a second plan resume of a run the first resume is running is refused; after a SIGKILL of the resumer, plan resume works', async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
+    const runId = await killedAtTheGate('twice');
+    // The first resume runs step 2 again and waits at the gate: a second `two` line.
+    const first = rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']);
+    await until('the first resume to wait at the gate', async () => {
+      if (first.child.exitCode !== null) throw new Error(`the first resume exited (${first.child.exitCode}):\n${first.stderr()}`);
+      return (await lines(join(markers, 'twice.log'))).filter((l) => l === 'two').length === 2;
+    });
+
+    await expectRefused(rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']), runId);
+    expect(first.child.exitCode).toBeNull();
+
+    // The resumer dies too: its lock goes with its connection, and the next resume takes the run.
+    first.child.kill('SIGKILL');
+    await first.exit;
+    await writeFile(join(markers, 'twice.gate'), '');
+    const third = rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']);
+    await expectRanHere(third, runId, 'twice');
+    expect(await lines(join(markers, 'twice.log'))).toEqual(['one', 'two', 'two', 'two', 'three']);
   }, 600_000);
 
   it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
