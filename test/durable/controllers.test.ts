@@ -256,3 +256,75 @@ await run.result;
     expect(a.stdout() + a.stderr()).not.toContain(appRunId);
   }, 600_000);
 });
+
+describe.skipIf(skip !== undefined)('durable controllers on one database: a live application executor', () => {
+  let pg: PostgresServer;
+  let dir: string;
+  let markers: string;
+  let url: string;
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    await pg.createDatabase('rivet_live_app');
+    url = pg.urlFor('rivet_live_app');
+    [dir, markers] = await Promise.all([project(), markerDir()]);
+  }, 300_000);
+  afterAll(async () => {
+    await pg?.stop();
+    for (const d of [dir, markers]) if (d !== undefined) await rm(d, { recursive: true, force: true });
+  });
+
+  it("plan resume of a live application's run, and a second process with its executor ID, are refused; the run finishes once", async () => {
+    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+    const app = join(dir, 'live-app.mjs');
+    // argv: URL, executor ID, 'start' (start a gated run) or 'open' (only open, then close).
+    await writeFile(
+      app,
+      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
+const runtime = await createRuntime({ cwd: process.cwd() });
+try {
+  const durable = await openDurable({ url: process.argv[2], runner: new PlanRunner(runtime), executorId: process.argv[3] });
+  if (process.argv[4] === 'start') {
+    const run = await durable.start('demo::gated', { targets: 'web', dir: ${JSON.stringify(markers)}, label: 'live' });
+    console.log(JSON.stringify({ runId: run.runId }));
+    await run.result;
+  }
+  await durable.close();
+} catch (error) {
+  console.log(JSON.stringify({ kind: error.kind, msg: error.message }));
+  process.exitCode = 1;
+}
+await runtime.close();
+`,
+    );
+    const node = (mode: string) => {
+      const child = spawn(process.execPath, [app, url, 'deployer-2', mode], { cwd: dir, env: { ...process.env, ...KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { child, out: () => out, exit };
+    };
+    const live = node('start');
+    await until('the application run to wait at its gate', async () => {
+      if (live.child.exitCode !== null) throw new Error(`the application exited (${live.child.exitCode}): ${live.out()}`);
+      return (await lines(join(markers, 'live.log'))).includes('two');
+    });
+    const runId = (JSON.parse(live.out().trim().split('\n')[0]!) as { runId: string }).runId;
+
+    // `plan resume` (executor rivet-controller-<run id>) finds the run PENDING on deployer-2, whose lock is held.
+    const resume = spawnRivet(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl'], dir, KEY);
+    expect(await resume.exit, resume.stdout()).not.toBe(0);
+    expect(resume.stdout() + resume.stderr()).toContain(`Run ${runId} is being run by a live controller (executor deployer-2)`);
+
+    // The application started again while its old process runs: refused at open.
+    const second = node('open');
+    expect(await second.exit, second.out()).toBe(1);
+    expect(JSON.parse(second.out().trim())).toMatchObject({ kind: 'rivet/durable-executor-busy', msg: expect.stringContaining("Executor ID 'deployer-2'") });
+
+    await writeFile(join(markers, 'live.gate'), '');
+    expect(await live.exit, live.out()).toBe(0);
+    expect(await lines(join(markers, 'live.log'))).toEqual(['one', 'two', 'three']);
+    // Once it stopped, the executor ID is free again.
+    expect(await node('open').exit).toBe(0);
+  }, 600_000);
+});

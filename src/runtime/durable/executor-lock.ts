@@ -37,8 +37,13 @@ export function executorBusy(executorId: string, runId?: string): RivetError {
   return new RivetError(EXECUTOR_BUSY, msg, { details: { executorId, ...(runId !== undefined ? { runId } : {}) } });
 }
 
-function connection(url: string): pg.Client {
-  return new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCK_TIMEOUT_MS, query_timeout: LOCK_TIMEOUT_MS, keepAlive: true, application_name: 'rivet-controller-lock' });
+/** The `application_name` of the connection holding `executorId`'s lock (Postgres keeps 63 bytes): find it in `pg_stat_activity`. */
+export function lockConnectionName(executorId: string): string {
+  return `rivet-lock:${executorId}`.slice(0, 63);
+}
+
+function connection(url: string, name: string): pg.Client {
+  return new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCK_TIMEOUT_MS, query_timeout: LOCK_TIMEOUT_MS, keepAlive: true, application_name: name });
 }
 
 function codeOf(error: unknown): unknown {
@@ -50,7 +55,7 @@ async function ensureDatabase(url: string): Promise<void> {
   const parsed = new URL(url);
   const name = decodeURI(parsed.pathname.replace(/^\//, ''));
   parsed.pathname = '/postgres';
-  const admin = connection(parsed.toString());
+  const admin = connection(parsed.toString(), 'rivet-create-database');
   admin.on('error', () => {});
   try {
     await admin.connect();
@@ -79,7 +84,7 @@ export class ExecutorLock {
    * if the connection, and so the lock, is lost later.
    */
   static async acquire(url: string, executorId: string, onLost: (reason: string) => void): Promise<ExecutorLock> {
-    let client = connection(url);
+    let client = connection(url, lockConnectionName(executorId));
     client.on('error', () => {});
     try {
       await client.connect();
@@ -87,7 +92,7 @@ export class ExecutorLock {
       if (codeOf(error) !== '3D000') throw error;
       await client.end().catch(() => {});
       await ensureDatabase(url);
-      client = connection(url);
+      client = connection(url, lockConnectionName(executorId));
       client.on('error', () => {});
       await client.connect();
     }
