@@ -103,19 +103,18 @@ export class ExecutorLock {
       await client.end().catch(() => {});
       throw error;
     }
-    let lost = false;
     const lose = (reason: string) => {
-      if (lost) return;
-      lost = true;
+      if (lock.#done) return;
+      lock.#done = true;
       onLost(reason);
     };
     client.on('error', (error) => lose(redactUrl(error.message, url)));
     client.on('end', () => lose('the connection ended'));
-    lock.#ending = () => (lost = true);
     return lock;
   }
 
-  #ending: () => void = () => {};
+  /** Closed, or its connection lost (reported once). */
+  #done = false;
 
   async #tryLock(executorId: string): Promise<boolean> {
     const { rows } = await this.#client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked', [LOCK_CLASS, controllerQueue(executorId)]);
@@ -144,7 +143,7 @@ export class ExecutorLock {
 
   /** Releases the lock (ends the connection; Postgres releases the session's locks). */
   async close(): Promise<void> {
-    this.#ending();
+    this.#done = true;
     await this.#client.end();
   }
 }
