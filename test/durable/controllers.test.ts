@@ -5,7 +5,8 @@
  * before starting it, and of a run an application started and died with, each run in the process
  * that asked for it: its output shows the plan's
  * messages and result, DBOS records that process's executor ID on the run, and A's output never
- * names the run.
+ * names the run. A `plan resume` of a run whose controller (or another resume of it) is alive is
+ * refused (`rivet/durable-executor-busy`): the run's steps run once.
  */
 import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -168,6 +169,56 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
     expect(a.stdout() + a.stderr()).not.toContain(orphanId);
   }, 600_000);
 
+  /** A refused `plan resume`: non-zero exit, `rivet/durable-executor-busy` naming the run and its executor, and no plan output. */
+  async function expectRefused(p: Spawned, runId: string): Promise<void> {
+    expect(await p.exit, p.stdout()).not.toBe(0);
+    const output = p.stdout() + p.stderr();
+    expect(output).toContain('rivet/durable-executor-busy');
+    expect(output).toContain(`Run ${runId} is being run by a live controller (executor rivet-controller-${runId})`);
+    expect(jsonLines(p.stdout()).filter((e) => e['type'] === 'message')).toEqual([]);
+  }
+
+  it('plan resume of a run whose controller is alive is refused, changes nothing, and the run finishes once in its controller', async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
+    const a = runGated('alive');
+    await atTheGate(a, 'alive');
+    const runId = runIdOf(a);
+    const before = await client.getWorkflow(runId);
+    expect(before).toMatchObject({ status: 'PENDING', executorId: `rivet-controller-${runId}` });
+
+    await expectRefused(rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']), runId);
+    // Nothing moved: the run is still its controller's, and no other controller's queue was left behind.
+    expect(await client.getWorkflow(runId)).toMatchObject({ status: 'PENDING', executorId: `rivet-controller-${runId}`, queueName: before?.queueName });
+    expect(a.child.exitCode).toBeNull();
+
+    await writeFile(join(markers, 'alive.gate'), '');
+    expect(await a.exit, a.stderr()).toBe(0);
+    expect(await lines(join(markers, 'alive.log'))).toEqual(['one', 'two', 'three']);
+    expect(await client.getWorkflow(runId)).toMatchObject({ status: 'SUCCESS', executorId: `rivet-controller-${runId}` });
+  }, 600_000);
+
+  it('a second plan resume of a run the first resume is running is refused; after a SIGKILL of the resumer, plan resume works', async () => {
+    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
+    const runId = await killedAtTheGate('twice');
+    // The first resume runs step 2 again and waits at the gate: a second `two` line.
+    const first = rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']);
+    await until('the first resume to wait at the gate', async () => {
+      if (first.child.exitCode !== null) throw new Error(`the first resume exited (${first.child.exitCode}):\n${first.stderr()}`);
+      return (await lines(join(markers, 'twice.log'))).filter((l) => l === 'two').length === 2;
+    });
+
+    await expectRefused(rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']), runId);
+    expect(first.child.exitCode).toBeNull();
+
+    // The resumer dies too: its lock goes with its connection, and the next resume takes the run.
+    first.child.kill('SIGKILL');
+    await first.exit;
+    await writeFile(join(markers, 'twice.gate'), '');
+    const third = rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']);
+    await expectRanHere(third, runId, 'twice');
+    expect(await lines(join(markers, 'twice.log'))).toEqual(['one', 'two', 'two', 'two', 'three']);
+  }, 600_000);
+
   it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
     client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
@@ -203,5 +254,77 @@ await run.result;
     await writeFile(join(markers, 'third.gate'), '');
     expect(await a.exit, a.stderr()).toBe(0);
     expect(a.stdout() + a.stderr()).not.toContain(appRunId);
+  }, 600_000);
+});
+
+describe.skipIf(skip !== undefined)('durable controllers on one database: a live application executor', () => {
+  let pg: PostgresServer;
+  let dir: string;
+  let markers: string;
+  let url: string;
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    await pg.createDatabase('rivet_live_app');
+    url = pg.urlFor('rivet_live_app');
+    [dir, markers] = await Promise.all([project(), markerDir()]);
+  }, 300_000);
+  afterAll(async () => {
+    await pg?.stop();
+    for (const d of [dir, markers]) if (d !== undefined) await rm(d, { recursive: true, force: true });
+  });
+
+  it("plan resume of a live application's run, and a second process with its executor ID, are refused; the run finishes once", async () => {
+    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+    const app = join(dir, 'live-app.mjs');
+    // argv: URL, executor ID, 'start' (start a gated run) or 'open' (only open, then close).
+    await writeFile(
+      app,
+      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
+const runtime = await createRuntime({ cwd: process.cwd() });
+try {
+  const durable = await openDurable({ url: process.argv[2], runner: new PlanRunner(runtime), executorId: process.argv[3] });
+  if (process.argv[4] === 'start') {
+    const run = await durable.start('demo::gated', { targets: 'web', dir: ${JSON.stringify(markers)}, label: 'live' });
+    console.log(JSON.stringify({ runId: run.runId }));
+    await run.result;
+  }
+  await durable.close();
+} catch (error) {
+  console.log(JSON.stringify({ kind: error.kind, msg: error.message }));
+  process.exitCode = 1;
+}
+await runtime.close();
+`,
+    );
+    const node = (mode: string) => {
+      const child = spawn(process.execPath, [app, url, 'deployer-2', mode], { cwd: dir, env: { ...process.env, ...KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { child, out: () => out, exit };
+    };
+    const live = node('start');
+    await until('the application run to wait at its gate', async () => {
+      if (live.child.exitCode !== null) throw new Error(`the application exited (${live.child.exitCode}): ${live.out()}`);
+      return (await lines(join(markers, 'live.log'))).includes('two');
+    });
+    const runId = (JSON.parse(live.out().trim().split('\n')[0]!) as { runId: string }).runId;
+
+    // `plan resume` (executor rivet-controller-<run id>) finds the run PENDING on deployer-2, whose lock is held.
+    const resume = spawnRivet(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl'], dir, KEY);
+    expect(await resume.exit, resume.stdout()).not.toBe(0);
+    expect(resume.stdout() + resume.stderr()).toContain(`Run ${runId} is being run by a live controller (executor deployer-2)`);
+
+    // The application started again while its old process runs: refused at open.
+    const second = node('open');
+    expect(await second.exit, second.out()).toBe(1);
+    expect(JSON.parse(second.out().trim())).toMatchObject({ kind: 'rivet/durable-executor-busy', msg: expect.stringContaining("Executor ID 'deployer-2'") });
+
+    await writeFile(join(markers, 'live.gate'), '');
+    expect(await live.exit, live.out()).toBe(0);
+    expect(await lines(join(markers, 'live.log'))).toEqual(['one', 'two', 'three']);
+    // Once it stopped, the executor ID is free again.
+    expect(await node('open').exit).toBe(0);
   }, 600_000);
 });

@@ -7,6 +7,7 @@
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
 import type { CreatedRuntime } from '../../runtime/create.ts';
 import { DEFAULT_STOP_TIMEOUT_MS } from '../../runtime/durable/stop.ts';
+import { EXECUTOR_BUSY, executorBusy } from '../../runtime/durable/executor-lock.ts';
 import { newRunId, openDurable, runExecutorId, withDurableClient, type DurableRunInfo, type DurableRuns, type DurableStepInfo } from '../../runtime/durable/engine.ts';
 import type { PlanRunner } from '../../runtime/plans/index.ts';
 import { findProject } from '../../runtime/project.ts';
@@ -94,16 +95,20 @@ function announce(io: CliIO, flags: PlanFlags, runId: string, plan: string, what
 async function withDurable<T>(ctx: CliContext, where: DurableUrl, runner: PlanRunner, runId: string, use: (durable: DurableRuns) => Promise<T>, flags: PlanFlags): Promise<T> {
   const stopMs = stopTimeoutMs(ctx.io.env);
   let durable: DurableRuns | undefined;
+  const executorId = runExecutorId(runId);
   const work = (async () => {
     durable = await openDurable({
       url: where.url,
       urlSource: where.source,
       runner,
-      executorId: runExecutorId(runId),
+      executorId,
       key: ctx.io.env['RIVET_DURABLE_KEY'],
       workers: flags.workers === true,
       batchSize: flags.batchSize,
       closeTimeoutMs: stopMs,
+    }).catch((error: unknown) => {
+      // The executor ID is the run's: a live process (the run's controller, another resume) runs it.
+      throw error instanceof RivetError && error.kind === EXECUTOR_BUSY ? executorBusy(executorId, runId) : error;
     });
     return use(durable);
   })();

@@ -31,6 +31,7 @@ import { DEFAULT_WAIT_WARNINGS, workerDispatch, type WaitWarnings } from './work
 import { systemDatabaseUrl } from './system-db-url.ts';
 import { DEFAULT_STOP_TIMEOUT_MS, stopWithin } from './stop.ts';
 import { assertReachable, databaseError, redactUrl } from './database-errors.ts';
+import { EXECUTOR_BUSY, ExecutorLock } from './executor-lock.ts';
 import { safeName } from '../../core/target.ts';
 import { redactUriPasswords, scrubStrings } from '../../core/uri-passwords.ts';
 
@@ -158,12 +159,15 @@ export class DurableRuns implements DurableRunsApi {
   readonly #closeTimeoutMs: number;
   /** This process's own queue ({@link controllerQueue}): the runs it resumes or retries go there. */
   readonly #queue: string;
+  /** This process's lock on its executor ID, held until {@link close}. */
+  readonly #lock: ExecutorLock;
 
-  private constructor(client: DBOSClient, runner: PlanRunner, closeTimeoutMs: number, queue: string) {
+  private constructor(client: DBOSClient, runner: PlanRunner, closeTimeoutMs: number, queue: string, lock: ExecutorLock) {
     this.#client = client;
     this.#runner = runner;
     this.#closeTimeoutMs = closeTimeoutMs;
     this.#queue = queue;
+    this.#lock = lock;
   }
 
   /** @internal Use {@link openDurable}. */
@@ -172,6 +176,19 @@ export class DurableRuns implements DurableRunsApi {
     await assertReachable(options.url, options.urlSource);
     const serializer = serializerFor(options);
     const queue = controllerQueue(options.executorId);
+    // First of all (before any run is moved or DBOS recovers anything): one live process per executor ID.
+    let lock: ExecutorLock;
+    try {
+      lock = await ExecutorLock.acquire(systemDatabaseUrl(options.url), options.executorId, (reason) =>
+        options.runner.runtime.events.log(
+          'warn',
+          `The durable run database connection holding executor ${options.executorId}'s lock was lost (${reason}): until this process stops, another controller may take over its runs (rivet plan resume)`,
+        ),
+      );
+    } catch (error) {
+      if (error instanceof RivetError && error.kind === EXECUTOR_BUSY) throw error;
+      throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
+    }
     DBOS.setConfig({
       name: APP,
       systemDatabaseUrl: systemDatabaseUrl(options.url),
@@ -188,6 +205,7 @@ export class DurableRuns implements DurableRunsApi {
     try {
       client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(options.url), serializer, applicationName: APP });
     } catch (error) {
+      await lock.close().catch(() => {});
       throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
     }
     environment = {
@@ -210,10 +228,10 @@ export class DurableRuns implements DurableRunsApi {
       await DBOS.registerQueue(queue, { onConflict: 'never_update', minPollingIntervalMs: CONTROLLER_QUEUE_POLL_MS });
     } catch (error) {
       environment = undefined;
-      await stopWithin(options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy()]);
+      await stopWithin(options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, [() => DBOS.shutdown(), () => client.destroy(), () => lock.close()]);
       throw databaseError('Cannot open the durable run database', error, options.url, options.urlSource);
     }
-    return new DurableRuns(client, options.runner, options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, queue);
+    return new DurableRuns(client, options.runner, options.closeTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, queue, lock);
   }
 
   /** Starts a run; `result` settles when the plan finishes (or fails). */
@@ -233,12 +251,36 @@ export class DurableRuns implements DurableRunsApi {
    * run goes on this process's own queue, so no other controller takes it: a stopped run
    * (`CANCELLED`, too many recovery attempts), another executor's unfinished one (`PENDING`), and
    * one queued for a process that has not started it (`ENQUEUED` elsewhere: its resumer died).
+   * A run whose executor is alive (its process holds the executor's lock) is not taken:
+   * `rivet/durable-executor-busy`. The owner's lock is held while the run is moved, so it cannot
+   * start again meanwhile; the status is read again under it, in case another resumer moved the run.
    */
   async resume(runId: string): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      const status = await this.#runStatus(runId);
+      if (!takesOver(status, DBOS.executorID, this.#queue)) break;
+      const owner = ownerOf(status);
+      if (owner === undefined) {
+        await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
+        break;
+      }
+      const moved = await this.#lock.whileFree(owner, runId, async () => {
+        const now = await this.#runStatus(runId);
+        if (now.status !== status.status || ownerOf(now) !== owner) return false;
+        await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
+        return true;
+      });
+      if (moved) break;
+      // Moved by another resumer between the two reads: look at its new owner (a bounded number of times).
+      if (attempt === 5) throw new RivetError(EXECUTOR_BUSY, `Run ${runId} keeps moving between controllers; resume it again once it settles`, { details: { runId } });
+    }
+    return DBOS.retrieveWorkflow(runId).getResult();
+  }
+
+  async #runStatus(runId: string): Promise<{ status: string; executorId?: string | undefined; queueName?: string | undefined }> {
     const status = await this.#client.getWorkflow(runId);
     if (status === undefined || status.workflowName !== WORKFLOW) throw new UsageError(`No durable run '${runId}' in this database`);
-    if (takesOver(status, DBOS.executorID, this.#queue)) await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
-    return DBOS.retrieveWorkflow(runId).getResult();
+    return status;
   }
 
   /** Runs a run again from plan step `fromStep` (1-based) as a new run; steps before it are copied. */
@@ -271,7 +313,8 @@ export class DurableRuns implements DurableRunsApi {
   async close(): Promise<boolean> {
     // The queue's row goes too (a CLI controller's executor ID, and so its queue, is one run's):
     // a run still queued on it is continued by `resume` from anywhere, or by this executor ID's next start.
-    const outcome = await stopWithin(this.#closeTimeoutMs, [() => DBOS.shutdown(), () => this.#client.deleteQueue(this.#queue), () => this.#client.destroy()]);
+    // The executor's lock goes last: until DBOS stopped, this process may still run its runs.
+    const outcome = await stopWithin(this.#closeTimeoutMs, [() => DBOS.shutdown(), () => this.#client.deleteQueue(this.#queue), () => this.#client.destroy(), () => this.#lock.close()]);
     environment = undefined;
     if (!outcome.stopped) this.#runner.runtime.events.log('warn', `The durable run database connection did not close cleanly (${outcome.reason}); going on without it`);
     return outcome.stopped;
@@ -295,6 +338,17 @@ function takesOver(status: { status: string; executorId?: string | undefined; qu
       // CANCELLED, MAX_RECOVERY_ATTEMPTS_EXCEEDED.
       return true;
   }
+}
+
+/**
+ * The executor whose live process would run `status`'s run: the one it is `PENDING` on, or the
+ * controller whose queue (`rivet-controller:<id>`) it is `ENQUEUED` on; none for a stopped run.
+ */
+function ownerOf(status: { status: string; executorId?: string | undefined; queueName?: string | undefined }): string | undefined {
+  if (status.status === 'PENDING') return status.executorId;
+  const prefix = controllerQueue('');
+  if (status.status === 'ENQUEUED' && status.queueName?.startsWith(prefix) === true) return status.queueName.slice(prefix.length);
+  return undefined;
 }
 
 /**

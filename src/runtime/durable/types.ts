@@ -25,7 +25,10 @@ export interface OpenDurableOptions extends DurableOptions {
    * This process's stable DBOS executor ID. At start, this process continues the unfinished runs
    * this executor ID had: a restarted process with the same ID resumes its runs on its own. It
    * also names the process's own queue (`rivet-controller:<executorId>`), where the runs it
-   * resumes or retries wait for it, so no other controller on the database takes them.
+   * resumes or retries wait for it, so no other controller on the database takes them. One live
+   * process per executor ID: while durable runs are open the process holds a Postgres lock on it,
+   * and opening with an executor ID another live process holds fails with
+   * `rivet/durable-executor-busy`.
    */
   executorId: string;
   /**
@@ -67,7 +70,7 @@ export interface DurableStepInfo {
 export interface DurableRunsApi {
   /** Starts a run; `result` settles when the plan finishes (or fails). */
   start(plan: AnyPlan | string, params: Readonly<Record<string, unknown>>, options?: { runId?: string; runAs?: string; name?: string }): Promise<{ runId: string; result: Promise<unknown> }>;
-  /** Continues a run in this process; settles with the plan's result. */
+  /** Continues a run in this process; settles with the plan's result. A run whose controller is alive is refused (`rivet/durable-executor-busy`). */
   resume(runId: string): Promise<unknown>;
   /** Runs a run again from plan step `fromStep` (1-based) as a new run, in this process. */
   retry(runId: string, fromStep: number, newRunId?: string): Promise<{ runId: string; result: Promise<unknown> }>;

@@ -1,0 +1,75 @@
+/**
+ * The executor lock (`src/runtime/durable/executor-lock.ts`) against a real Postgres: one holder
+ * per executor ID, `whileFree` refuses a held executor and runs on a free one, the database is
+ * created when missing, and a lock whose connection is ended by the server is reported lost (and
+ * is then free for another process: the limit docs/durable.md describes).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RivetError } from '../../src/core/errors.ts';
+import { EXECUTOR_BUSY, ExecutorLock, lockConnectionName } from '../../src/runtime/durable/executor-lock.ts';
+import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
+import { until } from './helpers.ts';
+
+const skip = postgresSkipReason();
+
+async function refusal(work: Promise<unknown>): Promise<RivetError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RivetError);
+  expect((error as RivetError).kind).toBe(EXECUTOR_BUSY);
+  return error as RivetError;
+}
+
+describe.skipIf(skip !== undefined)('executor lock', () => {
+  let server: PostgresServer;
+  let url: string;
+  beforeAll(async () => {
+    server = await startPostgres();
+    // Not created first: the lock creates it.
+    url = server.urlFor('rivet_executor_lock');
+  }, 300_000);
+  afterAll(async () => server?.stop());
+
+  it('one holder per executor ID; whileFree refuses a held executor and holds a free one while it works', async () => {
+    const a = await ExecutorLock.acquire(url, 'exec-a', () => {});
+    const refused = await refusal(ExecutorLock.acquire(url, 'exec-a', () => {}));
+    expect(refused.message).toContain("Executor ID 'exec-a'");
+    expect(refused.details).toEqual({ executorId: 'exec-a' });
+
+    const b = await ExecutorLock.acquire(url, 'exec-b', () => {});
+    const busy = await refusal(b.whileFree('exec-a', 'r1', async () => 'ran'));
+    expect(busy.message).toBe('Run r1 is being run by a live controller (executor exec-a); resume it only once that process has stopped');
+    expect(busy.details).toEqual({ executorId: 'exec-a', runId: 'r1' });
+
+    // exec-c is dead (nobody holds it): held while the work runs, released after.
+    const during = await b.whileFree('exec-c', 'r2', async () => refusal(ExecutorLock.acquire(url, 'exec-c', () => {})));
+    expect(during.kind).toBe(EXECUTOR_BUSY);
+    const c = await ExecutorLock.acquire(url, 'exec-c', () => {});
+
+    await a.close();
+    expect(await b.whileFree('exec-a', 'r1', async () => 'ran')).toBe('ran');
+    await Promise.all([b.close(), c.close()]);
+  }, 120_000);
+
+  it('a lock whose connection the server ends is reported lost, and is free for another process', async () => {
+    const reasons: string[] = [];
+    const lock = await ExecutorLock.acquire(url, 'exec-lost', (reason) => reasons.push(reason));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ ended: boolean }>('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1', [lockConnectionName('exec-lost')]);
+      expect(rows).toEqual([{ ended: true }]);
+    } finally {
+      await admin.end();
+    }
+    await until('the lost lock to be reported', () => reasons.length > 0);
+    expect(reasons).toHaveLength(1);
+    const next = await ExecutorLock.acquire(url, 'exec-lost', () => {});
+    await next.close();
+    await lock.close().catch(() => {});
+    expect(reasons).toHaveLength(1);
+  }, 120_000);
+});
