@@ -137,7 +137,7 @@ export async function resumeRun(ctx: CliContext, runId: string, flags: PlanFlags
   const where = durableUrl(flags.durable, projectDurable(ctx, flags.project), ctx.io.env);
   const { run } = await withDurableClient({ url: where.url, urlSource: where.source }, (client) => client.show(runId));
   const { runtime, runner } = await makeRunner(ctx, flags);
-  announce(ctx.io, flags, runId, run.plan, `resumed, was ${run.status}`);
+  announce(ctx.io, flags, runId, run.plan, `resuming, was ${run.status}`);
   return runAndRender(ctx, runtime, runner, undefined, run.plan, {}, flags, {
     fields: { runId },
     execute: () => withDurable(ctx, where, runner, runId, (durable) => durable.resume(runId), flags),
