@@ -22,7 +22,6 @@
  * @module
  */
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { toRivetError, type RivetError, type SourceLocation } from '../../core/errors.ts';
 import { Result, ResultSet, type ResultValue } from '../../core/result.ts';
 import type { Target } from '../../core/target.ts';
@@ -122,7 +121,12 @@ export class PlanPreview implements StepHook {
 }
 
 const RESULT_MODULE = /\/core\/result\.[jt]s$/;
-const THIS_FILE = fileURLToPath(import.meta.url);
+/**
+ * This module's own frames, as built (`dist/…/preview.js`) or as mapped back to its source
+ * (`src/…/preview.ts`): Node maps the frames of modules loaded after source maps were turned on
+ * (compiling a plan turns them on), and this module is loaded lazily, after that.
+ */
+const THIS_MODULE = /\/runtime\/plans\/preview\.[jt]s$/;
 /** `at get ok (`, `at Result.error (`, `at ResultSet.get errorSet [as errorSet] (`: the member's name. */
 const MEMBER = /^\s*at (?:async )?(?:(?:Result|ResultSet)\.)?(?:get )?#?(\w+)/;
 
@@ -136,7 +140,7 @@ function planReader(stack: string | undefined): { location: SourceLocation; via:
   let via = 'value';
   for (const line of stack.split('\n').slice(1)) {
     const frame = parseFrame(line);
-    if (frame === undefined || frame.file === THIS_FILE) continue;
+    if (frame === undefined || THIS_MODULE.test(frame.file)) continue;
     if (RESULT_MODULE.test(frame.file)) {
       via = MEMBER.exec(line)?.[1] ?? via;
       continue;
