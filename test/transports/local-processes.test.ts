@@ -4,25 +4,17 @@
  * that shell plus the script; an upload as the current user starts none (temp dir, copy, move and
  * cleanup are done with Node's fs).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { straceSkipReason } from '../harness/strace.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STEP = join(ROOT, 'test/fixtures/local-steps/step.ts');
 
-function straceMissing(): string | undefined {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'strace is not installed (apt-get install strace)';
-  }
-}
-
-const skip = straceMissing();
+const skip = straceSkipReason();
 
 describe.skipIf(skip !== undefined)('local transport: processes per step (counted with strace)', () => {
   let dir: string;

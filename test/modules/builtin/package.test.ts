@@ -1,18 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, hasApt, isRoot, runTask, sh } from './run-task.ts';
+import { straceSkipReason } from '../../harness/strace.ts';
 
-const hasStrace = (() => {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasStrace = straceSkipReason() === undefined;
 
 /** A tiny Debian package that is not part of the base system. */
 const PKG = 'sl';
