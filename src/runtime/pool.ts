@@ -9,7 +9,12 @@
  *   has no further work) a connection is closed as soon as its lease ends.
  * - **Handshakes in flight** never exceed `handshakes` overall nor {@link HANDSHAKES_PER_ENDPOINT}
  *   per host and port (below sshd's default `MaxStartups` of 10). A target's connect deadline
- *   starts when its handshake starts, not while it waits for its turn.
+ *   starts when its handshake starts, not while it waits for its turn, and an aborted step stops
+ *   waiting at once. A connection's later handshakes go through the same queues: the pool hands
+ *   every connection a {@link HandshakePacer} (`paceHandshake`), which the SSH transport uses for
+ *   the fresh connection that replaces one whose sessions are all held by processes left
+ *   running on the target. Such a replacement is not counted against `limit` (see
+ *   {@link ConnectionPool.acquire}'s note on replacements).
  * - **Closes** take at most a grace (the target's `disconnect-timeout`, default 5 s, plus
  *   {@link CLOSE_GRACE_EXTRA_MS}): a connection whose close has not finished then (a server that
  *   never answers the disconnect) is destroyed, with a warning, so it never holds the run's end.
@@ -23,10 +28,10 @@
  * @module
  */
 import PQueue from 'p-queue';
-import { ErrorKind, RivetError, toRivetError } from '../core/errors.ts';
+import { ErrorKind, RivetError, isRivetError, toRivetError } from '../core/errors.ts';
 import { safeName, transportOptions, type Target } from '../core/target.ts';
 import type { EventBus } from '../core/events.ts';
-import type { Connection, Transport } from '../transports/transport.ts';
+import type { Connection, HandshakePacer, Transport } from '../transports/transport.ts';
 
 /** Handshakes at once to one host and port: under sshd's default `MaxStartups 10:30:100`. */
 export const HANDSHAKES_PER_ENDPOINT = 8;
@@ -75,6 +80,9 @@ export class ConnectionPool {
   readonly #handshakes: PQueue;
   readonly #endpointQueues = new Map<string, PQueue>();
   #peak = 0;
+  #handshaking = 0;
+  #handshakesPeak = 0;
+  #handshakesStarted = 0;
   #closed = false;
   #warnedHostKeyCheck = false;
 
@@ -100,6 +108,16 @@ export class ConnectionPool {
     return this.#peak;
   }
 
+  /** The most handshakes in flight at once in this run (first connects and replacements). */
+  get handshakesPeak(): number {
+    return this.#handshakesPeak;
+  }
+
+  /** Handshakes started in this run (first connects and replacements). */
+  get handshakesStarted(): number {
+    return this.#handshakesStarted;
+  }
+
   /**
    * Runs `work` on the target's connection (opened if needed) and ends the lease after it. A
    * failed connect rejects, and is tried again on the target's next use.
@@ -116,6 +134,14 @@ export class ConnectionPool {
   /**
    * Leases the target's connection; call `release` once when the work on it is done. It resolves
    * when the connection is closed, if ending the lease closes it.
+   *
+   * Replacements: a connection may open a fresh one to its target in place of itself (SSH, when
+   * processes left running hold all its sessions), paced like any handshake but not counted
+   * against `limit`. The fresh connection takes the place of the old one in the target's one
+   * slot; the old one is ended as soon as nothing of the step runs on it (at once, in the usual
+   * case), so the overlap is one extra socket per replacing target for a moment. Counting the
+   * replacement as a second slot would deadlock a full pool: the slot it waits for is freed only
+   * when a step ends, and the steps of every target that needs a replacement wait for theirs.
    */
   async acquire(target: Target, options: { signal: AbortSignal }): Promise<{ connection: Connection; release: () => Promise<void> }> {
     const key = connectionKey(target);
@@ -236,12 +262,15 @@ export class ConnectionPool {
     }
     this.#warnIfHostKeysUnchecked(target);
     const configured = Number(transportOptions(target)['connect-timeout'] ?? this.#options.defaultConnectTimeoutSeconds ?? 10);
+    const paceHandshake: HandshakePacer = (replace, replaceSignal) => {
+      this.#options.events?.log('debug', `Waiting to open a fresh connection to ${safeName(target)} in place of its current one`);
+      return this.#paced(target, replaceSignal, replace);
+    };
     const handshake = async (): Promise<Connection> => {
-      if (signal.aborted) throw canceled(target);
       const started = performance.now();
       this.#options.events?.log('debug', `Connecting to ${safeName(target)} (${target.transport})`);
       try {
-        const connection = await transport.connect(target, { signal, connectTimeoutMs: configured * 1000 });
+        const connection = await transport.connect(target, { signal, connectTimeoutMs: configured * 1000, paceHandshake });
         this.#options.events?.log('debug', `Connected to ${safeName(target)} in ${Math.round(performance.now() - started)} ms`);
         return connection;
       } catch (error) {
@@ -251,10 +280,35 @@ export class ConnectionPool {
       }
     };
     if (target.transport === 'local') return handshake();
+    return this.#paced(target, signal, handshake);
+  }
+
+  /**
+   * Runs `handshake` when the endpoint's and the run's handshake queues give it a turn; rejects
+   * (canceled) when `signal` aborts first, or when the run has ended before the turn came.
+   */
+  async #paced<T>(target: Target, signal: AbortSignal, handshake: () => Promise<T>): Promise<T> {
+    const counted = async (): Promise<T> => {
+      if (signal.aborted) throw canceled(target);
+      if (this.#closed) throw new RivetError(ErrorKind.Canceled, 'The run has ended; no new connections are opened', { target: target.name });
+      this.#handshakesStarted++;
+      this.#handshakesPeak = Math.max(this.#handshakesPeak, ++this.#handshaking);
+      try {
+        return await handshake();
+      } finally {
+        this.#handshaking--;
+      }
+    };
     const endpoint = this.#endpointQueue(target);
-    return endpoint.queue.add(() => this.#handshakes.add(handshake)).finally(() => {
+    try {
+      return await endpoint.queue.add(() => this.#handshakes.add(counted, { signal }), { signal });
+    } catch (error) {
+      // p-queue rejects a task still waiting for its turn with the signal's reason.
+      if (signal.aborted && !isRivetError(error)) throw canceled(target);
+      throw error;
+    } finally {
       if (endpoint.queue.size === 0 && endpoint.queue.pending === 0) this.#endpointQueues.delete(endpoint.key);
-    });
+    }
   }
 
   #endpointQueue(target: Target): { key: string; queue: PQueue } {

@@ -185,7 +185,27 @@ export interface Connection {
 export interface ConnectOptions extends OperationOptions {
   /** Overrides the target's `connect-timeout` (milliseconds). */
   connectTimeoutMs?: number | undefined;
+  /**
+   * Runs a later handshake of this connection under the same pacing as its first one (the pool's
+   * bounds on handshakes in flight). ssh: the fresh connection that takes the place of one whose
+   * sessions are all held by processes left running on the target. Without it, such a handshake
+   * starts at once.
+   */
+  paceHandshake?: HandshakePacer | undefined;
 }
+
+/**
+ * Runs `handshake` when its turn comes, and resolves with what it gives. Rejects (kind
+ * `rivet/canceled`) when `signal` aborts before the turn came, or when the run has ended. The
+ * connect timeout is the caller's: it starts inside `handshake`, so not while it waits.
+ *
+ * @example
+ * ```ts
+ * const open = (): Promise<Socket> => openConnection(signal);
+ * const fresh = await (options.paceHandshake ? options.paceHandshake(open, signal) : open());
+ * ```
+ */
+export type HandshakePacer = <T>(handshake: () => Promise<T>, signal: AbortSignal) => Promise<T>;
 
 export interface Transport {
   readonly name: TransportName;

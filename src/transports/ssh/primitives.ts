@@ -15,7 +15,12 @@
  * when the server refuses a session {@link EXHAUSTED_AFTER_REFUSALS} times in a row while none of
  * ours is open on the connection, its slots are taken by such sessions: the connection is retired
  * (no new sessions; ended once its own sessions end) and a fresh one to the same target takes its
- * place, so a later step never waits for slots it cannot get.
+ * place, so a later step never waits for slots it cannot get. The fresh connection's handshake
+ * waits for its turn under the run's handshake pacing (`paceHandshake`, given by the connection
+ * pool), is bounded by the target's connect-timeout (per hop, from the start of the handshake),
+ * and is abandoned once every step waiting for it was canceled. When it fails (login refused,
+ * host down), the steps waiting for it, and every later one on this connection, fail with an
+ * error naming the host and the reason, and the old connection is still ended once idle.
  *
  * @example
  * ```ts
@@ -30,7 +35,7 @@ import type { ClientChannel, Client as ClientType, SFTPWrapper } from 'ssh2';
 import { ErrorKind, RivetError } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
 import { TransferUnavailableError, type PosixPrimitives, type PutPathOptions, type SpawnOptions } from '../posix/primitives.ts';
-import type { ExitStatus, OperationOptions, RemoteProcess } from '../transport.ts';
+import type { ExitStatus, HandshakePacer, OperationOptions, RemoteProcess } from '../transport.ts';
 import { resolveSshConfig, type ResolvedSshConfig, type ResolveEnv } from './config.ts';
 import { openSshChain } from './connect.ts';
 import { sftpGet, sftpPut } from './sftp.ts';
@@ -284,8 +289,13 @@ export class SshPrimitives implements PosixPrimitives {
   private link: Link;
   /** Connections a fresh one replaced, until their own sessions have ended. */
   private readonly retired = new Set<Link>();
-  private replacing: Promise<Link> | undefined;
+  /** The replacement under way, with the steps waiting for it (see {@link replace}). */
+  private replacing: { link: Promise<Link>; waiters: number; abort: AbortController } | undefined;
   private replacements = 0;
+  /** Why this connection has no usable link: its replacement failed (see {@link replace}). */
+  private failure: RivetError | undefined;
+  /** Paces the handshake of a replacement with the run's others (the pool's); none: at once. */
+  private readonly paceHandshake: HandshakePacer | undefined;
   private sftpUnavailable: TransferUnavailableError | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -299,17 +309,30 @@ export class SshPrimitives implements PosixPrimitives {
     client: ClientType,
     readonly config: ResolvedSshConfig,
     clients: readonly ClientType[] = [client],
+    options: { paceHandshake?: HandshakePacer | undefined } = {},
   ) {
     this.loginUser = config.hops[config.hops.length - 1]!.user;
     this.link = this.watch(new Link(client, clients, config.maxSessions));
+    this.paceHandshake = options.paceHandshake;
   }
 
-  /** Resolves the target's options, connects (through jump hosts) and logs in. */
-  static async connect(target: Target, options: OperationOptions & { connectTimeoutMs?: number | undefined; resolveEnv?: ResolveEnv }): Promise<SshPrimitives> {
+  /**
+   * Resolves the target's options, connects (through jump hosts) and logs in. `paceHandshake`
+   * paces a later replacement of the connection (see the module doc).
+   */
+  static async connect(
+    target: Target,
+    options: OperationOptions & { connectTimeoutMs?: number | undefined; resolveEnv?: ResolveEnv; paceHandshake?: HandshakePacer | undefined },
+  ): Promise<SshPrimitives> {
     const config = await resolveSshConfig(target, options.resolveEnv);
     if (options.connectTimeoutMs !== undefined) config.connectTimeoutMs = options.connectTimeoutMs;
     const chain = await openSshChain(target.name, config, options.signal);
-    return new SshPrimitives(target, chain.client, config, chain.clients);
+    return new SshPrimitives(target, chain.client, config, chain.clients, { paceHandshake: options.paceHandshake });
+  }
+
+  /** Connections of this target open now: the current one and those replaced but not yet ended. */
+  get openConnections(): number {
+    return (this.link.closed ? 0 : 1) + [...this.retired].filter((link) => !link.closed).length;
   }
 
   /** Current session channel limit (may have dropped below `max-sessions`, see module doc). */
@@ -350,6 +373,7 @@ export class SshPrimitives implements PosixPrimitives {
   }
 
   private lostError(): RivetError {
+    if (this.failure !== undefined) return this.failure;
     const last = this.config.hops[this.config.hops.length - 1]!;
     return new RivetError(ErrorKind.Connect, `ssh ${this.target.name} (${last.host}:${last.port}): connection lost: ${this.link.lostReason ?? 'closed'}`, {
       issueCode: 'CONNECT_ERROR',
@@ -405,33 +429,77 @@ export class SshPrimitives implements PosixPrimitives {
 
   /**
    * The fresh connection that takes the place of `old` (whose slots are all held by sessions not
-   * ours): `old` is retired, and ended once its own sessions end. One replacement at a time;
-   * bounded by the target's connect-timeout per hop, and `signal` stops waiting for it.
+   * ours): `old` is retired, and ended once its own sessions end. One replacement at a time,
+   * shared by the steps that need it. Its handshake waits for its turn ({@link paceHandshake}),
+   * then is bounded by the target's connect-timeout per hop. `signal` stops this step's wait; the
+   * handshake itself is abandoned (its turn given back, its sockets destroyed) once every waiting
+   * step has stopped, or this connection is closed. A failure (login refused, host down, timeout)
+   * is final for this connection: `old` is retired all the same (its slots are of no use), later
+   * operations fail with the same error, and the pool's next connection to the target starts
+   * afresh.
    */
   private async replace(old: Link, signal: AbortSignal, what: string): Promise<Link> {
     if (this.link !== old) return this.link;
-    this.replacing ??= (async () => {
-      let chain: Awaited<ReturnType<typeof openSshChain>>;
-      try {
-        chain = await openSshChain(this.target.name, this.config, new AbortController().signal);
-      } catch (error) {
-        throw new RivetError(
-          ErrorKind.Connect,
-          `ssh ${this.target.name}: every session of the connection is taken by processes left running on the target (the server's MaxSessions), and a fresh connection failed: ${(error as Error).message}`,
-          { issueCode: 'CONNECT_ERROR', target: this.target.name, cause: error },
-        );
-      }
-      const link = this.watch(new Link(chain.client, chain.clients, this.config.maxSessions));
-      if (this.closed) {
-        void link.end(this.config.disconnectTimeoutMs);
-        throw this.lostError();
-      }
-      this.replacements++;
-      this.retire(old);
-      this.link = link;
-      return link;
-    })().finally(() => (this.replacing = undefined));
-    return abortable(this.replacing, signal, () => this.canceledError(what));
+    if (this.replacing === undefined) {
+      const abort = new AbortController();
+      const open = (): ReturnType<typeof openSshChain> => openSshChain(this.target.name, this.config, abort.signal);
+      const replacing = {
+        abort,
+        waiters: 0,
+        link: (async () => {
+          let chain: Awaited<ReturnType<typeof openSshChain>>;
+          try {
+            chain = await (this.paceHandshake === undefined ? open() : this.paceHandshake(open, abort.signal));
+          } catch (error) {
+            // Abandoned (every waiter gave up, or closed): nothing is final; the next refusal tries again.
+            if (abort.signal.aborted) throw this.closed ? this.lostError() : this.canceledError(what);
+            this.failure = this.replacementFailed(error);
+            this.closed = true;
+            this.retire(old);
+            throw this.failure;
+          }
+          const link = this.watch(new Link(chain.client, chain.clients, this.config.maxSessions));
+          if (this.closed) {
+            link.closed = true;
+            void link.end(this.config.disconnectTimeoutMs);
+            throw this.lostError();
+          }
+          this.replacements++;
+          this.retire(old);
+          this.link = link;
+          return link;
+        })().finally(() => {
+          if (this.replacing === replacing) this.replacing = undefined;
+        }),
+      };
+      replacing.link.catch(() => {}); // each waiter sees it
+      this.replacing = replacing;
+    }
+    const replacing = this.replacing;
+    replacing.waiters++;
+    try {
+      return await abortable(replacing.link, signal, () => this.canceledError(what));
+    } finally {
+      // The last waiter gone before it was done: nobody needs the fresh connection now.
+      if (--replacing.waiters === 0 && this.replacing === replacing) replacing.abort.abort();
+    }
+  }
+
+  /** The error of a replacement that could not connect: names the host, keeps the cause's issue code. */
+  private replacementFailed(error: unknown): RivetError {
+    const last = this.config.hops[this.config.hops.length - 1]!;
+    const cause = error instanceof RivetError ? error : undefined;
+    const reason = (error as Error).message;
+    return new RivetError(
+      cause?.kind ?? ErrorKind.Connect,
+      `ssh ${this.target.name} (${last.host}:${last.port}): every session of the connection is taken by processes left running on the target (the server's MaxSessions), and a fresh connection in its place failed: ${reason}`,
+      {
+        issueCode: cause?.issueCode ?? 'CONNECT_ERROR',
+        target: this.target.name,
+        details: { ...cause?.details, host: last.host, port: last.port, reason },
+        cause: error,
+      },
+    );
   }
 
   /** No new sessions on `link`; its slot waiters move to the current connection; ended once idle. */
@@ -755,6 +823,7 @@ export class SshPrimitives implements PosixPrimitives {
   /** Destroys every client's socket at once: a close waiting for the server settles. */
   destroy(): void {
     this.closed = true;
+    this.replacing?.abort.abort();
     for (const link of [this.link, ...this.retired]) {
       link.closed = true;
       link.lostReason ??= 'connection dropped by Rivet';
@@ -766,6 +835,7 @@ export class SshPrimitives implements PosixPrimitives {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
+      this.replacing?.abort.abort();
       const links = [this.link, ...this.retired];
       for (const link of links) {
         link.closed = true;

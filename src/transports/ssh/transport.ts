@@ -34,6 +34,7 @@ export class SshTransport implements Transport {
     const primitives = await SshPrimitives.connect(target, {
       signal: options.signal,
       connectTimeoutMs: options.connectTimeoutMs,
+      paceHandshake: options.paceHandshake,
       resolveEnv: { ...this.options.resolveEnv, cache: this.#cache },
     });
     return new PosixConnection(primitives);

@@ -5,9 +5,12 @@
  * copied twice.
  *
  * Main → worker: `connect`, `call` (one {@link Connection} method), `abort`, `close`, `destroy`
- * (drops a connection at once, settling its `close` in flight), `input-reply`. Worker → main: `done` (the settled promise of a `connect`, `call` or `close`),
- * `output` (live output of a call made with `stream`), `input` (a bundle run asks for its env and
- * stdin).
+ * (drops a connection at once, settling its `close` in flight), `input-reply`, `turn-go` and
+ * `turn-refused` (the answer to a `turn`). Worker → main: `done` (the settled promise of a
+ * `connect`, `call` or `close`), `output` (live output of a call made with `stream`), `input` (a
+ * bundle run asks for its env and stdin), `turn` (a connection asks the main thread's pool for a
+ * handshake turn: the fresh SSH connection that replaces one, see `HandshakePacer`) and
+ * `turn-done` (that handshake ended, or the worker stopped waiting for it: the turn is given back).
  *
  * @example
  * ```ts
@@ -27,19 +30,23 @@ export type CallMethod = 'run' | 'runFile' | 'runBundle' | 'upload' | 'download'
 export type WireTarget = Pick<Target, 'name' | 'uri' | 'alias' | 'transport' | 'host' | 'port' | 'user' | 'password' | 'config' | 'features' | 'groups'>;
 
 export type ToWorker =
-  | { t: 'connect'; id: number; conn: number; target: WireTarget; connectTimeoutMs: number | undefined; aborted: boolean }
+  | { t: 'connect'; id: number; conn: number; target: WireTarget; connectTimeoutMs: number | undefined; aborted: boolean; paced: boolean }
   | { t: 'call'; id: number; conn: number; method: CallMethod; args: unknown[]; stream: boolean; aborted: boolean }
   | { t: 'abort'; id: number }
   | { t: 'close'; id: number; conn: number }
   | { t: 'destroy'; conn: number }
   | { t: 'input-reply'; id: number; ok: true; value: BundleInput }
-  | { t: 'input-reply'; id: number; ok: false; error: WireError };
+  | { t: 'input-reply'; id: number; ok: false; error: WireError }
+  | { t: 'turn-go'; turn: number }
+  | { t: 'turn-refused'; turn: number; error: WireError };
 
 export type FromWorker =
   | { t: 'done'; id: number; ok: true; value: unknown }
   | { t: 'done'; id: number; ok: false; error: WireError }
   | { t: 'output'; id: number; stream: 'stdout' | 'stderr'; chunk: Uint8Array }
-  | { t: 'input'; id: number; installDir: string };
+  | { t: 'input'; id: number; installDir: string }
+  | { t: 'turn'; turn: number; conn: number }
+  | { t: 'turn-done'; turn: number };
 
 /** An error as it crosses a thread boundary. */
 export interface WireError {

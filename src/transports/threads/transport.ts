@@ -35,6 +35,7 @@ import type {
   BundleInput,
   ConnectOptions,
   Connection,
+  HandshakePacer,
   RunBundleOptions,
   RunFileOptions,
   RunOptions,
@@ -87,6 +88,10 @@ class Thread {
   connections = 0;
   /** Set once the thread is gone: why. */
   dead: string | undefined;
+  /** The pool's handshake pacing of each connection placed here that has one. */
+  readonly pacers = new Map<number, HandshakePacer>();
+  /** Handshake turns asked by this thread: how to stop waiting for one, or to give it back. */
+  readonly #turns = new Map<number, { stop: AbortController; giveBack: (() => void) | undefined }>();
   #exited: Promise<void>;
 
   constructor(
@@ -111,6 +116,9 @@ class Thread {
         this.pending.clear();
         this.worker.unref();
         for (const p of pending) p.reject(threadGone(p.target, this, p.connecting));
+        for (const turn of this.#turns.values()) this.#endTurn(turn);
+        this.#turns.clear();
+        this.pacers.clear();
         onGone(this);
         resolve();
       });
@@ -160,6 +168,15 @@ class Thread {
         }
         break;
       }
+      case 'turn':
+        this.#takeTurn(message.turn, message.conn);
+        break;
+      case 'turn-done': {
+        const turn = this.#turns.get(message.turn);
+        this.#turns.delete(message.turn);
+        if (turn !== undefined) this.#endTurn(turn);
+        break;
+      }
       case 'input': {
         const p = this.pending.get(message.id);
         void (async () => {
@@ -175,6 +192,33 @@ class Thread {
         break;
       }
     }
+  }
+
+  /**
+   * Waits for a handshake turn in the connection's pacing (the pool's queues, in this thread) for
+   * the worker: `turn-go` when it comes, and the turn is held until the worker's `turn-done`.
+   */
+  #takeTurn(id: number, conn: number): void {
+    const turn = { stop: new AbortController(), giveBack: undefined as (() => void) | undefined };
+    this.#turns.set(id, turn);
+    const pace: HandshakePacer = this.pacers.get(conn) ?? ((handshake) => handshake());
+    pace(
+      () =>
+        new Promise<void>((resolve) => {
+          turn.giveBack = resolve;
+          this.post({ t: 'turn-go', turn: id });
+        }),
+      turn.stop.signal,
+    ).catch((error: unknown) => {
+      this.#turns.delete(id);
+      this.post({ t: 'turn-refused', turn: id, error: toWireError(error) });
+    });
+  }
+
+  /** A turn the worker is done with: given back, or its wait stopped. */
+  #endTurn(turn: { stop: AbortController; giveBack: (() => void) | undefined }): void {
+    if (turn.giveBack !== undefined) turn.giveBack();
+    else turn.stop.abort();
   }
 
   async terminate(): Promise<void> {
@@ -238,6 +282,7 @@ export class ThreadedTransport implements Transport {
     const thread = this.#place();
     thread.connections++;
     const conn = this.#nextId++;
+    if (options.paceHandshake !== undefined) thread.pacers.set(conn, options.paceHandshake);
     try {
       const connected = (await this.#call(thread, target, options.signal, true, (id, aborted) => ({
         t: 'connect',
@@ -246,11 +291,13 @@ export class ThreadedTransport implements Transport {
         target: toWireTarget(target),
         connectTimeoutMs: options.connectTimeoutMs,
         aborted,
+        paced: options.paceHandshake !== undefined,
       }))) as Connected;
       return new ThreadedConnection(target, connected.features, {
         invoke: (method, leading, callOptions) => this.#invoke(thread, conn, target, method, leading, callOptions),
         close: () => this.#closeConnection(thread, conn, target),
         destroy: (closing) => {
+          thread.pacers.delete(conn);
           thread.post({ t: 'destroy', conn });
           // A close in flight gives its slot back when the destroy settles it.
           if (!closing) thread.connections--;
@@ -258,6 +305,7 @@ export class ThreadedTransport implements Transport {
       });
     } catch (error) {
       thread.connections--;
+      thread.pacers.delete(conn);
       throw error;
     }
   }
@@ -310,6 +358,7 @@ export class ThreadedTransport implements Transport {
       // A thread that is gone took its connection with it.
     } finally {
       thread.connections--;
+      thread.pacers.delete(conn);
     }
   }
 

@@ -10,9 +10,11 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { ErrorKind, RivetError } from '../../core/errors.ts';
+import { safeName, type Target } from '../../core/target.ts';
 import type { SshEnvironment } from '../ssh/environment.ts';
 import { SshTransport } from '../ssh/transport.ts';
-import type { BundleInput, Connection, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
+import type { BundleInput, Connection, HandshakePacer, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
 import {
   fromWireError,
   fromWireTarget,
@@ -44,6 +46,9 @@ const controllers = new Map<number, AbortController>();
 /** Per connection with a close in flight: settles that close (a `destroy` calls it). */
 const closing = new Map<number, () => void>();
 const inputs = new Map<number, { resolve: (value: BundleInput) => void; reject: (error: Error) => void }>();
+/** Handshake turns asked of the main thread's pool and not answered yet. */
+const turns = new Map<number, { go: () => void; refuse: (error: Error) => void }>();
+let nextTurn = 1;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -77,6 +82,46 @@ async function settle(id: number, work: (signal: AbortSignal) => Promise<{ value
   } finally {
     controllers.delete(id);
   }
+}
+
+/**
+ * The main thread's handshake pacing for connection `conn`, over messages: `turn` asks for a
+ * turn, `turn-go` or `turn-refused` answers, `turn-done` gives it back (after the handshake, or
+ * when `signal` aborted first).
+ */
+function pacer(conn: number, target: Target): HandshakePacer {
+  return async (handshake, signal) => {
+    const turn = nextTurn++;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        turns.delete(turn);
+        post({ t: 'turn-done', turn });
+        reject(new RivetError(ErrorKind.Canceled, `Canceled before it finished on ${safeName(target)}`, { target: target.name }));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const settled = (): void => {
+        turns.delete(turn);
+        signal.removeEventListener('abort', onAbort);
+      };
+      turns.set(turn, {
+        go: () => {
+          settled();
+          resolve();
+        },
+        refuse: (error) => {
+          settled();
+          reject(error);
+        },
+      });
+      post({ t: 'turn', turn, conn });
+    });
+    try {
+      return await handshake();
+    } finally {
+      post({ t: 'turn-done', turn });
+    }
+  };
 }
 
 function connection(conn: number): Connection {
@@ -122,7 +167,9 @@ port.on('message', (message: ToWorker) => {
       void settle(
         message.id,
         async (signal) => {
-          const c = await transport.connect(fromWireTarget(message.target), { signal, connectTimeoutMs: message.connectTimeoutMs });
+          const target = fromWireTarget(message.target);
+          const paceHandshake = message.paced ? pacer(message.conn, target) : undefined;
+          const c = await transport.connect(target, { signal, connectTimeoutMs: message.connectTimeoutMs, paceHandshake });
           connections.set(message.conn, c);
           return { value: { features: [...c.features] } };
         },
@@ -157,6 +204,13 @@ port.on('message', (message: ToWorker) => {
       closing.get(message.conn)?.();
       break;
     }
+    case 'turn-go':
+      // Unknown: the wait was given up (`turn-done` is on its way to the main thread).
+      turns.get(message.turn)?.go();
+      break;
+    case 'turn-refused':
+      turns.get(message.turn)?.refuse(fromWireError(message.error));
+      break;
     case 'input-reply': {
       const waiting = inputs.get(message.id);
       inputs.delete(message.id);
