@@ -54,6 +54,8 @@ export interface Ssh2TestServer extends AsyncDisposable {
   /** Every auth request received, as `method` (`none`, `publickey`, `password`), in order. */
   readonly authAttempts: string[];
   connectionCount(): number;
+  /** The most connections at once between their TCP accept and their login (handshakes in flight). */
+  handshakesPeak(): number;
   stop(): Promise<void>;
 }
 
@@ -95,13 +97,24 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
   await writeFile(clientKeyPath, client.private, { mode: 0o600 });
 
   let connections = 0;
+  let handshaking = 0;
+  let handshakesPeak = 0;
   const authAttempts: string[] = [];
   const conns = new Set<ssh2.Connection>();
   const children = new Set<number>();
   const server = new Server({ hostKeys: [hostPrivate] }, (conn) => {
     connections++;
+    handshakesPeak = Math.max(handshakesPeak, ++handshaking);
+    let loggedIn = false;
     conns.add(conn);
-    conn.on('close', () => conns.delete(conn));
+    conn.on('close', () => {
+      conns.delete(conn);
+      if (!loggedIn) handshaking--;
+    });
+    conn.once('ready', () => {
+      loggedIn = true;
+      handshaking--;
+    });
     conn.on('error', () => {});
     conn.on('authentication', (ctx) => {
       authAttempts.push(ctx.method);
@@ -204,6 +217,7 @@ export async function startSsh2Server(options: Ssh2ServerOptions = {}): Promise<
     sftp: false,
     authAttempts,
     connectionCount: () => connections,
+    handshakesPeak: () => handshakesPeak,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -26,6 +26,8 @@ import { PosixConnection } from '../../../src/transports/posix/connection.ts';
 import { SshPrimitives } from '../../../src/transports/ssh/primitives.ts';
 import type { ResolveEnv } from '../../../src/transports/ssh/config.ts';
 import type { ConnectOptions, Connection, Transport } from '../../../src/transports/transport.ts';
+import { ThreadedTransport } from '../../../src/transports/threads/index.ts';
+import { startSsh2Server } from '../../harness/ssh2-server.ts';
 import { sshdSkipReason, startSshd, type SshdServer } from '../../harness/sshd.ts';
 import { fakeHome, never, sshTarget } from './helpers.ts';
 
@@ -208,6 +210,31 @@ describe.skipIf(skip !== undefined)('replacing a connection whose sessions are a
       expect(pool.handshakesStarted).toBe(2);
     } finally {
       await pool.closeAll();
+    }
+  });
+});
+
+describe('replacing a connection in a worker thread (--threads)', () => {
+  it('the fresh connection of a connection in a worker thread waits for its turn in the main thread\'s pool', { timeout: 300_000 }, async () => {
+    // Accepts the first session of each connection and refuses every later one, as a server whose
+    // MaxSessions is held by processes left running: the second step on a target replaces its connection.
+    await using server = await startSsh2Server({ mode: 'one-session' });
+    const ssh = new ThreadedTransport({ threads: 2, resolveEnv: await fakeHome() });
+    const pool = new ConnectionPool({ ssh }, { handshakes: 1 });
+    const targets = Array.from({ length: 4 }, (_, i) => sshTarget(server, {}, {}, i + 2));
+    const step = (command: string): Promise<string[]> =>
+      Promise.all(targets.map(async (target) => (await pool.use(target, { signal: never() }, (c) => c.run(command, { signal: never() }))).stdout.toString()));
+    try {
+      expect(await step('echo up')).toEqual(targets.map(() => 'up\n'));
+      expect(await step('echo again')).toEqual(targets.map(() => 'again\n'));
+      expect(server.connectionCount()).toBe(8);
+      expect(pool.handshakesStarted).toBe(8);
+      expect(pool.handshakesPeak).toBe(1);
+      expect(server.handshakesPeak()).toBe(1);
+      expect(ssh.connectionsPerThread()).toEqual([2, 2]);
+    } finally {
+      await pool.closeAll();
+      await ssh.close();
     }
   });
 });
