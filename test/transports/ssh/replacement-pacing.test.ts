@@ -214,6 +214,29 @@ describe.skipIf(skip !== undefined)('replacing a connection whose sessions are a
   });
 });
 
+describe.skipIf(skip !== undefined)('a replacement to a host that went down (real sshd, MaxSessions 2)', () => {
+  it('fails the step with the refused connection, and the old connection still ends', { timeout: 300_000 }, async () => {
+    const sshd = await startSshd({ maxSessions: 2 });
+    const ssh = new KeepingSshTransport(await fakeHome());
+    const pool = new ConnectionPool({ ssh }, { handshakes: 1 });
+    const target = sshTarget(sshd, {}, {}, 2);
+    try {
+      await pool.use(target, { signal: never() }, () => leaveRunning(ssh.primitives.get(target.name)!, 2));
+      // sshd's listener stops; the connection's own server process (and its sessions) stay.
+      await sshd.stop();
+      const failed = (await pool.use(target, { signal: never() }, (c) => c.run('echo never', { signal: never() })).catch((e: unknown) => e)) as RivetError;
+      expect(failed).toMatchObject({ kind: 'puppetlabs.tasks/connect-error', issueCode: 'CONNECT_ERROR', target: target.name });
+      expect(failed.message).toContain(`ssh ${target.name} (${target.host}:${sshd.port}): every session of the connection is taken`);
+      expect(failed.message).toContain(`connection refused by ${target.host}:${sshd.port}`);
+      const p = ssh.primitives.get(target.name)!;
+      await until(() => p.openConnections === 0);
+    } finally {
+      await pool.closeAll();
+      await sshd.stop();
+    }
+  });
+});
+
 describe('replacing a connection in a worker thread (--threads)', () => {
   it('the fresh connection of a connection in a worker thread waits for its turn in the main thread\'s pool', { timeout: 300_000 }, async () => {
     // Accepts the first session of each connection and refuses every later one, as a server whose
