@@ -11,7 +11,8 @@
  * - a number N ≥ 1: N threads for every SSH connection of the run. `0` (or `'off'`): none.
  *
  * Connections opened before threads came on stay where they are; later ones go to the threads.
- * The pool's bounds (connections, handshakes in flight) stay as they are.
+ * The pool's bounds (connections, handshakes in flight) stay as they are: a connection in a
+ * thread asks the main thread's pool for a turn before a later handshake (an SSH replacement).
  *
  * @example
  * ```ts

@@ -20,7 +20,9 @@
  *   session whose command exited even while a daemon (`setsid ... &`) still holds its output. A
  *   session whose command never exited stays taken on the server; when the server refuses a
  *   session 3 times in a row while none of ours is open, a fresh connection to the target takes
- *   the place of the old one, which is ended once its own work ends.
+ *   the place of the old one, which is ended once its own work ends. That fresh connection's
+ *   handshake is paced by `ConnectOptions.paceHandshake` (the pool's queues) and bounded by
+ *   `connect-timeout`; a failed one fails its steps naming the host and the reason.
  * - Transfers use one lazily opened SFTP session; without an SFTP subsystem they throw
  *   `TransferUnavailableError` and PosixConnection streams through exec instead.
  *

@@ -7,6 +7,10 @@
  *
  * - **Placement**: a new connection goes to the thread with the fewest connections (threads start
  *   on first use); every step on that connection runs in that thread.
+ * - **Handshake pacing**: a connection's later handshake (the fresh SSH connection that replaces
+ *   one whose sessions are all held) asks this thread for a turn in the `paceHandshake` given to
+ *   `connect` (the pool's queues), holds it while the handshake runs, and gives it back; a thread
+ *   that dies gives back its turns.
  * - **Cancel**: the AbortSignal of each call is forwarded; the worker aborts its own signal and the
  *   connection kills the remote processes as it does in one thread.
  * - **Output**: `onOutput` chunks come back as messages, bounded by a byte window (default 8 MiB
