@@ -289,6 +289,8 @@ export class SshPrimitives implements PosixPrimitives {
   private link: Link;
   /** Connections a fresh one replaced, until their own sessions have ended. */
   private readonly retired = new Set<Link>();
+  /** Connections whose sockets are not all closed yet (current, retired, ending). */
+  private readonly live = new Set<Link>();
   /** The replacement under way, with the steps waiting for it (see {@link replace}). */
   private replacing: { link: Promise<Link>; waiters: number; abort: AbortController } | undefined;
   private replacements = 0;
@@ -330,9 +332,12 @@ export class SshPrimitives implements PosixPrimitives {
     return new SshPrimitives(target, chain.client, config, chain.clients, { paceHandshake: options.paceHandshake });
   }
 
-  /** Connections of this target open now: the current one and those replaced but not yet ended. */
+  /**
+   * Connections of this target whose sockets are not all closed yet: the current one, and those
+   * replaced but not yet ended. Once a socket is closed, ssh2 has stopped its keepalive timer.
+   */
   get openConnections(): number {
-    return (this.link.closed ? 0 : 1) + [...this.retired].filter((link) => !link.closed).length;
+    return this.live.size;
   }
 
   /** Current session channel limit (may have dropped below `max-sessions`, see module doc). */
@@ -355,6 +360,12 @@ export class SshPrimitives implements PosixPrimitives {
 
   /** Follows a connection's socket: its close settles its channels, and ends this object if current. */
   private watch(link: Link): Link {
+    this.live.add(link);
+    for (const client of link.clients) {
+      client.once('close', () => {
+        if (link.clients.every((c) => link.endedClients.has(c))) this.live.delete(link);
+      });
+    }
     link.client.on('error', (error: Error) => {
       link.lostReason ??= error.message;
     });

@@ -123,10 +123,11 @@ describe.skipIf(skip !== undefined)('replacing a connection whose sessions are a
       expect(pool.handshakesPeak).toBe(1);
       expect(sshd.connectionCount()).toBe(12);
       expect(sshdHandshakesPeak(sshd)).toBe(1);
-      // Every old connection had nothing of ours left: each is ended (sshd logs each disconnect),
-      // and nothing of the step is left listening on its signal.
+      // Every old connection had nothing of ours left: each is ended (sshd logs each disconnect,
+      // and its socket is closed here, which stops ssh2's keepalive timer), and nothing of the
+      // step is left listening on its signal.
       await until(() => disconnects(sshd) === 6);
-      for (const target of targets) expect(ssh.primitives.get(target.name)!.openConnections).toBe(1);
+      await until(() => targets.every((target) => ssh.primitives.get(target.name)!.openConnections === 1));
       expect(getEventListeners(signal, 'abort')).toHaveLength(0);
       expect(leftRunning()).toBe(12);
     } finally {
