@@ -450,6 +450,7 @@ export class SshPrimitives implements PosixPrimitives {
    * afresh.
    */
   private async replace(old: Link, signal: AbortSignal, what: string): Promise<Link> {
+    if (this.closed) throw this.lostError();
     if (this.link !== old) return this.link;
     if (this.replacing === undefined) {
       const abort = new AbortController();
@@ -835,7 +836,7 @@ export class SshPrimitives implements PosixPrimitives {
   destroy(): void {
     this.closed = true;
     this.replacing?.abort.abort();
-    for (const link of [this.link, ...this.retired]) {
+    for (const link of [...new Set([this.link, ...this.retired])]) {
       link.closed = true;
       link.lostReason ??= 'connection dropped by Rivet';
       link.slots.failAll(() => this.lostError());
@@ -847,7 +848,7 @@ export class SshPrimitives implements PosixPrimitives {
     this.closing ??= (async () => {
       this.closed = true;
       this.replacing?.abort.abort();
-      const links = [this.link, ...this.retired];
+      const links = [...new Set([this.link, ...this.retired])];
       for (const link of links) {
         link.closed = true;
         link.lostReason ??= 'connection closed by Rivet';
