@@ -6,15 +6,11 @@
  * {@link OutputBatch} and the controller's {@link OutputListener}.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Target } from '../../src/core/target.ts';
 import { LIVE_OUTPUT_MAX_BYTES, Notifier, OutputBatch, OutputListener } from '../../src/runtime/durable/live-output.ts';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
+import { makeTarget } from '../helpers/targets.ts';
 
 const skip = postgresSkipReason();
-
-function target(name: string): Target {
-  return { name, uri: name, alias: [], transport: 'local', host: name, port: undefined, user: undefined, config: { transport: 'local' }, vars: {}, facts: {}, features: [], groups: [] };
-}
 
 describe.skipIf(skip !== undefined)('live output of workers, multi-byte characters', () => {
   let server: PostgresServer;
@@ -38,7 +34,7 @@ describe.skipIf(skip !== undefined)('live output of workers, multi-byte characte
     const got = new Map<string, string>();
     const stop = await listener.subscribe(runId, `${runId}.1`, (key, stream, text) => got.set(`${key} ${stream}`, (got.get(`${key} ${stream}`) ?? '') + text));
     const batch = new OutputBatch(notifier, runId, `${runId}.1`, 'worker-u');
-    for (const [name, stream, bytes] of chunks) batch.sink(target(name), stream, bytes);
+    for (const [name, stream, bytes] of chunks) batch.sink(makeTarget({ name, transport: 'local' }), stream, bytes);
     for (const name of new Set(chunks.map(([name]) => name))) await batch.finish(name);
     await batch.close();
     await listener.sync();

@@ -2,8 +2,8 @@
  * Live output keeps multi-byte characters whole (`--stream`, `target_output` events): a character
  * whose bytes arrive in two chunks is one character, not two U+FFFD; a stream that ends inside a
  * character shows exactly one U+FFFD, before `target_finish`. Over the local transport, over real
- * sshd (the in-process ssh2 server when sshd cannot run), in this thread and in an SSH worker
- * thread. The command waits, after the first bytes of the character, for a gate file the test
+ * sshd (the in-process ssh2 server when sshd cannot run) in this thread, in an SSH worker thread
+ * and with run-as, and over WinRM (the protocol test server). The command waits, after the first bytes of the character, for a gate file the test
  * creates once it has seen those bytes arrive: the split is certain, with no timing involved.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,8 +15,11 @@ import { createRuntime, type CreatedRuntime } from '../../src/runtime/create.ts'
 import { startTestSshServer, type TestSshServer } from '../harness/ssh2-server.ts';
 import { sshdSkipReason } from '../harness/sshd.ts';
 import { TEST_USERS } from '../harness/users.ts';
+import type { TestWinrmServer } from '../harness/winrm-server.ts';
+import { startServer, WINRM_PASSWORD, WINRM_USER } from '../transports/winrm/helpers.ts';
 
 let server: TestSshServer;
+let winrm: TestWinrmServer;
 let dir: string;
 const runtimes: CreatedRuntime[] = [];
 
@@ -36,6 +39,7 @@ async function runtimeFor(threads: number): Promise<CreatedRuntime> {
         { name: 'here', targets: ['localhost'], config: { transport: 'local' } },
         { name: 'remote', targets: ['127.0.0.2'], config: { transport: 'ssh', ssh } },
         // sudo's prompt and go-ahead come first on stderr: the output after them passes on as bytes.
+        { name: 'win', targets: [`winrm://127.0.0.1:${winrm.port}`], config: { transport: 'winrm', winrm: { ssl: false, user: WINRM_USER, password: WINRM_PASSWORD } } },
         { name: 'remote-as', targets: ['127.0.0.3'], config: { transport: 'ssh', ssh: { ...ssh, 'run-as': TEST_USERS.app } } },
       ],
     },
@@ -72,12 +76,14 @@ async function stream(runtime: CreatedRuntime, group: string, command: (gate: st
 
 beforeAll(async () => {
   server = await startTestSshServer();
+  winrm = await startServer();
   dir = await mkdtemp(join(tmpdir(), 'rivet-utf8-'));
   await chmod(dir, 0o755); // the sshd test user checks the gate files here
 }, 120_000);
 afterAll(async () => {
   await Promise.all(runtimes.map((r) => r.close()));
   await server?.stop();
+  await winrm?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -90,6 +96,8 @@ describe('live output decodes UTF-8 across chunks', () => {
     { name: 'the local transport', group: 'here', threads: 0 },
     { name: 'sshd', group: 'remote', threads: 0 },
     { name: 'sshd from an SSH worker thread', group: 'remote', threads: 1 },
+    // The WinRM test server runs the command with /bin/sh (its stand-in for cmd.exe) and sends output in Receive responses.
+    { name: 'WinRM (the protocol test server)', group: 'win', threads: 0 },
     { name: 'sshd with run-as (sudo)', group: 'remote-as', threads: 0, sudo: true },
   ];
   for (const c of cases) {
