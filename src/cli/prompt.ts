@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { StringDecoder } from 'node:string_decoder';
 import { ErrorKind, RivetError } from '../core/errors.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -18,8 +19,10 @@ export async function promptSecret(question: string, io: Pick<CliIO, 'err' | 'st
   try {
     return await new Promise<string>((resolve, reject) => {
       let value = '';
+      // A character typed or pasted may arrive in two reads.
+      const decoder = new StringDecoder('utf8');
       const onData = (data: Buffer): void => {
-        for (const ch of data.toString('utf8')) {
+        for (const ch of decoder.write(data)) {
           if (ch === '\r' || ch === '\n' || ch === '\u0004') {
             stdin.off('data', onData);
             io.err.write('\n');

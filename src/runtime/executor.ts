@@ -21,6 +21,7 @@ import { EventBus } from '../core/events.ts';
 import { Result, ResultSet, type Action, type ResultValue } from '../core/result.ts';
 import type { Target } from '../core/target.ts';
 import type { Connection } from '../transports/transport.ts';
+import { OutputText } from './output-text.ts';
 import type { ConnectionPool } from './pool.ts';
 
 export interface WorkContext {
@@ -129,6 +130,8 @@ export class Executor {
     return this.#queue.add(async () => {
       const started = performance.now();
       this.events.emit({ type: 'target_start', stepId, target: target.name });
+      // Decoded per stream across chunks (a character may arrive in two); ended before target_finish.
+      const outputText = new OutputText();
       let result: Result;
       try {
         if (signal.aborted) throw canceled(target);
@@ -139,7 +142,8 @@ export class Executor {
             connection,
             signal,
             onOutput: (stream, chunk) => {
-              this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: chunk.toString('utf8') });
+              const decoded = outputText.write(stream, chunk);
+              if (decoded !== '') this.events.emit({ type: 'target_output', stepId, target: target.name, stream, text: decoded });
               spec.onOutput?.(target, stream, chunk);
             },
             warn: (text) => this.events.log('warn', text),
@@ -151,6 +155,7 @@ export class Executor {
         // An error (not a result the work returned) has `object: null`, as Bolt's Result.from_exception.
         result = Result.failure(target, spec.action, null, rivetError, performance.now() - started);
       }
+      for (const rest of outputText.end()) this.events.emit({ type: 'target_output', stepId, target: target.name, stream: rest.stream, text: rest.text });
       this.events.emit({ type: 'target_finish', stepId, target: target.name, durationMs: result.durationMs, result: result.toJSON() });
       spec.onTargetResult?.(result);
       return result;

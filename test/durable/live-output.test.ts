@@ -53,6 +53,17 @@ export default definePlan({
   },
 });
 `,
+    // Each half of a character is sent on its own: the test opens the gate once the controller printed the text before them.
+    'plans/euro.ts': `import { definePlan, runCommand } from '${SDK}';
+export default definePlan({
+  params: { targets: 'TargetSpec', gate: 'String' },
+  async run({ targets, gate }) {
+    const wait = 'i=0; until [ -e "$G" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done';
+    const set = await runCommand(\`printf 'x\\\\342\\\\202'; printf 'y\\\\360\\\\237' >&2; \${wait}; printf '\\\\254\\\\n'; printf '\\\\230' >&2\`, targets, { envVars: { G: gate } });
+    return set.results.map((r) => r.value['stdout']);
+  },
+});
+`,
     'plans/flood.ts': `import { definePlan, runCommand } from '${SDK}';
 export default definePlan({
   params: { targets: 'TargetSpec' },
@@ -236,6 +247,29 @@ describe.skipIf(skip !== undefined)("durable workers' live output reaches the co
         const events = jsonLines(resumed.stdout());
         expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: 2 });
         expect(events.filter((e) => e['type'] === 'target_output')).toEqual([]);
+      });
+    } finally {
+      await rm(markers, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('a character whose bytes a worker sends in two chunks arrives whole; a stream ending inside one, as one U+FFFD (as without workers)', async () => {
+    const markers = await markerDir();
+    const gate = join(markers, 'gate');
+    try {
+      await withWorker('live_utf8', async (url, worker) => {
+        const c = controller(['plan', 'run', 'demo::euro', '-t', 'l1', `gate=${gate}`, '--durable', url, '--workers', '--format', 'jsonl', '--stream']);
+        await until('the first halves to be sent', () => {
+          const sent = outputs(jsonLines(c.stdout()));
+          return sent.get('l1 stdout') === 'x' && sent.get('l1 stderr') === 'y';
+        });
+        await writeFile(gate, '');
+        expect(await controllerExit(c, [worker]), c.stderr()).toBe(0);
+        const events = jsonLines(c.stdout());
+        expect(events.at(-1)).toMatchObject({ type: 'plan_result', status: 'success', value: ['x€\n'] });
+        const text = outputs(events);
+        expect(text.get('l1 stdout')).toBe('x€\n');
+        expect(text.get('l1 stderr')).toBe('y\ufffd');
       });
     } finally {
       await rm(markers, { recursive: true, force: true });

@@ -221,7 +221,7 @@ export class HumanRenderer {
   #streamOutput(target: string, stream: 'stdout' | 'stderr', text: string): void {
     const key = `${target}\0${stream}`;
     if ((this.#o.out.backlog?.() ?? 0) > STREAM_BACKLOG_MAX) {
-      this.#dropped.set(key, (this.#dropped.get(key) ?? 0) + Buffer.byteLength(text) + (this.#partial.get(key)?.length ?? 0));
+      this.#dropped.set(key, (this.#dropped.get(key) ?? 0) + Buffer.byteLength(text) + Buffer.byteLength(this.#partial.get(key) ?? ''));
       this.#partial.delete(key);
       return;
     }
@@ -232,8 +232,10 @@ export class HumanRenderer {
     // A line without end is printed in pieces of STREAM_LINE_MAX, so it is never held (or
     // re-scanned) whole: streaming stays linear in time and bounded in memory.
     while (rest.length >= STREAM_LINE_MAX) {
-      lines.push(rest.slice(0, STREAM_LINE_MAX));
-      rest = rest.slice(STREAM_LINE_MAX);
+      // Never between the two halves of a surrogate pair (an emoji): each would print as U+FFFD.
+      const cut = isHighSurrogate(rest.charCodeAt(STREAM_LINE_MAX - 1)) ? STREAM_LINE_MAX - 1 : STREAM_LINE_MAX;
+      lines.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
     }
     this.#partial.set(key, rest);
     const tag = stream === 'stdout' ? 'out' : 'err';
@@ -298,6 +300,10 @@ export class HumanRenderer {
     this.#o.err.write(`${spin} ${this.#done}/${this.#total} done${failed}, ${this.#running} running (${secs} s)`);
     this.#progressShown = true;
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function seconds(ms: number): string {

@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import pg from 'pg';
 import { safeName, type Target } from '../../core/target.ts';
+import { splitCharBytes } from '../../core/utf8.ts';
 import { redactUrl } from './database-errors.ts';
 
 /** Bytes of each target's stdout (and of its stderr) a worker forwards per step. */
@@ -203,6 +204,10 @@ interface StreamState {
   forwarded: number;
   dropped: number;
   endsLine: boolean;
+  /** The last (up to 3) bytes forwarded: where the cut at the limit finds a character's start. */
+  tail: Buffer;
+  /** The limit was reached: nothing more is forwarded. */
+  capped: boolean;
 }
 
 /**
@@ -227,14 +232,37 @@ export class OutputBatch {
     this.#worker = worker;
   }
 
-  /** For the executor's `onOutput`: keeps up to {@link LIVE_OUTPUT_MAX_BYTES} per target and stream, counts the rest. */
+  /**
+   * For the executor's `onOutput`: keeps up to {@link LIVE_OUTPUT_MAX_BYTES} per target and stream,
+   * counts the rest. Decoded as a UTF-8 stream (a character split across chunks stays whole), and
+   * cut at the limit before a character the limit would split.
+   */
   readonly sink = (target: Target, stream: 'stdout' | 'stderr', chunk: Buffer): void => {
     const state = this.#state(safeName(target), stream === 'stdout' ? 'out' : 'err');
-    const room = Math.max(0, LIVE_OUTPUT_MAX_BYTES - state.forwarded);
-    const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    if (state.capped) {
+      state.dropped += chunk.length;
+      return;
+    }
+    const room = LIVE_OUTPUT_MAX_BYTES - state.forwarded;
+    let kept = chunk;
+    if (chunk.length > room) {
+      state.capped = true;
+      const split = splitCharBytes(Buffer.concat([state.tail, chunk.subarray(0, room + 1)]), state.tail.length + room);
+      kept = chunk.subarray(0, Math.max(0, room - split));
+      // The character began in earlier chunks: its first bytes wait in the decoder, dropped with it.
+      const held = split - (room - kept.length);
+      if (held > 0) {
+        state.decoder = new StringDecoder('utf8');
+        state.forwarded -= held;
+        state.dropped += held;
+      }
+    }
     state.forwarded += kept.length;
     state.dropped += chunk.length - kept.length;
-    if (kept.length > 0) state.pending += state.decoder.write(kept);
+    if (kept.length > 0) {
+      state.pending += state.decoder.write(kept);
+      state.tail = Buffer.from((kept.length >= 3 ? kept : Buffer.concat([state.tail, kept])).subarray(-3));
+    }
     if (state.pending.length >= PAYLOAD_MAX) this.#flush(state);
     else if (state.pending !== '' && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -272,7 +300,7 @@ export class OutputBatch {
   #state(key: string, stream: 'out' | 'err'): StreamState {
     const id = `${key}\0${stream}`;
     let state = this.#streams.get(id);
-    if (state === undefined) this.#streams.set(id, (state = { key, stream, decoder: new StringDecoder('utf8'), pending: '', forwarded: 0, dropped: 0, endsLine: true }));
+    if (state === undefined) this.#streams.set(id, (state = { key, stream, decoder: new StringDecoder('utf8'), pending: '', forwarded: 0, dropped: 0, endsLine: true, tail: Buffer.alloc(0), capped: false }));
     return state;
   }
 

@@ -291,7 +291,8 @@ export class PosixConnection implements Connection {
     return new Promise<RunResult>((resolve, reject) => {
       const output = new RunOutput(options.maxOutputBytes);
       let ready = runAs === undefined;
-      let preReady = '';
+      /** Stderr before the ready marker (sudo's prompts and messages), as bytes: the rest after the marker passes on unchanged. */
+      let preReady = Buffer.alloc(0);
       let promptsSeen = 0;
       let passwordSent = false;
       let timedOut = false;
@@ -337,18 +338,18 @@ export class PosixConnection implements Connection {
       const pgidLine = new MarkerLine(protocol.pgidPrefix);
       const onStderr = (chunk: Buffer): void => {
         if (ready) return takeStderr(chunk);
-        preReady += chunk.toString('utf8');
+        preReady = Buffer.concat([preReady, chunk]);
         const markerAt = preReady.indexOf(`${protocol.readyMarker}\n`);
         if (markerAt >= 0) {
           ready = true;
-          const rest = preReady.slice(markerAt + protocol.readyMarker.length + 1);
-          if (rest) takeStderr(Buffer.from(rest));
+          const rest = preReady.subarray(markerAt + Buffer.byteLength(protocol.readyMarker) + 1);
+          if (rest.length > 0) takeStderr(rest);
           // Stopped while sudo was still asking: the work never starts (the bootstrap reads EOF).
           if (confirmation) proc.stdin.end();
           else writeInput();
           return;
         }
-        const prompts = preReady.split(protocol.prompt).length - 1;
+        const prompts = preReady.toString('utf8').split(protocol.prompt).length - 1;
         if (prompts > promptsSeen) {
           promptsSeen = prompts;
           if (runAs?.password !== undefined && !passwordSent) {
@@ -413,7 +414,7 @@ export class PosixConnection implements Connection {
             canceled,
             ...(killed === undefined ? {} : { killed }),
           };
-          if (!ready && !timedOut && !canceled) return reject(escalationError(preReady, protocol.prompt, runAs, this.target.name, passwordSent));
+          if (!ready && !timedOut && !canceled) return reject(escalationError(preReady.toString('utf8'), protocol.prompt, runAs, this.target.name, passwordSent));
           if (result.exitCode === SETUP_FAILURE_EXIT) {
             const failure = setupFailure(result.stderr.toString('utf8'), protocol.failPrefix, this.target.name);
             if (failure) return reject(failure);

@@ -39,4 +39,32 @@ describe('human renderer', () => {
     const r = new HumanRenderer({ out, err, color: true, verbose: false, stream: false, progress: false });
     expect(r.formatResult({ target: 'a', action: 'command', object: 'x', status: 'success', value: { merged_output: 'hi' } })).toContain('\x1b[32m');
   });
+  it('--stream cuts an unterminated line into 64 KiB pieces, never inside a surrogate pair (an emoji)', () => {
+    const { out, err } = capture();
+    const r = new HumanRenderer({ out, err, color: false, verbose: false, stream: true, progress: false });
+    // The emoji's two UTF-16 units sit at 65 535 and 65 536: a cut at 65 536 would split them.
+    const line = `${'a'.repeat(64 * 1024 - 1)}😀${'b'.repeat(10)}`;
+    r.onEvent({ type: 'target_output', stepId: 1, target: 'web1', stream: 'stdout', text: line, time: '' });
+    r.onEvent({ type: 'target_finish', stepId: 1, target: 'web1', durationMs: 1, result: { target: 'web1', action: 'command', object: 'x', status: 'success', value: {} }, time: '' });
+    const pieces = out.text.split('\n').filter((l) => l.startsWith('[web1] out: ')).map((l) => l.slice('[web1] out: '.length));
+    expect(pieces.join('')).toBe(line);
+    expect(pieces[0]).toBe('a'.repeat(64 * 1024 - 1));
+    expect(pieces.every((p) => !/[\ud800-\udbff]$|^[\udc00-\udfff]/.test(p))).toBe(true);
+    // Written out, no half becomes U+FFFD.
+    expect(Buffer.from(out.text).toString()).not.toContain('\ufffd');
+  });
+
+  it('--stream into a backed-up stdout counts the held partial line in bytes, not UTF-16 units', () => {
+    let backlog = 0;
+    const out = { text: '', write(s: string) { this.text += s; }, isTTY: false, backlog: () => backlog };
+    const err = { text: '', write(s: string) { this.text += s; }, isTTY: false };
+    const r = new HumanRenderer({ out, err, color: false, verbose: false, stream: true, progress: false });
+    r.onEvent({ type: 'target_output', stepId: 1, target: 'web1', stream: 'stdout', text: '€€', time: '' }); // held: no newline yet
+    backlog = Number.MAX_SAFE_INTEGER;
+    r.onEvent({ type: 'target_output', stepId: 1, target: 'web1', stream: 'stdout', text: 'é\n', time: '' });
+    backlog = 0;
+    r.onEvent({ type: 'target_finish', stepId: 1, target: 'web1', durationMs: 1, result: { target: 'web1', action: 'command', object: 'x', status: 'success', value: {} }, time: '' });
+    // 6 bytes held ('€€') and 3 bytes arriving ('é\n').
+    expect(out.text).toContain('[web1] out: [rivet: 9 bytes of live output not shown');
+  });
 });
