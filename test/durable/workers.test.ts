@@ -21,9 +21,10 @@ import { addresses, controllerExit, jsonLines, markerDir, SDK, spawnRivet, sshPr
 const skip = sshdSkipReason() ?? postgresSkipReason();
 const exec = promisify(execFile);
 
-async function pgrep(pattern: string): Promise<string[]> {
+/** The processes `pgrep ARGS` lists. */
+async function pgrep(args: string[]): Promise<number[]> {
   try {
-    return (await exec('pgrep', ['-f', pattern])).stdout.trim().split('\n').filter(Boolean);
+    return (await exec('pgrep', args)).stdout.trim().split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -161,9 +162,22 @@ describe.skipIf(skip !== undefined)('durable workers: batches of targets on rive
     }
     a.child.kill('SIGKILL');
     await a.exit;
-    // Remote work of a dead worker is nobody's: end the odd targets' orphaned waits before opening the gate.
-    await until('the orphaned waits to end', async () => (await pgrep(`${dir}/gate`)).length === 0, 600).catch(async () => {
-      for (const pid of await pgrep(`${dir}/gate`)) process.kill(Number(pid), 'SIGKILL');
+    // Remote work of a dead worker is nobody's: sshd leaves the command of a session without a
+    // terminal running when its client dies. Once sshd has dropped the dead worker's connections
+    // (no session can start any more), end the odd targets' orphaned waits before opening the gate.
+    const [listener] = await pgrep(['-f', `^sshd: .* -f ${sshd.dir}/sshd_config`]);
+    expect(listener, 'the sshd listener').toBeDefined();
+    await until("sshd to drop the dead worker's connections", async () => (await pgrep(['-P', String(listener)])).length === 0);
+    await until('the orphaned waits to end', async () => {
+      const left = await pgrep(['-f', `${dir}/gate`]);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // ended meanwhile
+        }
+      }
+      return left.length === 0;
     });
     const before = await markers(dir, targets);
     await writeFile(join(dir, 'gate'), '');

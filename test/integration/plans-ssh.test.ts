@@ -53,7 +53,7 @@ function inventory(count: number): Record<string, unknown> {
         'private-key': server.clientKeyPath,
         'known-hosts-file': server.knownHostsPath,
         'load-config': false,
-        'connect-timeout': 5,
+        'connect-timeout': 60,
       },
     },
   };

@@ -153,6 +153,8 @@ describe.skipIf(skip !== undefined)(`ssh in worker threads${skip ? ` (skipped: $
     const local = join(work, 'upload.txt');
     // Every target is this machine: each run uploads to its own path, which all its targets share.
     await writeFile(local, 'payload\n');
+    // 12 targets at concurrency 8 over 2 threads: more targets than slots, several per thread.
+    const targets = names.slice(0, 12);
     const scenario = async (ssh: Transport, label: string): Promise<unknown> => {
       const events = new EventBus();
       const seen: RivetEvent[] = [];
@@ -160,11 +162,11 @@ describe.skipIf(skip !== undefined)(`ssh in worker threads${skip ? ` (skipped: $
       const rt = runtime(ssh, { events, concurrency: 8 });
       try {
         const sets = [
-          await rt.runCommand('echo "out $(echo $SSH_CONNECTION | cut -d" " -f3)"; echo err >&2; case "$SSH_CONNECTION" in *127.0.0.3\\ *) exit 3;; esac', 'all', { stream: true }),
-          await rt.runTask('demo::echo_stdin', 'all', { message: "it's $x", count: 2 }),
-          await rt.runTask('demo::files_task', 'all'),
-          await rt.uploadFile(local, `${work}/${label}-upload.txt`, 'all'),
-          await rt.runCommand(`cat ${work}/${label}-upload.txt`, 'all'),
+          await rt.runCommand('echo "out $(echo $SSH_CONNECTION | cut -d" " -f3)"; echo err >&2; case "$SSH_CONNECTION" in *127.0.0.3\\ *) exit 3;; esac', targets, { stream: true }),
+          await rt.runTask('demo::echo_stdin', targets, { message: "it's $x", count: 2 }),
+          await rt.runTask('demo::files_task', targets),
+          await rt.uploadFile(local, `${work}/${label}-upload.txt`, targets),
+          await rt.runCommand(`cat ${work}/${label}-upload.txt`, targets),
         ];
         return normalize(sets, seen);
       } finally {
