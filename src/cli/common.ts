@@ -21,6 +21,7 @@ import type { Target } from '../core/target.ts';
 import type { CliContext } from './context.ts';
 import { loadJsonRenderer } from './lazy.ts';
 import type { CliIO } from './render/writer.ts';
+import { withoutDisabled } from '../core/warning-id.ts';
 import { privateKeyFlag, promptFlag, refuseQuery, unusedFlagWarnings } from './connection-flags.ts';
 import { RERUN_FILTERS, rerunTargets, saveRerun, type RerunFilter } from './rerun.ts';
 
@@ -198,7 +199,7 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
     keepConnections: options.keepConnections,
     signal,
   });
-  const unused = unusedFlagWarnings(flags);
+  const unused = withoutDisabled(unusedFlagWarnings(flags), runtime.project.config['disable-warnings']);
   return unused.length === 0 ? runtime : Object.assign(runtime, { warnings: [...runtime.warnings, ...unused] });
 }
 

@@ -16,6 +16,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorKind, RivetError, UsageError, isRivetError } from '../core/errors.ts';
+import { withWarningId } from '../core/warning-id.ts';
 import { loadPrompt } from './lazy.ts';
 import type { CliIO } from './render/writer.ts';
 
@@ -42,6 +43,9 @@ export function privateKeyFlag(value: string, where: { cwd: string; home: string
   return path;
 }
 
+/** Rivet's warning id for a Bolt flag it accepts and ignores (silenced by `disable-warnings`). */
+export const IGNORED_FLAG = 'ignored_cli_flag';
+
 /** The flags of Bolt's that Rivet accepts but does not use, as set on the command line. */
 export interface UnusedFlags {
   tty?: boolean;
@@ -56,10 +60,10 @@ export interface UnusedFlags {
  */
 export function unusedFlagWarnings(flags: UnusedFlags): string[] {
   const warnings: string[] = [];
-  if (flags.tty === true) warnings.push('--tty: Rivet does not request a pseudo-terminal on targets; the flag is ignored (a sudo that insists on a tty, "requiretty", fails as without it)');
-  if (flags.nativeSsh === true) warnings.push("--native-ssh: Rivet always uses its own SSH client (which reads ~/.ssh/config); the flag is ignored");
-  if (flags.sshCommand !== undefined) warnings.push("--ssh-command: Rivet does not run an external ssh program; the flag is ignored");
-  if (flags.copyCommand !== undefined) warnings.push("--copy-command: Rivet copies files over its own SSH connection (SFTP); the flag is ignored");
+  if (flags.tty === true) warnings.push(withWarningId(IGNORED_FLAG, '--tty: Rivet does not request a pseudo-terminal on targets; the flag is ignored (a sudo that insists on a tty, "requiretty", fails as without it)'));
+  if (flags.nativeSsh === true) warnings.push(withWarningId(IGNORED_FLAG, "--native-ssh: Rivet always uses its own SSH client (which reads ~/.ssh/config); the flag is ignored"));
+  if (flags.sshCommand !== undefined) warnings.push(withWarningId(IGNORED_FLAG, "--ssh-command: Rivet does not run an external ssh program; the flag is ignored"));
+  if (flags.copyCommand !== undefined) warnings.push(withWarningId(IGNORED_FLAG, "--copy-command: Rivet copies files over its own SSH connection (SFTP); the flag is ignored"));
   return warnings;
 }
 

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { withoutDisabled } from '../core/warning-id.ts';
 import { EventBus } from '../core/events.ts';
 import type { Transport } from '../transports/transport.ts';
 import { applyOverrides, loadInventory, type ConfigOverrides, type Inventory } from './inventory/index.ts';
@@ -85,5 +86,6 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
     transports: options.transports,
     threads: options.threads,
   });
-  return Object.assign(runtime, { project, warnings }) as CreatedRuntime;
+  // Bolt's disable-warnings (C-15): a warning whose [ID: x] is listed is not shown.
+  return Object.assign(runtime, { project, warnings: withoutDisabled(warnings, project.config['disable-warnings']) }) as CreatedRuntime;
 }

@@ -18,6 +18,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
+import { withWarningId, withoutDisabled } from '../core/warning-id.ts';
 import { YamlSource, type KeyPath } from './inventory/source.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
@@ -234,12 +235,12 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
   const config: ProjectConfig = {};
   for (const [key, value] of Object.entries(map)) {
     if (TRANSPORT_KEYS.has(key)) {
-      warnings.push(`${at(key)}: ${key}: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'`);
+      warnings.push(withWarningId('project_transport_config', `${at(key)}: ${key}: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'`));
       continue;
     }
     const check = PROJECT_KEYS[key];
     if (check === undefined) {
-      warnings.push(`${at(key)}: ${key}: unknown key '${key}' in the project file is ignored`);
+      warnings.push(withWarningId('unknown_option', `${at(key)}: ${key}: unknown key '${key}' in the project file is ignored`));
       continue;
     }
     if (value === null || value === undefined) continue;
@@ -360,7 +361,7 @@ export function findProject(options: FindProjectOptions): Project {
 
   if (file !== undefined && config.name === undefined && !(config['disable-warnings'] ?? []).includes(MISSING_PROJECT_NAME)) {
     const warning = missingNameWarning(dir, file);
-    if (warning !== undefined) warnings.push(warning);
+    if (warning !== undefined) warnings.push(withWarningId(MISSING_PROJECT_NAME, warning));
   }
 
   const inventoryFile = resolveInventory(options, env, dir, config, cwd);
@@ -375,7 +376,7 @@ export function findProject(options: FindProjectOptions): Project {
   warnings.push(...npm.warnings);
   const modulepath = [...userModulepath.filter((p) => p !== managed), managed, ...npm.dirs];
   const shadowed = shadowedModuleDirs(config.name, modulepath);
-  if (config.name !== undefined && shadowed.length > 0) warnings.push(projectShadowsModule(config.name, shadowed));
+  if (config.name !== undefined && shadowed.length > 0) warnings.push(withWarningId('project_shadows_module', projectShadowsModule(config.name, shadowed)));
 
   return {
     dir,
@@ -387,7 +388,8 @@ export function findProject(options: FindProjectOptions): Project {
     modulepath,
     downloadsDir: join(dir, 'downloads'),
     rerunFile: config.rerunfile === undefined ? join(dir, '.rerun.json') : resolve(dir, config.rerunfile),
-    warnings,
+    // Bolt's disable-warnings (C-15): a warning whose [ID: x] is listed is not shown.
+    warnings: withoutDisabled(warnings, config['disable-warnings']),
   };
 }
 

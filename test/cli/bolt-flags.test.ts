@@ -255,3 +255,34 @@ describe('Bolt login flags over SSH', () => {
     expect(error.msg).toContain(`Timeout after 1 seconds connecting to ssh://127.0.0.1:${stall.port}`);
   }, 120_000);
 });
+
+describe('Logs and warnings (C-15)', () => {
+  it('C-15: --log-level sets the console level: debug lines only at debug or trace, on stderr also with --format json', async () => {
+    const cwd = await makeProject(LOCAL);
+    const quiet = await rivet(['command', 'run', 'true', '-t', 'one'], { cwd });
+    expect(quiet.stderr).not.toContain('DEBUG:');
+    const debug = await rivet(['command', 'run', 'true', '-t', 'one', '--log-level', 'debug'], { cwd });
+    expect(debug.stderr).toContain('DEBUG: Connecting to one (local)');
+    const json = await rivet(['command', 'run', 'true', '-t', 'one', '--log-level', 'trace', '--format', 'json'], { cwd });
+    expect(json.stderr).toContain('DEBUG: Connecting to one (local)');
+    expect(json.json<Envelope>().items).toHaveLength(1);
+    const bad = await rivet(['command', 'run', 'true', '-t', 'one', '--log-level', 'loud'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'loud' is invalid");
+  });
+
+  it("C-15: warnings carry Bolt's [ID: x], and disable-warnings in the project file silences those ids", async () => {
+    const files = { ...LOCAL, 'rivet-project.yaml': 'name: flags\nconcurency: 3\n' };
+    const loud = await rivet(['command', 'run', 'true', '-t', 'one', '--user', 'me', '--tty'], { cwd: await makeProject(files) });
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toContain("unknown key 'concurency' in the project file is ignored [ID: unknown_option]");
+    expect(loud.stderr).toContain('might be overridden by Inventory');
+    expect(loud.stderr).toContain('[ID: cli_overrides]');
+    expect(loud.stderr).toContain('[ID: ignored_cli_flag]');
+
+    const silenced = { ...files, 'rivet-project.yaml': 'name: flags\nconcurency: 3\ndisable-warnings: [unknown_option, cli_overrides, ignored_cli_flag]\n' };
+    const quiet = await rivet(['command', 'run', 'true', '-t', 'one', '--user', 'me', '--tty'], { cwd: await makeProject(silenced) });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+});

@@ -147,14 +147,14 @@ describe('project file (I-22)', () => {
   it('I-22: unknown keys are warnings with file:line, not errors', () => {
     const { config, warnings } = read('name: site\nconcurency: 3\n');
     expect(config).toEqual({ name: 'site' });
-    expect(warnings).toEqual(["bolt-project.yaml:2: concurency: unknown key 'concurency' in the project file is ignored"]);
+    expect(warnings).toEqual(["bolt-project.yaml:2: concurency: unknown key 'concurency' in the project file is ignored [ID: unknown_option]"]);
   });
 
   it('I-22: transport config in the project file is ignored with a warning', () => {
     const { warnings } = read('name: site\nssh:\n  user: root\ntransport: winrm\n');
     expect(warnings).toEqual([
-      "bolt-project.yaml:2: ssh: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'",
-      "bolt-project.yaml:4: transport: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'",
+      "bolt-project.yaml:2: ssh: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config' [ID: project_transport_config]",
+      "bolt-project.yaml:4: transport: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config' [ID: project_transport_config]",
     ]);
   });
 
@@ -200,7 +200,7 @@ describe('a project without a name (I-22)', () => {
     write('My Site/plans/types.gen.ts', '');
     const cwd = join(root, 'My Site');
     expect(findProject({ cwd, env: {} }).warnings).toEqual([
-      `${file}: the project has no name, so its plans (plans/db/backup.ts, plans/deploy.ts) are ignored: add 'name: my_site' to run them as my_site::<name>`,
+      `${file}: the project has no name, so its plans (plans/db/backup.ts, plans/deploy.ts) are ignored: add 'name: my_site' to run them as my_site::<name> [ID: missing_project_name]`,
     ]);
     write('My Site/tasks/check.sh', '');
     expect(findProject({ cwd, env: {} }).warnings[0]).toMatch(/so its plans \(plans\/db\/backup.ts, plans\/deploy.ts\) and tasks \(tasks\/\) are ignored/);
