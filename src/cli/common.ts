@@ -199,8 +199,17 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
     keepConnections: options.keepConnections,
     signal,
   });
+  // C-15: the project file's `log.console.level` (Bolt's console level) when --log-level is not given.
+  flags.logLevel ??= consoleLevel(runtime.project.config.log);
   const unused = withoutDisabled(unusedFlagWarnings(flags), runtime.project.config['disable-warnings']);
   return unused.length === 0 ? runtime : Object.assign(runtime, { warnings: [...runtime.warnings, ...unused] });
+}
+
+/** The console level a project file's `log: {console: {level}}` sets (`any` is everything), if any. */
+function consoleLevel(log: Record<string, unknown> | undefined): LogLevel | undefined {
+  const level = (log?.['console'] as Record<string, unknown> | undefined)?.['level'];
+  if (level === 'any') return 'trace';
+  return typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : undefined;
 }
 
 /** Writes the runtime's warnings (project file, inventory, project shadowing a module) to stderr. */

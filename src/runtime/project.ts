@@ -225,7 +225,13 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
     }
   }
   for (const [dest, settings] of Object.entries(config.log ?? {})) {
-    if (!isDict(settings)) fail(['log', dest], `must be a map, not ${typeName(settings)}`);
+    // Bolt's `bolt-debug.log: disable` (any destination may be disabled).
+    if (settings === 'disable') continue;
+    if (!isDict(settings)) fail(['log', dest], `must be a map or 'disable', not ${typeName(settings)}`);
+    if (dest !== 'console') {
+      // C-15: Bolt writes <project>/bolt-debug.log and any `file:` destination; Rivet writes no log file.
+      warnings.push(withWarningId('log_file_ignored', `${at('log')}: log.${dest}: Rivet writes no log files, so this destination is ignored; use --log-level debug, or --format jsonl for every event`));
+    }
     const level = (settings as Record<string, unknown>)['level'];
     if (level !== undefined && !(typeof level === 'string' && LOG_LEVELS.includes(level))) {
       fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${typeName(level)}`);

@@ -266,6 +266,10 @@ describe('Logs and warnings (C-15)', () => {
     const json = await rivet(['command', 'run', 'true', '-t', 'one', '--log-level', 'trace', '--format', 'json'], { cwd });
     expect(json.stderr).toContain('DEBUG: Connecting to one (local)');
     expect(json.json<Envelope>().items).toHaveLength(1);
+    // The project file's console level is the default; --log-level beats it.
+    const configured = await makeProject({ ...LOCAL, 'rivet-project.yaml': 'name: flags\nlog:\n  console:\n    level: debug\n  bolt-debug.log: disable\n' });
+    expect((await rivet(['command', 'run', 'true', '-t', 'one'], { cwd: configured })).stderr).toContain('DEBUG: Connecting to one (local)');
+    expect((await rivet(['command', 'run', 'true', '-t', 'one', '--log-level', 'warn'], { cwd: configured })).stderr).toBe('');
     const bad = await rivet(['command', 'run', 'true', '-t', 'one', '--log-level', 'loud'], { cwd });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("'loud' is invalid");

@@ -139,9 +139,14 @@ describe('project file (I-22)', () => {
       'tasks: [a::b]\nplans: ["site::*"]\ndisable-warnings: [cli_overrides]\nfuture: {file_paths: true}\n' +
       'log: {console: {level: debug}, bolt-debug.log: {append: false}}\nmodules: [puppetlabs-stdlib, {name: puppetlabs/apt, version_requirement: ">= 1.0"}, {git: "https://x/y", ref: main}]\n';
     const { config, warnings } = read(text);
-    expect(warnings).toEqual([]);
+    // C-15: Rivet writes no log file, and says so.
+    expect(warnings).toEqual(['bolt-project.yaml:12: log.bolt-debug.log: Rivet writes no log files, so this destination is ignored; use --log-level debug, or --format jsonl for every event [ID: log_file_ignored]']);
     expect(config).toMatchObject({ name: 'site', concurrency: 20, format: 'json', color: false, typecheck: true, tasks: ['a::b'], 'disable-warnings': ['cli_overrides'] });
     expect(config.modules).toHaveLength(3);
+  });
+
+  it("C-15: Bolt's 'bolt-debug.log: disable' is accepted silently", () => {
+    expect(read('name: site\nlog:\n  bolt-debug.log: disable\n  console:\n    level: info\n').warnings).toEqual([]);
   });
 
   it('I-22: unknown keys are warnings with file:line, not errors', () => {
