@@ -290,3 +290,19 @@ describe('Logs and warnings (C-15)', () => {
     expect(quiet.stderr).toBe('');
   });
 });
+
+describe("Bolt's packaged modules (I-25)", () => {
+  it('I-25: Rivet ships facts, package and service; a task of another module Bolt ships says how to install it', async () => {
+    const cwd = await makeProject(LOCAL);
+    const shown = await rivet(['task', 'show', '--format', 'json'], { cwd });
+    const builtins = shown.json<{ tasks: [string][] }>().tasks.map(([n]) => n).filter((n) => !n.startsWith('flags::'));
+    expect(builtins).toEqual(['facts', 'package', 'service']);
+    const reboot = await rivet(['task', 'run', 'reboot', '-t', 'one'], { cwd });
+    expect(reboot.code).toBe(2);
+    expect(reboot.stderr).toContain("'reboot' is a module Bolt ships with and Rivet does not: install it with 'rivet module add puppetlabs/reboot'.");
+    const agent = await rivet(['task', 'run', 'puppet_agent::version', '-t', 'one'], { cwd });
+    expect(agent.stderr).toContain("install it with 'rivet module add puppetlabs/puppet_agent'");
+    const canary = await rivet(['task', 'run', 'canary', '-t', 'one'], { cwd });
+    expect(canary.stderr).toContain("'canary' is a module Bolt ships with and Rivet does not (it is not on the Puppet Forge either).");
+  });
+});
