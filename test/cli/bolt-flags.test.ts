@@ -189,6 +189,16 @@ describe('Bolt flags on the local transport', () => {
   });
 });
 
+describe('Per-action flags of the other commands (C-07)', () => {
+  it('C-07: module install takes --force and --[no-]resolve, inventory show --detail', async () => {
+    const cwd = await makeProject(LOCAL);
+    const help = await rivet(['module', 'install', '--help'], { cwd });
+    for (const flag of ['--force', '--resolve', '--no-resolve']) expect(help.stdout).toContain(flag);
+    const detail = await rivet(['inventory', 'show', '-t', 'one', '--detail', '--format', 'json'], { cwd });
+    expect(detail.json<{ targets: { name: string; config: { transport: string } }[] }>().targets[0]).toMatchObject({ name: 'one', config: { transport: 'local' } });
+  });
+});
+
 describe('Bolt login flags over SSH', () => {
   let server: TestSshServer;
   let cwd: string;
