@@ -19,8 +19,10 @@ import { parseThreadsSetting, type ThreadsSetting } from '../runtime/ssh-threads
 import { HumanRenderer } from './render/human.ts';
 import type { Target } from '../core/target.ts';
 import type { CliContext } from './context.ts';
-import { loadJsonRenderer, loadPrompt } from './lazy.ts';
+import { loadJsonRenderer } from './lazy.ts';
 import type { CliIO } from './render/writer.ts';
+import { withoutDisabled } from '../core/warning-id.ts';
+import { privateKeyFlag, promptFlag, refuseQuery, unusedFlagWarnings } from './connection-flags.ts';
 import { RERUN_FILTERS, rerunTargets, saveRerun, type RerunFilter } from './rerun.ts';
 
 export interface GlobalFlags {
@@ -34,6 +36,11 @@ export interface GlobalFlags {
   sslVerify?: boolean;
   transport?: string;
   connectTimeout?: number;
+  /** `--[no-]tty`, `--[no-]native-ssh`, `--ssh-command`, `--copy-command`: accepted, unused (see connection-flags.ts). */
+  tty?: boolean;
+  nativeSsh?: boolean;
+  sshCommand?: string;
+  copyCommand?: string;
   runAs?: string;
   sudoPassword?: string;
   sudoPasswordPrompt?: boolean;
@@ -82,12 +89,30 @@ function byteSize(name: string) {
   };
 }
 
+/**
+ * `task show --filter` and `plan show --filter` (C-07): Bolt's `[a-z0-9_:]+`, with its message.
+ *
+ * @example
+ * ```ts
+ * parseFilter('pkg::'); // 'pkg::'
+ * parseFilter('Pkg');   // throws: --filter: illegal characters in filter string 'Pkg'. ...
+ * ```
+ */
+export function parseFilter(value: string): string {
+  if (!/^[a-z0-9_:]+$/.test(value)) {
+    throw new UsageError(`--filter: illegal characters in filter string '${value}'. Filters can only include lowercase letters, numbers, underscores, and colons.`);
+  }
+  return value;
+}
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Adds the targeting, connection and display flags to an action command. */
 export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean } = {}): Command {
   if (options.targets !== false) {
     command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
+    // Bolt's PuppetDB targeting (I-19): refused with an error that names the flag.
+    command.addOption(new Option('-q, --query <pql>', 'PuppetDB query (not supported: an error)').argParser(refuseQuery).hideHelp());
   }
   if (options.rerun) {
     command
@@ -108,6 +133,12 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--no-ssl-verify', "do not verify WinRM targets' HTTPS certificates")
     .addOption(new Option('--transport <name>', 'default transport for targets without one').choices(['ssh', 'local', 'winrm']))
     .addOption(new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser(positiveNumber('--connect-timeout')))
+    .option('--tty', "Bolt's PTY request: accepted and ignored, with a warning (Rivet requests no PTY)")
+    .option('--no-tty', 'request no pseudo-terminal (what Rivet always does)')
+    .option('--native-ssh', "Bolt's external ssh mode: accepted and ignored, with a warning (Rivet uses its own SSH client)")
+    .option('--no-native-ssh', "use Rivet's own SSH client (what Rivet always does)")
+    .option('--ssh-command <exec>', "Bolt's native-ssh executable: accepted and ignored, with a warning")
+    .option('--copy-command <exec>', "Bolt's native-ssh copy command: accepted and ignored, with a warning")
     .option('--run-as <user>', 'user to run as, via sudo')
     .option('--sudo-password <password>', 'password for sudo (prefer --sudo-password-prompt)')
     .option('--sudo-password-prompt', 'ask for the sudo password')
@@ -143,8 +174,8 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   const overrides: ConfigOverrides = {};
   if (flags.user !== undefined) overrides.user = flags.user;
   if (flags.password !== undefined) overrides.password = flags.password;
-  if (flags.passwordPrompt) overrides.password = await (await loadPrompt()).promptSecret('Password: ', io);
-  if (flags.privateKey !== undefined) overrides.privateKey = flags.privateKey;
+  if (flags.passwordPrompt) overrides.password = await promptFlag('--password-prompt', io);
+  if (flags.privateKey !== undefined) overrides.privateKey = privateKeyFlag(flags.privateKey, { cwd: io.cwd, home: io.env['HOME'] });
   if (flags.hostKeyCheck !== undefined) overrides.hostKeyCheck = flags.hostKeyCheck;
   if (flags.ssl !== undefined) overrides.ssl = flags.ssl;
   if (flags.sslVerify !== undefined) overrides.sslVerify = flags.sslVerify;
@@ -152,12 +183,12 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
   if (flags.connectTimeout !== undefined) overrides.connectTimeout = flags.connectTimeout;
   if (flags.runAs !== undefined) overrides.runAs = flags.runAs;
   if (flags.sudoPassword !== undefined) overrides.sudoPassword = flags.sudoPassword;
-  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await (await loadPrompt()).promptSecret('Sudo password: ', io);
+  if (flags.sudoPasswordPrompt) overrides.sudoPassword = await promptFlag('--sudo-password-prompt', io);
   if (flags.sudoExecutable !== undefined) overrides.sudoExecutable = flags.sudoExecutable;
   if (flags.tmpdir !== undefined) overrides.tmpdir = flags.tmpdir;
   if (flags.cleanup !== undefined) overrides.cleanup = flags.cleanup;
   if (flags.maxOutput !== undefined) overrides.maxOutput = flags.maxOutput;
-  return createRuntime({
+  const runtime = await createRuntime({
     cwd: io.cwd,
     env: io.env,
     projectFlag: flags.project,
@@ -168,6 +199,17 @@ export async function runtimeFromFlags(flags: GlobalFlags, io: CliIO, signal: Ab
     keepConnections: options.keepConnections,
     signal,
   });
+  // C-15: the project file's `log.console.level` (Bolt's console level) when --log-level is not given.
+  flags.logLevel ??= consoleLevel(runtime.project.config.log);
+  const unused = withoutDisabled(unusedFlagWarnings(flags), runtime.project.config['disable-warnings']);
+  return unused.length === 0 ? runtime : Object.assign(runtime, { warnings: [...runtime.warnings, ...unused] });
+}
+
+/** The console level a project file's `log: {console: {level}}` sets (`any` is everything), if any. */
+function consoleLevel(log: Record<string, unknown> | undefined): LogLevel | undefined {
+  const level = (log?.['console'] as Record<string, unknown> | undefined)?.['level'];
+  if (level === 'any') return 'trace';
+  return typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : undefined;
 }
 
 /** Writes the runtime's warnings (project file, inventory, project shadowing a module) to stderr. */

@@ -11,9 +11,10 @@
  * ```
  * @module
  */
+import { withoutDisabled } from '../core/warning-id.ts';
 import { EventBus } from '../core/events.ts';
 import type { Transport } from '../transports/transport.ts';
-import { applyOverrides, loadInventory, type ConfigOverrides, type Inventory } from './inventory/index.ts';
+import { applyOverrides, loadInventory, mergeConfigLayers, type ConfigOverrides, type Inventory } from './inventory/index.ts';
 import { findProject, loadProjectInventory, type Project } from './project.ts';
 import { Runtime } from './runtime.ts';
 import type { ThreadsSetting } from './ssh-threads.ts';
@@ -66,6 +67,8 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
   let inventory: Inventory =
     options.inventory !== undefined ? loadInventory({ data: options.inventory, name: '(inline inventory)' }, { baseDir: project.dir }) : loadProjectInventory(project);
   warnings.push(...inventory.warnings);
+  // bolt-defaults.yaml's inventory-config (I-23): under the inventory's own config and the CLI flags.
+  if (Object.keys(project.defaultsInventoryConfig).length > 0) inventory = inventory.withBaseConfig(mergeConfigLayers(project.defaultsInventoryConfig, inventory.baseConfig));
   if (options.overrides && Object.keys(options.overrides).length > 0) {
     const applied = applyOverrides(inventory, options.overrides);
     inventory = applied.inventory;
@@ -85,5 +88,6 @@ export async function createRuntime(options: CreateRuntimeOptions = {}): Promise
     transports: options.transports,
     threads: options.threads,
   });
-  return Object.assign(runtime, { project, warnings }) as CreatedRuntime;
+  // Bolt's disable-warnings (C-15): a warning whose [ID: x] is listed is not shown.
+  return Object.assign(runtime, { project, warnings: withoutDisabled(warnings, project.config['disable-warnings']) }) as CreatedRuntime;
 }

@@ -18,12 +18,15 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, ErrorKind, UsageError } from '../core/index.ts';
+import { withWarningId, withoutDisabled } from '../core/warning-id.ts';
 import { YamlSource, type KeyPath } from './inventory/source.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { loadInventory, loadInventoryFile } from './inventory/load.ts';
 import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 import { planFilesOf } from './plans/files.ts';
+import { PROJECT_KEYS, checkValue } from './project-keys.ts';
+import { readDefaults } from './defaults.ts';
 import { npmModuleDirs } from './modules/npm.ts';
 
 /** Project file names, preferred first. */
@@ -106,6 +109,8 @@ export interface Project {
   modulepath: string[];
   downloadsDir: string;
   rerunFile: string;
+  /** `inventory-config` of bolt-defaults.yaml (I-23): transport config below the inventory's. */
+  defaultsInventoryConfig: Record<string, unknown>;
   warnings: string[];
 }
 
@@ -117,73 +122,14 @@ export interface FindProjectOptions {
   inventoryFlag?: string;
   /** `--modulepath a:b` (relative to the cwd); replaces the project's modulepath. */
   modulepathFlag?: string | readonly string[];
-  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY). */
+  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY, HOME for bolt-defaults.yaml). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Where bolt-defaults.yaml is looked for, lowest precedence first (default: Bolt's system and user directories). */
+  defaultsDirs?: readonly string[];
 }
-
-type Check = 'string' | 'boolean' | 'positive-integer' | 'strings' | 'map' | 'modulepath' | 'modules' | readonly string[];
-
-const PROJECT_KEYS: Record<string, Check> = {
-  analytics: 'boolean',
-  'apply-settings': 'map',
-  color: 'boolean',
-  'compile-concurrency': 'positive-integer',
-  concurrency: 'positive-integer',
-  'disable-warnings': 'strings',
-  format: ['human', 'json', 'rainbow'],
-  future: 'map',
-  'hiera-config': 'string',
-  inventoryfile: 'string',
-  log: 'map',
-  'module-install': 'map',
-  modulepath: 'modulepath',
-  modules: 'modules',
-  name: 'string',
-  plans: 'strings',
-  'plugin-cache': 'map',
-  'plugin-hooks': 'map',
-  plugins: 'map',
-  policies: 'strings',
-  puppetdb: 'map',
-  'puppetdb-instances': 'map',
-  rerunfile: 'string',
-  'save-rerun': 'boolean',
-  spinner: 'boolean',
-  stream: 'boolean',
-  typecheck: 'boolean',
-  tasks: 'strings',
-  'trusted-external-command': 'string',
-  durable: 'string',
-};
 
 const TRANSPORT_KEYS = new Set<string>(['transport', 'inventory-config', ...TRANSPORTS]);
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'any'];
-
-
-function checkValue(check: Check, value: unknown): string | undefined {
-  if (Array.isArray(check)) {
-    return typeof value === 'string' && check.includes(value) ? undefined : `must be one of ${check.join(', ')}, not ${typeName(value)}`;
-  }
-  switch (check) {
-    case 'string':
-      return typeof value === 'string' ? undefined : `must be a string, not ${typeName(value)}`;
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : `must be a boolean, not ${typeName(value)}`;
-    case 'positive-integer':
-      return Number.isInteger(value) && (value as number) > 0 ? undefined : `must be a positive integer, not ${typeName(value)}`;
-    case 'strings':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : `must be an array of strings, not ${typeName(value)}`;
-    case 'map':
-      return isDict(value) ? undefined : `must be a map, not ${typeName(value)}`;
-    case 'modulepath':
-      return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
-        ? undefined
-        : `must be a string or an array of strings, not ${typeName(value)}`;
-    case 'modules':
-      if (!Array.isArray(value)) return `must be an array, not ${typeName(value)}`;
-      return undefined;
-  }
-}
 
 function isDir(path: string): boolean {
   try {
@@ -234,12 +180,12 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
   const config: ProjectConfig = {};
   for (const [key, value] of Object.entries(map)) {
     if (TRANSPORT_KEYS.has(key)) {
-      warnings.push(`${at(key)}: ${key}: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'`);
+      warnings.push(withWarningId('project_transport_config', `${at(key)}: ${key}: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'`));
       continue;
     }
     const check = PROJECT_KEYS[key];
     if (check === undefined) {
-      warnings.push(`${at(key)}: ${key}: unknown key '${key}' in the project file is ignored`);
+      warnings.push(withWarningId('unknown_option', `${at(key)}: ${key}: unknown key '${key}' in the project file is ignored`));
       continue;
     }
     if (value === null || value === undefined) continue;
@@ -279,7 +225,13 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
     }
   }
   for (const [dest, settings] of Object.entries(config.log ?? {})) {
-    if (!isDict(settings)) fail(['log', dest], `must be a map, not ${typeName(settings)}`);
+    // Bolt's `bolt-debug.log: disable` (any destination may be disabled).
+    if (settings === 'disable') continue;
+    if (!isDict(settings)) fail(['log', dest], `must be a map or 'disable', not ${typeName(settings)}`);
+    if (dest !== 'console') {
+      // C-15: Bolt writes <project>/bolt-debug.log and any `file:` destination; Rivet writes no log file.
+      warnings.push(withWarningId('log_file_ignored', `${at('log')}: log.${dest}: Rivet writes no log files, so this destination is ignored; use --log-level debug, or --format jsonl for every event`));
+    }
     const level = (settings as Record<string, unknown>)['level'];
     if (level !== undefined && !(typeof level === 'string' && LOG_LEVELS.includes(level))) {
       fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${typeName(level)}`);
@@ -357,10 +309,17 @@ export function findProject(options: FindProjectOptions): Project {
     config = read.config;
     warnings.push(...read.warnings);
   }
+  // bolt-defaults.yaml (I-23): below the project file; disable-warnings lists are joined.
+  const defaults = readDefaults(env, options.defaultsDirs);
+  warnings.push(...defaults.warnings);
+  if (defaults.files.length > 0) {
+    const disabled = [...((defaults.config['disable-warnings'] as string[] | undefined) ?? []), ...(config['disable-warnings'] ?? [])];
+    config = { ...defaults.config, ...config, ...(disabled.length > 0 ? { 'disable-warnings': disabled } : {}) };
+  }
 
   if (file !== undefined && config.name === undefined && !(config['disable-warnings'] ?? []).includes(MISSING_PROJECT_NAME)) {
     const warning = missingNameWarning(dir, file);
-    if (warning !== undefined) warnings.push(warning);
+    if (warning !== undefined) warnings.push(withWarningId(MISSING_PROJECT_NAME, warning));
   }
 
   const inventoryFile = resolveInventory(options, env, dir, config, cwd);
@@ -375,7 +334,7 @@ export function findProject(options: FindProjectOptions): Project {
   warnings.push(...npm.warnings);
   const modulepath = [...userModulepath.filter((p) => p !== managed), managed, ...npm.dirs];
   const shadowed = shadowedModuleDirs(config.name, modulepath);
-  if (config.name !== undefined && shadowed.length > 0) warnings.push(projectShadowsModule(config.name, shadowed));
+  if (config.name !== undefined && shadowed.length > 0) warnings.push(withWarningId('project_shadows_module', projectShadowsModule(config.name, shadowed)));
 
   return {
     dir,
@@ -387,7 +346,9 @@ export function findProject(options: FindProjectOptions): Project {
     modulepath,
     downloadsDir: join(dir, 'downloads'),
     rerunFile: config.rerunfile === undefined ? join(dir, '.rerun.json') : resolve(dir, config.rerunfile),
-    warnings,
+    defaultsInventoryConfig: defaults.inventoryConfig,
+    // Bolt's disable-warnings (C-15): a warning whose [ID: x] is listed is not shown.
+    warnings: withoutDisabled(warnings, config['disable-warnings']),
   };
 }
 

@@ -213,7 +213,7 @@ describe('usage errors exit 2 with a clear message', () => {
     const cwd = await makeProject(PROJECT);
     const r = await rivet(['command', 'run', 'true', '-t', 'localhost', '--password-prompt'], { cwd });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Cannot ask 'Password': standard input is not a terminal");
+    expect(r.stderr).toContain('--password-prompt: cannot ask for the password: standard input is not a terminal');
   });
 
   it('--help on every command exits 0', async () => {

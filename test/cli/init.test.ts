@@ -240,7 +240,7 @@ describe('a project without a name', () => {
     expect(r.code).toBe(0);
     const suggested = projectNameFor(basename(dir));
     expect(r.stderr).toBe(
-      `WARN: ${join(dir, 'rivet-project.yaml')}: the project has no name, so its plans (plans/deploy.ts) are ignored: add 'name: ${suggested}' to run them as ${suggested}::<name>\n`,
+      `WARN: ${join(dir, 'rivet-project.yaml')}: the project has no name, so its plans (plans/deploy.ts) are ignored: add 'name: ${suggested}' to run them as ${suggested}::<name> [ID: missing_project_name]\n`,
     );
     expect(r.stdout).toMatch(/^No plans found\./);
     const named = await makeProject({ 'rivet-project.yaml': 'name: site\n', 'plans/deploy.ts': 'export {};\n' });

@@ -11,7 +11,7 @@ import { makeProject } from '../cli/helpers.ts';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'rivet.mjs');
 
 describe('Ctrl-C', () => {
-  it('stops remote processes, removes temp dirs and prints what finished', async () => {
+  it('C-15 (better than Bolt, which exits and leaves them running): Ctrl-C stops remote processes, removes temp dirs and prints what finished', async () => {
     const marker = `rivet-ctrlc-${process.pid}-${Date.now()}`;
     const tmp = await makeProject({});
     const cwd = await makeProject({

@@ -139,22 +139,27 @@ describe('project file (I-22)', () => {
       'tasks: [a::b]\nplans: ["site::*"]\ndisable-warnings: [cli_overrides]\nfuture: {file_paths: true}\n' +
       'log: {console: {level: debug}, bolt-debug.log: {append: false}}\nmodules: [puppetlabs-stdlib, {name: puppetlabs/apt, version_requirement: ">= 1.0"}, {git: "https://x/y", ref: main}]\n';
     const { config, warnings } = read(text);
-    expect(warnings).toEqual([]);
+    // C-15: Rivet writes no log file, and says so.
+    expect(warnings).toEqual(['bolt-project.yaml:12: log.bolt-debug.log: Rivet writes no log files, so this destination is ignored; use --log-level debug, or --format jsonl for every event [ID: log_file_ignored]']);
     expect(config).toMatchObject({ name: 'site', concurrency: 20, format: 'json', color: false, typecheck: true, tasks: ['a::b'], 'disable-warnings': ['cli_overrides'] });
     expect(config.modules).toHaveLength(3);
+  });
+
+  it("C-15: Bolt's 'bolt-debug.log: disable' is accepted silently", () => {
+    expect(read('name: site\nlog:\n  bolt-debug.log: disable\n  console:\n    level: info\n').warnings).toEqual([]);
   });
 
   it('I-22: unknown keys are warnings with file:line, not errors', () => {
     const { config, warnings } = read('name: site\nconcurency: 3\n');
     expect(config).toEqual({ name: 'site' });
-    expect(warnings).toEqual(["bolt-project.yaml:2: concurency: unknown key 'concurency' in the project file is ignored"]);
+    expect(warnings).toEqual(["bolt-project.yaml:2: concurency: unknown key 'concurency' in the project file is ignored [ID: unknown_option]"]);
   });
 
   it('I-22: transport config in the project file is ignored with a warning', () => {
     const { warnings } = read('name: site\nssh:\n  user: root\ntransport: winrm\n');
     expect(warnings).toEqual([
-      "bolt-project.yaml:2: ssh: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'",
-      "bolt-project.yaml:4: transport: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config'",
+      "bolt-project.yaml:2: ssh: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config' [ID: project_transport_config]",
+      "bolt-project.yaml:4: transport: transport config in the project file is ignored (I-22); put it in inventory.yaml under 'config' [ID: project_transport_config]",
     ]);
   });
 
@@ -200,7 +205,7 @@ describe('a project without a name (I-22)', () => {
     write('My Site/plans/types.gen.ts', '');
     const cwd = join(root, 'My Site');
     expect(findProject({ cwd, env: {} }).warnings).toEqual([
-      `${file}: the project has no name, so its plans (plans/db/backup.ts, plans/deploy.ts) are ignored: add 'name: my_site' to run them as my_site::<name>`,
+      `${file}: the project has no name, so its plans (plans/db/backup.ts, plans/deploy.ts) are ignored: add 'name: my_site' to run them as my_site::<name> [ID: missing_project_name]`,
     ]);
     write('My Site/tasks/check.sh', '');
     expect(findProject({ cwd, env: {} }).warnings[0]).toMatch(/so its plans \(plans\/db\/backup.ts, plans\/deploy.ts\) and tasks \(tasks\/\) are ignored/);

@@ -94,6 +94,7 @@ export function moduleCommand(ctx: CliContext): Command {
     .command('install')
     .description("Install the project's modules into .modules, as rivet-lock.yaml says (resolving and writing the lock when needed)")
     .option('--force', 'resolve the modules again and rewrite the lock, even when it still satisfies the project file')
+    .option('--resolve', "resolve the project file's modules and their dependencies (the default)")
     .option('--no-resolve', 'install the modules of the Puppetfile as written, without resolving dependencies')
     .option('--project <dir>', 'project directory')
     .addHelpText('after', '\nExamples:\n  rivet module install\n  rivet module install --force\n  rivet module install --no-resolve')

@@ -24,7 +24,7 @@ import { planResultJSON } from '../../runtime/plans/serialize.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
 import { callerLocation, userStack } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
-import { addRunFlags, expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import { addRunFlags, expandTargets, parseFilter, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { loadAllowList, loadCreateRuntime, loadDurableRun, loadJsonRenderer, loadPrompt, loadRecording, loadTypecheck } from '../lazy.ts';
 import { rerunTargets, savePlanRerun } from '../rerun.ts';
@@ -346,7 +346,7 @@ function planShowCommand(ctx: CliContext): Command {
   const show = new Command('show')
     .description('List plans, or show one plan\'s parameters')
     .argument('[plan]', 'plan name')
-    .option('--filter <text>', 'only plans whose name contains this text')
+    .addOption(new Option('--filter <text>', 'only plans whose name contains this text ([a-z0-9_:]+)').argParser(parseFilter))
     .option('--project <dir>', 'project directory')
     .option('-m, --modulepath <paths>', 'module directories, separated by ":"')
     .option('--format <format>', 'human or json', 'human');
@@ -362,7 +362,6 @@ function planShowCommand(ctx: CliContext): Command {
       else ctx.io.out.write(humanDetail(detail));
       return;
     }
-    if (flags.filter !== undefined && !/^[a-z0-9_:]+$/.test(flags.filter)) throw new UsageError('--filter may contain only lowercase letters, digits, _ and :');
     const rows: [string, string?][] = [];
     // The project's `plans:` allow-list (Bolt's PAL#filter_content), then --filter.
     const { filterByAllowList } = await loadAllowList();

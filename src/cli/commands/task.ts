@@ -4,14 +4,13 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { UsageError } from '../../core/errors.ts';
 import { createRuntime } from '../../runtime/create.ts';
 import { filterByAllowList } from '../../runtime/allow-list.ts';
 import { BUILTIN_MODULES_DIR, isBuiltinTask } from '../../runtime/task-catalog.ts';
 import type { TaskDefinition } from '../../runtime/tasks/discovery.ts';
 import { taskShowData } from '../../runtime/tasks/discovery.ts';
 import { parseCliParams } from '../../runtime/tasks/params.ts';
-import { addRunFlags, prepareRun, printWarnings, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
+import { addRunFlags, parseFilter, prepareRun, printWarnings, readArgument, renderStep, timeoutMs, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import type { CliIO } from '../render/writer.ts';
 
@@ -43,10 +42,7 @@ export function taskCommand(ctx: CliContext): Command {
   const show = new Command('show')
     .description('List tasks, or show one task with its parameters')
     .argument('[task]', 'the task to show')
-    .addOption(new Option('--filter <text>', 'only tasks whose name contains this').argParser((v: string) => {
-      if (!/^[a-z0-9_:]+$/.test(v)) throw new UsageError(`--filter takes lowercase letters, digits, '_' and ':', got '${v}'`);
-      return v;
-    }))
+    .addOption(new Option('--filter <text>', 'only tasks whose name contains this ([a-z0-9_:]+)').argParser(parseFilter))
     .option('--project <dir>', 'project directory')
     .addOption(new Option('--format <format>', 'output format').choices(['human', 'json']).default('human'))
     .addHelpText('after', '\nExamples:\n  rivet task show\n  rivet task show package --format json');

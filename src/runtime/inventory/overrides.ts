@@ -14,6 +14,7 @@
  * @module
  */
 import { UsageError } from '../../core/index.ts';
+import { withWarningId } from '../../core/warning-id.ts';
 import type { Inventory } from './inventory.ts';
 import { deepMerge, TRANSPORT_OPTIONS, TRANSPORTS } from './schema.ts';
 
@@ -127,7 +128,7 @@ export function applyOverrides(inventory: Inventory, overrides: ConfigOverrides)
   const names = overrideNames(overrides);
   const warnings =
     inventory.source !== undefined && names.length > 0
-      ? [`CLI arguments ${JSON.stringify(names)} might be overridden by Inventory: ${inventory.source}`]
+      ? [withWarningId('cli_overrides', `CLI arguments ${JSON.stringify(names)} might be overridden by Inventory: ${inventory.source}`)]
       : [];
   return { inventory: inventory.withBaseConfig(mergeConfigLayers(inventory.baseConfig, layer)), warnings };
 }

@@ -11,6 +11,7 @@
  * @module
  */
 import { ErrorKind } from '../../core/index.ts';
+import { withWarningId } from '../../core/warning-id.ts';
 import { parseTargetUri } from './uri.ts';
 import { formatPath, type KeyPath, type YamlSource } from './source.ts';
 import { parseByteSize } from '../output-limit.ts';
@@ -404,7 +405,7 @@ export function buildModel(src: YamlSource): InventoryModel {
   if (topName !== undefined && topName !== 'all') {
     const line = src.lineOf(['name']);
     const where = src.name === undefined ? '' : `${src.name}${line === undefined ? '' : `:${line}`}: `;
-    warnings.push(`${where}Top-level group '${String(topName)}' cannot specify a name, using 'all' instead.`);
+    warnings.push(withWarningId('top_level_group_name', `${where}Top-level group '${String(topName)}' cannot specify a name, using 'all' instead.`));
   }
 
   const targets = new Map<string, TargetModel>();

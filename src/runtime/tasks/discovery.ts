@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { boltPackagedHint } from './bolt-packaged.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, RivetError, isRivetError } from '../../core/index.ts';
@@ -327,7 +328,9 @@ export async function loadTask(name: string, modulepath: readonly string[], opti
     // A project named like a module hides it (Bolt's PAL#detect_project_conflict): say so again here.
     const shadowed = parts[0] === options.projectName ? shadowedModules(parts[0] as string, modulepath, options) : [];
     const why = shadowed.length > 0 ? ` ${projectShadowsModule(parts[0] as string, shadowed)}.` : '';
-    return new RivetError(TaskErrorKind.UnknownTask, `Could not find a task named '${name}'.${hint} For a list of available tasks, run 'rivet task show'.${why}`, {
+    // I-25: a module Bolt ships and Rivet does not, when no such module is on the modulepath.
+    const packaged = (await listModules(modulepath, options)).some((m) => m.name === parts[0]) ? '' : boltPackagedHint(parts[0] as string);
+    return new RivetError(TaskErrorKind.UnknownTask, `Could not find a task named '${name}'.${hint} For a list of available tasks, run 'rivet task show'.${why}${packaged}`, {
       details: { name, ...(close.length > 0 ? { did_you_mean: close } : {}), ...(shadowed.length > 0 ? { shadowed_modules: shadowed } : {}) },
     });
   };

@@ -62,7 +62,7 @@ describe('loading inventory.yaml', () => {
 
   it("I-02: a top-level name is accepted and ignored with Bolt's warning (Bolt: inventory/group.rb Group#initialize, all_group)", () => {
     const inv = loadInventory({ text: 'name: vegetables\ntargets:\n  - uri: carrot.example.org\n    name: carrot\n', name: 'inventory.yaml' });
-    expect(inv.warnings).toEqual(["inventory.yaml:1: Top-level group 'vegetables' cannot specify a name, using 'all' instead."]);
+    expect(inv.warnings).toEqual(["inventory.yaml:1: Top-level group 'vegetables' cannot specify a name, using 'all' instead. [ID: top_level_group_name]"]);
     expect(inv.groupNames()).toEqual(['all']);
     expect(inv.getTargets('all').map((t) => t.name)).toEqual(['carrot']);
     expect(loadInventory({ text: 'name: all\n', name: 'inventory.yaml' }).warnings).toEqual([]);

@@ -29,7 +29,7 @@ describe('CLI overrides (I-11)', () => {
     expect(inventory.getTarget('a').config.ssh).toMatchObject({ 'connect-timeout': 3 });
     expect(inventory.getTarget('ssh://uriuser@b').user).toBe('uriuser');
     expect(inventory.getTarget('c')).toMatchObject({ transport: 'winrm', user: 'cli-user' });
-    expect(warnings).toEqual(['CLI arguments ["user","password","connect-timeout"] might be overridden by Inventory: inventory.yaml']);
+    expect(warnings).toEqual(['CLI arguments ["user","password","connect-timeout"] might be overridden by Inventory: inventory.yaml [ID: cli_overrides]']);
     // the original inventory is untouched
     expect(base.getTarget('c').user).toBeUndefined();
   });
