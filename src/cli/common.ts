@@ -84,8 +84,13 @@ function byteSize(name: string) {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** Adds the targeting, connection and display flags to an action command. */
-export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean } = {}): Command {
+/**
+ * Adds the targeting, connection and display flags to an action command. `output: false` (file
+ * upload and download, which run nothing that prints) leaves out `--timeout` and `--max-output`,
+ * and hides `--stream` (accepted, as in Bolt, but it has nothing to show).
+ */
+export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean; output?: boolean } = {}): Command {
+  const output = options.output !== false;
   if (options.targets !== false) {
     command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
   }
@@ -118,10 +123,6 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
         (value: string) => parseThreadsSetting(value, '--threads'),
       ),
     )
-    .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
-    .addOption(
-      new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
-    )
     .option('--tmpdir <dir>', 'directory on the target for temporary files (default /tmp)')
     .option('--cleanup', 'remove temporary files from targets (the default)')
     .option('--no-cleanup', 'leave temporary files on targets')
@@ -129,12 +130,19 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--project <dir>', 'project directory (default: found from the current directory)')
     .addOption(new Option('--format <format>', 'output format').choices(['human', 'json', 'jsonl']).default('human'))
     .addOption(new Option('--log-level <level>', 'console log level').choices([...LOG_LEVELS]))
-    .option('--stream', "print each target's output as it arrives, prefixed with the target")
+    .addOption(new Option('--stream', "print each target's output as it arrives, prefixed with the target").hideHelp(!output))
     .option('--color', 'color output (default on a terminal)')
     .option('--no-color', 'no colors')
     .option('-v, --verbose', 'print a line when each target starts (the default)')
     .option('--no-verbose', 'print only results');
-  if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command (repeatable)', collect);
+  if (output) {
+    command
+      .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
+      .addOption(
+        new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
+      );
+  }
+  if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command or script (repeatable)', collect);
   return command;
 }
 

@@ -225,6 +225,22 @@ describe('usage errors exit 2 with a clear message', () => {
     }
   });
 
+  it('file upload/download list no output flags (--timeout, --max-output, --stream) and refuse --timeout by name', async () => {
+    const cwd = await makeProject({ ...PROJECT, 'a.txt': 'a\n' });
+    for (const sub of ['upload', 'download']) {
+      const help = await rivet(['file', sub, '--help'], { cwd });
+      expect(help.stdout).not.toMatch(/--timeout|--max-output|--stream/);
+    }
+    expect((await rivet(['command', 'run', '--help'], { cwd })).stdout).toMatch(/--timeout[\s\S]*--max-output/);
+    const r = await rivet(['file', 'upload', 'a.txt', join(cwd, 'b.txt'), '-t', 'localhost', '--timeout', '5'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--timeout'");
+    // --stream is accepted as in Bolt, though an upload prints nothing as it goes.
+    const streamed = await rivet(['file', 'upload', 'a.txt', join(cwd, 'c.txt'), '-t', 'localhost', '--stream'], { cwd });
+    expect(streamed.code).toBe(0);
+    expect(await readFile(join(cwd, 'c.txt'), 'utf8')).toBe('a\n');
+  });
+
   it('--version prints the version', async () => {
     const cwd = await makeProject(PROJECT);
     const r = await rivet(['--version'], { cwd });
