@@ -220,9 +220,25 @@ export async function readArgument(value: string, io: CliIO, what: string): Prom
   if (!value.startsWith('@')) return value;
   try {
     return await readFile(resolve(io.cwd, value.slice(1)), 'utf8');
-  } catch {
-    throw new UsageError(`Cannot read the ${what} file '${value.slice(1)}'`);
+  } catch (error) {
+    throw new UsageError(`Cannot read the ${what} file '${value.slice(1)}': ${readErrorReason(error)}`);
   }
+}
+
+/**
+ * Why a local file could not be read, in words.
+ *
+ * @example
+ * ```ts
+ * readErrorReason(Object.assign(new Error('x'), { code: 'ENOENT' })); // 'no such file'
+ * ```
+ */
+export function readErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return code ?? (error instanceof Error ? error.message : String(error));
 }
 
 /** Milliseconds from a `--timeout` in seconds. */
