@@ -349,7 +349,7 @@ function planShowCommand(ctx: CliContext): Command {
     .option('--filter <text>', 'only plans whose name contains this text')
     .option('--project <dir>', 'project directory')
     .option('-m, --modulepath <paths>', 'module directories, separated by ":"')
-    .option('--format <format>', 'human or json', 'human');
+    .addOption(new Option('--format <format>', 'output format').choices(['human', 'json']).default('human'));
   show.action(async (name: string | undefined, flags: { filter?: string; project?: string; modulepath?: string; format: string }) => {
     const { createRuntime } = await loadCreateRuntime();
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });
