@@ -241,6 +241,18 @@ describe('usage errors exit 2 with a clear message', () => {
     expect(await readFile(join(cwd, 'c.txt'), 'utf8')).toBe('a\n');
   });
 
+  it('a command group without its subcommand (rivet command) prints its help on stderr and exits 2, as bare rivet does; rivet help command exits 0', async () => {
+    const cwd = await makeProject(PROJECT);
+    for (const argv of [['command'], ['plan'], ['file']]) {
+      const r = await rivet(argv, { cwd });
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`Usage: rivet ${argv[0]}`);
+    }
+    const help = await rivet(['help', 'command'], { cwd });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: rivet command');
+  });
+
   it('--version prints the version', async () => {
     const cwd = await makeProject(PROJECT);
     const r = await rivet(['--version'], { cwd });
