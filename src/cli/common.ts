@@ -107,8 +107,13 @@ export function parseFilter(value: string): string {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** Adds the targeting, connection and display flags to an action command. */
-export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean } = {}): Command {
+/**
+ * Adds the targeting, connection and display flags to an action command. `output: false` (file
+ * upload and download, which run nothing that prints) leaves out `--timeout` and `--max-output`,
+ * and hides `--stream` (accepted, as in Bolt, but it has nothing to show).
+ */
+export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean; output?: boolean } = {}): Command {
+  const output = options.output !== false;
   if (options.targets !== false) {
     command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
     // Bolt's PuppetDB targeting (I-19): refused with an error that names the flag.
@@ -149,10 +154,6 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
         (value: string) => parseThreadsSetting(value, '--threads'),
       ),
     )
-    .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
-    .addOption(
-      new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
-    )
     .option('--tmpdir <dir>', 'directory on the target for temporary files (default /tmp)')
     .option('--cleanup', 'remove temporary files from targets (the default)')
     .option('--no-cleanup', 'leave temporary files on targets')
@@ -160,12 +161,19 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--project <dir>', 'project directory (default: found from the current directory)')
     .addOption(new Option('--format <format>', 'output format').choices(['human', 'json', 'jsonl']).default('human'))
     .addOption(new Option('--log-level <level>', 'console log level').choices([...LOG_LEVELS]))
-    .option('--stream', "print each target's output as it arrives, prefixed with the target")
+    .addOption(new Option('--stream', "print each target's output as it arrives, prefixed with the target").hideHelp(!output))
     .option('--color', 'color output (default on a terminal)')
     .option('--no-color', 'no colors')
     .option('-v, --verbose', 'print a line when each target starts (the default)')
     .option('--no-verbose', 'print only results');
-  if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command (repeatable)', collect);
+  if (output) {
+    command
+      .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
+      .addOption(
+        new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
+      );
+  }
+  if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command or script (repeatable)', collect);
   return command;
 }
 
@@ -254,9 +262,25 @@ export async function readArgument(value: string, io: CliIO, what: string): Prom
   if (!value.startsWith('@')) return value;
   try {
     return await readFile(resolve(io.cwd, value.slice(1)), 'utf8');
-  } catch {
-    throw new UsageError(`Cannot read the ${what} file '${value.slice(1)}'`);
+  } catch (error) {
+    throw new UsageError(`Cannot read the ${what} file '${value.slice(1)}': ${readErrorReason(error)}`);
   }
+}
+
+/**
+ * Why a local file could not be read, in words.
+ *
+ * @example
+ * ```ts
+ * readErrorReason(Object.assign(new Error('x'), { code: 'ENOENT' })); // 'no such file'
+ * ```
+ */
+export function readErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return code ?? (error instanceof Error ? error.message : String(error));
 }
 
 /** Milliseconds from a `--timeout` in seconds. */

@@ -172,7 +172,7 @@ function jsonErrorShape(argv: readonly string[], isMainCli: boolean): JsonErrorS
 /** Prints the JSON error document on stdout (and the message on stderr for people); exit 1. */
 function reportJsonError(error: unknown, io: CliIO, shape: JsonErrorShape): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' || error.exitCode === 0) return 0;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
     // Commander already printed its message on stderr; Bolt's kind for CLI mistakes.
     error = new RivetError('bolt/cli-error', error.message.replace(/^error: /, ''));
   } else {
@@ -186,8 +186,9 @@ function reportJsonError(error: unknown, io: CliIO, shape: JsonErrorShape): numb
 
 function reportError(error: unknown, io: CliIO): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-    // Commander already printed its message.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+    // Commander already printed its message, or (a group such as `rivet command` without its
+    // subcommand: 'commander.help' with exit code 1) the group's help on stderr.
     return error.exitCode === 0 ? 0 : USAGE_EXIT;
   }
   if (error instanceof UsageError || error instanceof ConfigError || (isRivetError(error) && isUsageKind(error.kind))) {

@@ -90,7 +90,7 @@ export interface ProjectConfig {
 }
 
 /** Where the inventory comes from: a file, or YAML content from an env var (I-10). */
-export type ProjectInventory = { path: string; explicit: boolean } | { text: string; name: string };
+export type ProjectInventory = { path: string; explicit: boolean; givenBy?: string } | { text: string; name: string };
 
 /** A discovered project. All paths are absolute. */
 export interface Project {
@@ -322,7 +322,7 @@ export function findProject(options: FindProjectOptions): Project {
     if (warning !== undefined) warnings.push(withWarningId(MISSING_PROJECT_NAME, warning));
   }
 
-  const inventoryFile = resolveInventory(options, env, dir, config, cwd);
+  const inventoryFile = resolveInventory(options, env, dir, config, cwd, file);
 
   const userModulepath = options.modulepathFlag !== undefined
     ? splitPathList(options.modulepathFlag).map((p) => resolve(cwd, p))
@@ -378,6 +378,7 @@ function resolveInventory(
   dir: string,
   config: ProjectConfig,
   cwd: string,
+  projectFile: string | undefined,
 ): ProjectInventory {
   const envName = env['RIVET_INVENTORY'] !== undefined ? 'RIVET_INVENTORY' : env['BOLT_INVENTORY'] !== undefined ? 'BOLT_INVENTORY' : undefined;
   if (envName !== undefined) {
@@ -389,7 +390,7 @@ function resolveInventory(
   if (options.inventoryFlag !== undefined) return { path: resolve(cwd, options.inventoryFlag), explicit: true };
   if (config.inventoryfile !== undefined) {
     const path = isAbsolute(config.inventoryfile) ? config.inventoryfile : resolve(dir, config.inventoryfile);
-    return { path, explicit: true };
+    return { path, explicit: true, givenBy: `'inventoryfile' in ${projectFile ?? 'the project file'}` };
   }
   return { path: join(dir, 'inventory.yaml'), explicit: false };
 }
@@ -407,5 +408,5 @@ export function loadProjectInventory(project: Pick<Project, 'inventoryFile'> & P
   const source = project.inventoryFile;
   const options = project.dir === undefined ? {} : { baseDir: project.dir };
   if ('text' in source) return loadInventory(source, options);
-  return loadInventoryFile(source.path, { ...options, explicit: source.explicit });
+  return loadInventoryFile(source.path, { ...options, explicit: source.explicit, givenBy: source.givenBy });
 }

@@ -27,7 +27,7 @@ export interface StepOptions {
   onFailure?: OnFailure;
   /** Run as this user, via sudo (beats the enclosing `runPlan`'s and the target's `run-as`, P-14). */
   runAs?: string;
-  /** Kill the step on a target after this many milliseconds; the target then fails with `rivet/timeout`. */
+  /** Commands, scripts and tasks: kill the step on a target after this many milliseconds; the target then fails with `rivet/timeout` (uploads and downloads ignore it). */
   timeout?: number;
   /** Aborting it cancels the step (remote processes are killed). */
   signal?: AbortSignal;

@@ -225,6 +225,34 @@ describe('usage errors exit 2 with a clear message', () => {
     }
   });
 
+  it('file upload/download list no output flags (--timeout, --max-output, --stream) and refuse --timeout by name', async () => {
+    const cwd = await makeProject({ ...PROJECT, 'a.txt': 'a\n' });
+    for (const sub of ['upload', 'download']) {
+      const help = await rivet(['file', sub, '--help'], { cwd });
+      expect(help.stdout).not.toMatch(/--timeout|--max-output|--stream/);
+    }
+    expect((await rivet(['command', 'run', '--help'], { cwd })).stdout).toMatch(/--timeout[\s\S]*--max-output/);
+    const r = await rivet(['file', 'upload', 'a.txt', join(cwd, 'b.txt'), '-t', 'localhost', '--timeout', '5'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--timeout'");
+    // --stream is accepted as in Bolt, though an upload prints nothing as it goes.
+    const streamed = await rivet(['file', 'upload', 'a.txt', join(cwd, 'c.txt'), '-t', 'localhost', '--stream'], { cwd });
+    expect(streamed.code).toBe(0);
+    expect(await readFile(join(cwd, 'c.txt'), 'utf8')).toBe('a\n');
+  });
+
+  it('a command group without its subcommand (rivet command) prints its help on stderr and exits 2, as bare rivet does; rivet help command exits 0', async () => {
+    const cwd = await makeProject(PROJECT);
+    for (const argv of [['command'], ['plan'], ['file']]) {
+      const r = await rivet(argv, { cwd });
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`Usage: rivet ${argv[0]}`);
+    }
+    const help = await rivet(['help', 'command'], { cwd });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: rivet command');
+  });
+
   it('--version prints the version', async () => {
     const cwd = await makeProject(PROJECT);
     const r = await rivet(['--version'], { cwd });

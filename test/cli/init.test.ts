@@ -93,7 +93,7 @@ describe('rivet init: the files', () => {
 
     expect(r.stdout).toContain("Created the Rivet project 'my_infra' in 'nested/My Infra!':\n  package.json ");
     expect(r.stdout).toMatch(/ {2}\.rivet\/tasks\.gen\.ts +types of 4 tasks and 1 plan/);
-    expect(r.stdout).toContain("Next steps:\n  cd 'nested/My Infra!'\n  npm install\n  npx rivet plan run my_infra::hello name=Ada ");
+    expect(r.stdout).toMatch(/Next steps:\n {2}cd 'nested\/My Infra!'\n {2}npm install <path>\/rivetops-\d+\.\d+\.\d+\.tgz +# the tarball `npm pack` made\b.*\n {2}npx rivet plan run my_infra::hello name=Ada /);
     expect(r.stdout).toContain('npx tsx plans/hello.ts name=Ada');
     expect(r.stdout).toContain('npx rivet types ');
   });

@@ -33,6 +33,19 @@ describe('rivet inventory show --format json (C-14)', () => {
   });
 });
 
+describe('rivet group show (C-14)', () => {
+  it('lists every group, and has no --targets (it filters nothing, as in Bolt)', async () => {
+    const cwd = await makeProject({ 'bolt-project.yaml': 'name: demo\n', 'inventory.yaml': 'groups:\n  - name: web\n    targets: [web1]\n  - name: db\n    targets: [db1]\n' });
+    const r = await rivet(['group', 'show', '--format', 'json'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.json()).toEqual({ count: 3, groups: ['all', 'web', 'db'] });
+    expect((await rivet(['group', 'show', '--help'], { cwd })).stdout).not.toContain('--targets');
+    const filtered = await rivet(['group', 'show', '-t', 'db'], { cwd });
+    expect(filtered.code).toBe(2);
+    expect(filtered.stderr).toContain("unknown option '-t'");
+  });
+});
+
 describe("inventories from Bolt's documentation load (I-02, I-04)", () => {
   it('I-04: a target with only a name (bolt_inventory_reference.md) is listed under its name', async () => {
     const cwd = await makeProject({ 'inventory.yaml': 'targets:\n  - name: database\n' });

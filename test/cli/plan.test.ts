@@ -292,6 +292,13 @@ describe('rivet plan show', () => {
     expect(human.stdout).toContain('USAGE\n  rivet plan run tools::check secret=<value>');
     expect(human.stdout).toContain('- secret: Sensitive[String] (sensitive)');
   });
+
+  it('--format takes only human or json, and says so', async () => {
+    const cwd = await makeProject(PROJECT);
+    const r = await rivet(['plan', 'show', '--format', 'yaml'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("option '--format <format>' argument 'yaml' is invalid. Allowed choices are human, json.");
+  });
 });
 
 describe('plan files run directly', () => {

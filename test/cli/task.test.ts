@@ -1,4 +1,4 @@
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject, rivet } from './helpers.ts';
@@ -33,6 +33,18 @@ describe('rivet task run', () => {
     expect(inline.json<Envelope>().items[0]!.value['message']).toBe('json');
     const stdin = await rivet(['task', 'run', 'demo::echo_stdin', '--params', '-', '-t', 'localhost', '--format', 'json'], { cwd: dir, stdin: '{"message":"stdin"}' });
     expect(stdin.json<Envelope>().items[0]!.value['message']).toBe('stdin');
+  });
+
+  it('C-08: a --params @file that cannot be read names the file and why', async () => {
+    const cwd = await project();
+    const task = await rivet(['task', 'run', 'demo::echo_stdin', '--params', '@nope.json', '-t', 'localhost'], { cwd });
+    expect(task.code).toBe(2);
+    expect(task.stderr).toContain("Cannot read the --params file 'nope.json': no such file");
+    await mkdir(join(cwd, 'plans'), { recursive: true });
+    await writeFile(join(cwd, 'plans', 'x.ts'), "import { definePlan } from 'rivetops';\nexport default definePlan({ params: { n: { type: 'Integer' } }, async run() {} });\n");
+    const plan = await rivet(['plan', 'run', 'proj::x', '--params', '@modules'], { cwd });
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("Cannot read the parameters file 'modules': it is a directory");
   });
 
   it('C-08: mixing --params and k=v is an error', async () => {

@@ -119,6 +119,14 @@ describe('project paths (I-10, I-21, I-22)', () => {
     write('p/inventory.yaml', 'targets: [b]\n');
     expect(loadProjectInventory(findProject({ cwd, env: {} })).targetNames()).toEqual(['b']);
   });
+
+  it("I-10: a missing inventory file named by the project file's 'inventoryfile' says so, not --inventoryfile", () => {
+    const projectFile = write('named/rivet-project.yaml', 'name: named\ninventoryfile: inv/prod.yaml\n');
+    const cwd = dir('named');
+    expect(() => loadProjectInventory(findProject({ cwd, env: {} }))).toThrow(
+      `${join(cwd, 'inv/prod.yaml')}: the inventory file given with 'inventoryfile' in ${projectFile} does not exist`,
+    );
+  });
 });
 
 describe('project file (I-22)', () => {

@@ -56,7 +56,7 @@ export function fileCommand(ctx: CliContext): Command {
     .argument('<source>', 'local file or directory, or <module>/<path> found through the modulepath')
     .argument('<destination>', 'path on the targets')
     .addHelpText('after', '\nExamples:\n  rivet file upload ./site /var/www/site --targets web --run-as www-data\n  rivet file upload mymod/nginx.conf /etc/nginx/ --targets web   # modules/mymod/files/nginx.conf\n\nAs in Bolt: onto an existing directory the file or directory goes inside it; the parent of the\ndestination must exist.');
-  addRunFlags(upload, { rerun: true }).action(async (source: string, destination: string, flags: GlobalFlags) => {
+  addRunFlags(upload, { rerun: true, output: false }).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
       runtime.uploadFile(findCliFile(source, fileScope(ctx, runtime)), destination, targets),
@@ -67,7 +67,7 @@ export function fileCommand(ctx: CliContext): Command {
     .argument('<source>', 'path on the targets')
     .argument('<destination>', 'local directory: absolute, or relative to the current directory')
     .addHelpText('after', '\nExamples:\n  rivet file download /var/log/syslog logs --targets web\n  # -> ./logs/web1/syslog, ./logs/web2/syslog\n  rivet file download /etc/hosts /tmp/hosts -t web1');
-  addRunFlags(download, { rerun: true }).action(async (source: string, destination: string, flags: GlobalFlags) => {
+  addRunFlags(download, { rerun: true, output: false }).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
     // Bolt's CLI (Application#download_file) expands the destination against the cwd; only the
     // plan function confines it to <project>/downloads.

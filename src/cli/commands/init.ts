@@ -109,7 +109,8 @@ export function initCommand(ctx: CliContext): Command {
       const into = shown(io.cwd, dir);
       const steps: [string, string][] = [
         ...(into === '.' ? [] : [[`cd ${into}`, ''] as [string, string]]),
-        ['npm install', ''],
+        // rivetops is not on the npm registry yet: a plain `npm install` would fail with a 404.
+        [`npm install <path>/rivetops-${rivetPackage().version}.tgz`, 'the tarball `npm pack` made (README: "Install")'],
         [`npx rivet plan run ${plan} name=Ada`, 'run the example plan on localhost'],
         ['npx tsx plans/hello.ts name=Ada', 'the same, started from the plan file'],
         [`npx rivet task run ${module}::greet name=Ada -t localhost`, 'just the task'],

@@ -9,9 +9,12 @@ import type { TargetDetail } from '../../runtime/inventory/index.ts';
 import { expandTargets, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 
-function addInventoryFlags(command: Command): Command {
+/** The inventory and output flags; `targets: false` (group show, which lists every group, as Bolt's) leaves out `--targets`. */
+function addInventoryFlags(command: Command, options: { targets?: boolean } = {}): Command {
+  if (options.targets !== false) {
+    command.addOption(new Option('-t, --targets <spec>', 'targets to show (default all; repeatable)').argParser((v: string, p: string[] = []) => [...p, v]));
+  }
   return command
-    .addOption(new Option('-t, --targets <spec>', 'targets to show (default all; repeatable)').argParser((v: string, p: string[] = []) => [...p, v]))
     .option('-i, --inventoryfile <path>', 'inventory file (default <project>/inventory.yaml)')
     .option('--project <dir>', 'project directory')
     .addOption(new Option('--format <format>', 'output format').choices(['human', 'json']).default('human'));
@@ -49,7 +52,7 @@ export function inventoryCommand(ctx: CliContext): Command {
 export function groupCommand(ctx: CliContext): Command {
   const cmd = new Command('group').description('Show inventory groups');
   const show = new Command('show').description('List the groups of the inventory');
-  addInventoryFlags(show).action(async (flags: GlobalFlags) => {
+  addInventoryFlags(show, { targets: false }).action(async (flags: GlobalFlags) => {
     const runtime = await runtimeFromFlags(flags, ctx.io, ctx.signal);
     ctx.onRuntime(runtime);
     printWarnings(runtime, ctx.io);

@@ -24,7 +24,7 @@ import { planResultJSON } from '../../runtime/plans/serialize.ts';
 import { isRunFailure } from '../../sdk/errors.ts';
 import { callerLocation, userStack } from '../../sdk/location.ts';
 import type { AnyPlan } from '../../sdk/plan.ts';
-import { addRunFlags, expandTargets, parseFilter, printWarnings, runtimeFromFlags, type GlobalFlags } from '../common.ts';
+import { addRunFlags, expandTargets, parseFilter, printWarnings, readErrorReason, runtimeFromFlags, type GlobalFlags } from '../common.ts';
 import type { CliContext } from '../context.ts';
 import { loadAllowList, loadCreateRuntime, loadDurableRun, loadJsonRenderer, loadPrompt, loadRecording, loadTypecheck } from '../lazy.ts';
 import { rerunTargets, savePlanRerun } from '../rerun.ts';
@@ -50,8 +50,8 @@ export async function readParamArgs(args: readonly string[], paramsFlag: string 
   else if (paramsFlag.startsWith('@')) {
     try {
       text = await readFile(resolve(io.cwd, paramsFlag.slice(1)), 'utf8');
-    } catch {
-      throw new UsageError(`Cannot read the parameters file '${paramsFlag.slice(1)}'`);
+    } catch (error) {
+      throw new UsageError(`Cannot read the parameters file '${paramsFlag.slice(1)}': ${readErrorReason(error)}`);
     }
   }
   let json: unknown;
@@ -349,7 +349,7 @@ function planShowCommand(ctx: CliContext): Command {
     .addOption(new Option('--filter <text>', 'only plans whose name contains this text ([a-z0-9_:]+)').argParser(parseFilter))
     .option('--project <dir>', 'project directory')
     .option('-m, --modulepath <paths>', 'module directories, separated by ":"')
-    .option('--format <format>', 'human or json', 'human');
+    .addOption(new Option('--format <format>', 'output format').choices(['human', 'json']).default('human'));
   show.action(async (name: string | undefined, flags: { filter?: string; project?: string; modulepath?: string; format: string }) => {
     const { createRuntime } = await loadCreateRuntime();
     const runtime = await createRuntime({ cwd: ctx.io.cwd, env: ctx.io.env, projectFlag: flags.project, modulepath: flags.modulepath, inventory: {} });

@@ -64,19 +64,22 @@ export function loadInventory(source: InventorySource, options: InventoryOptions
  * loadInventoryFile('/nope.yaml', { explicit: true }); // throws "/nope.yaml: the inventory file given with --inventoryfile does not exist"
  * ```
  */
-export function loadInventoryFile(path: string, options: InventoryOptions & { explicit?: boolean } = {}): Inventory {
-  const { explicit, ...inventoryOptions } = options;
-  if (explicit) assertInventoryFileExists(path);
+export function loadInventoryFile(path: string, options: InventoryOptions & { explicit?: boolean; givenBy?: string | undefined } = {}): Inventory {
+  const { explicit, givenBy, ...inventoryOptions } = options;
+  if (explicit) assertInventoryFileExists(path, givenBy);
   return loadInventory({ path }, inventoryOptions);
 }
 
-/** Throws a ConfigError naming the path when an explicitly given inventory file is missing. */
-export function assertInventoryFileExists(path: string): void {
+/**
+ * Throws a ConfigError naming the path, and what named it (`givenBy`, default `--inventoryfile`),
+ * when an explicitly given inventory file is missing.
+ */
+export function assertInventoryFileExists(path: string, givenBy = '--inventoryfile'): void {
   try {
     readFileSync(path);
   } catch (error) {
     if (isMissing(error)) {
-      throw new ConfigError(ErrorKind.Inventory, 'the inventory file given with --inventoryfile does not exist', { file: path }, { cause: error });
+      throw new ConfigError(ErrorKind.Inventory, `the inventory file given with ${givenBy} does not exist`, { file: path }, { cause: error });
     }
     throw new ConfigError(ErrorKind.Inventory, `cannot read inventory: ${(error as Error).message}`, { file: path }, { cause: error });
   }
