@@ -147,4 +147,5 @@ export const MEMBER_METHODS: Record<string, string> = {
   details: '.details',
   issue_code: '.issueCode',
   unwrap: '.unwrap()',
+  state: '.state',
 };
