@@ -1180,7 +1180,7 @@ export class Translator {
         return this.#await(`${this.#sdk('prompt')}(${this.#args([arg(0), opts])})`);
       }
       case 'without_default_logging': {
-        // Rivet logs no step at a level this would lower: the block just runs.
+        // The block runs; Bolt also hides its steps' Starting:/Finished: lines, Rivet still prints them (P-21).
         if (!lambda) return this.#todoExpr(node, name, 'needs a block');
         const fn = this.#lambda(lambda, {});
         return fn.startsWith('async') ? this.#await(`(${fn})()`) : atom(`(${fn})()`);

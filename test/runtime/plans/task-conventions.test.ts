@@ -25,6 +25,12 @@ const FILES = {
   return [$noshebang, $task_env, $cmd_env]
 }
 `,
+  'plans/plugins.pp': `plan site::plugins(String $dir) {
+  run_command("touch \${dir}/ran", 't1')
+  $data = resolve_references({ '_plugin' => 'env_var', 'var' => 'HOME' })
+  $c = run_container('image' => 'alpine')
+}
+`,
   'plans/slow.pp': `plan site::slow() {
   return run_command('sleep 30', 't1', '_timeout' => 1, '_catch_errors' => true)[0].error.kind
 }
@@ -38,6 +44,15 @@ describe('Bolt task conventions', () => {
     expect(noshebang).toMatch(/^args=0 shell=(sh|dash|bash)\n$/);
     expect(taskEnv).toBe('FOO=unset PT_x=y\n');
     expect(cmdEnv).toBe('FOO=bar\n');
+  });
+
+  it('P-26/P-37: resolve_references and run_container are refused before any step runs, naming file:line', async () => {
+    h = await planHarness({ files: FILES, count: 1 });
+    const error = (await h.runner.run('site::plugins', { dir: h.dir }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/plugins\.pp:3.*resolve_references.*needs Bolt plugins/s);
+    expect(error.message).toMatch(/plugins\.pp:4.*run_container/s);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(`${h.dir}/ran`)).toBe(false);
   });
 
   it("T-42: '_timeout' (not in Bolt 3.30) is Rivet's step timeout, in seconds", async () => {
