@@ -1180,10 +1180,8 @@ export class Translator {
         return this.#await(`${this.#sdk('prompt')}(${this.#args([arg(0), opts])})`);
       }
       case 'without_default_logging': {
-        // The block runs; Bolt also hides its steps' Starting:/Finished: lines, Rivet still prints them (P-21).
         if (!lambda) return this.#todoExpr(node, name, 'needs a block');
-        const fn = this.#lambda(lambda, {});
-        return fn.startsWith('async') ? this.#await(`(${fn})()`) : atom(`(${fn})()`);
+        return this.#await(`${this.#sdk('withoutDefaultLogging')}(${this.#lambda(lambda, {})})`);
       }
       case 'reverse':
         return atom(`[...${this.#pp('items')}(${arg(0)})].reverse()`, 'array');

@@ -88,6 +88,25 @@ export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Bolt's `without_default_logging` (P-21): runs `fn`; while it runs, the human output leaves out
+ * the `Starting:`/`Finished:` lines of steps and plans (of the whole run, as in Bolt).
+ *
+ * @example
+ * ```ts
+ * const up = await withoutDefaultLogging(() => runCommand('true', targets, { catchErrors: true }));
+ * ```
+ */
+export async function withoutDefaultLogging<R>(fn: () => Promise<R> | R): Promise<R> {
+  const ctx = currentContext('withoutDefaultLogging');
+  ctx.emit({ type: 'default_output', enabled: false });
+  try {
+    return await fn();
+  } finally {
+    ctx.emit({ type: 'default_output', enabled: true });
+  }
+}
+
 /** The run's signal, joined with the signal of the background block the caller runs in. */
 function scopedSignal(ctx: { signal: AbortSignal }): AbortSignal {
   const scoped = backgroundSignal();

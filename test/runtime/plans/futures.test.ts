@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlan, runCommand } from '../../../src/sdk/index.ts';
 import { background, wait, type Future } from '../../../src/sdk/futures.ts';
+import { HumanRenderer } from '../../../src/cli/render/human.ts';
 import { planHarness, type PlanHarness } from './helpers.ts';
 
 let h: PlanHarness | undefined;
@@ -217,14 +218,22 @@ describe('P-21 ctrl', () => {
     expect(await x.runner.run('site::limit', { dir: x.dir })).toEqual([undefined, 'x\nx\nx\n']);
   });
 
-  it('P-21: without_default_logging runs its block and gives its value', async () => {
+  it('P-21: without_default_logging gives the block\'s value, and the human output leaves out the Starting/Finished lines of its steps', async () => {
     const x = await project({
       quiet: `plan site::quiet() {
+  run_command('echo shown', 't1')
   $v = without_default_logging() || { run_command('echo q', 't1')[0].value['stdout'] }
   return $v
 }
 `,
     });
     expect(await x.runner.run('site::quiet')).toBe('q\n');
+    expect(x.events.filter((e) => e.type === 'default_output').map((e) => (e as { enabled: boolean }).enabled)).toEqual([false, true]);
+    let out = '';
+    const renderer = new HumanRenderer({ out: { write: (t) => void (out += t) }, err: { write: () => undefined }, color: false, verbose: false, stream: false, progress: false, plan: true });
+    for (const e of x.events) renderer.onEvent(e);
+    renderer.stop();
+    const lines = out.split('\n').filter((l) => l.startsWith('Starting') || l.startsWith('Finished'));
+    expect(lines.map((l) => l.replace(/ in [\d.]+ sec$/, ''))).toEqual(['Starting: plan site::quiet', "Starting: command 'echo shown' on t1", "Finished: command 'echo shown'", 'Finished: plan site::quiet']);
   });
 });
