@@ -29,6 +29,8 @@ export type RivetEvent =
   | (Base & BatchFinish)
   | (Base & RolloutFinish)
   | (Base & { type: 'message'; level: 'message' | 'verbose'; text: string })
+  /** Bolt's `disable_default_output`/`enable_default_output` around a `without_default_logging` block (P-21). */
+  | (Base & { type: 'default_output'; enabled: boolean })
   | (Base & { type: 'log'; level: LogLevel; text: string });
 
 /** One batch of a `rollout()` is done: its failed targets, the rollout's failures so far, the health check. */

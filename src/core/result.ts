@@ -73,6 +73,27 @@ export class Sensitive<T = unknown> {
   }
 }
 
+/** `value` with every {@link Sensitive} in it replaced by {@link REDACTED} (copies only what changes). */
+export function redactSensitive<T>(value: T, depth = 0): T {
+  if (value instanceof Sensitive) return REDACTED as T;
+  if (value === null || typeof value !== 'object' || depth > 100) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const r = redactSensitive(item, depth + 1);
+      if (r !== item) (out ??= [...value])[i] = r;
+    });
+    return (out ?? value) as T;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const r = redactSensitive(item, depth + 1);
+    if (r !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = r;
+  }
+  return (out ?? value) as T;
+}
+
 export class Result<V extends ResultValue = ResultValue> {
   readonly target: Target;
   readonly action: Action;
@@ -117,14 +138,18 @@ export class Result<V extends ResultValue = ResultValue> {
     return typeof output === 'string' ? output : undefined;
   }
 
-  /** Bolt's `to_data` (P-34). Sensitive values serialise as the redaction text. */
+  /**
+   * Bolt's `to_data` (P-34): plain data, with every Sensitive value (a task's `_sensitive`
+   * included) as the text `Sensitive [value redacted]`. Output bytes that are not UTF-8 were
+   * escaped as `\xNN` when the value was made (`scrubUtf8`).
+   */
   toJSON(): ResultData<V> {
     return {
       target: safeName(this.target),
       action: this.action,
       object: this.object,
       status: this.status,
-      value: this.value,
+      value: redactSensitive(this.value),
     };
   }
 }

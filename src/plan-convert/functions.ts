@@ -12,6 +12,8 @@ export const OPTION_NAMES: Record<string, string> = {
   _env_vars: 'envVars',
   _noop: 'noop',
   _description: 'description',
+  /** Not in Bolt 3.30 (bolt-server only, T-42): Rivet's per-step timeout, in seconds as written. */
+  _timeout: 'timeout',
   arguments: 'arguments',
   pwsh_params: 'pwshParams',
   wait_time: 'waitTime',
@@ -20,7 +22,7 @@ export const OPTION_NAMES: Record<string, string> = {
 };
 
 /** Option values that Bolt gives in seconds and Rivet in milliseconds. */
-export const SECONDS_OPTIONS = new Set(['waitTime', 'retryInterval']);
+export const SECONDS_OPTIONS = new Set(['waitTime', 'retryInterval', 'timeout']);
 
 /** `log::<level>` and Puppet's logging functions -> the SDK's `log.<level>`. */
 export const LOG_FUNCTIONS: Record<string, string> = {
@@ -147,4 +149,5 @@ export const MEMBER_METHODS: Record<string, string> = {
   details: '.details',
   issue_code: '.issueCode',
   unwrap: '.unwrap()',
+  state: '.state',
 };

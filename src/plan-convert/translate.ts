@@ -1151,9 +1151,10 @@ export class Translator {
         return atom(`${this.#pp('background')}(${args[0] ? arg(0) : 'undefined'}, ${fn.startsWith('async') ? fn : `async ${fn}`})`);
       }
       case 'wait': {
-        // wait(), wait($futures), wait($futures, $timeout), wait(..., '_catch_errors' => true)
+        // wait(), wait($timeout), wait($futures), wait($futures, $timeout), wait(..., '_catch_errors' => true):
+        // pp.wait tells a timeout (seconds, as Bolt) from futures by the value.
         const { positional, options } = this.#splitOptions(args, 2);
-        const opts = this.#options(options, positional[1] ? [`timeout: ${this.#pp('ms')}(${this.#expr(positional[1]).code})`] : []);
+        const opts = this.#options(options, positional[1] ? [`timeout: ${this.#expr(positional[1]).code}`] : []);
         return this.#awaitShape(`${this.#pp('wait')}(${this.#args([positional[0] ? this.#expr(positional[0]).code : opts ? 'undefined' : undefined, opts])})`, 'array');
       }
       case 'ctrl::sleep':
@@ -1172,17 +1173,15 @@ export class Translator {
           }
         } else if (hash !== undefined) this.#todo(hash, 'ctrl::do_until options', 'must be a literal hash');
         const opts = parts.length ? `{ ${parts.join(', ')} }` : undefined;
-        return this.#await(`${this.#sdk('ctrl')}.doUntil(${this.#args([this.#lambda(lambda, {}), opts])})`);
+        return this.#await(`${this.#pp('doUntil')}(${this.#args([this.#lambda(lambda, {}), opts])})`);
       }
       case 'prompt': {
         const opts = this.#options(args[1], []);
         return this.#await(`${this.#sdk('prompt')}(${this.#args([arg(0), opts])})`);
       }
       case 'without_default_logging': {
-        // Rivet logs no step at a level this would lower: the block just runs.
         if (!lambda) return this.#todoExpr(node, name, 'needs a block');
-        const fn = this.#lambda(lambda, {});
-        return fn.startsWith('async') ? this.#await(`(${fn})()`) : atom(`(${fn})()`);
+        return this.#await(`${this.#sdk('withoutDefaultLogging')}(${this.#lambda(lambda, {})})`);
       }
       case 'reverse':
         return atom(`[...${this.#pp('items')}(${arg(0)})].reverse()`, 'array');

@@ -16,6 +16,7 @@
 import { ErrorKind, RivetError, isRivetError, toRivetError, type ErrorData } from '../core/errors.ts';
 import { currentContext } from './context.ts';
 import { ParallelFailure, PlanFailure } from './errors.ts';
+import { backgroundSignal } from './futures.ts';
 import { callerLocation } from './location.ts';
 
 /**
@@ -87,24 +88,62 @@ export function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Bolt's `ctrl::` functions (P-21). */
+/**
+ * Bolt's `without_default_logging` (P-21): runs `fn`; while it runs, the human output leaves out
+ * the `Starting:`/`Finished:` lines of steps and plans (of the whole run, as in Bolt).
+ *
+ * @example
+ * ```ts
+ * const up = await withoutDefaultLogging(() => runCommand('true', targets, { catchErrors: true }));
+ * ```
+ */
+export async function withoutDefaultLogging<R>(fn: () => Promise<R> | R): Promise<R> {
+  const ctx = currentContext('withoutDefaultLogging');
+  ctx.emit({ type: 'default_output', enabled: false });
+  try {
+    return await fn();
+  } finally {
+    ctx.emit({ type: 'default_output', enabled: true });
+  }
+}
+
+/** The run's signal, joined with the signal of the background block the caller runs in. */
+function scopedSignal(ctx: { signal: AbortSignal }): AbortSignal {
+  const scoped = backgroundSignal();
+  return scoped === undefined ? ctx.signal : AbortSignal.any([ctx.signal, scoped]);
+}
+
+/** Bolt's `ctrl::` functions (P-21, `bolt-modules/ctrl`). */
 export const ctrl = {
-  /** Waits `ms` milliseconds (canceled with the run). */
+  /** Waits `ms` milliseconds (canceled with the run, or with the background block it runs in). */
   async sleep(ms: number): Promise<void> {
     const ctx = currentContext('ctrl.sleep');
-    await sleepFor(ms, ctx.signal);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError(`ctrl.sleep(): expects a number of milliseconds, 0 or more, got ${String(ms)}`);
+    await sleepFor(ms, scopedSignal(ctx));
   },
   /**
-   * Calls `fn` until it returns a truthy value; at most `limit` times (default unlimited), waiting
-   * `interval` ms in between. Resolves with the truthy value, or `false` when the limit is reached.
+   * Bolt's `ctrl::do_until`: calls `fn` until it returns a truthy value, at most `limit` times
+   * (unlimited when absent or 0), waiting `interval` ms between calls (not after the last). Resolves
+   * with the truthy value, or with the last (falsy) value when the limit is reached.
+   *
+   * @example
+   * ```ts
+   * const up = await ctrl.doUntil(async () => (await runCommand('test -f /ready', 'web', { catchErrors: true })).ok, { limit: 10, interval: 5_000 });
+   * ```
    */
-  async doUntil<R>(fn: () => Promise<R> | R, options: { limit?: number; interval?: number } = {}): Promise<R | false> {
+  async doUntil<R>(fn: () => Promise<R> | R, options: { limit?: number | undefined; interval?: number | undefined } = {}): Promise<R> {
     const ctx = currentContext('ctrl.doUntil');
-    for (let attempt = 1; options.limit === undefined || attempt <= options.limit; attempt++) {
+    const { limit = 0, interval } = options;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new TypeError(`ctrl.doUntil(): option 'limit' must be an integer, 0 or more (0: no limit), got ${String(limit)}`);
+    if (interval !== undefined && (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0)) {
+      throw new TypeError(`ctrl.doUntil(): option 'interval' must be a number of milliseconds, 0 or more, got ${String(interval)}`);
+    }
+    for (let attempt = 1; ; attempt++) {
       const value = await fn();
       if (value) return value;
-      if (options.interval) await sleepFor(options.interval, ctx.signal);
+      if (limit !== 0 && attempt >= limit) return value;
+      if (interval) await sleepFor(interval, scopedSignal(ctx));
+      else if (scopedSignal(ctx).aborted) throw new RivetError(ErrorKind.Canceled, 'Canceled in ctrl.doUntil');
     }
-    return false;
   },
 };

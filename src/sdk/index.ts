@@ -57,7 +57,8 @@ export {
   type RolloutStop,
   type TargetCount,
 } from './rollout.ts';
-export { parallelize, catchErrors, failPlan, ctrl } from './flow.ts';
+export { parallelize, catchErrors, failPlan, ctrl, withoutDefaultLogging } from './flow.ts';
+export { background, wait, Future, type WaitForOptions } from './futures.ts';
 export { out, log, prompt } from './output.ts';
 export { getTargets, getTarget, createTarget, setVar, vars, facts, addFacts, setFeature, setConfig, addToGroup, removeFromGroup } from './targets.ts';
 export { file, dir, env } from './local.ts';

@@ -22,10 +22,10 @@
  */
 import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
-import { ErrorKind, RivetError, isRivetError, toRivetError } from '../core/errors.ts';
+import { ErrorKind, RivetError, isRivetError } from '../core/errors.ts';
 import { parseType, type PuppetType } from '../core/puppet-types/index.ts';
 import { Result, ResultSet, Sensitive } from '../core/result.ts';
-import { maybeContext, type PlanContext } from './context.ts';
+import { ctrl } from './flow.ts';
 import { callerLocation } from './location.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -603,53 +603,17 @@ export function convert(typeName_: string, value: unknown): any {
   }
 }
 
-/** Bolt's Future: a block started by `background()`. */
-export class Future<T = unknown> {
-  readonly name: string | undefined;
-  readonly promise: Promise<T>;
-  state: 'running' | 'done' | 'error' = 'running';
-  constructor(name: string | undefined, promise: Promise<T>) {
-    this.name = name;
-    this.promise = promise;
-    promise.then(
-      () => (this.state = 'done'),
-      () => (this.state = 'error'),
-    );
-  }
-}
-
-const futures = new WeakMap<PlanContext, Future[]>();
-
 /**
- * Bolt's `background(name) || { ... }`: starts the block now, concurrently with the rest of the
- * plan, and returns a {@link Future} for `wait()`.
+ * Bolt's `wait()` as the translator calls it: `wait($futures, $timeout, {'_catch_errors' => true})`
+ * arrives as `wait(futures, {timeout, catchErrors})` with the timeout in seconds.
  */
-export function background<T>(name: string | undefined, fn: () => Promise<T> | T): Future<T> {
-  const future = new Future(name, Promise.resolve().then(fn));
-  const ctx = maybeContext();
-  if (ctx !== undefined) {
-    const list = futures.get(ctx) ?? [];
-    list.push(future as Future);
-    futures.set(ctx, list);
-  }
-  return future;
-}
+export { background, wait, Future } from './futures.ts';
 
-/**
- * Bolt's `wait()`: waits for the given futures (all the plan's background blocks when none are
- * given) and resolves with their values. A failed block fails the wait with a ParallelFailure-like
- * `bolt/parallel-failure`, unless `catchErrors` is set (its error is then in its place).
- */
-export async function wait(given?: Future | readonly Future[], options: { catchErrors?: boolean; timeout?: number } = {}): Promise<any[]> {
-  const ctx = maybeContext();
-  const list = given === undefined ? [...((ctx && futures.get(ctx)) ?? [])] : Array.isArray(given) ? [...given] : [given as Future];
-  const settled = await Promise.allSettled(list.map((f) => f.promise));
-  const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [i] : []));
-  const values = settled.map((s) => (s.status === 'fulfilled' ? s.value : toRivetError(s.reason)));
-  if (failed.length > 0 && options.catchErrors !== true) {
-    throw new RivetError('bolt/parallel-failure', `Plan aborted: ${failed.length} background block(s) failed`, { details: { results: values.map((v) => (isRivetError(v) ? v.toJSON() : v)), failed_indices: failed } });
-  }
-  return values;
+/** Bolt's `ctrl::do_until` with Puppet's truthiness (only undef and false are false): resolves with the last value. */
+export async function doUntil<R>(fn: () => Promise<R> | R, options: { limit?: number | undefined; interval?: number | undefined } = {}): Promise<R> {
+  let last: R;
+  await ctrl.doUntil(async () => truthy((last = await fn())), options);
+  return last!;
 }
 
 /** Bolt's `Result.new(target, value)`. */

@@ -16,6 +16,7 @@ import { ErrorKind, RivetError, isRivetError, type SourceLocation } from '../cor
 import { ResultSet, type Result, type ResultValue } from '../core/result.ts';
 import type { Target } from '../core/target.ts';
 import { currentContext, type PlanContext } from './context.ts';
+import { backgroundSignal } from './futures.ts';
 import { RunFailure } from './errors.ts';
 import type { JsonObject } from './json.ts';
 import { callerLocation } from './location.ts';
@@ -73,20 +74,23 @@ function annotate(set: ResultSet, location: SourceLocation | undefined): void {
   }
 }
 
-interface StepCall {
+interface StepCall<O extends StepOptions> {
   fn: string;
   action: string;
   object: string | null;
   targets: TargetSpec;
-  options: StepOptions;
+  options: O;
   location: SourceLocation | undefined;
-  exec: (ctx: PlanContext, targets: Target[]) => Promise<ResultSet>;
+  /** Runs the step with `options`: the call's own, plus the signal of the background block it runs in. */
+  exec: (ctx: PlanContext, targets: Target[], options: O) => Promise<ResultSet>;
 }
 
 /** Resolve targets, drop continue-mode failures, run, then apply the failure semantics. */
-async function step<V extends ResultValue>(call: StepCall): Promise<ResultSet<V>> {
+async function step<V extends ResultValue, O extends StepOptions>(call: StepCall<O>): Promise<ResultSet<V>> {
   const ctx = currentContext(call.fn);
   checkOptions(call.fn, call.options);
+  const scoped = backgroundSignal();
+  const options: O = scoped === undefined ? call.options : { ...call.options, signal: call.options.signal ? AbortSignal.any([call.options.signal, scoped]) : scoped };
   const mode = call.options.onFailure ?? ctx.onFailure;
   let targets = ctx.getTargets(call.targets);
   if (mode === 'continue' && ctx.failedTargets.size > 0) {
@@ -99,7 +103,7 @@ async function step<V extends ResultValue>(call: StepCall): Promise<ResultSet<V>
   if (targets.length === 0) return new ResultSet<V>();
   let set: ResultSet;
   try {
-    set = await call.exec(ctx, targets);
+    set = await call.exec(ctx, targets, options);
   } catch (error) {
     // Errors before anything ran (unknown task, bad parameters) name the plan line that asked.
     if (isRivetError(error)) error.location ??= call.location;
@@ -121,7 +125,7 @@ export function runTask<K extends TaskName>(task: K, targets: TargetSpec, ...arg
   const location = callerLocation();
   const [params, given = {}] = args as [Record<string, unknown> | undefined, TaskOptions | undefined];
   const options = withCatchErrorsMeta(given, params);
-  return step({ fn: 'runTask', action: 'task', object: task, targets, options, location, exec: (ctx, ts) => ctx.runTask(task, ts, params ?? {}, options) });
+  return step({ fn: 'runTask', action: 'task', object: task, targets, options, location, exec: (ctx, ts, o) => ctx.runTask(task, ts, params ?? {}, o) });
 }
 
 /**
@@ -151,7 +155,7 @@ export function runTaskWith<K extends TaskName>(
     targets,
     options,
     location,
-    exec: (ctx, ts) => ctx.runTaskWith(task, ts, params as (t: Target) => Record<string, unknown>, options),
+    exec: (ctx, ts, o) => ctx.runTaskWith(task, ts, params as (t: Target) => Record<string, unknown>, o),
   });
 }
 
@@ -170,19 +174,19 @@ export function runCommand(command: CommandLine, targets: TargetSpec, options: C
   if (typeof command !== 'string' && !(command instanceof ShellCommand)) {
     throw new TypeError(`runCommand(): the command must be a string or an sh\`...\` command, got ${command === null ? 'null' : typeof command}`);
   }
-  return step({ fn: 'runCommand', action: 'command', object: String(command), targets, options, location, exec: (ctx, ts) => ctx.runCommand(command, ts, options) });
+  return step({ fn: 'runCommand', action: 'command', object: String(command), targets, options, location, exec: (ctx, ts, o) => ctx.runCommand(command, ts, o) });
 }
 
 /** Copies a local script (a path, or `module/file` under a module's `files/`) to targets and runs it (P-04). */
 export function runScript(script: string, targets: TargetSpec, options: ScriptOptions = {}): Promise<ResultSet> {
   const location = callerLocation();
-  return step({ fn: 'runScript', action: 'script', object: script, targets, options, location, exec: (ctx, ts) => ctx.runScript(ctx.resolvePath(script), ts, options) });
+  return step({ fn: 'runScript', action: 'script', object: script, targets, options, location, exec: (ctx, ts, o) => ctx.runScript(ctx.resolvePath(script), ts, o) });
 }
 
 /** Uploads a local file or directory (recursively) to `destination` on targets (P-05). */
 export function uploadFile(source: string, destination: string, targets: TargetSpec, options: StepOptions = {}): Promise<ResultSet> {
   const location = callerLocation();
-  return step({ fn: 'uploadFile', action: 'upload', object: source, targets, options, location, exec: (ctx, ts) => ctx.uploadFile(ctx.resolvePath(source), destination, ts, options) });
+  return step({ fn: 'uploadFile', action: 'upload', object: source, targets, options, location, exec: (ctx, ts, o) => ctx.uploadFile(ctx.resolvePath(source), destination, ts, o) });
 }
 
 /**
@@ -191,20 +195,20 @@ export function uploadFile(source: string, destination: string, targets: TargetS
  */
 export function downloadFile(source: string, destination: string, targets: TargetSpec, options: StepOptions = {}): Promise<ResultSet<{ path: string } & ResultValue>> {
   const location = callerLocation();
-  return step({ fn: 'downloadFile', action: 'download', object: source, targets, options, location, exec: (ctx, ts) => ctx.downloadFile(source, destination, ts, options) });
+  return step({ fn: 'downloadFile', action: 'download', object: source, targets, options, location, exec: (ctx, ts, o) => ctx.downloadFile(source, destination, ts, o) });
 }
 
 /** Writes `content` to `destination` on targets (P-07). */
 export function writeFile(content: string | Uint8Array, destination: string, targets: TargetSpec, options: StepOptions = {}): Promise<ResultSet> {
   const location = callerLocation();
-  return step({ fn: 'writeFile', action: 'upload', object: destination, targets, options, location, exec: (ctx, ts) => ctx.writeFile(content, destination, ts, options) });
+  return step({ fn: 'writeFile', action: 'upload', object: destination, targets, options, location, exec: (ctx, ts, o) => ctx.writeFile(content, destination, ts, o) });
 }
 
 /** Retries connecting to each target until it answers or `waitTime` passes (P-09). */
 export function waitUntilAvailable(targets: TargetSpec, options: WaitOptions = {}): Promise<ResultSet> {
   const location = callerLocation();
   const full = { ...options, waitTime: options.waitTime ?? DEFAULT_WAIT_TIME, retryInterval: options.retryInterval ?? DEFAULT_RETRY_INTERVAL };
-  return step({ fn: 'waitUntilAvailable', action: 'wait_until_available', object: null, targets, options: full, location, exec: (ctx, ts) => ctx.waitUntilAvailable(ts, full) });
+  return step({ fn: 'waitUntilAvailable', action: 'wait_until_available', object: null, targets, options: full, location, exec: (ctx, ts, o) => ctx.waitUntilAvailable(ts, o) });
 }
 
 type WithCatch<O, R> = O extends { catchErrors: true } ? R | RivetError : R;

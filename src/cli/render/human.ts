@@ -46,6 +46,8 @@ const STREAM_LINE_MAX = 64 * 1024;
 export class HumanRenderer {
   readonly #o: HumanOptions;
   #total = 0;
+  /** Depth of `without_default_logging` blocks (Bolt nests them with a counter too). */
+  #quietDepth = 0;
   #done = 0;
   #failed = 0;
   #running = 0;
@@ -104,21 +106,27 @@ export class HumanRenderer {
 
   /** Plan-mode lines; true when the event was handled. */
   #planEvent(event: RivetEvent): boolean {
+    // Inside without_default_logging (P-21), Bolt's human outputter prints no step or plan lines.
+    const quiet = this.#quietDepth > 0;
     switch (event.type) {
+      case 'default_output':
+        this.#quietDepth = Math.max(0, this.#quietDepth + (event.enabled ? -1 : 1));
+        return true;
       case 'plan_start':
-        this.#line(this.#o.out, `Starting: plan ${event.plan}`);
+        if (!quiet) this.#line(this.#o.out, `Starting: plan ${event.plan}`);
         return true;
       case 'plan_finish':
-        this.#line(this.#o.out, `Finished: plan ${event.plan} in ${seconds(event.durationMs)}`);
+        if (!quiet) this.#line(this.#o.out, `Finished: plan ${event.plan} in ${seconds(event.durationMs)}`);
         return true;
       case 'step_start': {
         this.#total += event.targets.length;
         this.#startProgress();
         const on = event.targets.length > 5 ? `${event.targets.length} targets` : event.targets.join(', ');
-        this.#line(this.#o.out, `Starting: ${stepText(event)} on ${on}`);
+        if (!quiet) this.#line(this.#o.out, `Starting: ${stepText(event)} on ${on}`);
         return true;
       }
       case 'step_finish': {
+        if (quiet) return true;
         const failures = event.failures === 0 ? '' : this.paint(` with ${event.failures} failure${event.failures === 1 ? '' : 's'}`, 'red');
         this.#line(this.#o.out, `Finished: ${stepText(event)}${failures} in ${seconds(event.durationMs)}`);
         return true;

@@ -15,6 +15,7 @@ import { ErrorKind, RivetError, isRivetError, toRivetError, type SourceLocation 
 import { ResultSet, type Result } from '../../core/result.ts';
 import { planContextStorage, type PlanLike } from '../../sdk/context.ts';
 import { RunFailure } from '../../sdk/errors.ts';
+import { settleFutures } from '../../sdk/futures.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import type { Runtime } from '../runtime.ts';
 import { RuntimePlanContext, type PlanRunShared } from './context.ts';
@@ -80,7 +81,7 @@ export class PlanRunner {
 
   /** Runs a plan (an object from `definePlan`, or a name) and resolves with its return value. */
   async run(plan: AnyPlan | string, params: Readonly<Record<string, unknown>> = {}, options: RunOptions = {}): Promise<unknown> {
-    return this.#execute(plan, params, { runAs: options.runAs, name: options.name, location: undefined, stepHook: options.stepHook });
+    return this.#execute(plan, params, { runAs: options.runAs, name: options.name, location: undefined, stepHook: options.stepHook, contexts: undefined });
   }
 
   async #resolve(plan: PlanLike | string, name: string | undefined): Promise<{ plan: AnyPlan; name: string }> {
@@ -95,7 +96,14 @@ export class PlanRunner {
   async #execute(
     planOrName: PlanLike | string,
     given: Readonly<Record<string, unknown>>,
-    options: { runAs: string | undefined; name: string | undefined; location: SourceLocation | undefined; stepHook: StepHook | undefined },
+    options: {
+      runAs: string | undefined;
+      name: string | undefined;
+      location: SourceLocation | undefined;
+      stepHook: StepHook | undefined;
+      /** The top-level run's plan contexts, whose background blocks it waits for; undefined at the top. */
+      contexts: RuntimePlanContext[] | undefined;
+    },
   ): Promise<unknown> {
     const { plan, name } = await this.#resolve(planOrName, options.name);
     const events = this.runtime.events;
@@ -109,10 +117,11 @@ export class PlanRunner {
     const started = performance.now();
     events.emit({ type: 'plan_start', plan: name, params: displayParams(given, plan.params) });
     let status: 'success' | 'failure' = 'failure';
+    const contexts = options.contexts ?? [];
     try {
       const shared: PlanRunShared = {
         runtime: this.runtime,
-        runSubPlan: (sub, params, sub_options) => this.#execute(sub, params, { ...sub_options, name: undefined, stepHook: options.stepHook }),
+        runSubPlan: (sub, params, sub_options) => this.#execute(sub, params, { ...sub_options, name: undefined, stepHook: options.stepHook, contexts }),
         prompt: this.#options.prompt,
         env: this.#options.env ?? process.env,
         signal: this.#options.signal ?? new AbortController().signal,
@@ -121,7 +130,15 @@ export class PlanRunner {
         stepHook: options.stepHook,
       };
       const ctx = new RuntimePlanContext(shared, name, plan.onFailure, options.runAs);
-      const value = await planContextStorage().run(ctx, () => plan.run(args as never));
+      contexts.push(ctx);
+      let value: unknown;
+      try {
+        value = await planContextStorage().run(ctx, () => plan.run(args as never));
+      } finally {
+        // P-18: a plan may return while background blocks run; the run ends when they have (Bolt
+        // waits for them before exiting). A sub-plan's blocks run on after it returns, as in Bolt.
+        if (options.contexts === undefined) await this.#settleBackground(contexts);
+      }
       if (ctx.failedTargets.size > 0) {
         const failed = new ResultSet([...ctx.failedTargets.values()] as Result[]);
         throw new RunFailure(failed, 'plan', name, options.location);
@@ -134,6 +151,16 @@ export class PlanRunner {
       throw error;
     } finally {
       events.emit({ type: 'plan_finish', plan: name, durationMs: performance.now() - started, status });
+    }
+  }
+
+  /** Waits for the background blocks of every plan of the run; those that fail now are logged at warn, as Bolt does. */
+  async #settleBackground(contexts: readonly RuntimePlanContext[]): Promise<void> {
+    for (let i = 0; i < contexts.length; i++) {
+      const ctx = contexts[i]!;
+      await settleFutures(ctx, (future, error) => {
+        ctx.log('warn', `Error in future '${future.name}' of plan ${ctx.planName}: ${error.message}`);
+      });
     }
   }
 }

@@ -12,7 +12,7 @@ export default definePlan({
       return 'done';
     });
     const values = await pp.wait(future);
-    const polled = await ctrl.doUntil(async () => (await runCommand('test -f /tmp/ready', targets, { catchErrors: true })).ok, { limit: 3, interval: 1000 });
+    const polled = await pp.doUntil(async () => (await runCommand('test -f /tmp/ready', targets, { catchErrors: true })).ok, { limit: 3, interval: 1000 });
     return [results, values, polled];
   },
 });
