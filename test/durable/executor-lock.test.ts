@@ -1,8 +1,9 @@
 /**
  * The executor lock (`src/runtime/durable/executor-lock.ts`) against a real Postgres: one holder
  * per executor ID, `whileFree` refuses a held executor and runs on a free one, the database is
- * created when missing, and a lock whose connection is ended by the server is reported lost (and
- * is then free for another process: the limit docs/durable.md describes).
+ * created when missing (a name with a double quote and a space too), and a lock whose connection
+ * is ended by the server is reported lost (and is then free for another process: the limit
+ * docs/durable.md describes).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,28 @@ describe.skipIf(skip !== undefined)('executor lock', () => {
     await a.close();
     expect(await b.whileFree('exec-a', 'r1', async () => 'ran')).toBe('ran');
     await Promise.all([b.close(), c.close()]);
+  }, 120_000);
+
+  it('creates a missing database whose name holds a double quote and a space (quoted by pg), then locks in it', async () => {
+    const name = 'rivet "odd" lock db';
+    const oddUrl = server.urlFor(encodeURIComponent(name));
+    const lock = await ExecutorLock.acquire(oddUrl, 'exec-odd', () => {});
+    try {
+      await refusal(ExecutorLock.acquire(oddUrl, 'exec-odd', () => {}));
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', ['rivet%odd%']);
+        expect(rows).toEqual([{ datname: name }]);
+        // The lock's session is in that database.
+        const held = await admin.query<{ datname: string }>('SELECT datname FROM pg_stat_activity WHERE application_name = $1', [lockConnectionName('exec-odd')]);
+        expect(held.rows).toEqual([{ datname: name }]);
+      } finally {
+        await admin.end();
+      }
+    } finally {
+      await lock.close();
+    }
   }, 120_000);
 
   it('a lock whose connection the server ends is reported lost, and is free for another process', async () => {

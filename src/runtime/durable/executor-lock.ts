@@ -50,16 +50,19 @@ function codeOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
 }
 
-/** The database of `url`, created when missing (as DBOS does at launch, which comes after the lock). */
-async function ensureDatabase(url: string): Promise<void> {
+/**
+ * Creates `database` (the database of `url`, as pg parsed it) when missing, as DBOS does at
+ * launch, which comes after the lock. The name is quoted by pg (`escapeIdentifier`): any name
+ * Postgres allows, quotes and spaces included, is created as written.
+ */
+async function ensureDatabase(url: string, database: string): Promise<void> {
   const parsed = new URL(url);
-  const name = decodeURI(parsed.pathname.replace(/^\//, ''));
   parsed.pathname = '/postgres';
   const admin = connection(parsed.toString(), 'rivet-create-database');
   admin.on('error', () => {});
   try {
     await admin.connect();
-    await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
   } catch (error) {
     // 42P04: created meanwhile by another process.
     if (codeOf(error) !== '42P04') throw error;
@@ -89,9 +92,11 @@ export class ExecutorLock {
     try {
       await client.connect();
     } catch (error) {
-      if (codeOf(error) !== '3D000') throw error;
+      // 3D000: no such database. Its name as pg read it from the URL (pg-connection-string decodes the path with decodeURI).
+      const database = client.database;
+      if (codeOf(error) !== '3D000' || database === undefined) throw error;
       await client.end().catch(() => {});
-      await ensureDatabase(url);
+      await ensureDatabase(url, database);
       client = connection(url, lockConnectionName(executorId));
       client.on('error', () => {});
       await client.connect();
