@@ -26,7 +26,8 @@ const RUNTIME_API = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
  * Three steps on `localhost`; step 2 waits for `<dir>/<label>.gate`. Each step appends to
  * `<dir>/<label>.log`. `app.mjs` is an application of the runtime API (argv: URL, executor ID, then
  * `start LABEL DIR`: start a gated run, print its id and await it; `open`: only open durable runs
- * and close them); an error is printed as JSON (kind, msg) with exit code 1.
+ * and close them; `resume RUN`: once open, print `ready`, and resume the run when a line comes on
+ * stdin); what it gets is printed as JSON, an error as its kind and msg with exit code 1.
  */
 function project(): Promise<string> {
   return localProject(
@@ -49,18 +50,24 @@ export default definePlan({
       'app.mjs': `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(RUNTIME_API)};
 const [url, executorId, mode, ...rest] = process.argv.slice(2);
 const runtime = await createRuntime({ cwd: process.cwd() });
+let durable;
 try {
-  const durable = await openDurable({ url, runner: new PlanRunner(runtime), executorId });
+  durable = await openDurable({ url, runner: new PlanRunner(runtime), executorId });
   if (mode === 'start') {
     const run = await durable.start('demo::gated', { targets: 'web', dir: rest[1], label: rest[0] });
     console.log(JSON.stringify({ runId: run.runId }));
     await run.result;
+  } else if (mode === 'resume') {
+    console.log(JSON.stringify({ ready: true }));
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    process.stdin.destroy();
+    console.log(JSON.stringify({ result: await durable.resume(rest[0]) }));
   }
-  await durable.close();
 } catch (error) {
   console.log(JSON.stringify({ kind: error.kind, msg: error.message }));
   process.exitCode = 1;
 }
+await durable?.close();
 await runtime.close();
 `,
     },
@@ -224,6 +231,52 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
     await expectRanHere(third, runId, 'twice');
     expect(await lines(join(markers, 'twice.log'))).toEqual(['one', 'two', 'two', 'two', 'three']);
   }, 600_000);
+
+  /** The last JSON line `p` printed. */
+  function lastJson(p: Spawned): unknown {
+    return JSON.parse(p.stdout().trim().split('\n').at(-1)!);
+  }
+
+  it('two applications (two other executors) resuming one run at the same moment: one resumes it, the other is refused and exits non-zero, the run finishes once', async () => {
+    // A few attempts, so the two resumes overlap at least once: a CANCELLED run, a PENDING one whose controller died, a CANCELLED one.
+    for (const [attempt, cancelled] of [[1, true], [2, false], [3, true]] as const) {
+      const label = `race${attempt}`;
+      const runId = await killedAtTheGate(label);
+      if (cancelled) await client.cancelWorkflow(runId);
+      expect(await client.getWorkflow(runId)).toMatchObject({ status: cancelled ? 'CANCELLED' : 'PENDING' });
+
+      const ids = [`resumer-a${attempt}`, `resumer-b${attempt}`];
+      const resumers = ids.map((id) => node('app.mjs', [url, id, 'resume', runId], { stdin: true }));
+      await until('both resumers to be open and ready', () =>
+        resumers.every((r) => {
+          if (r.child.exitCode !== null) throw new Error(`a resumer exited (${r.child.exitCode}) before it was ready:\n${r.stdout()}\n${r.stderr()}`);
+          return r.stdout().includes('{"ready":true}');
+        }),
+      );
+      // Both are told at once; step 2 waits at the gate again, so the one that resumes cannot finish before the other's outcome.
+      for (const r of resumers) r.child.stdin!.write('go\n');
+      await until('one resumer to give up', () => resumers.some((r) => r.child.exitCode !== null)).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${resumers.map((r, i) => `--- ${ids[i]} ---\n${r.stdout()}${r.stderr()}`).join('\n')}`);
+      });
+      const lost = resumers.findIndex((r) => r.child.exitCode !== null);
+      const [loser, winner, winnerId] = [resumers[lost]!, resumers[1 - lost]!, ids[1 - lost]!];
+      expect(await loser.exit, loser.stdout() + loser.stderr()).toBe(1);
+      expect(lastJson(loser)).toEqual({
+        kind: 'rivet/durable-executor-busy',
+        msg: `Run ${runId} is being run by a live controller (executor ${winnerId}); resume it only once that process has stopped`,
+      });
+      expect(winner.child.exitCode).toBeNull();
+      // The run is on the winner's queue (ENQUEUED there, or PENDING once it took it): the loser moved nothing.
+      expect(await client.getWorkflow(runId)).toMatchObject({ queueName: `rivet-controller:${winnerId}` });
+
+      await writeFile(join(markers, `${label}.gate`), '');
+      expect(await winner.exit, winner.stdout() + winner.stderr()).toBe(0);
+      expect(lastJson(winner)).toEqual({ result: `${label} done` });
+      // Step 2 ran again once (it was in flight when the controller died), step 3 once.
+      expect(await lines(join(markers, `${label}.log`))).toEqual(['one', 'two', 'two', 'three']);
+      expect(await client.getWorkflow(runId)).toMatchObject({ status: 'SUCCESS', executorId: winnerId });
+    }
+  }, 900_000);
 
   it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
     const started = node('app.mjs', [url, 'deployer-1', 'start', 'app', markers]);

@@ -1,9 +1,9 @@
 /**
  * The executor lock (`src/runtime/durable/executor-lock.ts`) against a real Postgres: one holder
  * per executor ID, `whileFree` refuses a held executor and runs on a free one, the database is
- * created when missing (a name with a double quote and a space too), and a lock whose connection
- * is ended by the server is reported lost (and is then free for another process: the limit
- * docs/durable.md describes).
+ * created when missing (a name with a double quote and a space too), `whileMoving` lets one
+ * mover of a run work at a time, and a lock whose connection is ended by the server is reported
+ * lost (and is then free for another process: the limit docs/durable.md describes).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,48 @@ describe.skipIf(skip !== undefined)('executor lock', () => {
       }
     } finally {
       await lock.close();
+    }
+  }, 120_000);
+
+  it("whileMoving: one mover of a run at a time across executors; the next waits, then works; past the wait it is refused, naming the holder", async () => {
+    const [a, b] = await Promise.all([ExecutorLock.acquire(url, 'mover-a', () => {}), ExecutorLock.acquire(url, 'mover-b', () => {})]);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const waiting = async () => (await admin.query('SELECT 1 FROM pg_locks WHERE locktype = $1 AND NOT granted', ['advisory'])).rowCount! > 0;
+    try {
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = a.whileMoving('run-1', async () => {
+        order.push('a moves');
+        await held;
+        order.push('a done');
+      });
+      await until('a to hold the run', () => order.length === 1);
+      const second = b.whileMoving('run-1', async () => order.push('b moves'));
+      // b waits on the run's lock (seen in pg_locks), and does not move it while a does.
+      await until('b to wait for the run', waiting);
+      expect(order).toEqual(['a moves']);
+      // Another run is not held up by it.
+      expect(await b.whileMoving('run-2', async () => 'other run')).toBe('other run');
+      release();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['a moves', 'a done', 'b moves']);
+
+      // Held past the wait (10 s): refused, naming the executor that holds it.
+      let stop!: () => void;
+      const stuck = a.whileMoving('run-3', () => new Promise<void>((resolve) => (stop = resolve)));
+      await until('a to hold run-3', () => stop !== undefined);
+      const refused = await refusal(b.whileMoving('run-3', async () => 'moved'));
+      expect(refused.message).toBe('Run run-3 is being resumed by executor mover-a, which has held it for more than 10 s; resume it only once that process has stopped');
+      expect(refused.details).toEqual({ runId: 'run-3', executorId: 'mover-a' });
+      stop();
+      await stuck;
+      // Nothing is left held: the run's lock went with a's transaction.
+      expect(await b.whileMoving('run-3', async () => 'moved')).toBe('moved');
+    } finally {
+      await admin.end();
+      await Promise.all([a.close(), b.close()]);
     }
   }, 120_000);
 

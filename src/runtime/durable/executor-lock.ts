@@ -7,10 +7,15 @@
  * free (its process is dead). Postgres releases a session's locks when the session ends, so a
  * SIGKILLed controller's lock goes with its connection.
  *
+ * Moving a run to a resumer is one-winner across executors too: `resume` checks and moves the run
+ * while it holds the run's own lock ({@link ExecutorLock.whileMoving}, a transaction-scoped
+ * advisory lock keyed on the run id). A second resumer waits for it, then finds the run on the
+ * first one's queue, whose executor is alive, and is refused.
+ *
  * @example
  * ```ts
  * const lock = await ExecutorLock.acquire(systemDatabaseUrl(url), 'deployer-1', log); // throws rivet/durable-executor-busy
- * await lock.whileFree('rivet-controller-r20261201T143000-1a2b3c4d', () => moveTheRun());
+ * await lock.whileMoving(runId, () => lock.whileFree('rivet-controller-r20261201T143000-1a2b3c4d', runId, () => moveTheRun()));
  * await lock.close();
  * ```
  * @module
@@ -25,7 +30,9 @@ export const EXECUTOR_BUSY = 'rivet/durable-executor-busy';
 
 /** First half of the two-int advisory lock key: Rivet's executor locks (`RIVT`); the second half is `hashtext('rivet-controller:<id>')`. */
 const LOCK_CLASS = 0x52495654;
-/** Bound of the lock connection's connect and of each of its queries. */
+/** First half of the key of a run's move lock (`RIVR`); the second half is `hashtext(<run id>)`. */
+const MOVE_CLASS = 0x52495652;
+/** Bound of the lock connection's connect and of each of its queries, and of the wait for a run another resumer is moving. */
 const LOCK_TIMEOUT_MS = 10_000;
 
 /** `rivet/durable-executor-busy`: a live process holds `executorId`; `runId` names the run it is running, when known. */
@@ -42,8 +49,21 @@ export function lockConnectionName(executorId: string): string {
   return `rivet-lock:${executorId}`.slice(0, 63);
 }
 
-function connection(url: string, name: string): pg.Client {
-  return new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCK_TIMEOUT_MS, query_timeout: LOCK_TIMEOUT_MS, keepAlive: true, application_name: name });
+/** The `application_name` of the connection of `executorId` that holds a run's move lock while it moves the run. */
+export function moveConnectionName(executorId: string): string {
+  return `rivet-move:${executorId}`.slice(0, 63);
+}
+
+/** `rivet/durable-executor-busy`: another resumer (`mover`, its executor ID when known) has been moving the run longer than the wait. */
+function runBeingMoved(runId: string, mover: string | undefined): RivetError {
+  const who = mover === undefined ? 'another controller' : `executor ${mover}`;
+  return new RivetError(EXECUTOR_BUSY, `Run ${runId} is being resumed by ${who}, which has held it for more than ${LOCK_TIMEOUT_MS / 1000} s; resume it only once that process has stopped`, {
+    details: { runId, ...(mover !== undefined ? { executorId: mover } : {}) },
+  });
+}
+
+function connection(url: string, name: string, queryTimeoutMs = LOCK_TIMEOUT_MS): pg.Client {
+  return new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCK_TIMEOUT_MS, query_timeout: queryTimeoutMs, keepAlive: true, application_name: name });
 }
 
 function codeOf(error: unknown): unknown {
@@ -74,10 +94,12 @@ async function ensureDatabase(url: string, database: string): Promise<void> {
 /** The lock of one controller process on its executor ID (see the module's description). */
 export class ExecutorLock {
   readonly #client: pg.Client;
+  readonly #url: string;
   readonly #executorId: string;
 
-  private constructor(client: pg.Client, executorId: string) {
+  private constructor(client: pg.Client, url: string, executorId: string) {
     this.#client = client;
+    this.#url = url;
     this.#executorId = executorId;
   }
 
@@ -101,7 +123,7 @@ export class ExecutorLock {
       client.on('error', () => {});
       await client.connect();
     }
-    const lock = new ExecutorLock(client, executorId);
+    const lock = new ExecutorLock(client, url, executorId);
     try {
       if (!(await lock.#tryLock(executorId))) throw executorBusy(executorId);
     } catch (error) {
@@ -144,6 +166,51 @@ export class ExecutorLock {
     } finally {
       await this.#unlock(executorId);
     }
+  }
+
+  /**
+   * Runs `work` (which reads the run's status and moves it) while holding run `runId`'s move lock:
+   * an advisory lock of a transaction on a connection of its own, released when `work` settles (or
+   * the connection ends). A resumer that comes while another one moves the run waits for it (at
+   * most 10 s), then sees where the run went. Past the wait: `rivet/durable-executor-busy`,
+   * naming the executor that holds the run (from its connection's `application_name`).
+   */
+  async whileMoving<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    // Queries on this connection may wait for the lock up to lock_timeout: their own bound is longer.
+    const client = connection(this.#url, moveConnectionName(this.#executorId), 2 * LOCK_TIMEOUT_MS);
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`);
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [MOVE_CLASS, runId]);
+      } catch (error) {
+        // 55P03: lock_timeout passed (the transaction is aborted; ending the connection rolls it back).
+        if (codeOf(error) === '55P03') throw runBeingMoved(runId, await this.#mover(runId));
+        throw error;
+      }
+      const result = await work();
+      await client.query('COMMIT');
+      return result;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** The executor whose connection holds run `runId`'s move lock, if one does (read on the lock connection). */
+  async #mover(runId: string): Promise<string | undefined> {
+    const { rows } = await this.#client
+      .query<{ name: string }>(
+        `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid = $1::int::oid AND l.objid = (hashtext($2)::bigint & 4294967295)::oid`,
+        [MOVE_CLASS, runId],
+      )
+      .catch(() => ({ rows: [] as { name: string }[] }));
+    const prefix = moveConnectionName('');
+    const name = rows[0]?.name;
+    return name?.startsWith(prefix) === true ? name.slice(prefix.length) : undefined;
   }
 
   /** Releases the lock (ends the connection; Postgres releases the session's locks). */
