@@ -3,7 +3,7 @@
  * per executor ID, `whileFree` refuses a held executor and runs on a free one, the database is
  * created when missing (a name with a double quote and a space too), `whileMoving` lets one
  * mover of a run work at a time, and a lock whose connection is ended by the server is reported
- * lost (and is then free for another process: the limit docs/durable.md describes).
+ * lost, then taken again on a new connection (the limit docs/durable.md describes).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,22 +119,36 @@ describe.skipIf(skip !== undefined)('executor lock', () => {
     }
   }, 120_000);
 
-  it('a lock whose connection the server ends is reported lost, and is free for another process', async () => {
-    const reasons: string[] = [];
-    const lock = await ExecutorLock.acquire(url, 'exec-lost', (reason) => reasons.push(reason));
+  it('a lock whose connection the server ends is reported lost, taken again on a new connection (reported), and then refuses another process again', async () => {
+    const events: string[] = [];
+    const lock = await ExecutorLock.acquire(
+      url,
+      'exec-lost',
+      (reason) => events.push(`lost: ${reason}`),
+      () => events.push('retaken'),
+    );
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
+    const sessions = async () => (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [lockConnectionName('exec-lost')])).rows.map((r) => r.pid);
     try {
-      const { rows } = await admin.query<{ ended: boolean }>('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1', [lockConnectionName('exec-lost')]);
+      const [first] = await sessions();
+      const { rows } = await admin.query<{ ended: boolean }>('SELECT pg_terminate_backend($1) AS ended', [first]);
       expect(rows).toEqual([{ ended: true }]);
+      await until('the lock to be taken again', () => events.includes('retaken'));
+      expect(events).toHaveLength(2);
+      expect(events[0]).toMatch(/^lost: /);
+      // Held by a new session, so another process is refused again.
+      const now = await sessions();
+      expect(now).toHaveLength(1);
+      expect(now[0]).not.toBe(first);
+      await refusal(ExecutorLock.acquire(url, 'exec-lost', () => {}));
     } finally {
       await admin.end();
     }
-    await until('the lost lock to be reported', () => reasons.length > 0);
-    expect(reasons).toHaveLength(1);
+    await lock.close();
+    // Closed: no loss reported, nothing taken again, and the executor ID is free.
     const next = await ExecutorLock.acquire(url, 'exec-lost', () => {});
     await next.close();
-    await lock.close().catch(() => {});
-    expect(reasons).toHaveLength(1);
+    expect(events).toHaveLength(2);
   }, 120_000);
 });

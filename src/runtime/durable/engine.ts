@@ -179,11 +179,16 @@ export class DurableRuns implements DurableRunsApi {
     // First of all (before any run is moved or DBOS recovers anything): one live process per executor ID.
     let lock: ExecutorLock;
     try {
-      lock = await ExecutorLock.acquire(systemDatabaseUrl(options.url), options.executorId, (reason) =>
-        options.runner.runtime.events.log(
-          'warn',
-          `The durable run database connection holding executor ${options.executorId}'s lock was lost (${reason}): until this process stops, another controller may take over its runs (rivet plan resume)`,
-        ),
+      const log = options.runner.runtime.events;
+      lock = await ExecutorLock.acquire(
+        systemDatabaseUrl(options.url),
+        options.executorId,
+        (reason) =>
+          log.log(
+            'warn',
+            `The durable run database connection holding executor ${options.executorId}'s lock was lost (${reason}): until this process takes the lock again (it tries every 2 s), another controller may take over its runs (rivet plan resume)`,
+          ),
+        () => log.log('warn', `This process holds executor ${options.executorId}'s lock again`),
       );
     } catch (error) {
       if (error instanceof RivetError && error.kind === EXECUTOR_BUSY) throw error;

@@ -5,7 +5,8 @@
  * run, an application restarted while its old process still runs) is refused at once, and
  * `resume` of a run owned by another executor takes it over only when that executor's lock is
  * free (its process is dead). Postgres releases a session's locks when the session ends, so a
- * SIGKILLed controller's lock goes with its connection.
+ * SIGKILLed controller's lock goes with its connection; a live controller whose lock connection
+ * was lost takes the lock again on a new connection as soon as it can.
  *
  * Moving a run to a resumer is one-winner across executors too: `resume` checks and moves the run
  * while it holds the run's own lock ({@link ExecutorLock.whileMoving}, a transaction-scoped
@@ -32,6 +33,8 @@ export const EXECUTOR_BUSY = 'rivet/durable-executor-busy';
 const LOCK_CLASS = 0x52495654;
 /** First half of the key of a run's move lock (`RIVR`); the second half is `hashtext(<run id>)`. */
 const MOVE_CLASS = 0x52495652;
+/** After the lock's connection is lost, how long before each attempt to take the lock again. */
+const RETAKE_MS = 2_000;
 /** Bound of the lock connection's connect and of each of its queries, and of the wait for a run another resumer is moving. */
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -66,6 +69,12 @@ function connection(url: string, name: string, queryTimeoutMs = LOCK_TIMEOUT_MS)
   return new pg.Client({ connectionString: url, connectionTimeoutMillis: LOCK_TIMEOUT_MS, query_timeout: queryTimeoutMs, keepAlive: true, application_name: name });
 }
 
+/** Takes `executorId`'s lock on `client` if no other session holds it (a session holding it already takes it again). */
+async function tryLock(client: pg.Client, executorId: string): Promise<boolean> {
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked', [LOCK_CLASS, controllerQueue(executorId)]);
+  return rows[0]?.locked === true;
+}
+
 function codeOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
 }
@@ -93,22 +102,32 @@ async function ensureDatabase(url: string, database: string): Promise<void> {
 
 /** The lock of one controller process on its executor ID (see the module's description). */
 export class ExecutorLock {
-  readonly #client: pg.Client;
+  /** The connection holding the lock (replaced when the lock is taken again after a loss). */
+  #client: pg.Client;
   readonly #url: string;
   readonly #executorId: string;
+  readonly #onLost: (reason: string) => void;
+  readonly #onRetaken: () => void;
+  #closed = false;
+  /** The lock's connection was lost and the lock is not held again yet (reported once per loss). */
+  #lost = false;
+  #retake: NodeJS.Timeout | undefined;
 
-  private constructor(client: pg.Client, url: string, executorId: string) {
+  private constructor(client: pg.Client, url: string, executorId: string, onLost: (reason: string) => void, onRetaken: () => void) {
     this.#client = client;
     this.#url = url;
     this.#executorId = executorId;
+    this.#onLost = onLost;
+    this.#onRetaken = onRetaken;
   }
 
   /**
    * Connects to `url` (the system database, created when missing) and takes `executorId`'s lock.
-   * Throws `rivet/durable-executor-busy` when a live process holds it; `onLost` is called (once)
-   * if the connection, and so the lock, is lost later.
+   * Throws `rivet/durable-executor-busy` when a live process holds it. If the connection, and so
+   * the lock, is lost later, `onLost` is called, and the lock is taken again on a new connection
+   * every {@link RETAKE_MS} until it is held (`onRetaken`) or the lock is closed.
    */
-  static async acquire(url: string, executorId: string, onLost: (reason: string) => void): Promise<ExecutorLock> {
+  static async acquire(url: string, executorId: string, onLost: (reason: string) => void, onRetaken: () => void = () => {}): Promise<ExecutorLock> {
     let client = connection(url, lockConnectionName(executorId));
     client.on('error', () => {});
     try {
@@ -123,29 +142,61 @@ export class ExecutorLock {
       client.on('error', () => {});
       await client.connect();
     }
-    const lock = new ExecutorLock(client, url, executorId);
     try {
-      if (!(await lock.#tryLock(executorId))) throw executorBusy(executorId);
+      if (!(await tryLock(client, executorId))) throw executorBusy(executorId);
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
     }
-    const lose = (reason: string) => {
-      if (lock.#done) return;
-      lock.#done = true;
-      onLost(reason);
-    };
-    client.on('error', (error) => lose(redactUrl(error.message, url)));
-    client.on('end', () => lose('the connection ended'));
+    const lock = new ExecutorLock(client, url, executorId, onLost, onRetaken);
+    lock.#watch(client);
     return lock;
   }
 
-  /** Closed, or its connection lost (reported once). */
-  #done = false;
+  /** Reports the loss of `client` (the current lock connection) once, and starts taking the lock again. */
+  #watch(client: pg.Client): void {
+    const lose = (reason: string) => {
+      if (this.#closed || this.#lost || client !== this.#client) return;
+      this.#lost = true;
+      this.#onLost(reason);
+      this.#scheduleRetake();
+    };
+    client.on('error', (error) => lose(redactUrl(error.message, this.#url)));
+    client.on('end', () => lose('the connection ended'));
+  }
+
+  #scheduleRetake(): void {
+    this.#retake = setTimeout(() => void this.#tryRetake(), RETAKE_MS);
+    this.#retake.unref();
+  }
+
+  /** One attempt to take the lock again on a new connection; another one later when the database fails or a live process holds it. */
+  async #tryRetake(): Promise<void> {
+    if (this.#closed) return;
+    const client = connection(this.#url, lockConnectionName(this.#executorId));
+    client.on('error', () => {});
+    let held = false;
+    try {
+      await client.connect();
+      held = await tryLock(client, this.#executorId);
+    } catch {
+      held = false;
+    }
+    if (!held || this.#closed) {
+      await client.end().catch(() => {});
+      if (!this.#closed) this.#scheduleRetake();
+      return;
+    }
+    const old = this.#client;
+    this.#client = client;
+    this.#lost = false;
+    this.#watch(client);
+    void old.end().catch(() => {});
+    this.#onRetaken();
+  }
 
   async #tryLock(executorId: string): Promise<boolean> {
-    const { rows } = await this.#client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked', [LOCK_CLASS, controllerQueue(executorId)]);
-    return rows[0]?.locked === true;
+    return tryLock(this.#client, executorId);
   }
 
   async #unlock(executorId: string): Promise<void> {
@@ -215,7 +266,8 @@ export class ExecutorLock {
 
   /** Releases the lock (ends the connection; Postgres releases the session's locks). */
   async close(): Promise<void> {
-    this.#done = true;
+    this.#closed = true;
+    clearTimeout(this.#retake);
     await this.#client.end();
   }
 }
