@@ -8,26 +8,32 @@
  * names the run. A `plan resume` of a run whose controller (or another resume of it) is alive is
  * refused (`rivet/durable-executor-busy`): the run's steps run once.
  */
-import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject } from '../cli/helpers.ts';
-import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { BIN, jsonLines, markerDir, SDK, spawnRivet, until, type Spawned } from './helpers.ts';
+import { postgresSkipReason, type PostgresServer } from '../harness/postgres.ts';
+import { BIN, durableFixture, jsonLines, localProject, markerDir, runIdOf, SDK, until, type Spawned } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const KEY = { RIVET_DURABLE_KEY: 'a-controllers-test-key' };
 
-/** Three steps on `localhost`; step 2 waits for `<dir>/<label>.gate`. Each step appends to `<dir>/<label>.log`. */
+/** The runtime API as an application imports it (the build in dist/). */
+const RUNTIME_API = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
+
+/**
+ * Three steps on `localhost`; step 2 waits for `<dir>/<label>.gate`. Each step appends to
+ * `<dir>/<label>.log`. `app.mjs` is an application of the runtime API (argv: URL, executor ID, then
+ * `start LABEL DIR`: start a gated run, print its id and await it; `open`: only open durable runs
+ * and close them; `resume RUN`: once open, print `ready`, and resume the run when a line comes on
+ * stdin); what it gets is printed as JSON, an error as its kind and msg with exit code 1.
+ */
 function project(): Promise<string> {
-  return makeProject({
-    'package.json': '{ "type": "module" }\n',
-    'rivet-project.yaml': 'name: demo\n',
-    'inventory.yaml': ['groups:', '  - name: web', '    targets: [localhost]', '    config:', '      transport: local', ''].join('\n'),
-    'plans/gated.ts': `import { definePlan, out, runCommand } from '${SDK}';
+  return localProject(
+    { web: ['localhost'] },
+    {
+      'plans/gated.ts': `import { definePlan, out, runCommand } from '${SDK}';
 export default definePlan({
   params: { targets: 'TargetSpec', dir: 'String', label: 'String' },
   async run({ targets, dir, label }) {
@@ -41,11 +47,31 @@ export default definePlan({
   },
 });
 `,
-  });
+      'app.mjs': `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(RUNTIME_API)};
+const [url, executorId, mode, ...rest] = process.argv.slice(2);
+const runtime = await createRuntime({ cwd: process.cwd() });
+let durable;
+try {
+  durable = await openDurable({ url, runner: new PlanRunner(runtime), executorId });
+  if (mode === 'start') {
+    const run = await durable.start('demo::gated', { targets: 'web', dir: rest[1], label: rest[0] });
+    console.log(JSON.stringify({ runId: run.runId }));
+    await run.result;
+  } else if (mode === 'resume') {
+    console.log(JSON.stringify({ ready: true }));
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    process.stdin.destroy();
+    console.log(JSON.stringify({ result: await durable.resume(rest[0]) }));
+  }
+} catch (error) {
+  console.log(JSON.stringify({ kind: error.kind, msg: error.message }));
+  process.exitCode = 1;
 }
-
-function runIdOf(run: Spawned): string {
-  return jsonLines(run.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
+await durable?.close();
+await runtime.close();
+`,
+    },
+  );
 }
 
 async function lines(file: string): Promise<string[]> {
@@ -54,30 +80,21 @@ async function lines(file: string): Promise<string[]> {
 
 describe.skipIf(skip !== undefined)('durable controllers on one database', () => {
   let pg: PostgresServer;
-  let dir: string;
   let markers: string;
   let url: string;
   let client: DBOSClient;
-  const spawned: Spawned[] = [];
+  const { controller: rivetProcess, node } = durableFixture(project, KEY, (set) => (pg = set.pg));
 
   beforeAll(async () => {
-    pg = await startPostgres();
     await pg.createDatabase('rivet_controllers');
     url = pg.urlFor('rivet_controllers');
-    [dir, markers] = await Promise.all([project(), markerDir()]);
+    markers = await markerDir();
+    client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
   }, 300_000);
   afterAll(async () => {
-    for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await client?.destroy();
-    await pg?.stop();
-    for (const d of [dir, markers]) if (d !== undefined) await rm(d, { recursive: true, force: true });
+    if (markers !== undefined) await rm(markers, { recursive: true, force: true });
   });
-
-  function rivetProcess(args: string[]): Spawned {
-    const p = spawnRivet(args, dir, KEY);
-    spawned.push(p);
-    return p;
-  }
 
   /** `rivet plan run demo::gated label=LABEL --durable --format jsonl`. */
   function runGated(label: string): Spawned {
@@ -114,7 +131,6 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }
 
   it('plan resume and plan retry --from-step run in the process that asked, never in a controller already running on the database', async () => {
-    client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const victimId = await killedAtTheGate('victim');
 
     // Controller A: a long run, held at its gate until the end of the test.
@@ -150,7 +166,6 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }, 600_000);
 
   it('a run left queued on the queue of a resumer that died before starting it is resumed by the next plan resume, wherever it runs', async () => {
-    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const orphanId = await killedAtTheGate('orphan');
     // What a resumer that died between queueing the run on its own queue and starting it leaves behind.
     await client.resumeWorkflow(orphanId, { queueName: 'rivet-controller:a-resumer-that-died' });
@@ -179,7 +194,6 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }
 
   it('plan resume of a run whose controller is alive is refused, changes nothing, and the run finishes once in its controller', async () => {
-    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const a = runGated('alive');
     await atTheGate(a, 'alive');
     const runId = runIdOf(a);
@@ -198,7 +212,6 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
   }, 600_000);
 
   it('a second plan resume of a run the first resume is running is refused; after a SIGKILL of the resumer, plan resume works', async () => {
-    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
     const runId = await killedAtTheGate('twice');
     // The first resume runs step 2 again and waits at the gate: a second `two` line.
     const first = rivetProcess(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']);
@@ -219,28 +232,58 @@ describe.skipIf(skip !== undefined)('durable controllers on one database', () =>
     expect(await lines(join(markers, 'twice.log'))).toEqual(['one', 'two', 'two', 'two', 'three']);
   }, 600_000);
 
+  /** The last JSON line `p` printed. */
+  function lastJson(p: Spawned): unknown {
+    return JSON.parse(p.stdout().trim().split('\n').at(-1)!);
+  }
+
+  it('two applications (two other executors) resuming one run at the same moment: one resumes it, the other is refused and exits non-zero, the run finishes once', async () => {
+    // A few attempts, so the two resumes overlap at least once: a CANCELLED run, a PENDING one whose controller died, a CANCELLED one.
+    for (const [attempt, cancelled] of [[1, true], [2, false], [3, true]] as const) {
+      const label = `race${attempt}`;
+      const runId = await killedAtTheGate(label);
+      if (cancelled) await client.cancelWorkflow(runId);
+      expect(await client.getWorkflow(runId)).toMatchObject({ status: cancelled ? 'CANCELLED' : 'PENDING' });
+
+      const ids = [`resumer-a${attempt}`, `resumer-b${attempt}`];
+      const resumers = ids.map((id) => node('app.mjs', [url, id, 'resume', runId], { stdin: true }));
+      await until('both resumers to be open and ready', () =>
+        resumers.every((r) => {
+          if (r.child.exitCode !== null) throw new Error(`a resumer exited (${r.child.exitCode}) before it was ready:\n${r.stdout()}\n${r.stderr()}`);
+          return r.stdout().includes('{"ready":true}');
+        }),
+      );
+      // Both are told at once; step 2 waits at the gate again, so the one that resumes cannot finish before the other's outcome.
+      for (const r of resumers) r.child.stdin!.write('go\n');
+      await until('one resumer to give up', () => resumers.some((r) => r.child.exitCode !== null)).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${resumers.map((r, i) => `--- ${ids[i]} ---\n${r.stdout()}${r.stderr()}`).join('\n')}`);
+      });
+      const lost = resumers.findIndex((r) => r.child.exitCode !== null);
+      const [loser, winner, winnerId] = [resumers[lost]!, resumers[1 - lost]!, ids[1 - lost]!];
+      expect(await loser.exit, loser.stdout() + loser.stderr()).toBe(1);
+      expect(lastJson(loser)).toEqual({
+        kind: 'rivet/durable-executor-busy',
+        msg: `Run ${runId} is being run by a live controller (executor ${winnerId}); resume it only once that process has stopped`,
+      });
+      expect(winner.child.exitCode).toBeNull();
+      // The run is on the winner's queue (ENQUEUED there, or PENDING once it took it): the loser moved nothing.
+      expect(await client.getWorkflow(runId)).toMatchObject({ queueName: `rivet-controller:${winnerId}` });
+
+      await writeFile(join(markers, `${label}.gate`), '');
+      expect(await winner.exit, winner.stdout() + winner.stderr()).toBe(0);
+      expect(lastJson(winner)).toEqual({ result: `${label} done` });
+      // Step 2 ran again once (it was in flight when the controller died), step 3 once.
+      expect(await lines(join(markers, `${label}.log`))).toEqual(['one', 'two', 'two', 'three']);
+      expect(await client.getWorkflow(runId)).toMatchObject({ status: 'SUCCESS', executorId: winnerId });
+    }
+  }, 900_000);
+
   it("plan resume takes over a run of an application's executor that died (another executor ID), while a controller runs", async () => {
-    client ??= await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
-    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
-    const app = join(dir, 'app.mjs');
-    await writeFile(
-      app,
-      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
-const runtime = await createRuntime({ cwd: process.cwd() });
-const durable = await openDurable({ url: process.argv[2], runner: new PlanRunner(runtime), executorId: 'deployer-1' });
-const run = await durable.start('demo::gated', { targets: 'web', dir: ${JSON.stringify(markers)}, label: 'app' });
-console.log(JSON.stringify({ runId: run.runId }));
-await run.result;
-`,
-    );
-    const started = spawn(process.execPath, [app, url], { cwd: dir, env: { ...process.env, ...KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    started.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const gone = new Promise((resolve) => started.on('close', resolve));
+    const started = node('app.mjs', [url, 'deployer-1', 'start', 'app', markers]);
     await until('the application run to wait at its gate', async () => (await lines(join(markers, 'app.log'))).includes('two'));
-    started.kill('SIGKILL');
-    await gone;
-    const appRunId = (JSON.parse(out.trim().split('\n')[0]!) as { runId: string }).runId;
+    started.child.kill('SIGKILL');
+    await started.exit;
+    const appRunId = (JSON.parse(started.stdout().trim().split('\n')[0]!) as { runId: string }).runId;
     expect(await client.getWorkflow(appRunId)).toMatchObject({ status: 'PENDING', executorId: 'deployer-1' });
 
     const a = runGated('third');
@@ -259,72 +302,42 @@ await run.result;
 
 describe.skipIf(skip !== undefined)('durable controllers on one database: a live application executor', () => {
   let pg: PostgresServer;
-  let dir: string;
   let markers: string;
   let url: string;
+  const { controller, node } = durableFixture(project, KEY, (set) => (pg = set.pg));
 
   beforeAll(async () => {
-    pg = await startPostgres();
     await pg.createDatabase('rivet_live_app');
     url = pg.urlFor('rivet_live_app');
-    [dir, markers] = await Promise.all([project(), markerDir()]);
+    markers = await markerDir();
   }, 300_000);
   afterAll(async () => {
-    await pg?.stop();
-    for (const d of [dir, markers]) if (d !== undefined) await rm(d, { recursive: true, force: true });
+    if (markers !== undefined) await rm(markers, { recursive: true, force: true });
   });
 
   it("plan resume of a live application's run, and a second process with its executor ID, are refused; the run finishes once", async () => {
-    const runtimeApi = join(BIN, '..', '..', 'dist', 'runtime', 'index.js');
-    const app = join(dir, 'live-app.mjs');
-    // argv: URL, executor ID, 'start' (start a gated run) or 'open' (only open, then close).
-    await writeFile(
-      app,
-      `import { createRuntime, openDurable, PlanRunner } from ${JSON.stringify(runtimeApi)};
-const runtime = await createRuntime({ cwd: process.cwd() });
-try {
-  const durable = await openDurable({ url: process.argv[2], runner: new PlanRunner(runtime), executorId: process.argv[3] });
-  if (process.argv[4] === 'start') {
-    const run = await durable.start('demo::gated', { targets: 'web', dir: ${JSON.stringify(markers)}, label: 'live' });
-    console.log(JSON.stringify({ runId: run.runId }));
-    await run.result;
-  }
-  await durable.close();
-} catch (error) {
-  console.log(JSON.stringify({ kind: error.kind, msg: error.message }));
-  process.exitCode = 1;
-}
-await runtime.close();
-`,
-    );
-    const node = (mode: string) => {
-      const child = spawn(process.execPath, [app, url, 'deployer-2', mode], { cwd: dir, env: { ...process.env, ...KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-      return { child, out: () => out, exit };
-    };
-    const live = node('start');
+    const app = (mode: string): Spawned => node('app.mjs', [url, 'deployer-2', mode, 'live', markers]);
+    const live = app('start');
     await until('the application run to wait at its gate', async () => {
-      if (live.child.exitCode !== null) throw new Error(`the application exited (${live.child.exitCode}): ${live.out()}`);
+      if (live.child.exitCode !== null) throw new Error(`the application exited (${live.child.exitCode}): ${live.stdout()}`);
       return (await lines(join(markers, 'live.log'))).includes('two');
     });
-    const runId = (JSON.parse(live.out().trim().split('\n')[0]!) as { runId: string }).runId;
+    const runId = (JSON.parse(live.stdout().trim().split('\n')[0]!) as { runId: string }).runId;
 
     // `plan resume` (executor rivet-controller-<run id>) finds the run PENDING on deployer-2, whose lock is held.
-    const resume = spawnRivet(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl'], dir, KEY);
+    const resume = controller(['plan', 'resume', runId, '--durable', url, '--format', 'jsonl']);
     expect(await resume.exit, resume.stdout()).not.toBe(0);
     expect(resume.stdout() + resume.stderr()).toContain(`Run ${runId} is being run by a live controller (executor deployer-2)`);
 
     // The application started again while its old process runs: refused at open.
-    const second = node('open');
-    expect(await second.exit, second.out()).toBe(1);
-    expect(JSON.parse(second.out().trim())).toMatchObject({ kind: 'rivet/durable-executor-busy', msg: expect.stringContaining("Executor ID 'deployer-2'") });
+    const second = app('open');
+    expect(await second.exit, second.stdout()).toBe(1);
+    expect(JSON.parse(second.stdout().trim())).toMatchObject({ kind: 'rivet/durable-executor-busy', msg: expect.stringContaining("Executor ID 'deployer-2'") });
 
     await writeFile(join(markers, 'live.gate'), '');
-    expect(await live.exit, live.out()).toBe(0);
+    expect(await live.exit, live.stdout()).toBe(0);
     expect(await lines(join(markers, 'live.log'))).toEqual(['one', 'two', 'three']);
     // Once it stopped, the executor ID is free again.
-    expect(await node('open').exit).toBe(0);
+    expect(await app('open').exit).toBe(0);
   }, 600_000);
 });

@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import pgDriver from 'pg';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject } from '../cli/helpers.ts';
-import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
+import { describe, expect, it } from 'vitest';
+import { postgresSkipReason, type PostgresServer } from '../harness/postgres.ts';
 import { LIVE_OUTPUT_MAX_BYTES, outputChannel, PAYLOAD_MAX, payloads } from '../../src/runtime/durable/live-output.ts';
-import { controllerExit, jsonLines, markerDir, SDK, spawnRivet, startWorker, stopWorker, until, type Spawned } from './helpers.ts';
+import { controllerExit, durableFixture, jsonLines, localProject, markerDir, runIdOf, SDK, stopWorker, until, type Spawned } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const KEY = { RIVET_DURABLE_KEY: 'a-live-output-test-key' };
@@ -26,10 +25,7 @@ const CANARY_URI_PASSWORD = 'canary-live-uri-pw-5d1e';
 const CANARY_TOKEN = 'canary-live-token-8a2f';
 
 function project(): Promise<string> {
-  return makeProject({
-    'package.json': '{ "type": "module" }\n',
-    'rivet-project.yaml': 'name: demo\n',
-    'inventory.yaml': ['groups:', '  - name: three', '    targets: [l1, l2, l3]', '    config:', '      transport: local', ''].join('\n'),
+  return localProject({ three: ['l1', 'l2', 'l3'] }, {
     // Each target prints 200 numbered lines on stdout (naming itself) and two on stderr; the second step prints nothing live.
     'plans/lines.ts': `import { definePlan, runCommand } from '${SDK}';
 export default definePlan({
@@ -108,35 +104,18 @@ describe('live output payloads', () => {
 
 describe.skipIf(skip !== undefined)("durable workers' live output reaches the controller", () => {
   let pg: PostgresServer;
-  let dir: string;
-  const spawned: Spawned[] = [];
-
-  beforeAll(async () => {
-    pg = await startPostgres();
-    dir = await project();
-  }, 300_000);
-  afterAll(async () => {
-    for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await pg?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = durableFixture(project, KEY, (set) => (pg = set.pg));
+  const controller = (args: string[]): Spawned => fixture.controller(args);
 
   async function withWorker<T>(database: string, use: (url: string, worker: Spawned) => Promise<T>): Promise<T> {
     await pg.createDatabase(database);
     const url = pg.urlFor(database);
-    const worker = await startWorker(['--id', `${database}-worker`, '--durable', url], dir, KEY);
-    spawned.push(worker);
+    const worker = await fixture.worker(['--id', `${database}-worker`, '--durable', url]);
     try {
       return await use(url, worker);
     } finally {
       await stopWorker(worker);
     }
-  }
-
-  function controller(args: string[]): Spawned {
-    const c = spawnRivet(args, dir, KEY);
-    spawned.push(c);
-    return c;
   }
 
   it('--format jsonl --stream: every target_output of the workers, under the controller step and target, complete and in order, before the target finishes', async () => {
@@ -192,7 +171,7 @@ describe.skipIf(skip !== undefined)("durable workers' live output reaches the co
       await withWorker('live_secrets', async (url, worker) => {
         const c = controller(['plan', 'run', 'demo::say', '-t', `local://bob:${CANARY_URI_PASSWORD}@l1,l2`, `gate=${gate}`, `token=${CANARY_TOKEN}`, '--durable', url, '--workers', '--format', 'jsonl', '--stream']);
         await until('the run id', () => jsonLines(c.stdout()).some((e) => e['type'] === 'durable_run'));
-        const runId = jsonLines(c.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
+        const runId = runIdOf(c);
         const received: string[] = [];
         const client = new pgDriver.Client({ connectionString: url });
         client.on('notification', (m) => received.push(m.payload ?? ''));
@@ -229,7 +208,7 @@ describe.skipIf(skip !== undefined)("durable workers' live output reaches the co
       await withWorker('live_resume', async (url, worker) => {
         const c = controller(['plan', 'run', 'demo::say', '-t', 'l1,l2', `gate=${gate}`, 'token=t', '--durable', url, '--workers', '--format', 'jsonl', '--stream']);
         await until('the worker to start the batch', () => existsSync(`${gate}.started`));
-        const runId = jsonLines(c.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
+        const runId = runIdOf(c);
         c.child.kill('SIGKILL');
         await c.exit;
         await writeFile(gate, '');

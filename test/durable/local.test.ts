@@ -4,13 +4,13 @@
  * a usage error.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject, rivet } from '../cli/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { rivet } from '../cli/helpers.ts';
 import { MODULE_LOG_PRELOAD } from '../helpers/module-log.ts';
-import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { BIN, controllerExit, jsonLines, SDK, spawnRivet, startWorker, stopWorker, until } from './helpers.ts';
+import { postgresSkipReason, type PostgresServer } from '../harness/postgres.ts';
+import { BIN, controllerExit, durableFixture, jsonLines, localProject, SDK, spawnRivet, startWorker, stopWorker, until } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const CANARY_PARAM = 'canary-plan-param-5f1e2d';
@@ -18,10 +18,7 @@ const CANARY_TASK = 'canary-task-param-9a8b7c';
 const CANARY_PROMPT = 'canary-result-3c4d5e';
 
 function project(): Promise<string> {
-  return makeProject({
-    'package.json': '{ "type": "module" }\n',
-    'rivet-project.yaml': 'name: demo\n',
-    'inventory.yaml': ['groups:', '  - name: web', '    targets: [localhost]', '    config:', '      transport: local', ''].join('\n'),
+  return localProject({ web: ['localhost'] }, {
     'modules/canary/tasks/use.json': JSON.stringify({ parameters: { secret: { type: 'String', sensitive: true } } }),
     'modules/canary/tasks/use.sh': '#!/bin/sh\necho \'{"used": true}\'\n',
     'plans/secret.ts': `import { definePlan, runCommand, runTask, Sensitive } from '${SDK}';
@@ -46,15 +43,7 @@ export default definePlan({ params: { targets: 'TargetSpec' }, async run({ targe
 describe.skipIf(skip !== undefined)('durable runs on local targets', () => {
   let pg: PostgresServer;
   let dir: string;
-
-  beforeAll(async () => {
-    pg = await startPostgres();
-    dir = await project();
-  }, 300_000);
-  afterAll(async () => {
-    await pg?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
+  durableFixture(project, {}, (set) => ({ pg, dir } = set));
 
   it('no Sensitive plan parameter, sensitive task parameter or Sensitive result reaches the database in clear (canary in pg_dump)', async () => {
     await pg.createDatabase('rivet_canary');

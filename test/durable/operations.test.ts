@@ -10,10 +10,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { systemDatabaseUrl } from '../../src/runtime/durable/system-db-url.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeProject, rivet } from '../cli/helpers.ts';
-import { postgresSkipReason, startPostgres, type PostgresServer } from '../harness/postgres.ts';
-import { controllerExit, jsonLines, markerDir, SDK, spawnRivet, startWorker, stopWorker, until, type Spawned } from './helpers.ts';
+import { postgresSkipReason, type PostgresServer } from '../harness/postgres.ts';
+import { controllerExit, durableFixture, jsonLines, localProject, markerDir, runIdOf, SDK, stopWorker, until } from './helpers.ts';
 
 const skip = postgresSkipReason();
 const KEY = { RIVET_DURABLE_KEY: 'an-operations-test-key' };
@@ -21,10 +21,7 @@ const CANARY_URI_PASSWORD = 'canary-uri-pw-7e6d5c';
 const CANARY_DB_PASSWORD = 'canary-db-pw-4b3a29';
 
 function project(): Promise<string> {
-  return makeProject({
-    'package.json': '{ "type": "module" }\n',
-    'rivet-project.yaml': 'name: demo\n',
-    'inventory.yaml': ['groups:', '  - name: four', '    targets: [l1, l2, l3, l4]', '    config:', '      transport: local', ''].join('\n'),
+  return localProject({ four: ['l1', 'l2', 'l3', 'l4'] }, {
     'plans/two.ts': `import { definePlan, runCommand } from '${SDK}';
 export default definePlan({
   params: { targets: 'TargetSpec' },
@@ -67,10 +64,6 @@ async function closedPort(): Promise<number> {
   });
 }
 
-function runIdOf(run: Spawned): string {
-  return jsonLines(run.stdout()).find((e) => e['type'] === 'durable_run')!['runId'] as string;
-}
-
 /** The run's batch workflows (DBOS status), read from Postgres. */
 async function batches(url: string, runId: string): Promise<{ workflowID: string; status: string; dequeuedAt?: number | undefined }[]> {
   const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(url) });
@@ -84,29 +77,7 @@ async function batches(url: string, runId: string): Promise<{ workflowID: string
 describe.skipIf(skip !== undefined)('durable runs and workers in operation', () => {
   let pg: PostgresServer;
   let dir: string;
-  const spawned: Spawned[] = [];
-
-  beforeAll(async () => {
-    pg = await startPostgres();
-    dir = await project();
-  }, 300_000);
-  afterAll(async () => {
-    for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await pg?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function worker(args: string[], env: Record<string, string> = {}): Promise<Spawned> {
-    const w = await startWorker(args, dir, { ...KEY, ...env });
-    spawned.push(w);
-    return w;
-  }
-
-  function controller(args: string[], env: Record<string, string> = {}): Spawned {
-    const c = spawnRivet(args, dir, { ...KEY, ...env });
-    spawned.push(c);
-    return c;
-  }
+  const { controller, worker } = durableFixture(project, KEY, (set) => ({ pg, dir } = set));
 
   it('rivet worker stops within --stop-timeout while Postgres does not answer (frozen, a query in flight): it says so and exits', async () => {
     await pg.createDatabase('ops_stop_worker');

@@ -179,11 +179,16 @@ export class DurableRuns implements DurableRunsApi {
     // First of all (before any run is moved or DBOS recovers anything): one live process per executor ID.
     let lock: ExecutorLock;
     try {
-      lock = await ExecutorLock.acquire(systemDatabaseUrl(options.url), options.executorId, (reason) =>
-        options.runner.runtime.events.log(
-          'warn',
-          `The durable run database connection holding executor ${options.executorId}'s lock was lost (${reason}): until this process stops, another controller may take over its runs (rivet plan resume)`,
-        ),
+      const log = options.runner.runtime.events;
+      lock = await ExecutorLock.acquire(
+        systemDatabaseUrl(options.url),
+        options.executorId,
+        (reason) =>
+          log.log(
+            'warn',
+            `The durable run database connection holding executor ${options.executorId}'s lock was lost (${reason}): until this process takes the lock again (it tries every 2 s), another controller may take over its runs (rivet plan resume)`,
+          ),
+        () => log.log('warn', `This process holds executor ${options.executorId}'s lock again`),
       );
     } catch (error) {
       if (error instanceof RivetError && error.kind === EXECUTOR_BUSY) throw error;
@@ -252,28 +257,32 @@ export class DurableRuns implements DurableRunsApi {
    * (`CANCELLED`, too many recovery attempts), another executor's unfinished one (`PENDING`), and
    * one queued for a process that has not started it (`ENQUEUED` elsewhere: its resumer died).
    * A run whose executor is alive (its process holds the executor's lock) is not taken:
-   * `rivet/durable-executor-busy`. The owner's lock is held while the run is moved, so it cannot
-   * start again meanwhile; the status is read again under it, in case another resumer moved the run.
+   * `rivet/durable-executor-busy`. The status is read and the run moved while this process holds
+   * the run's move lock, so of resumers that come at once (any executors) one moves it and the
+   * others, once it has, find it on a live executor's queue and are refused; and while the owner's
+   * lock is held, so the owner cannot start again meanwhile.
    */
   async resume(runId: string): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      const status = await this.#runStatus(runId);
-      if (!takesOver(status, DBOS.executorID, this.#queue)) break;
-      const owner = ownerOf(status);
-      if (owner === undefined) {
-        await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
-        break;
+    await this.#lock.whileMoving(runId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const status = await this.#runStatus(runId);
+        if (!takesOver(status, DBOS.executorID, this.#queue)) return;
+        const owner = ownerOf(status);
+        if (owner === undefined) {
+          await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
+          return;
+        }
+        const moved = await this.#lock.whileFree(owner, runId, async () => {
+          const now = await this.#runStatus(runId);
+          if (now.status !== status.status || ownerOf(now) !== owner) return false;
+          await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
+          return true;
+        });
+        if (moved) return;
+        // Changed between the two reads (its owner started and stopped again meanwhile): look at it again, a bounded number of times.
+        if (attempt === 5) throw new RivetError(EXECUTOR_BUSY, `Run ${runId} keeps moving between controllers; resume it again once it settles`, { details: { runId } });
       }
-      const moved = await this.#lock.whileFree(owner, runId, async () => {
-        const now = await this.#runStatus(runId);
-        if (now.status !== status.status || ownerOf(now) !== owner) return false;
-        await DBOS.resumeWorkflow(runId, { queueName: this.#queue });
-        return true;
-      });
-      if (moved) break;
-      // Moved by another resumer between the two reads: look at its new owner (a bounded number of times).
-      if (attempt === 5) throw new RivetError(EXECUTOR_BUSY, `Run ${runId} keeps moving between controllers; resume it again once it settles`, { details: { runId } });
-    }
+    });
     return DBOS.retrieveWorkflow(runId).getResult();
   }
 
