@@ -76,4 +76,29 @@ describe.skipIf(skip !== undefined)('live output of workers, multi-byte characte
       expect(text.startsWith(`${'a'.repeat(LIVE_OUTPUT_MAX_BYTES - 1)}\n[rivet: 4 bytes of live output not forwarded by worker worker-u`)).toBe(true);
     }
   }, 300_000);
+  it('output refused by a full backlog is counted in the marker as bytes of output, not of notification payload', async () => {
+    const runId = `utf8-run-${++runs}`;
+    const got = new Map<string, string>();
+    const stop = await listener.subscribe(runId, `${runId}.1`, (key, stream, text) => got.set(`${key} ${stream}`, (got.get(`${key} ${stream}`) ?? '') + text));
+    const batch = new OutputBatch(notifier, runId, `${runId}.1`, 'worker-u');
+    // 'é' is 2 bytes of output and 6 of payload (\u00e9): three targets of 1 MiB each offer about
+    // 9 MiB at once (nothing is sent while sink runs), past the worker's 4 MiB backlog.
+    const names = ['web1', 'web2', 'web3'];
+    const chunk = Buffer.from('é'.repeat(4096));
+    for (let i = 0; i < LIVE_OUTPUT_MAX_BYTES / chunk.length; i++) for (const name of names) batch.sink(makeTarget({ name, transport: 'local' }), 'stdout', chunk);
+    await notifier.settled(240_000);
+    for (const name of names) await batch.finish(name);
+    await batch.close();
+    await listener.sync();
+    await stop();
+    let markers = 0;
+    for (const name of names) {
+      const text = got.get(`${name} stdout`) ?? '';
+      const marker = /\n?\[rivet: (\d+) bytes of live output not forwarded by worker worker-u[^\]]*\]\n$/.exec(text);
+      const forwarded = Buffer.byteLength(marker === null ? text : text.slice(0, marker.index));
+      if (marker !== null) markers++;
+      expect(forwarded + Number(marker?.[1] ?? 0), name).toBe(LIVE_OUTPUT_MAX_BYTES);
+    }
+    expect(markers).toBeGreaterThan(0);
+  }, 300_000);
 });

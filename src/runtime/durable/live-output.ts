@@ -314,7 +314,8 @@ export class OutputBatch {
 
   #offer(state: StreamState, text: string): void {
     for (const payload of payloads({ b: this.#batch, t: state.key, s: state.stream }, text, () => this.#seq++)) {
-      if (!this.#notifier.offer(this.#channel, payload)) state.dropped += payload.length;
+      // Refused: the marker counts the output's own bytes, not the payload's (JSON envelope, escapes).
+      if (!this.#notifier.offer(this.#channel, payload)) state.dropped += Buffer.byteLength((JSON.parse(payload) as Message).x);
     }
   }
 }
