@@ -288,7 +288,16 @@ export class ConnectionPool {
    * (canceled) when `signal` aborts first, or when the run has ended before the turn came.
    */
   async #paced<T>(target: Target, signal: AbortSignal, handshake: () => Promise<T>): Promise<T> {
+    // The queues see `signal` only while the handshake waits for its turn: p-queue rejects a task
+    // whose signal aborts even while it runs, and gives its slot to the next one at once. A
+    // handshake aborted midway (ended by its own `signal`, in a worker thread a message away)
+    // keeps its turn until it has ended, and what it still opened reaches the pool.
+    const waiting = new AbortController();
+    const stopWaiting = (): void => waiting.abort(signal.reason);
+    if (signal.aborted) stopWaiting();
+    else signal.addEventListener('abort', stopWaiting, { once: true });
     const counted = async (): Promise<T> => {
+      signal.removeEventListener('abort', stopWaiting);
       if (signal.aborted) throw canceled(target);
       if (this.#closed) throw new RivetError(ErrorKind.Canceled, 'The run has ended; no new connections are opened', { target: target.name });
       this.#handshakesStarted++;
@@ -301,12 +310,13 @@ export class ConnectionPool {
     };
     const endpoint = this.#endpointQueue(target);
     try {
-      return await endpoint.queue.add(() => this.#handshakes.add(counted, { signal }), { signal });
+      return await endpoint.queue.add(() => this.#handshakes.add(counted, { signal: waiting.signal }), { signal: waiting.signal });
     } catch (error) {
       // p-queue rejects a task still waiting for its turn with the signal's reason.
       if (signal.aborted && !isRivetError(error)) throw canceled(target);
       throw error;
     } finally {
+      signal.removeEventListener('abort', stopWaiting);
       if (endpoint.queue.size === 0 && endpoint.queue.pending === 0) this.#endpointQueues.delete(endpoint.key);
     }
   }

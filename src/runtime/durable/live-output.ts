@@ -275,6 +275,7 @@ export class OutputBatch {
   /** Sends what is left of the target's output and its marker; settles once sent (bounded). */
   finish(key: string): Promise<void> {
     let any = false;
+    const refused: { state: StreamState; payload: string }[] = [];
     for (const stream of ['out', 'err'] as const) {
       const state = this.#streams.get(`${key}\0${stream}`);
       if (state === undefined) continue;
@@ -283,11 +284,20 @@ export class OutputBatch {
       this.#flush(state);
       if (state.dropped > 0) {
         const marker = `[rivet: ${state.dropped} bytes of live output not forwarded by worker ${this.#worker}: a worker forwards at most ${LIVE_OUTPUT_MAX_BYTES} bytes of each target's stdout and stderr per step, and none while Postgres is slow to take it (the result keeps up to max-output)]\n`;
-        this.#offer(state, `${state.endsLine ? '' : '\n'}${marker}`);
+        for (const payload of payloads({ b: this.#batch, t: state.key, s: state.stream }, `${state.endsLine ? '' : '\n'}${marker}`, () => this.#seq++)) {
+          if (!this.#notifier.offer(this.#channel, payload)) refused.push({ state, payload });
+        }
       }
       any = true;
     }
-    return any ? this.#notifier.settled() : Promise.resolve();
+    if (!any) return Promise.resolve();
+    if (refused.length === 0) return this.#notifier.settled();
+    // A marker the full backlog refused (the output that filled it is queued ahead of it) is
+    // offered again once the backlog was sent (bounded by the notifier's wait), not lost.
+    return this.#notifier.settled().then(() => {
+      for (const { payload } of refused) this.#notifier.offer(this.#channel, payload);
+      return this.#notifier.settled();
+    });
   }
 
   /** Sends what any target left (targets whose result was not recorded through {@link finish}) and stops the timer. */
@@ -314,7 +324,8 @@ export class OutputBatch {
 
   #offer(state: StreamState, text: string): void {
     for (const payload of payloads({ b: this.#batch, t: state.key, s: state.stream }, text, () => this.#seq++)) {
-      if (!this.#notifier.offer(this.#channel, payload)) state.dropped += payload.length;
+      // Refused: the marker counts the output's own bytes, not the payload's (JSON envelope, escapes).
+      if (!this.#notifier.offer(this.#channel, payload)) state.dropped += Buffer.byteLength((JSON.parse(payload) as Message).x);
     }
   }
 }

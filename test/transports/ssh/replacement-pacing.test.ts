@@ -262,3 +262,39 @@ describe('replacing a connection in a worker thread (--threads)', () => {
     }
   });
 });
+
+describe('a handshake aborted while it runs keeps its turn until it has ended', () => {
+  it('X-07: a connect in a worker thread canceled mid-handshake holds the one handshake turn until the thread has given it up: the next target waits', { timeout: 300_000 }, async () => {
+    // Accepts and never sends a banner: a handshake there runs until it is aborted.
+    const held: Socket[] = [];
+    const silent: Server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as { port: number }).port;
+    await using server = await startSsh2Server({ mode: 'one-session' });
+    // The abort reaches the handshake in the worker by message: it ends a moment after the step's signal.
+    const ssh = new ThreadedTransport({ threads: 1, resolveEnv: await fakeHome() });
+    const pool = new ConnectionPool({ ssh }, { handshakes: 1 });
+    const target = (name: string): Target => sshTarget({ ...server, port: silentPort }, { 'connect-timeout': 3600 }, { name, host: '127.0.0.1' });
+    const stopFirst = new AbortController();
+    const stopSecond = new AbortController();
+    try {
+      const first = pool.use(target('silent-1'), { signal: stopFirst.signal }, async () => undefined).catch((e: unknown) => e);
+      await until(() => held.length === 1);
+      const second = pool.use(target('silent-2'), { signal: stopSecond.signal }, async () => undefined).catch((e: unknown) => e);
+      stopFirst.abort();
+      expect(await first).toMatchObject({ kind: 'rivet/canceled' });
+      await until(() => held.length === 2);
+      expect(pool.handshakesStarted).toBe(2);
+      expect(pool.handshakesPeak).toBe(1);
+      stopSecond.abort();
+      expect(await second).toMatchObject({ kind: 'rivet/canceled' });
+    } finally {
+      stopFirst.abort();
+      stopSecond.abort();
+      await pool.closeAll();
+      await ssh.close();
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  });
+});
