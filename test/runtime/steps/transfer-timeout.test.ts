@@ -112,6 +112,19 @@ describe.skipIf(skip !== undefined)('SSH transfers under a timeout (real sshd)',
       expect(after.results[0]!.value).toMatchObject({ stdout: 'ok\n' });
     });
 
+    it(`P-05: an upload over ${via} from an SSH worker thread fails with rivet/timeout`, { timeout: 120_000 }, async () => {
+      await using sshd = await startSshd({ sftp });
+      const dir = await scratch();
+      await writeFile(join(dir, 'huge'), '');
+      await truncate(join(dir, 'huge'), HUGE);
+      await chmod(dir, 0o777);
+      const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
+      await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 1 });
+      const set = await runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { timeoutMs: 1000 });
+      expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/timeout' });
+      expect((await readdir(dir)).sort()).toEqual(['huge']);
+    });
+
     it(`P-06: a download over ${via} fails with rivet/timeout and leaves no file`, { timeout: 120_000 }, async () => {
       await using sshd = await startSshd({ sftp });
       const dir = await scratch();
