@@ -108,9 +108,9 @@ export function parseFilter(value: string): string {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /**
- * Adds the targeting, connection and display flags to an action command. `output: false` (file
- * upload and download, which run nothing that prints) leaves out `--timeout` and `--max-output`,
- * and hides `--stream` (accepted, as in Bolt, but it has nothing to show).
+ * Adds the targeting, connection, timeout and display flags to an action command. `output: false`
+ * (file upload and download, which run nothing that prints) leaves out `--max-output` and hides
+ * `--stream` (accepted, as in Bolt, but it has nothing to show).
  */
 export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean; output?: boolean } = {}): Command {
   const output = options.output !== false;
@@ -166,12 +166,15 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--no-color', 'no colors')
     .option('-v, --verbose', 'print a line when each target starts (the default)')
     .option('--no-verbose', 'print only results');
+  command.addOption(
+    new Option('--timeout <seconds>', output ? 'kill the step on a target after this many seconds (Rivet extension)' : 'stop the transfer on a target after this many seconds (Rivet extension)').argParser(
+      positiveNumber('--timeout'),
+    ),
+  );
   if (output) {
-    command
-      .addOption(new Option('--timeout <seconds>', 'kill the step on a target after this many seconds (Rivet extension)').argParser(positiveNumber('--timeout')))
-      .addOption(
-        new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
-      );
+    command.addOption(
+      new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
+    );
   }
   if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command or script (repeatable)', collect);
   return command;

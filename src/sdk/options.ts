@@ -27,7 +27,11 @@ export interface StepOptions {
   onFailure?: OnFailure;
   /** Run as this user, via sudo (beats the enclosing `runPlan`'s and the target's `run-as`, P-14). */
   runAs?: string;
-  /** Commands, scripts and tasks: kill the step on a target after this many milliseconds; the target then fails with `rivet/timeout` (uploads and downloads ignore it). */
+  /**
+   * Stop the step on a target after this many milliseconds (a command's, script's or task's remote
+   * process is killed; an upload or download is stopped, leaving nothing half-copied at its
+   * destination); the target then fails with `rivet/timeout`.
+   */
   timeout?: number;
   /** Aborting it cancels the step (remote processes are killed). */
   signal?: AbortSignal;

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -225,20 +227,36 @@ describe('usage errors exit 2 with a clear message', () => {
     }
   });
 
-  it('file upload/download list no output flags (--timeout, --max-output, --stream) and refuse --timeout by name', async () => {
+  it('file upload/download list --timeout but no output flags (--max-output, --stream)', async () => {
     const cwd = await makeProject({ ...PROJECT, 'a.txt': 'a\n' });
     for (const sub of ['upload', 'download']) {
       const help = await rivet(['file', sub, '--help'], { cwd });
-      expect(help.stdout).not.toMatch(/--timeout|--max-output|--stream/);
+      expect(help.stdout).not.toMatch(/--max-output|--stream/);
+      expect(help.stdout).toMatch(/--timeout <seconds> +stop the transfer/);
     }
     expect((await rivet(['command', 'run', '--help'], { cwd })).stdout).toMatch(/--timeout[\s\S]*--max-output/);
     const r = await rivet(['file', 'upload', 'a.txt', join(cwd, 'b.txt'), '-t', 'localhost', '--timeout', '5'], { cwd });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown option '--timeout'");
+    expect(r.code).toBe(0);
+    expect(await readFile(join(cwd, 'b.txt'), 'utf8')).toBe('a\n');
+    expect((await rivet(['file', 'upload', 'a.txt', join(cwd, 'b.txt'), '-t', 'localhost', '--timeout', '0'], { cwd })).code).toBe(2);
     // --stream is accepted as in Bolt, though an upload prints nothing as it goes.
     const streamed = await rivet(['file', 'upload', 'a.txt', join(cwd, 'c.txt'), '-t', 'localhost', '--stream'], { cwd });
     expect(streamed.code).toBe(0);
     expect(await readFile(join(cwd, 'c.txt'), 'utf8')).toBe('a\n');
+  });
+
+  it('P-05: file upload --timeout stops a transfer that never ends: rivet/timeout, exit 1, no destination', { timeout: 60_000 }, async () => {
+    const cwd = await makeProject(PROJECT);
+    execFileSync('mkfifo', [join(cwd, 'pipe')]);
+    const writer = openSync(join(cwd, 'pipe'), constants.O_RDWR | constants.O_NONBLOCK); // a writer that never ends the pipe
+    try {
+      const r = await rivet(['file', 'upload', 'pipe', join(cwd, 'copy'), '-t', 'localhost', '--timeout', '1', '--format', 'json'], { cwd });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).items[0].value._error).toMatchObject({ kind: 'rivet/timeout' });
+      expect(existsSync(join(cwd, 'copy'))).toBe(false);
+    } finally {
+      closeSync(writer);
+    }
   });
 
   it('a command group without its subcommand (rivet command) prints its help on stderr and exits 2, as bare rivet does; rivet help command exits 0', async () => {

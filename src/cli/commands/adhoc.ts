@@ -59,7 +59,7 @@ export function fileCommand(ctx: CliContext): Command {
   addRunFlags(upload, { rerun: true, output: false }).action(async (source: string, destination: string, flags: GlobalFlags) => {
     const { runtime, targets } = await prepareRun(flags, ctx);
     ctx.exitCode = await renderStep(flags, ctx.io, runtime, () =>
-      runtime.uploadFile(findCliFile(source, fileScope(ctx, runtime)), destination, targets),
+      runtime.uploadFile(findCliFile(source, fileScope(ctx, runtime)), destination, targets, { timeoutMs: timeoutMs(flags) }),
     );
   });
   const download = new Command('download')
@@ -71,7 +71,7 @@ export function fileCommand(ctx: CliContext): Command {
     const { runtime, targets } = await prepareRun(flags, ctx);
     // Bolt's CLI (Application#download_file) expands the destination against the cwd; only the
     // plan function confines it to <project>/downloads.
-    ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets, { cwd: ctx.io.cwd }));
+    ctx.exitCode = await renderStep(flags, ctx.io, runtime, () => runtime.downloadFile(source, destination, targets, { cwd: ctx.io.cwd, timeoutMs: timeoutMs(flags) }));
   });
   return cmd.addCommand(upload).addCommand(download);
 }

@@ -16,7 +16,7 @@ import type { Result, ResultSet } from '../../core/result.ts';
 import { commandFor, type ShellCommand } from '../../core/shell.ts';
 import type { Target } from '../../core/target.ts';
 import type { Executor } from '../executor.ts';
-import { commandValue, warnIfTruncated } from './output.ts';
+import { commandValue, timeoutError, warnIfTruncated } from './output.ts';
 import { resolveMaxOutput } from '../output-limit.ts';
 import { resolveCleanup, resolveInterpreter, resolveRunAs, resolveTmpdir, type StepRunOptions } from './options.ts';
 
@@ -111,10 +111,31 @@ export async function uploadStep(executor: Executor, source: string, destination
     signal: options.signal,
     onTargetResult: options.onTargetResult,
     work: async ({ target, connection, signal }) => {
-      await connection.upload(source, destination, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
+      await withTransferTimeout(target, options.timeoutMs, signal, (transferSignal) =>
+        connection.upload(source, destination, { signal: transferSignal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) }),
+      );
       return { _output: `Uploaded '${source}' to '${target.host ?? target.name}:${destination}'` };
     },
   });
+}
+
+/**
+ * Runs an upload or download under the step's timeout: the transfer's signal aborts when the step's
+ * does or when `timeoutMs` (if over 0) has passed, and a transfer stopped by the timeout fails with
+ * the same `rivet/timeout` error as a command's timeout (a cancel keeps its own error).
+ */
+async function withTransferTimeout(target: Target, timeoutMs: number | undefined, signal: AbortSignal, transfer: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  if (timeoutMs === undefined || timeoutMs <= 0) return transfer(signal);
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(), timeoutMs);
+  try {
+    await transfer(AbortSignal.any([signal, timer.signal]));
+  } catch (error) {
+    if (timer.signal.aborted && !signal.aborted) throw timeoutError(target.name, timeoutMs, 'the transfer was stopped');
+    throw error;
+  } finally {
+    clearTimeout(handle);
+  }
 }
 
 /** Where a download's destination resolves: a plan's downloads directory, or the CLI's cwd. */
@@ -151,7 +172,9 @@ export async function downloadStep(
       const dir = join(base, targetDirName(target.name));
       await mkdir(dir, { recursive: true });
       const path = join(dir, basename(source.replace(/\/+$/, '')) || 'root');
-      await connection.download(source, path, { signal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) });
+      await withTransferTimeout(target, options.timeoutMs, signal, (transferSignal) =>
+        connection.download(source, path, { signal: transferSignal, runAs: resolveRunAs(target, options), tmpdir: resolveTmpdir(target, options) }),
+      );
       return { path, _output: `Downloaded '${target.host ?? target.name}:${source}' to '${path}'` };
     },
   });

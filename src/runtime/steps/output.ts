@@ -31,14 +31,25 @@ export function interruptionError(run: RunResult, target: string, timeoutMs: num
         ? 'Rivet could not confirm that the remote process stopped; it may still be running'
         : 'no remote process was running';
   const killed = run.killed === true;
-  if (run.timedOut) {
-    return new RivetError(ErrorKind.Timeout, `Timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s on ${target}; ${outcome}`, {
-      issueCode: 'TIMEOUT',
-      target,
-      details: { timeout_ms: timeoutMs, killed },
-    });
-  }
+  if (run.timedOut) return timeoutError(target, timeoutMs, outcome, { killed });
   return new RivetError(ErrorKind.Canceled, `Canceled on ${target}; ${outcome}`, { target, details: { killed } });
+}
+
+/**
+ * The error of a step that timed out on `target` (kind `rivet/timeout`, issue code `TIMEOUT`):
+ * "Timed out after <s> s on <target>; <outcome>".
+ *
+ * @example
+ * ```ts
+ * timeoutError('web1', 1000, 'the transfer was stopped'); // Timed out after 1.0 s on web1; the transfer was stopped
+ * ```
+ */
+export function timeoutError(target: string, timeoutMs: number | undefined, outcome: string, details: Record<string, unknown> = {}): RivetError {
+  return new RivetError(ErrorKind.Timeout, `Timed out after ${((timeoutMs ?? 0) / 1000).toFixed(1)} s on ${target}; ${outcome}`, {
+    issueCode: 'TIMEOUT',
+    target,
+    details: { timeout_ms: timeoutMs, ...details },
+  });
 }
 
 /** A command's or script's value (T-37), or the timeout/cancel error with the output so far. */

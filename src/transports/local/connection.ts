@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, cp, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { ErrorKind, RivetError, UsageError } from '../../core/errors.ts';
@@ -27,6 +27,7 @@ import type { PosixConnection } from '../posix/connection.ts';
 import { DEFAULT_KILL_GRACE_MS, RunOutput, STREAM_DRAIN_MS, canceledResult, confirmGroupKill, delay, ended, invocationLine, onStopRequest } from '../posix/process-helpers.ts';
 import { isEnvName } from '../posix/quote.ts';
 import type { Connection, RunAs, RunBundleOptions, RunFileOptions, RunOptions, RunResult, TransferOptions } from '../transport.ts';
+import { canceledCopy, copyPath } from './copy.ts';
 import type { LocalPrimitives } from './transport.ts';
 
 interface DirectOptions extends RunOptions {
@@ -107,7 +108,8 @@ export class LocalConnection implements Connection {
     const dir = await this.#makePrivateDir(options.tmpdir ?? '/tmp');
     try {
       const staged = join(dir, basename(localPath));
-      await cp(localPath, staged, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }).catch((error: unknown) => {
+      await copyPath(localPath, staged, options.signal, { verbatimSymlinks: true }).catch((error: unknown) => {
+        if (options.signal.aborted) throw canceledCopy(this.target.name, `upload ${localPath} to ${remotePath}`);
         throw new RivetError(ErrorKind.TaskFile, `Could not upload ${remotePath}: ${error instanceof Error ? error.message : String(error)}`, { issueCode: 'WRITE_ERROR', target: this.target.name, cause: error });
       });
       if (await renameLikeMv(staged, remotePath, info.isDirectory())) return;

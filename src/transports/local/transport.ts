@@ -12,14 +12,15 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { chmod, cp, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { RivetError, ErrorKind } from '../../core/errors.ts';
 import type { Target } from '../../core/target.ts';
-import type { ConnectOptions, Connection, ExitStatus, RemoteProcess, Transport } from '../transport.ts';
+import type { ConnectOptions, Connection, ExitStatus, OperationOptions, RemoteProcess, Transport } from '../transport.ts';
 import type { PosixConnection } from '../posix/connection.ts';
 import { LocalConnection } from './connection.ts';
+import { canceledCopy, copyPath } from './copy.ts';
 import { loadPosixConnection } from './lazy.ts';
 import type { PosixPrimitives, PutPathOptions, SpawnOptions } from '../posix/primitives.ts';
 
@@ -64,20 +65,24 @@ export class LocalPrimitives implements PosixPrimitives {
     return proc;
   }
 
-  async putPath(localPath: string, remotePath: string, options?: PutPathOptions): Promise<void> {
-    if (options?.privateParent) {
+  async putPath(localPath: string, remotePath: string, options: PutPathOptions): Promise<void> {
+    if (options.privateParent) {
       // A new private staging dir, as the exec protocol's `mkdir -m 700` (the umask applies: set it exactly).
       await mkdir(dirname(remotePath), { mode: 0o700 });
       await chmod(dirname(remotePath), 0o700);
     }
     await rm(remotePath, { recursive: true, force: true });
     // verbatimSymlinks: a link is copied as the same link (not made absolute, never followed).
-    await cp(localPath, remotePath, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    await copyPath(localPath, remotePath, options.signal, { verbatimSymlinks: true }).catch((error: unknown) => {
+      throw options.signal.aborted ? canceledCopy(this.target.name, `upload ${localPath} to ${remotePath}`) : error;
+    });
   }
 
-  async getPath(remotePath: string, localPath: string): Promise<void> {
+  async getPath(remotePath: string, localPath: string, options: OperationOptions): Promise<void> {
     await rm(localPath, { recursive: true, force: true });
-    await cp(remotePath, localPath, { recursive: true, preserveTimestamps: true });
+    await copyPath(remotePath, localPath, options.signal).catch((error: unknown) => {
+      throw options.signal.aborted ? canceledCopy(this.target.name, `download ${remotePath} to ${localPath}`) : error;
+    });
   }
 
   async close(): Promise<void> {

@@ -194,14 +194,25 @@ export class PosixConnection implements Connection {
         setup: `${makeDirSnippet(tmpdir, dir)}\n__rivet_e=$(${receive} 2>&1) || { rm -rf -- "$__rivet_d"; __rivet_fail WRITE_ERROR "Could not write ${staged.replaceAll('"', '')}: $__rivet_e"; }\n${move}`,
         body: 'true',
       },
-      { signal: options.signal, runAs: options.runAs, stdinStream },
+      // tempDir: a timeout or cancel kills the receiver and removes the partial copy with it.
+      { signal: options.signal, runAs: options.runAs, stdinStream, tempDir: dir },
     );
   }
 
+  /**
+   * Copies into a staging dir next to `localPath`, then renames it into place: a download that
+   * fails, times out or is canceled part-way leaves no partial file at `localPath` (and an
+   * earlier download there untouched).
+   */
   async download(remotePath: string, localPath: string, options: TransferOptions): Promise<void> {
-    if (await this.#tryDirect('download', remotePath, options, () => this.#primitives.getPath(remotePath, localPath, options))) return;
     const staging = await mkdtemp(join(dirname(localPath), '.rivet-download-'));
     try {
+      const direct = join(staging, 'direct');
+      if (await this.#tryDirect('download', remotePath, options, () => this.#primitives.getPath(remotePath, direct, options))) {
+        await rm(localPath, { recursive: true, force: true });
+        await rename(direct, localPath);
+        return;
+      }
       const unpack = (await loadTar()).x({ cwd: staging });
       // tar's streams are minipass streams: subscribe before any data flows, or 'close' is missed.
       const extracted = new Promise<void>((resolveExtract, rejectExtract) => {
