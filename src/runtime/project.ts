@@ -26,7 +26,7 @@ import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 import { planFilesOf } from './plans/files.ts';
 import { PROJECT_KEYS, checkValue } from './project-keys.ts';
-import { readDefaults } from './defaults.ts';
+import { mergeConfigLayer, readDefaults } from './defaults.ts';
 import { npmModuleDirs } from './modules/npm.ts';
 
 /** Project file names, preferred first. */
@@ -122,7 +122,7 @@ export interface FindProjectOptions {
   inventoryFlag?: string;
   /** `--modulepath a:b` (relative to the cwd); replaces the project's modulepath. */
   modulepathFlag?: string | readonly string[];
-  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY, HOME for bolt-defaults.yaml). */
+  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY, HOME and RIVET_DEFAULTS_DIRS for bolt-defaults.yaml). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Where bolt-defaults.yaml is looked for, lowest precedence first (default: Bolt's system and user directories). */
   defaultsDirs?: readonly string[];
@@ -312,10 +312,7 @@ export function findProject(options: FindProjectOptions): Project {
   // bolt-defaults.yaml (I-23): below the project file; disable-warnings lists are joined.
   const defaults = readDefaults(env, options.defaultsDirs);
   warnings.push(...defaults.warnings);
-  if (defaults.files.length > 0) {
-    const disabled = [...((defaults.config['disable-warnings'] as string[] | undefined) ?? []), ...(config['disable-warnings'] ?? [])];
-    config = { ...defaults.config, ...config, ...(disabled.length > 0 ? { 'disable-warnings': disabled } : {}) };
-  }
+  if (defaults.files.length > 0) config = mergeConfigLayer(defaults.config, config as Record<string, unknown>) as ProjectConfig;
 
   if (file !== undefined && config.name === undefined && !(config['disable-warnings'] ?? []).includes(MISSING_PROJECT_NAME)) {
     const warning = missingNameWarning(dir, file);
