@@ -30,7 +30,7 @@ import { loadInventory } from './inventory/load.ts';
 import { mergeConfigLayers } from './inventory/overrides.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { YamlSource } from './inventory/source.ts';
-import { PROJECT_KEYS, checkValue } from './project-keys.ts';
+import { PROJECT_KEYS, checkNestedKeys, checkValue } from './project-keys.ts';
 
 export const DEFAULTS_FILE = 'bolt-defaults.yaml';
 
@@ -174,5 +174,7 @@ export function readDefaultsFile(file: string, text: string): Omit<Defaults, 'fi
     if (why !== undefined) throw src.fail([key], why, ErrorKind.Project);
     config[key] = value;
   }
+  // module-install and log are checked inside, as in the project file.
+  warnings.push(...checkNestedKeys(config, (path, msg) => { throw src.fail(path, msg, ErrorKind.Project); }, at));
   return { config, inventoryConfig, warnings };
 }

@@ -25,7 +25,7 @@ import { loadInventory, loadInventoryFile } from './inventory/load.ts';
 import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 import { planFilesOf } from './plans/files.ts';
-import { PROJECT_KEYS, checkValue } from './project-keys.ts';
+import { PROJECT_KEYS, checkNestedKeys, checkValue } from './project-keys.ts';
 import { mergeConfigLayer, readDefaults } from './defaults.ts';
 import { npmModuleDirs } from './modules/npm.ts';
 
@@ -129,7 +129,6 @@ export interface FindProjectOptions {
 }
 
 const TRANSPORT_KEYS = new Set<string>(['transport', 'inventory-config', ...TRANSPORTS]);
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'any'];
 
 function isDir(path: string): boolean {
   try {
@@ -209,36 +208,7 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
       }
     }
   });
-  // module-install (Bolt's keys): a misspelt key would silently send installs to the public Forge.
-  const install = config['module-install'] as Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(install ?? {})) {
-    if (key === 'proxy') {
-      if (typeof value !== 'string') fail(['module-install', key], `must be a URL string, not ${typeName(value)}`);
-    } else if (key === 'forge') {
-      if (!isDict(value)) fail(['module-install', key], `must be a map with baseurl, authorization_token and proxy, not ${typeName(value)}`);
-      for (const [fkey, fvalue] of Object.entries(value as Record<string, unknown>)) {
-        if (!['baseurl', 'authorization_token', 'proxy'].includes(fkey)) fail(['module-install', key, fkey], `unknown key '${fkey}' in module-install.forge; valid keys are: authorization_token, baseurl, proxy`);
-        if (typeof fvalue !== 'string') fail(['module-install', key, fkey], `must be a string, not ${typeName(fvalue)}`);
-      }
-    } else {
-      fail(['module-install', key], `unknown key '${key}' in module-install; valid keys are: forge, proxy`);
-    }
-  }
-  for (const [dest, settings] of Object.entries(config.log ?? {})) {
-    // Bolt's `bolt-debug.log: disable` (any destination may be disabled).
-    if (settings === 'disable') continue;
-    if (!isDict(settings)) fail(['log', dest], `must be a map or 'disable', not ${typeName(settings)}`);
-    if (dest !== 'console') {
-      // C-15: Bolt writes <project>/bolt-debug.log and any `file:` destination; Rivet writes no log file.
-      warnings.push(withWarningId('log_file_ignored', `${at('log')}: log.${dest}: Rivet writes no log files, so this destination is ignored; use --log-level debug, or --format jsonl for every event`));
-    }
-    const level = (settings as Record<string, unknown>)['level'];
-    if (level !== undefined && !(typeof level === 'string' && LOG_LEVELS.includes(level))) {
-      fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${typeName(level)}`);
-    }
-    const append = (settings as Record<string, unknown>)['append'];
-    if (append !== undefined && typeof append !== 'boolean') fail(['log', dest, 'append'], `must be a boolean, not ${typeName(append)}`);
-  }
+  warnings.push(...checkNestedKeys(config as Record<string, unknown>, fail, at));
   return { config, warnings };
 }
 

@@ -94,4 +94,15 @@ describe('bolt-defaults.yaml (I-23)', () => {
     expect(yaml.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(cwd, 'ran'))).toBe(false);
   });
+
+  it('I-23: module-install and log are checked inside as in the project file (a misspelt forge key is an error, not installs from the public Forge)', async () => {
+    const cwd = await makeProject({ 'rivet-project.yaml': 'name: def\n', 'inventory.yaml': 'targets:\n  - name: box\n    config:\n      transport: local\n' });
+    const forge = await rivet(['command', 'run', 'touch ran', '-t', 'box'], { cwd, env: { HOME: await homeWith('module-install:\n  forge:\n    base_url: https://forge.example\n'), RIVET_DEFAULTS_DIRS: undefined } });
+    expect(forge.code).toBe(2);
+    expect(forge.stderr).toMatch(/bolt-defaults\.yaml:3.*unknown key 'base_url' in module-install\.forge/);
+    const level = await rivet(['command', 'run', 'touch ran', '-t', 'box'], { cwd, env: { HOME: await homeWith('log:\n  console:\n    level: loud\n'), RIVET_DEFAULTS_DIRS: undefined } });
+    expect(level.code).toBe(2);
+    expect(level.stderr).toMatch(/bolt-defaults\.yaml:3.*level.*must be one of/);
+    expect(existsSync(join(cwd, 'ran'))).toBe(false);
+  });
 });
