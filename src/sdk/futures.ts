@@ -120,7 +120,10 @@ export async function wait(given?: Future | readonly Future[] | number | WaitFor
     // Bolt's wait($timeout): every future of the plan, with a timeout.
     options = { ...options, timeout: given };
     given = undefined;
-  } else if (given !== undefined && given !== null && !(given instanceof Future) && !Array.isArray(given)) {
+  } else if (given === null || (given !== undefined && !(given instanceof Future) && !Array.isArray(given) && Object.getPrototypeOf(given) !== Object.prototype)) {
+    // undef, a string...: neither Futures nor options.
+    throw new RivetError('bolt/type-mismatch', `wait() expects a Future, an array of Futures, a timeout or options, got ${given === null ? 'undef' : typeof given}`, { location });
+  } else if (given !== undefined && !(given instanceof Future) && !Array.isArray(given)) {
     options = given as WaitForOptions;
     given = undefined;
   }

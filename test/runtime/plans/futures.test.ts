@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlan, runCommand } from '../../../src/sdk/index.ts';
+import { definePlan, runCommand, withoutDefaultLogging } from '../../../src/sdk/index.ts';
 import { background, wait, type Future } from '../../../src/sdk/futures.ts';
 import { HumanRenderer } from '../../../src/cli/render/human.ts';
 import { planHarness, type PlanHarness } from './helpers.ts';
@@ -235,5 +235,38 @@ describe('P-21 ctrl', () => {
     renderer.stop();
     const lines = out.split('\n').filter((l) => l.startsWith('Starting') || l.startsWith('Finished'));
     expect(lines.map((l) => l.replace(/ in [\d.]+ sec$/, ''))).toEqual(['Starting: plan site::quiet', "Starting: command 'echo shown' on t1", "Finished: command 'echo shown'", 'Finished: plan site::quiet']);
+  });
+
+  it('P-21: without_default_logging nests (a counter, as Bolt) and restores the output when its block throws', async () => {
+    h = await planHarness({ count: 1 });
+    const plan = definePlan({
+      async run() {
+        await withoutDefaultLogging(async () => {
+          await withoutDefaultLogging(() => runCommand('echo inner', 't1')).catch(() => undefined);
+          await withoutDefaultLogging(async () => {
+            throw new Error('boom');
+          }).catch(() => undefined);
+          await runCommand('echo outer', 't1'); // still quiet: the outer block runs on
+        });
+        await runCommand('echo after', 't1');
+      },
+    });
+    await h.runner.run(plan, {}, { name: 'site::nest' });
+    let out = '';
+    const renderer = new HumanRenderer({ out: { write: (t) => void (out += t) }, err: { write: () => undefined }, color: false, verbose: false, stream: false, progress: false, plan: true });
+    for (const e of h.events) renderer.onEvent(e);
+    renderer.stop();
+    const lines = out.split('\n').filter((l) => l.startsWith('Starting') || l.startsWith('Finished'));
+    expect(lines.map((l) => l.replace(/ in [\d.]+ sec$/, ''))).toEqual(['Starting: plan site::nest', "Starting: command 'echo after' on t1", "Finished: command 'echo after'", 'Finished: plan site::nest']);
+  });
+
+  it('P-19: wait(undef) is bolt/type-mismatch, not a TypeError from the runtime', async () => {
+    h = await planHarness({ count: 1 });
+    const plan = definePlan({
+      async run() {
+        return wait(null as never);
+      },
+    });
+    await expect(h.runner.run(plan)).rejects.toMatchObject({ kind: 'bolt/type-mismatch' });
   });
 });
