@@ -16,6 +16,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RivetError, isRivetError, toRivetError } from '../core/errors.ts';
+import { withWarningId } from '../core/warning-id.ts';
 import { currentContext, type PlanContext } from './context.ts';
 import { ParallelFailure } from './errors.ts';
 import { sleepFor } from './flow.ts';
@@ -155,7 +156,8 @@ function checkWaitOptions(ctx: PlanContext, options: WaitForOptions, location: R
   const unknown = Object.keys(options).filter((k) => k !== 'timeout' && k !== 'catchErrors');
   if (unknown.length === 0) return options;
   const at = location ? ` in ${location.file}#L${location.line}` : '';
-  ctx.log('warn', `The wait() function call${at} received unknown options ${JSON.stringify(unknown)}. Removing unknown options and continuing...`);
+  // Bolt's text, with its id (Bolt::Logger.warn appends ' [ID: plan_function_options]').
+  ctx.log('warn', withWarningId('plan_function_options', `The wait() function call${at} received unknown options ${JSON.stringify(unknown)}. Removing unknown options and continuing...`));
   return { timeout: options.timeout, catchErrors: options.catchErrors };
 }
 

@@ -170,7 +170,7 @@ describe('P-19 wait', () => {
 `,
     });
     await expect(x.runner.run('site::opts')).rejects.toMatchObject({ message: expect.stringMatching(/wait\(\): the timeout must be a number of seconds, 0 or more, got -1 \(.*opts\.pp:4\)/) });
-    expect(warnings(x)).toEqual([expect.stringMatching(/^The wait\(\) function call in .*opts\.pp#L3 received unknown options \["bogus"\]\. Removing unknown options and continuing\.\.\.$/)]);
+    expect(warnings(x)).toEqual([expect.stringMatching(/^The wait\(\) function call in .*opts\.pp#L3 received unknown options \["bogus"\]\. Removing unknown options and continuing\.\.\. \[ID: plan_function_options\]$/)]);
   });
 
   it('P-18/P-19: TypeScript plans use the same functions (timeout in seconds)', async () => {
