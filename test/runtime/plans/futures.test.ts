@@ -237,7 +237,7 @@ describe('P-21 ctrl', () => {
     expect(lines.map((l) => l.replace(/ in [\d.]+ sec$/, ''))).toEqual(['Starting: plan site::quiet', "Starting: command 'echo shown' on t1", "Finished: command 'echo shown'", 'Finished: plan site::quiet']);
   });
 
-  it('P-21: without_default_logging nests (a counter, as Bolt) and restores the output when its block throws', async () => {
+  it('P-21: without_default_logging nests (a counter, as Bolt), hides verbose results too, and restores the output when its block throws', async () => {
     h = await planHarness({ count: 1 });
     const plan = definePlan({
       async run() {
@@ -253,10 +253,14 @@ describe('P-21 ctrl', () => {
     });
     await h.runner.run(plan, {}, { name: 'site::nest' });
     let out = '';
-    const renderer = new HumanRenderer({ out: { write: (t) => void (out += t) }, err: { write: () => undefined }, color: false, verbose: false, stream: false, progress: false, plan: true });
+    const renderer = new HumanRenderer({ out: { write: (t) => void (out += t) }, err: { write: () => undefined }, color: false, verbose: true, stream: false, progress: false, plan: true });
     for (const e of h.events) renderer.onEvent(e);
     renderer.stop();
-    const lines = out.split('\n').filter((l) => l.startsWith('Starting') || l.startsWith('Finished'));
+    // --verbose: the results of the quiet steps are not printed either (Bolt's node_result).
+    expect(out).toContain('after');
+    expect(out).not.toContain('inner');
+    expect(out).not.toContain('outer');
+    const lines = out.split('\n').filter((l) => l.startsWith('Starting:') || l.startsWith('Finished:'));
     expect(lines.map((l) => l.replace(/ in [\d.]+ sec$/, ''))).toEqual(['Starting: plan site::nest', "Starting: command 'echo after' on t1", "Finished: command 'echo after'", 'Finished: plan site::nest']);
   });
 
