@@ -58,6 +58,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // No bolt-defaults.yaml of the machine's (/etc/puppetlabs/bolt, ~/.puppetlabs/etc/bolt) in any test, in-process or spawned.
+    env: { RIVET_DEFAULTS_DIRS: '' },
     // vitest's default is one worker less than the CPUs: a single worker on the 2-core CI machine,
     // where the test files mostly wait on servers and child processes. Two run them side by side.
     maxWorkers: Math.max(2, availableParallelism() - 1),

@@ -23,13 +23,14 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { ConfigError, ErrorKind } from '../core/index.ts';
 import { withWarningId } from '../core/warning-id.ts';
 import { loadInventory } from './inventory/load.ts';
+import { mergeConfigLayers } from './inventory/overrides.ts';
 import { TRANSPORTS, isDict, typeName } from './inventory/schema.ts';
 import { YamlSource } from './inventory/source.ts';
-import { PROJECT_KEYS, checkValue } from './project-keys.ts';
+import { PROJECT_KEYS, checkNestedKeys, checkValue } from './project-keys.ts';
 
 export const DEFAULTS_FILE = 'bolt-defaults.yaml';
 
@@ -65,10 +66,54 @@ export interface Defaults {
   warnings: string[];
 }
 
-/** The directories searched, lowest precedence first (Bolt's `Config.system_path`, `Config.user_path`). */
+/**
+ * The directories searched, lowest precedence first (Bolt's `Config.system_path`,
+ * `Config.user_path`). `RIVET_DEFAULTS_DIRS` (a path list, lowest precedence first; empty for
+ * none) replaces both: a test suite, or a machine with Bolt's own files that Rivet should not
+ * read, sets it.
+ *
+ * @example
+ * ```ts
+ * defaultsDirs({ HOME: '/home/ops' });          // ['/etc/puppetlabs/bolt', '/home/ops/.puppetlabs/etc/bolt']
+ * defaultsDirs({ RIVET_DEFAULTS_DIRS: '' });    // []
+ * ```
+ */
 export function defaultsDirs(env: Readonly<Record<string, string | undefined>>): string[] {
+  const override = env['RIVET_DEFAULTS_DIRS'];
+  if (override !== undefined) return override.split(delimiter).filter((dir) => dir !== '');
   const home = env['HOME'];
   return ['/etc/puppetlabs/bolt', ...(home ? [join(home, '.puppetlabs', 'etc', 'bolt')] : [])];
+}
+
+/** Keys whose map values are merged one level deep across layers (Bolt's `merge_config_layers`). */
+const SHALLOW_MERGED = new Set(['apply-settings', 'log', 'plugin-hooks', 'puppetdb', 'puppetdb-instances']);
+
+/**
+ * `upper` over `lower` as Bolt's `merge_config_layers` does it: `disable-warnings` lists are
+ * joined, `plugins` merged per plugin, `log`, `plugin-hooks`, `puppetdb`... merged one level deep,
+ * `analytics` is off if either says so, and other values are replaced.
+ *
+ * @example
+ * ```ts
+ * mergeConfigLayer({ log: { console: { level: 'debug' } } }, { log: { 'x.log': 'disable' } });
+ * // { log: { console: { level: 'debug' }, 'x.log': 'disable' } }
+ * ```
+ */
+export function mergeConfigLayer(lower: Record<string, unknown>, upper: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...lower };
+  for (const [key, value] of Object.entries(upper)) {
+    const below = merged[key];
+    if (below === undefined) merged[key] = value;
+    else if (key === 'disable-warnings') merged[key] = [...(below as string[]), ...(value as string[])];
+    else if (key === 'analytics') merged[key] = below === true && value === true;
+    else if (key === 'plugins' && isDict(below) && isDict(value)) {
+      const plugins: Record<string, unknown> = { ...below };
+      for (const [name, conf] of Object.entries(value)) plugins[name] = isDict(plugins[name]) && isDict(conf) ? { ...plugins[name], ...conf } : conf;
+      merged[key] = plugins;
+    } else if (SHALLOW_MERGED.has(key) && isDict(below) && isDict(value)) merged[key] = { ...below, ...value };
+    else merged[key] = value;
+  }
+  return merged;
 }
 
 /** Reads and merges the defaults files that exist (see the module doc). */
@@ -86,10 +131,9 @@ export function readDefaults(env: Readonly<Record<string, string | undefined>>, 
     const one = readDefaultsFile(file, text);
     merged.files.push(file);
     merged.warnings.push(...one.warnings);
-    for (const [key, value] of Object.entries(one.config)) {
-      merged.config[key] = key === 'disable-warnings' ? [...((merged.config[key] as string[] | undefined) ?? []), ...(value as string[])] : value;
-    }
-    merged.inventoryConfig = { ...merged.inventoryConfig, ...one.inventoryConfig };
+    merged.config = mergeConfigLayer(merged.config, one.config);
+    // Transport config is deep-merged, as in Bolt: the user file's `ssh: {user}` keeps the system file's `ssh: {port}`.
+    merged.inventoryConfig = mergeConfigLayers(merged.inventoryConfig, one.inventoryConfig);
   }
   return merged;
 }
@@ -130,5 +174,7 @@ export function readDefaultsFile(file: string, text: string): Omit<Defaults, 'fi
     if (why !== undefined) throw src.fail([key], why, ErrorKind.Project);
     config[key] = value;
   }
+  // module-install and log are checked inside, as in the project file.
+  warnings.push(...checkNestedKeys(config, (path, msg) => { throw src.fail(path, msg, ErrorKind.Project); }, at));
   return { config, inventoryConfig, warnings };
 }

@@ -25,8 +25,8 @@ import { loadInventory, loadInventoryFile } from './inventory/load.ts';
 import { projectShadowsModule, shadowedModuleDirs } from './project-shadow.ts';
 import type { Inventory } from './inventory/inventory.ts';
 import { planFilesOf } from './plans/files.ts';
-import { PROJECT_KEYS, checkValue } from './project-keys.ts';
-import { readDefaults } from './defaults.ts';
+import { PROJECT_KEYS, checkNestedKeys, checkValue } from './project-keys.ts';
+import { mergeConfigLayer, readDefaults } from './defaults.ts';
 import { npmModuleDirs } from './modules/npm.ts';
 
 /** Project file names, preferred first. */
@@ -122,14 +122,13 @@ export interface FindProjectOptions {
   inventoryFlag?: string;
   /** `--modulepath a:b` (relative to the cwd); replaces the project's modulepath. */
   modulepathFlag?: string | readonly string[];
-  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY, HOME for bolt-defaults.yaml). */
+  /** Environment (allow-listed reads only: RIVET_/BOLT_PROJECT, RIVET_/BOLT_INVENTORY, HOME and RIVET_DEFAULTS_DIRS for bolt-defaults.yaml). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Where bolt-defaults.yaml is looked for, lowest precedence first (default: Bolt's system and user directories). */
   defaultsDirs?: readonly string[];
 }
 
 const TRANSPORT_KEYS = new Set<string>(['transport', 'inventory-config', ...TRANSPORTS]);
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'any'];
 
 function isDir(path: string): boolean {
   try {
@@ -209,36 +208,7 @@ export function readProjectFile(file: string, text?: string): { config: ProjectC
       }
     }
   });
-  // module-install (Bolt's keys): a misspelt key would silently send installs to the public Forge.
-  const install = config['module-install'] as Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(install ?? {})) {
-    if (key === 'proxy') {
-      if (typeof value !== 'string') fail(['module-install', key], `must be a URL string, not ${typeName(value)}`);
-    } else if (key === 'forge') {
-      if (!isDict(value)) fail(['module-install', key], `must be a map with baseurl, authorization_token and proxy, not ${typeName(value)}`);
-      for (const [fkey, fvalue] of Object.entries(value as Record<string, unknown>)) {
-        if (!['baseurl', 'authorization_token', 'proxy'].includes(fkey)) fail(['module-install', key, fkey], `unknown key '${fkey}' in module-install.forge; valid keys are: authorization_token, baseurl, proxy`);
-        if (typeof fvalue !== 'string') fail(['module-install', key, fkey], `must be a string, not ${typeName(fvalue)}`);
-      }
-    } else {
-      fail(['module-install', key], `unknown key '${key}' in module-install; valid keys are: forge, proxy`);
-    }
-  }
-  for (const [dest, settings] of Object.entries(config.log ?? {})) {
-    // Bolt's `bolt-debug.log: disable` (any destination may be disabled).
-    if (settings === 'disable') continue;
-    if (!isDict(settings)) fail(['log', dest], `must be a map or 'disable', not ${typeName(settings)}`);
-    if (dest !== 'console') {
-      // C-15: Bolt writes <project>/bolt-debug.log and any `file:` destination; Rivet writes no log file.
-      warnings.push(withWarningId('log_file_ignored', `${at('log')}: log.${dest}: Rivet writes no log files, so this destination is ignored; use --log-level debug, or --format jsonl for every event`));
-    }
-    const level = (settings as Record<string, unknown>)['level'];
-    if (level !== undefined && !(typeof level === 'string' && LOG_LEVELS.includes(level))) {
-      fail(['log', dest, 'level'], `must be one of ${LOG_LEVELS.join(', ')}, not ${typeName(level)}`);
-    }
-    const append = (settings as Record<string, unknown>)['append'];
-    if (append !== undefined && typeof append !== 'boolean') fail(['log', dest, 'append'], `must be a boolean, not ${typeName(append)}`);
-  }
+  warnings.push(...checkNestedKeys(config as Record<string, unknown>, fail, at));
   return { config, warnings };
 }
 
@@ -312,10 +282,7 @@ export function findProject(options: FindProjectOptions): Project {
   // bolt-defaults.yaml (I-23): below the project file; disable-warnings lists are joined.
   const defaults = readDefaults(env, options.defaultsDirs);
   warnings.push(...defaults.warnings);
-  if (defaults.files.length > 0) {
-    const disabled = [...((defaults.config['disable-warnings'] as string[] | undefined) ?? []), ...(config['disable-warnings'] ?? [])];
-    config = { ...defaults.config, ...config, ...(disabled.length > 0 ? { 'disable-warnings': disabled } : {}) };
-  }
+  if (defaults.files.length > 0) config = mergeConfigLayer(defaults.config, config as Record<string, unknown>) as ProjectConfig;
 
   if (file !== undefined && config.name === undefined && !(config['disable-warnings'] ?? []).includes(MISSING_PROJECT_NAME)) {
     const warning = missingNameWarning(dir, file);

@@ -16,6 +16,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RivetError, isRivetError, toRivetError } from '../core/errors.ts';
+import { withWarningId } from '../core/warning-id.ts';
 import { currentContext, type PlanContext } from './context.ts';
 import { ParallelFailure } from './errors.ts';
 import { sleepFor } from './flow.ts';
@@ -120,7 +121,10 @@ export async function wait(given?: Future | readonly Future[] | number | WaitFor
     // Bolt's wait($timeout): every future of the plan, with a timeout.
     options = { ...options, timeout: given };
     given = undefined;
-  } else if (given !== undefined && given !== null && !(given instanceof Future) && !Array.isArray(given)) {
+  } else if (given === null || (given !== undefined && !(given instanceof Future) && !Array.isArray(given) && Object.getPrototypeOf(given) !== Object.prototype)) {
+    // undef, a string...: neither Futures nor options.
+    throw new RivetError('bolt/type-mismatch', `wait() expects a Future, an array of Futures, a timeout or options, got ${given === null ? 'undef' : typeof given}`, { location });
+  } else if (given !== undefined && !(given instanceof Future) && !Array.isArray(given)) {
     options = given as WaitForOptions;
     given = undefined;
   }
@@ -152,7 +156,8 @@ function checkWaitOptions(ctx: PlanContext, options: WaitForOptions, location: R
   const unknown = Object.keys(options).filter((k) => k !== 'timeout' && k !== 'catchErrors');
   if (unknown.length === 0) return options;
   const at = location ? ` in ${location.file}#L${location.line}` : '';
-  ctx.log('warn', `The wait() function call${at} received unknown options ${JSON.stringify(unknown)}. Removing unknown options and continuing...`);
+  // Bolt's text, with its id (Bolt::Logger.warn appends ' [ID: plan_function_options]').
+  ctx.log('warn', withWarningId('plan_function_options', `The wait() function call${at} received unknown options ${JSON.stringify(unknown)}. Removing unknown options and continuing...`));
   return { timeout: options.timeout, catchErrors: options.catchErrors };
 }
 

@@ -20,7 +20,8 @@ export async function rivet(argv: string[], options: { cwd: string; stdin?: stri
     err: { write: (s) => void (stderr += s), isTTY: false },
     readStdin: async () => options.stdin ?? '',
     stdinIsTTY: false,
-    env: { HOME: process.env['HOME'], PATH: process.env['PATH'], ...options.env },
+    // RIVET_DEFAULTS_DIRS: '': no bolt-defaults.yaml of the machine's (a test reads one by setting it, or undefined with HOME).
+    env: { HOME: process.env['HOME'], PATH: process.env['PATH'], RIVET_DEFAULTS_DIRS: '', ...options.env },
     cwd: options.cwd,
   };
   const code = await runCli(argv, io);

@@ -24,7 +24,7 @@ async function rivetLive(argv: string[], cwd: string, onOut: (sofar: string) => 
     err: { write: (s) => void (stderr += s), isTTY: false },
     readStdin: async () => '',
     stdinIsTTY: false,
-    env: { HOME: process.env['HOME'], PATH: process.env['PATH'] },
+    env: { HOME: process.env['HOME'], PATH: process.env['PATH'], RIVET_DEFAULTS_DIRS: '' },
     cwd,
   };
   return { code: await runCli(argv, io), stdout, stderr };

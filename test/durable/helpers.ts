@@ -71,7 +71,7 @@ export function spawnRivet(args: string[], cwd: string, env: Record<string, stri
 export function spawnNode(script: string, args: string[], cwd: string, env: Record<string, string> = {}, options: { stdin?: boolean } = {}): Spawned {
   const child = spawn(process.execPath, [script, ...args], {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', RIVET_DEFAULTS_DIRS: '', ...env },
     stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -32,7 +32,7 @@ async function runtimeFor(threads: number): Promise<CreatedRuntime> {
   const ssh = { port: server.port, user: server.user, 'private-key': server.clientKeyPath, 'known-hosts-file': server.knownHostsPath, 'load-config': false, 'connect-timeout': 30 };
   const runtime = await createRuntime({
     cwd: dir,
-    env: { HOME: dir },
+    env: { HOME: dir, RIVET_DEFAULTS_DIRS: '' },
     threads,
     inventory: {
       groups: [

@@ -60,7 +60,7 @@ function inventory(count: number): Record<string, unknown> {
 }
 
 async function harness(count: number, concurrency?: number): Promise<{ runtime: CreatedRuntime; runner: PlanRunner; events: RivetEvent[] }> {
-  const runtime = await createRuntime({ cwd: dir, env: { HOME: dir }, inventory: inventory(count), concurrency });
+  const runtime = await createRuntime({ cwd: dir, env: { HOME: dir, RIVET_DEFAULTS_DIRS: '' }, inventory: inventory(count), concurrency });
   const events: RivetEvent[] = [];
   runtime.events.on((e) => events.push(e));
   return { runtime, runner: new PlanRunner(runtime, { env: {} }), events };

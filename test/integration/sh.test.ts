@@ -38,7 +38,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rivet-sh-'));
   runtime = await createRuntime({
     cwd: dir,
-    env: { HOME: dir },
+    env: { HOME: dir, RIVET_DEFAULTS_DIRS: '' },
     inventory: {
       groups: [
         { name: 'here', targets: ['localhost'], config: { transport: 'local' } },

@@ -42,7 +42,7 @@ describe('X-04 tty', () => {
   it('X-04: tty: true is accepted; the stdin task gets its parameters on stdin, with no PTY and no wrapper file holding them', async () => {
     const runtime = await createRuntime({
       cwd: dir,
-      env: { HOME: dir },
+      env: { HOME: dir, RIVET_DEFAULTS_DIRS: '' },
       inventory: {
         targets: ['127.0.0.1'],
         config: {

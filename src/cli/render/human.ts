@@ -139,7 +139,8 @@ export class HumanRenderer {
         this.#done++;
         if (event.result.status === 'failure') this.#failed++;
         this.#flushStream(event.target);
-        if (this.#o.verbose) this.#line(this.#o.out, this.formatResult(event.result));
+        // Bolt prints no node_result inside without_default_logging either (human.rb `enabled?`).
+        if (this.#o.verbose && !quiet) this.#line(this.#o.out, this.formatResult(event.result));
         return true;
       case 'message':
         if (event.level === 'message' || this.#o.verbose) this.#line(this.#o.out, event.text);

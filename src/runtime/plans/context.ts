@@ -17,6 +17,8 @@ import type { PlanContext, PlanLike } from '../../sdk/context.ts';
 import type { CommandOptions, OnFailure, PromptOptions, RunPlanOptions, ScriptOptions, StepOptions, TaskOptions, WaitOptions } from '../../sdk/options.ts';
 import type { TargetSpec } from '../../sdk/puppet.ts';
 import type { Runtime } from '../runtime.ts';
+import type { CreatedRuntime } from '../create.ts';
+import { warningId } from '../../core/warning-id.ts';
 import { callerLocation } from '../../sdk/location.ts';
 import type { CommonStepOptions } from '../steps/basic.ts';
 import type { TaskStepOptions } from '../steps/task.ts';
@@ -365,6 +367,12 @@ export class RuntimePlanContext implements PlanContext {
     this.#runtime.events.emit({ type: 'message', level: 'verbose', text });
   }
   log(level: LogLevel, text: string): void {
+    // Bolt's disable-warnings (C-15) for plan-time warnings with an `[ID: x]` (wait's options, errored futures).
+    if (level === 'warn') {
+      const id = warningId(text);
+      const disabled = (this.#runtime as Partial<CreatedRuntime>).project?.config['disable-warnings'];
+      if (id !== undefined && disabled?.includes(id) === true) return;
+    }
     this.#runtime.events.log(level, text);
   }
   emit(event: EventInput): void {

@@ -16,6 +16,7 @@ import { ResultSet, type Result } from '../../core/result.ts';
 import { planContextStorage, type PlanLike } from '../../sdk/context.ts';
 import { RunFailure } from '../../sdk/errors.ts';
 import { settleFutures } from '../../sdk/futures.ts';
+import { withWarningId } from '../../core/warning-id.ts';
 import { isPlan, type AnyPlan } from '../../sdk/plan.ts';
 import type { Runtime } from '../runtime.ts';
 import { RuntimePlanContext, type PlanRunShared } from './context.ts';
@@ -159,7 +160,8 @@ export class PlanRunner {
     for (let i = 0; i < contexts.length; i++) {
       const ctx = contexts[i]!;
       await settleFutures(ctx, (future, error) => {
-        ctx.log('warn', `Error in future '${future.name}' of plan ${ctx.planName}: ${error.message}`);
+        // Bolt's id (Bolt::Logger.warn('errored_futures', ...)) ends the text.
+        ctx.log('warn', withWarningId('errored_futures', `Error in future '${future.name}' of plan ${ctx.planName}: ${error.message}`));
       });
     }
   }
