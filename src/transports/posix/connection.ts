@@ -174,7 +174,8 @@ export class PosixConnection implements Connection {
       ? await this.#exec({ setup: `__rivet_d=${shellQuote(dir)}\n${move}`, body: 'true' }, { signal: options.signal })
       : await this.#receiveAndMove({ localPath, isDirectory: info.isDirectory(), mode: info.mode, tmpdir, dir, staged, move }, options);
     if (result.exitCode !== 0) {
-      throw new RivetError(ErrorKind.TaskFile, `Upload to ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
+      throw this.#stoppedTransfer(`upload to ${remotePath}`, result, options.signal) ??
+        new RivetError(ErrorKind.TaskFile, `Upload to ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'WRITE_ERROR', target: this.target.name });
     }
   }
 
@@ -224,7 +225,8 @@ export class PosixConnection implements Connection {
       const body = `cd -- "$(dirname -- ${shellQuote(remotePath)})" && tar -cf - -- "$(basename -- ${shellQuote(remotePath)})"`;
       const result = await this.#exec({ body }, { signal: options.signal, runAs: options.runAs, stdoutSink: unpack as unknown as Writable });
       if (result.exitCode !== 0) {
-        throw new RivetError(ErrorKind.TaskFile, `Download of ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'COPY_ERROR', target: this.target.name });
+        throw this.#stoppedTransfer(`download of ${remotePath}`, result, options.signal) ??
+          new RivetError(ErrorKind.TaskFile, `Download of ${remotePath} failed: ${result.stderr.toString().trim() || `exit code ${result.exitCode}`}`, { issueCode: 'COPY_ERROR', target: this.target.name });
       }
       await extracted;
       await rm(localPath, { recursive: true, force: true });
@@ -232,6 +234,21 @@ export class PosixConnection implements Connection {
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The error of an exec transfer stopped by its signal (kind `rivet/canceled`, issue code
+   * `CANCELED`, as the direct channel's), or undefined when it was not stopped. The runtime turns
+   * it into `rivet/timeout` when the step's timeout was what aborted the signal.
+   */
+  #stoppedTransfer(what: string, result: RunResult, signal: AbortSignal): RivetError | undefined {
+    if (!result.canceled && !result.timedOut && !signal.aborted) return undefined;
+    const target = this.target.name;
+    return new RivetError(ErrorKind.Canceled, `${this.#primitives.transportName} ${target}: ${what} canceled`, {
+      target,
+      issueCode: 'CANCELED',
+      details: { killed: result.killed === true },
+    });
   }
 
   close(): Promise<void> {

@@ -10,7 +10,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,4 +139,59 @@ describe.skipIf(skip !== undefined)('SSH transfers under a timeout (real sshd)',
       expect(await readdir(join(dir, 'out', 'remote'))).toEqual([]);
     });
   }
+});
+
+/** Polls until `ready` holds (no time budget of its own: the test's timeout bounds it). */
+async function until(ready: () => Promise<boolean>): Promise<void> {
+  while (!(await ready())) await sleep(50);
+}
+
+/** True once some file directly under a subdirectory of `dir` whose name starts with `prefix` has bytes. */
+async function bytesArrived(dir: string, prefix: string): Promise<boolean> {
+  for (const sub of await readdir(dir).catch(() => [])) {
+    if (!sub.startsWith(prefix)) continue;
+    for (const file of await readdir(join(dir, sub)).catch(() => [])) {
+      if (((await stat(join(dir, sub, file)).catch(() => undefined))?.size ?? 0) > 0) return true;
+    }
+  }
+  return false;
+}
+
+describe.skipIf(skip !== undefined)('SSH transfers over the exec fallback canceled part-way (real sshd)', () => {
+  it('P-05: an upload canceled after its first bytes fails with rivet/canceled and leaves nothing behind', { timeout: 120_000 }, async () => {
+    await using sshd = await startSshd({ sftp: false });
+    const dir = await scratch();
+    await writeFile(join(dir, 'huge'), '');
+    await truncate(join(dir, 'huge'), HUGE);
+    await chmod(dir, 0o777);
+    const remoteTmp = await scratch();
+    await chmod(remoteTmp, 0o777);
+    const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
+    await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+    const abort = new AbortController();
+    const step = runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { signal: abort.signal, tmpdir: remoteTmp });
+    await until(() => bytesArrived(remoteTmp, 'rivet.'));
+    abort.abort();
+    const set = await step;
+    expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/canceled', issue_code: 'CANCELED' });
+    expect((await readdir(dir)).sort()).toEqual(['huge']);
+    expect(await readdir(remoteTmp)).toEqual([]);
+  });
+
+  it('P-06: a download canceled after its first bytes fails with rivet/canceled and leaves no file', { timeout: 120_000 }, async () => {
+    await using sshd = await startSshd({ sftp: false });
+    const dir = await scratch();
+    await writeFile(join(dir, 'huge'), '');
+    await truncate(join(dir, 'huge'), HUGE);
+    await chmod(join(dir, 'huge'), 0o644);
+    const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
+    await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+    const abort = new AbortController();
+    const step = runtime.downloadFile(join(dir, 'huge'), join(dir, 'out'), ['remote'], { signal: abort.signal, cwd: dir });
+    await until(() => bytesArrived(join(dir, 'out', 'remote'), '.rivet-download-'));
+    abort.abort();
+    const set = await step;
+    expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/canceled', issue_code: 'CANCELED' });
+    expect(await readdir(join(dir, 'out', 'remote'))).toEqual([]);
+  });
 });
