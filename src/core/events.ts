@@ -79,6 +79,35 @@ export function logLevelEnabled(level: LogLevel, threshold: LogLevel): boolean {
 }
 
 export type RivetEventType = RivetEvent['type'];
+
+/** Every event type, once: a compile error when the union gains or loses a type it does not list. */
+const EVERY_EVENT_TYPE = {
+  step_start: true,
+  step_finish: true,
+  target_start: true,
+  target_output: true,
+  target_finish: true,
+  plan_start: true,
+  plan_finish: true,
+  rollout_start: true,
+  batch_start: true,
+  batch_finish: true,
+  rollout_finish: true,
+  message: true,
+  default_output: true,
+  log: true,
+} as const satisfies Record<RivetEventType, true>;
+
+/**
+ * The `type` of every {@link RivetEvent} (each documented in docs/plans.md, "The `--format jsonl`
+ * event stream").
+ *
+ * @example
+ * ```ts
+ * RIVET_EVENT_TYPES.includes('step_start'); // true
+ * ```
+ */
+export const RIVET_EVENT_TYPES = Object.keys(EVERY_EVENT_TYPE) as readonly RivetEventType[];
 /** An event without its timestamp, as emitters pass it. */
 export type EventInput = RivetEvent extends infer E ? (E extends RivetEvent ? Omit<E, 'time'> : never) : never;
 
