@@ -157,7 +157,7 @@ async function bytesArrived(dir: string, prefix: string): Promise<boolean> {
   return false;
 }
 
-describe.skipIf(skip !== undefined)('SSH transfers over the exec fallback canceled part-way (real sshd)', () => {
+describe.skipIf(skip !== undefined)('SSH transfers over exec (no SFTP, or run-as) canceled part-way (real sshd)', () => {
   it('P-05: an upload canceled after its first bytes fails with rivet/canceled and leaves nothing behind', { timeout: 120_000 }, async () => {
     await using sshd = await startSshd({ sftp: false });
     const dir = await scratch();
@@ -170,6 +170,26 @@ describe.skipIf(skip !== undefined)('SSH transfers over the exec fallback cancel
     await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
     const abort = new AbortController();
     const step = runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { signal: abort.signal, tmpdir: remoteTmp });
+    await until(() => bytesArrived(remoteTmp, 'rivet.'));
+    abort.abort();
+    const set = await step;
+    expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/canceled', issue_code: 'CANCELED' });
+    expect((await readdir(dir)).sort()).toEqual(['huge']);
+    expect(await readdir(remoteTmp)).toEqual([]);
+  });
+
+  it('P-05, X-02: an upload with run-as (exec even with SFTP) canceled after its first bytes fails with rivet/canceled', { timeout: 120_000 }, async () => {
+    await using sshd = await startSshd({ sftp: true });
+    const dir = await scratch();
+    await writeFile(join(dir, 'huge'), '');
+    await truncate(join(dir, 'huge'), HUGE);
+    await chmod(dir, 0o777);
+    const remoteTmp = await scratch();
+    await chmod(remoteTmp, 0o777);
+    const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
+    await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+    const abort = new AbortController();
+    const step = runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { signal: abort.signal, tmpdir: remoteTmp, runAs: 'root' });
     await until(() => bytesArrived(remoteTmp, 'rivet.'));
     abort.abort();
     const set = await step;
