@@ -110,10 +110,13 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 /**
  * Adds the targeting, connection, timeout and display flags to an action command. `output: false`
  * (file upload and download, which run nothing that prints) leaves out `--max-output` and hides
- * `--stream` (accepted, as in Bolt, but it has nothing to show).
+ * `--stream` (accepted, as in Bolt, but it has nothing to show). `display: false` (`rivet worker`,
+ * which prints no results and runs each step with the controller's step options) leaves out
+ * `--format`, `--stream`, `--[no-]color`, `--[no-]verbose` and `--timeout`.
  */
-export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean; output?: boolean } = {}): Command {
+export function addRunFlags(command: Command, options: { targets?: boolean; envVars?: boolean; rerun?: boolean; output?: boolean; display?: boolean } = {}): Command {
   const output = options.output !== false;
+  const display = options.display !== false;
   if (options.targets !== false) {
     command.addOption(new Option('-t, --targets <spec>', 'targets to run on: names, groups, aliases, globs, URIs, @file or - (repeatable)').argParser(collect));
     // Bolt's PuppetDB targeting (I-19): refused with an error that names the flag.
@@ -159,21 +162,24 @@ export function addRunFlags(command: Command, options: { targets?: boolean; envV
     .option('--no-cleanup', 'leave temporary files on targets')
     .option('-i, --inventoryfile <path>', 'inventory file (default <project>/inventory.yaml)')
     .option('--project <dir>', 'project directory (default: found from the current directory)')
-    .addOption(new Option('--format <format>', 'output format').choices(['human', 'json', 'jsonl']).default('human'))
-    .addOption(new Option('--log-level <level>', 'console log level').choices([...LOG_LEVELS]))
-    .addOption(new Option('--stream', "print each target's output as it arrives, prefixed with the target").hideHelp(!output))
-    .option('--color', 'color output (default on a terminal)')
-    .option('--no-color', 'no colors')
-    .option('-v, --verbose', 'print a line when each target starts (the default)')
-    .option('--no-verbose', 'print only results');
-  command.addOption(
-    new Option('--timeout <seconds>', output ? 'kill the step on a target after this many seconds (Rivet extension)' : 'stop the transfer on a target after this many seconds (Rivet extension)').argParser(
-      positiveNumber('--timeout'),
-    ),
-  );
+    .addOption(new Option('--log-level <level>', 'console log level').choices([...LOG_LEVELS]));
+  if (display) {
+    command
+      .addOption(new Option('--format <format>', 'output format').choices(['human', 'json', 'jsonl']).default('human'))
+      .addOption(new Option('--stream', "print each target's output as it arrives, prefixed with the target").hideHelp(!output))
+      .option('--color', 'color output (default on a terminal)')
+      .option('--no-color', 'no colors')
+      .option('-v, --verbose', 'print a line when each target starts (the default)')
+      .option('--no-verbose', 'print only results')
+      .addOption(
+        new Option('--timeout <seconds>', output ? 'kill the step on a target after this many seconds (Rivet extension)' : 'stop the transfer on a target after this many seconds (Rivet extension)').argParser(
+          positiveNumber('--timeout'),
+        ),
+      );
+  }
   if (output) {
     command.addOption(
-      new Option('--max-output <size>', "bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB); --stream still shows all").argParser(byteSize('--max-output')),
+      new Option('--max-output <size>', `bytes kept of each target's stdout and stderr, e.g. 1048576 or 50MiB (default 10MiB)${display ? '; --stream still shows all' : ''}`).argParser(byteSize('--max-output')),
     );
   }
   if (options.envVars) command.option('--env-var <KEY=VALUE>', 'environment variable for the command or script (repeatable)', collect);

@@ -38,6 +38,20 @@ import { DIRECT_FUNCTIONS, LOCAL_FUNCTIONS, LOG_FUNCTIONS, MEMBER_METHODS, OPTIO
  */
 const LINE_BREAK = /\r\n|[\r\n\u2028\u2029]/;
 
+/**
+ * A literal number of seconds as milliseconds, without binary float noise: `1.1` gives `1100`,
+ * not `1100.0000000000002` (15 significant digits are exact for any decimal literal a plan holds).
+ *
+ * @example
+ * ```ts
+ * secondsToMs(1.1);    // 1100
+ * secondsToMs(0.0015); // 1.5
+ * ```
+ */
+export function secondsToMs(seconds: number): number {
+  return Number((seconds * 1000).toPrecision(15));
+}
+
 /** One construct left untranslated. */
 export interface Todo {
   file: string;
@@ -1042,7 +1056,7 @@ export class Translator {
         }
         const name = OPTION_NAMES[key] ?? camel(key.replace(/^_/, ''));
         let value = this.#expr(entry.value);
-        if (SECONDS_OPTIONS.has(name)) value = entry.value.kind === 'NumberLiteral' ? atom(String(entry.value.value * 1000)) : atom(`${this.#pp('ms')}(${value.code})`);
+        if (SECONDS_OPTIONS.has(name)) value = entry.value.kind === 'NumberLiteral' ? atom(String(secondsToMs(entry.value.value))) : atom(`${this.#pp('ms')}(${value.code})`);
         if (name === 'catchErrors' && !value.bool) value = atom(`${this.#pp('truthy')}(${value.code})`);
         parts.push(`${name}: ${value.code}`);
       }
@@ -1158,7 +1172,7 @@ export class Translator {
         return this.#awaitShape(`${this.#pp('wait')}(${this.#args([positional[0] ? this.#expr(positional[0]).code : opts ? 'undefined' : undefined, opts])})`, 'array');
       }
       case 'ctrl::sleep':
-        return this.#await(`${this.#sdk('ctrl')}.sleep(${args[0]?.kind === 'NumberLiteral' ? String(args[0].value * 1000) : `${this.#pp('ms')}(${arg(0)})`})`);
+        return this.#await(`${this.#sdk('ctrl')}.sleep(${args[0]?.kind === 'NumberLiteral' ? String(secondsToMs(args[0].value)) : `${this.#pp('ms')}(${arg(0)})`})`);
       case 'ctrl::do_until': {
         if (!lambda) return this.#todoExpr(node, 'ctrl::do_until', 'needs a block');
         const parts: string[] = [];
@@ -1168,7 +1182,7 @@ export class Translator {
             const key = entry.key.kind === 'StringLiteral' ? entry.key.value : entry.key.kind === 'QualifiedName' ? entry.key.name : '';
             const value = this.#expr(entry.value).code;
             if (key === 'limit') parts.push(`limit: ${value}`);
-            else if (key === 'interval') parts.push(`interval: ${entry.value.kind === 'NumberLiteral' ? String(entry.value.value * 1000) : `${this.#pp('ms')}(${value})`}`);
+            else if (key === 'interval') parts.push(`interval: ${entry.value.kind === 'NumberLiteral' ? String(secondsToMs(entry.value.value)) : `${this.#pp('ms')}(${value})`}`);
             else this.#todo(entry, `ctrl::do_until option '${key}'`, 'is not supported');
           }
         } else if (hash !== undefined) this.#todo(hash, 'ctrl::do_until options', 'must be a literal hash');

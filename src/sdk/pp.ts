@@ -532,7 +532,8 @@ export function params(hash: unknown): any {
 
 /** Seconds (Bolt) to milliseconds (Rivet). */
 export function ms(seconds: unknown): number {
-  return num('*', seconds) * 1000;
+  // 15 significant digits: ms(1.1) is 1100, not 1100.0000000000002.
+  return Number((num('*', seconds) * 1000).toPrecision(15));
 }
 
 /** A hash's keys / values (Puppet's `keys()`, `values()`). */

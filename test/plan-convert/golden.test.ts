@@ -34,3 +34,18 @@ describe('comments stay comments', () => {
     for (const line of injected) expect(line.trim().startsWith('//')).toBe(true);
   });
 });
+
+describe('seconds become clean milliseconds', () => {
+  it('ctrl::sleep(1.1), wait_time => 0.3 and a computed sleep give 1100, 300 and ms() without float noise', async () => {
+    const { convertPlanSource } = await import('../../src/plan-convert/index.ts');
+    const { ms } = await import('../../src/sdk/pp.ts');
+    const source = ['plan demo::naps(Float $s = 1.1) {', '  ctrl::sleep(1.1)', "  wait_until_available('localhost', wait_time => 0.3)", '  ctrl::sleep($s)', '}', ''].join('\n');
+    const { code } = convertPlanSource(source, 'demo/plans/naps.pp');
+    expect(code).toContain('.sleep(1100)');
+    expect(code).toContain('waitTime: 300');
+    expect(code).not.toMatch(/\d\.\d{6,}/);
+    expect(ms(1.1)).toBe(1100);
+    expect(ms(0.3)).toBe(300);
+    expect(ms(2)).toBe(2000);
+  });
+});

@@ -37,7 +37,8 @@ export function rateLimit(value: string): { limitPerPeriod: number; periodSec: n
 export function workerCommand(ctx: CliContext): Command {
   const cmd = addRunFlags(
     new Command('worker').description("Run batches of durable runs' targets taken from the shared queue in Postgres, until stopped (see docs/durable.md)"),
-    { targets: false },
+    // No display or timeout flags: a worker prints no results, and the controller's step options set each step's timeout.
+    { targets: false, display: false },
   )
     .requiredOption('--id <name>', 'this worker\'s stable executor ID: a restarted worker with the same ID finishes the batches it had')
     .option('--durable <postgres-url>', "Postgres URL of durable runs (default: the project's 'durable' setting, then RIVET_DURABLE_URL)")

@@ -73,15 +73,29 @@ export function moduleCommand(ctx: CliContext): Command {
 
   const install = async (flags: { project?: string; force?: boolean; resolve?: boolean }, add?: string): Promise<void> => {
     const project = projectFor(ctx, flags.project);
-    ctx.io.out.write(add === undefined ? 'Installing project modules\n' : `Adding module ${add} to the project\n`);
+    // The heading is printed with the first progress line: a project with nothing to install prints only Bolt's one line.
+    let headed = false;
+    const heading = () => {
+      if (!headed) ctx.io.out.write(add === undefined ? 'Installing project modules\n' : `Adding module ${add} to the project\n`);
+      headed = true;
+    };
     const report = await installModules({
       project,
       ...(flags.force === true ? { force: true } : {}),
       ...(flags.resolve === false ? { resolve: false } : {}),
       ...(add === undefined ? {} : { add }),
       signal: ctx.signal,
-      onProgress: (line) => ctx.io.out.write(`  ${line}\n`),
+      onProgress: (line) => {
+        heading();
+        ctx.io.out.write(`  ${line}\n`);
+      },
     });
+    if (report.noDependencies === true) {
+      // Bolt 3.30's message and exit 0 (lib/bolt/application.rb install_modules), on stdout as its print_message.
+      ctx.io.out.write(`Project configuration file ${project.file} does not specify any module dependencies. Nothing to do.\n`);
+      return;
+    }
+    heading();
     if (report.alreadyAdded === true) {
       ctx.io.out.write(`Project configuration file ${project.file} already includes ${add}. Nothing to do.\n`);
       return;

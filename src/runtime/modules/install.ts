@@ -63,6 +63,8 @@ export interface InstallReport {
   upToDate: boolean;
   /** `add` of a module the project file already has. */
   alreadyAdded?: boolean;
+  /** `install` in a project whose file lists no modules and that has no Puppetfile: nothing done (Bolt's "Nothing to do."). */
+  noDependencies?: boolean;
   /** Directories installed or replaced, and removed. */
   changed: string[];
   removed: string[];
@@ -79,7 +81,7 @@ interface Planned {
 }
 
 /** The specs to install and where they come from. */
-function loadSpecs(options: InstallOptions, warnings: string[]): { specs: ModuleSpec[]; resolve: boolean; forge?: string | undefined } {
+function loadSpecs(options: InstallOptions, warnings: string[]): { specs: ModuleSpec[]; resolve: boolean; forge?: string | undefined } | 'no-dependencies' {
   const { project } = options;
   const puppetfile = join(project.dir, PUPPETFILE);
   const fromPuppetfile = () => {
@@ -98,6 +100,8 @@ function loadSpecs(options: InstallOptions, warnings: string[]): { specs: Module
     return fromPuppetfile();
   }
   if (options.add !== undefined) return { specs: [], resolve: true };
+  // Bolt 3.30 (lib/bolt/application.rb install_modules): a project file without modules is nothing to do, not an error.
+  if (project.file !== undefined) return 'no-dependencies';
   throw new ConfigError(ErrorKind.Project, `the project has no modules to install: list them under 'modules' in ${project.file ?? 'rivet-project.yaml'}, or run 'rivet module add owner/name'`, project.file === undefined ? {} : { file: project.file });
 }
 
@@ -213,7 +217,9 @@ export async function installModules(options: InstallOptions): Promise<InstallRe
   const warnings: string[] = [];
   const modulesDir = join(project.dir, MANAGED_DIR);
   const lock = readLock(project.dir);
-  let { specs, resolve, forge: puppetfileForge } = loadSpecs(options, warnings);
+  const loaded = loadSpecs(options, warnings);
+  if (loaded === 'no-dependencies') return { modulesDir, lockPath: lockPath(project.dir), modules: [], upToDate: true, noDependencies: true, changed: [], removed: [], warnings };
+  let { specs, resolve, forge: puppetfileForge } = loaded;
 
   let newProjectText: string | undefined;
   if (options.add !== undefined) {
