@@ -94,17 +94,32 @@ function sshInventory(sshd: SshdServer): unknown {
 /** Far more than loopback SFTP moves in the 1 s timeout; sparse, so it takes no disk. */
 const HUGE = 64 * 1024 ** 3;
 
+/**
+ * A scratch directory holding `huge`, a sparse file of HUGE bytes, readable by the test user:
+ * `open: 'dir'` opens the directory to it (uploads write beside the file), `'file'` only the file.
+ */
+async function hugeSource(open: 'dir' | 'file'): Promise<string> {
+  const dir = await scratch();
+  await writeFile(join(dir, 'huge'), '');
+  await truncate(join(dir, 'huge'), HUGE);
+  if (open === 'dir') await chmod(dir, 0o777);
+  else await chmod(join(dir, 'huge'), 0o644);
+  return dir;
+}
+
+/** A runtime of a fresh project whose one target, `remote`, is the harness sshd. */
+async function sshRuntime(sshd: SshdServer, threads: 'off' | number = 'off'): Promise<Awaited<ReturnType<typeof createRuntime>>> {
+  const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
+  return createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads });
+}
+
 describe.skipIf(skip !== undefined)('SSH transfers under a timeout (real sshd)', () => {
   for (const sftp of [true, false]) {
     const via = sftp ? 'SFTP' : 'the exec fallback';
     it(`P-05: an upload over ${via} fails with rivet/timeout and leaves no destination`, { timeout: 120_000 }, async () => {
       await using sshd = await startSshd({ sftp });
-      const dir = await scratch();
-      await writeFile(join(dir, 'huge'), '');
-      await truncate(join(dir, 'huge'), HUGE);
-      await chmod(dir, 0o777);
-      const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
-      await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+      const dir = await hugeSource('dir');
+      await using runtime = await sshRuntime(sshd);
       const set = await runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { timeoutMs: 1000 });
       expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/timeout' });
       expect((await readdir(dir)).sort()).toEqual(['huge']);
@@ -115,12 +130,8 @@ describe.skipIf(skip !== undefined)('SSH transfers under a timeout (real sshd)',
 
     it(`P-05: an upload over ${via} from an SSH worker thread fails with rivet/timeout`, { timeout: 120_000 }, async () => {
       await using sshd = await startSshd({ sftp });
-      const dir = await scratch();
-      await writeFile(join(dir, 'huge'), '');
-      await truncate(join(dir, 'huge'), HUGE);
-      await chmod(dir, 0o777);
-      const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
-      await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 1 });
+      const dir = await hugeSource('dir');
+      await using runtime = await sshRuntime(sshd, 1);
       const set = await runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { timeoutMs: 1000 });
       expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/timeout' });
       expect((await readdir(dir)).sort()).toEqual(['huge']);
@@ -128,12 +139,8 @@ describe.skipIf(skip !== undefined)('SSH transfers under a timeout (real sshd)',
 
     it(`P-06: a download over ${via} fails with rivet/timeout and leaves no file`, { timeout: 120_000 }, async () => {
       await using sshd = await startSshd({ sftp });
-      const dir = await scratch();
-      await writeFile(join(dir, 'huge'), '');
-      await truncate(join(dir, 'huge'), HUGE);
-      await chmod(join(dir, 'huge'), 0o644);
-      const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
-      await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+      const dir = await hugeSource('file');
+      await using runtime = await sshRuntime(sshd);
       const set = await runtime.downloadFile(join(dir, 'huge'), join(dir, 'out'), ['remote'], { timeoutMs: 1000, cwd: dir });
       expect(set.results[0]!.value['_error']).toMatchObject({ kind: 'rivet/timeout' });
       expect(await readdir(join(dir, 'out', 'remote'))).toEqual([]);
@@ -160,14 +167,10 @@ async function bytesArrived(dir: string, prefix: string): Promise<boolean> {
 describe.skipIf(skip !== undefined)('SSH transfers over exec (no SFTP, or run-as) canceled part-way (real sshd)', () => {
   it('P-05: an upload canceled after its first bytes fails with rivet/canceled and leaves nothing behind', { timeout: 120_000 }, async () => {
     await using sshd = await startSshd({ sftp: false });
-    const dir = await scratch();
-    await writeFile(join(dir, 'huge'), '');
-    await truncate(join(dir, 'huge'), HUGE);
-    await chmod(dir, 0o777);
+    const dir = await hugeSource('dir');
     const remoteTmp = await scratch();
     await chmod(remoteTmp, 0o777);
-    const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
-    await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+    await using runtime = await sshRuntime(sshd);
     const abort = new AbortController();
     const step = runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { signal: abort.signal, tmpdir: remoteTmp });
     await until(() => bytesArrived(remoteTmp, 'rivet.'));
@@ -180,14 +183,10 @@ describe.skipIf(skip !== undefined)('SSH transfers over exec (no SFTP, or run-as
 
   it('P-05, X-02: an upload with run-as (exec even with SFTP) canceled after its first bytes fails with rivet/canceled', { timeout: 120_000 }, async () => {
     await using sshd = await startSshd({ sftp: true });
-    const dir = await scratch();
-    await writeFile(join(dir, 'huge'), '');
-    await truncate(join(dir, 'huge'), HUGE);
-    await chmod(dir, 0o777);
+    const dir = await hugeSource('dir');
     const remoteTmp = await scratch();
     await chmod(remoteTmp, 0o777);
-    const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
-    await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+    await using runtime = await sshRuntime(sshd);
     const abort = new AbortController();
     const step = runtime.uploadFile(join(dir, 'huge'), join(dir, 'copy'), ['remote'], { signal: abort.signal, tmpdir: remoteTmp, runAs: 'root' });
     await until(() => bytesArrived(remoteTmp, 'rivet.'));
@@ -200,12 +199,8 @@ describe.skipIf(skip !== undefined)('SSH transfers over exec (no SFTP, or run-as
 
   it('P-06: a download canceled after its first bytes fails with rivet/canceled and leaves no file', { timeout: 120_000 }, async () => {
     await using sshd = await startSshd({ sftp: false });
-    const dir = await scratch();
-    await writeFile(join(dir, 'huge'), '');
-    await truncate(join(dir, 'huge'), HUGE);
-    await chmod(join(dir, 'huge'), 0o644);
-    const project = await makeProject({ 'rivet-project.yaml': 'name: xfer\n' });
-    await using runtime = await createRuntime({ cwd: project, env: {}, inventory: sshInventory(sshd), threads: 'off' });
+    const dir = await hugeSource('file');
+    await using runtime = await sshRuntime(sshd);
     const abort = new AbortController();
     const step = runtime.downloadFile(join(dir, 'huge'), join(dir, 'out'), ['remote'], { signal: abort.signal, cwd: dir });
     await until(() => bytesArrived(join(dir, 'out', 'remote'), '.rivet-download-'));
